@@ -1,0 +1,276 @@
+"""Wiring: settings, database, registry, scheduler, outbox and platforms.
+
+With :mod:`bot.cli`, the only module of ``bot`` that imports ``commands`` and ``digests``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+import commands
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import Context
+from bot.core import (
+    ChoiceEvent,
+    CommandEvent,
+    Event,
+    MessageEvent,
+    ReactionEvent,
+    Reply,
+    Role,
+    UserError,
+)
+from bot.i18n import Translator, Translators
+from bot.outbox import RetryPolicy, Sender
+from bot.platforms.base import Platform
+from bot.registry import (
+    Args,
+    CommandSpec,
+    Registry,
+    ReplyLike,
+    parse_arguments,
+    split_words,
+    structured_arguments,
+)
+from bot.scheduler import Scheduler
+from bot.storage.engine import make_engine, make_session_factory, migrate
+from bot.storage.members import record_place, upsert_member
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Context], ReplyLike | Awaitable[ReplyLike]]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What handling one event produced (used by tests and benchmarks)."""
+
+    replies: list[Reply]
+    error_id: str | None = None
+
+
+def _as_list(result: ReplyLike) -> list[Reply]:
+    if result is None:
+        return []
+    if isinstance(result, Reply):
+        return [result]
+    return list(result)
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        engine: Engine | None = None,
+        modules: Sequence[ModuleType] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = engine or make_engine(settings.effective_database_url)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self.translators = Translators(settings.network.tz, settings.network.locale)
+        self.registry = Registry.build(modules or commands.all_modules())
+        self.templates = Environment(
+            loader=PackageLoader("digests", "templates"),
+            autoescape=select_autoescape(["html", "xml", "ics"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.platforms: dict[str, Platform] = {}
+        self.scheduler = Scheduler(self.clock)
+        self.sender: Sender | None = None
+        self.listeners: list[tuple[str, Listener]] = []
+        self._started = False
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def add_platform(self, platform: Platform) -> None:
+        self.platforms[platform.name] = platform
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def _build_sender(self) -> Sender:
+        policy = RetryPolicy(
+            grace=_minutes(self.settings.outbox.grace_minutes),
+            max_attempts=self.settings.outbox.max_attempts,
+            base=_seconds(self.settings.outbox.retry_base_seconds),
+            cap=_seconds(self.settings.outbox.retry_cap_seconds),
+        )
+        return Sender(self.sessions, self.platforms, self.clock, policy)
+
+    async def start(self, *, with_scheduler: bool = True) -> None:
+        """Migrate, connect every platform, derive the scheduled work and start the scheduler."""
+        self.migrate()
+        self.sender = self._build_sender()
+        sender = self.sender
+        self.scheduler.add_due_work("outbox", sender.next_due, sender.deliver_due)
+        for module in commands.all_modules():
+            setup = getattr(module, "setup", None)
+            if setup is not None:
+                setup(self)
+        for platform in self.platforms.values():
+            await platform.start(self.handle)
+        if with_scheduler:
+            await self.scheduler.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        for platform in self.platforms.values():
+            await platform.stop()
+        self.engine.dispose()
+
+    def translator(self, *locales: str | None) -> Translator:
+        return self.translators.get(*locales, self.settings.network.locale)
+
+    # --- events -------------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> None:
+        """The EventHandler given to every platform: handle, then answer on the platform."""
+        outcome = await self.process(event)
+        platform = self.platforms.get(event.actor.platform)
+        if platform is None:
+            return
+        for reply in outcome.replies:
+            try:
+                await platform.respond(event, reply)
+            except Exception:
+                log.exception("could not answer %s on %s", type(event).__name__, platform.name)
+
+    async def process(self, event: Event) -> Outcome:
+        """Handle one event and return the replies, without sending them."""
+        if event.actor.is_bot:
+            return Outcome([])
+        changed: set[str] = set()
+        with self.sessions() as db:
+            now = self.clock.now()
+            member = upsert_member(db, event.actor, now)
+            record_place(db, event.place, now)
+            t = self.translators.get(
+                member.locale, event.actor.locale, self.settings.network.locale
+            )
+            ctx = Context(
+                actor=event.actor,
+                place=event.place,
+                event=event,
+                db=db,
+                clock=self.clock,
+                t=t,
+                translators=self.translators,
+                settings=self.settings,
+                registry=self.registry,
+                member=member,
+                templates=self.templates,
+                changed=changed,
+            )
+            try:
+                replies = await self._route(ctx, event)
+                db.commit()
+            except UserError as exc:
+                db.rollback()
+                return Outcome([Reply(text=exc.message, ephemeral=True)])
+            except Exception:
+                db.rollback()
+                error_id = secrets.token_hex(4)
+                log.exception("error %s while handling %s", error_id, _describe(event))
+                return Outcome(
+                    [
+                        Reply(
+                            text=t.gettext(
+                                "Sorry, something went wrong on my side (error {error_id}). "
+                                "Your request was not applied; a coordinator can find the "
+                                "details in the logs with this id.",
+                                error_id=error_id,
+                            ),
+                            ephemeral=True,
+                        )
+                    ],
+                    error_id=error_id,
+                )
+        if changed:
+            await self.after_change(changed)
+        return Outcome(replies)
+
+    async def after_change(self, changed: set[str]) -> None:
+        """Scheduled work whose state changed: re-arm it, and deliver outbox rows due now."""
+        if self.scheduler.running:
+            known = [name for name in changed if name in self.scheduler._work]
+            self.scheduler.rearm(*known)
+        if "outbox" in changed and self.sender is not None:
+            await self.scheduler.run_one("outbox")
+
+    async def _route(self, ctx: Context, event: Event) -> list[Reply]:
+        if isinstance(event, CommandEvent):
+            spec, args = self._parse_command(event, ctx.t)
+            if spec.permission is Role.COORDINATOR and not event.actor.is_coordinator:
+                raise UserError(
+                    ctx._(
+                        "Sorry, /{command} is reserved for the network's coordinators. If you "
+                        "think you should have access, ask a coordinator.",
+                        command=spec.display_name(ctx.t.locale),
+                    )
+                )
+            return _as_list(await _call(spec.handler, ctx, args))
+        if isinstance(event, ChoiceEvent):
+            prefix = event.action.split(":", 1)[0]
+            handler = self.registry.choice_handlers.get(prefix)
+            if handler is None:
+                raise UserError(ctx._("This button no longer does anything."))
+            return _as_list(await _call(handler, ctx, event.action))
+        replies: list[Reply] = []
+        kind = "reaction" if isinstance(event, ReactionEvent) else "message"
+        if isinstance(event, MessageEvent | ReactionEvent):
+            for listened, listener in self.listeners:
+                if listened == kind:
+                    replies.extend(_as_list(await _call(listener, ctx)))
+        return replies
+
+    def _parse_command(self, event: CommandEvent, t: Translator) -> tuple[CommandSpec, Args]:
+        if event.name is not None:
+            words = event.name.split()
+            resolved = self.registry.resolve(words, t)
+            if resolved.words:
+                raise UserError(t.gettext("Unknown command /{name}.", name=event.name))
+            return resolved.spec, structured_arguments(resolved.spec, event.options or {}, t)
+        words = split_words(event.text, t)
+        resolved = self.registry.resolve(words, t)
+        return resolved.spec, parse_arguments(resolved.spec, resolved.words, t)
+
+
+async def _call(handler: Callable[..., Any], *args: Any) -> Any:
+    result = handler(*args)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _describe(event: Event) -> str:
+    base = f"{type(event).__name__} from {event.actor.platform}:{event.actor.user_id}"
+    if isinstance(event, CommandEvent):
+        return f"{base} {event.name or event.text!r}"
+    if isinstance(event, ChoiceEvent):
+        return f"{base} {event.action!r}"
+    return base
+
+
+def _minutes(value: int) -> timedelta:
+    return timedelta(minutes=value)
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)

@@ -1,0 +1,288 @@
+"""The ``tisserand`` command line. Help is in French or English following the locale."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from bot import __version__
+from bot.clock import MovableClock
+from bot.config import Settings, load_settings
+from bot.core import ConfigError, DatabaseTooNewError
+from bot.i18n import Translator, Translators, normalize_locale
+
+EXIT_CONFIG = 2
+EXIT_DATABASE = 3
+
+
+def cli_locale(environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        locale = normalize_locale(value.split(":")[0].split(".")[0])
+        if locale:
+            return locale
+    return "fr"
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj: dict[str, Any] = ctx.ensure_object(dict)
+    t: Translator = obj["t"]
+    try:
+        return load_settings(obj.get("config"), database_url=obj.get("database"))
+    except ConfigError as exc:
+        _fail_config(t, exc)
+
+
+def _fail_config(t: Translator, exc: ConfigError) -> NoReturn:
+    click.echo(t.gettext("The configuration has problems:"), err=True)
+    for key, problem in exc.problems:
+        click.echo(f"  - {key}: {problem}", err=True)
+    click.echo(t.gettext("Nothing was started. Fix the keys above and try again."), err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+def _fail_database(t: Translator, exc: DatabaseTooNewError) -> NoReturn:
+    click.echo(
+        t.gettext(
+            "The database is at schema revision {revision}, written by a newer version of "
+            "Tisserand. Upgrade Tisserand to use it; nothing was changed.",
+            revision=exc.revision,
+        ),
+        err=True,
+    )
+    sys.exit(EXIT_DATABASE)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def build_cli(locale: str | None = None) -> click.Group:
+    from zoneinfo import ZoneInfo
+
+    t = Translators(ZoneInfo("Europe/Paris")).get(locale or cli_locale())
+    _ = t.gettext
+
+    @click.group(
+        help=_(
+            "Tisserand: polls, sessions, veille digests and the gazette for networks of local actors."
+        )
+    )
+    @click.version_option(
+        __version__, "--version", prog_name="tisserand", message="%(prog)s %(version)s"
+    )
+    @click.option(
+        "--config",
+        "config",
+        envvar="TISSERAND_CONFIG",
+        type=click.Path(dir_okay=False),
+        help=_("Configuration file (TOML)."),
+    )
+    @click.option(
+        "--database",
+        "database",
+        envvar="TISSERAND_DATABASE_URL",
+        help=_("Database URL (default: a SQLite file in the data directory)."),
+    )
+    @click.option("-v", "--verbose", is_flag=True, help=_("Log more details."))
+    @click.pass_context
+    def main(ctx: click.Context, config: str | None, database: str | None, verbose: bool) -> None:
+        _setup_logging(verbose)
+        obj = ctx.ensure_object(dict)
+        obj.update(
+            t=t, config=config or obj.get("config"), database=database or obj.get("database")
+        )
+
+    def _common(func: Any) -> Any:
+        """Let --config and --database also be given after the subcommand."""
+        with_database = click.option(
+            "--database",
+            "database",
+            default=None,
+            help=_("Database URL (default: a SQLite file in the data directory)."),
+        )(func)
+        return click.option(
+            "--config",
+            "config",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help=_("Configuration file (TOML)."),
+        )(with_database)
+
+    def _merge(ctx: click.Context, config: str | None, database: str | None) -> None:
+        obj = ctx.ensure_object(dict)
+        if config:
+            obj["config"] = config
+        if database:
+            obj["database"] = database
+
+    @main.command(
+        help=_(
+            "Start every configured platform and the scheduler (the console when none is configured)."
+        )
+    )
+    @_common
+    @click.pass_context
+    def run(ctx: click.Context, config: str | None, database: str | None) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        if not settings.configured_platforms():
+            _console(settings, t, user=None, channel=None, out_dir=None, clock_start=None)
+            return
+        from bot.runner import run_platforms
+
+        try:
+            asyncio.run(run_platforms(settings))
+        except ConfigError as exc:
+            _fail_config(t, exc)
+        except DatabaseTooNewError as exc:
+            _fail_database(t, exc)
+
+    @main.command(
+        help=_("Talk to the bot in this terminal (or from a script through standard input).")
+    )
+    @_common
+    @click.option("--as", "user", help=_("Name of the user who speaks."))
+    @click.option("--channel", help=_("Channel to start in."))
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False),
+        help=_("Directory for attachments (default ./tisserand-out)."),
+    )
+    @click.option(
+        "--clock",
+        "clock_start",
+        help=_("Start the clock at this ISO date and time instead of now."),
+    )
+    @click.pass_context
+    def console(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        user: str | None,
+        channel: str | None,
+        out_dir: str | None,
+        clock_start: str | None,
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        _console(settings, t, user=user, channel=channel, out_dir=out_dir, clock_start=clock_start)
+
+    @main.group(help=_("Database maintenance."))
+    def db() -> None:
+        pass
+
+    @db.command("upgrade", help=_("Bring the database schema to this version of Tisserand."))
+    @_common
+    @click.pass_context
+    def db_upgrade(ctx: click.Context, config: str | None, database: str | None) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from bot.storage.engine import current_revision, make_engine, migrate
+
+        engine = make_engine(settings.effective_database_url)
+        try:
+            migrate(engine)
+        except DatabaseTooNewError as exc:
+            _fail_database(t, exc)
+        click.echo(
+            _("Database up to date (revision {revision}).", revision=current_revision(engine))
+        )
+        engine.dispose()
+
+    @main.command(
+        "check-config", help=_("Check the configuration and name every problem with its key.")
+    )
+    @_common
+    @click.option("--online", is_flag=True, help=_("Also log in to each configured platform."))
+    @click.pass_context
+    def check_config(
+        ctx: click.Context, config: str | None, database: str | None, online: bool
+    ) -> None:
+        _merge(ctx, config, database)
+        from bot.runner import check_settings
+
+        settings = _settings(ctx)
+        try:
+            check_settings(settings, online=online)
+        except ConfigError as exc:
+            _fail_config(t, exc)
+        click.echo(_("Configuration OK."))
+
+    return main
+
+
+def _console(
+    settings: Settings,
+    t: Translator,
+    *,
+    user: str | None,
+    channel: str | None,
+    out_dir: str | None,
+    clock_start: str | None,
+) -> None:
+    from bot.runner import run_console
+
+    start = None
+    if clock_start:
+        try:
+            start = datetime.fromisoformat(clock_start)
+        except ValueError:
+            _fail_config(
+                t, ConfigError([("--clock", "not an ISO date and time, e.g. 2026-12-03T09:00")])
+            )
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=settings.network.tz)
+    clock = MovableClock(start)
+    try:
+        asyncio.run(
+            run_console(
+                settings,
+                clock=clock,
+                user=user or settings.console.user,
+                channel=channel or settings.console.channel,
+                out_dir=Path(out_dir) if out_dir else settings.console.out_dir,
+                lines=_stdin_lines,
+            )
+        )
+    except DatabaseTooNewError as exc:
+        _fail_database(t, exc)
+    except KeyboardInterrupt:
+        pass
+
+
+async def _stdin_lines(prompt: Callable[[], str]) -> AsyncIterator[str]:
+    """Lines of standard input, read in a thread so the event loop keeps running."""
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            try:
+                line = await asyncio.to_thread(input, prompt())
+            except EOFError:
+                return
+            yield line
+        else:
+            raw = await asyncio.to_thread(sys.stdin.readline)
+            if not raw:
+                return
+            yield raw
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    build_cli()(obj={})

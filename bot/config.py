@@ -1,0 +1,197 @@
+"""Configuration: a TOML file plus ``TISSERAND_*`` environment variables.
+
+Secrets (tokens, passwords) never live in the TOML file: they come from the environment
+(``TISSERAND_ROCKETCHAT_PASSWORD``, ``TISSERAND_ROCKETCHAT_TOKEN``, ``TISSERAND_DISCORD_TOKEN``) or from
+a file named by ``*_FILE`` variables. Every problem is reported with the key that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.core import ConfigError
+from bot.i18n import SUPPORTED_LOCALES
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkSettings(_Section):
+    name: str = "Réseau Tisserand"
+    timezone: str = "Europe/Paris"
+    locale: str = "fr"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
+            ) from None
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ConsoleSettings(_Section):
+    user: str = "camille"
+    channel: str = "general"
+    out_dir: Path = Path("tisserand-out")
+
+
+class ConsoleRoles(_Section):
+    coordinators: list[str] = Field(default_factory=lambda: ["camille"])
+
+
+class PlatformRoles(_Section):
+    coordinator_roles: list[str] = Field(default_factory=list)
+    coordinators: list[str] = Field(default_factory=list)
+
+
+class RolesSettings(_Section):
+    console: ConsoleRoles = ConsoleRoles()
+    rocketchat: PlatformRoles = PlatformRoles(coordinator_roles=["admin", "coordinator"])
+    discord: PlatformRoles = PlatformRoles(coordinator_roles=["Coordination"])
+
+
+class OutboxSettings(_Section):
+    grace_minutes: int = Field(default=24 * 60, ge=0)
+    """A message missed while the bot was down is still sent if it is at most this late."""
+    max_attempts: int = Field(default=12, ge=1)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_cap_seconds: float = Field(default=3600.0, gt=0)
+
+
+class PollSettings(_Section):
+    creators: Literal["coordinators", "everyone"] = "coordinators"
+    grades: int = Field(default=7, ge=5, le=7)
+
+
+class FeedSettings(_Section):
+    allow_private_networks: bool = False
+    refresh_minutes: int = Field(default=60, ge=5)
+
+
+class Settings(_Section):
+    data_dir: Path = Path("tisserand-data")
+    database_url: str | None = None
+    network: NetworkSettings = NetworkSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    roles: RolesSettings = RolesSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    polls: PollSettings = PollSettings()
+    feeds: FeedSettings = FeedSettings()
+    rocketchat: dict[str, Any] | None = None
+    """Validated by the Rocket.Chat platform module (``[rocketchat]``)."""
+    discord: dict[str, Any] | None = None
+    """Validated by the Discord platform module (``[discord]``)."""
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'tisserand.sqlite3').as_posix()}"
+
+    def configured_platforms(self) -> list[str]:
+        return [name for name in ("rocketchat", "discord") if getattr(self, name) is not None]
+
+
+def normalize_database_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _key_of(location: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def load_settings(
+    path: str | Path | None = None,
+    *,
+    database_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read the configuration. Raises :class:`ConfigError` naming every bad key."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    file_path = (
+        Path(path)
+        if path
+        else (Path(env["TISSERAND_CONFIG"]) if env.get("TISSERAND_CONFIG") else None)
+    )
+    if file_path is not None:
+        try:
+            raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([("--config", f"file not found: {file_path}")]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([(str(file_path), f"not valid TOML: {exc}")]) from None
+        except UnicodeDecodeError:
+            raise ConfigError([(str(file_path), "not UTF-8 text")]) from None
+        base = file_path.parent
+        if "data_dir" in raw and not Path(str(raw["data_dir"])).is_absolute():
+            raw["data_dir"] = str(base / str(raw["data_dir"]))
+    for secret_key in ("token", "password"):
+        for section in ("rocketchat", "discord"):
+            if isinstance(raw.get(section), dict) and secret_key in raw[section]:
+                raise ConfigError(
+                    [
+                        (
+                            f"{section}.{secret_key}",
+                            "secrets do not belong in the configuration file; set "
+                            f"TISSERAND_{section.upper()}_{secret_key.upper()} in the environment",
+                        )
+                    ]
+                )
+    if env.get("TISSERAND_DATA_DIR"):
+        raw["data_dir"] = env["TISSERAND_DATA_DIR"]
+    url = database_url or env.get("TISSERAND_DATABASE_URL")
+    if url:
+        raw["database_url"] = url
+    for key, value in (overrides or {}).items():
+        raw[key] = value
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = [(_key_of(e["loc"]), e["msg"]) for e in exc.errors()]
+        raise ConfigError(problems) from None
+
+
+def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A secret from ``TISSERAND_<NAME>`` or from the file named by ``TISSERAND_<NAME>_FILE``."""
+    env = os.environ if environ is None else environ
+    value = env.get(f"TISSERAND_{name}")
+    if value:
+        return value.strip()
+    file_name = env.get(f"TISSERAND_{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                [(f"TISSERAND_{name}_FILE", f"cannot read {file_name}: {exc}")]
+            ) from None
+    return None

@@ -1,0 +1,70 @@
+"""What a command handler receives: who acts, where, and the services it may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.core import Actor, Event, Place, Reply, Target, UserError
+from bot.i18n import Translator, Translators
+from bot.outbox import enqueue
+from bot.storage.members import Member, PlaceRow, find_place_by_name
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from bot.registry import Registry
+
+
+@dataclass
+class Context:
+    """One command (or choice, or reaction) being handled. Handlers must not keep it."""
+
+    actor: Actor
+    place: Place
+    event: Event
+    db: Session
+    """Committed by the dispatcher when the handler returns, rolled back when it raises."""
+    clock: Clock
+    t: Translator
+    translators: Translators
+    settings: Settings
+    registry: Registry
+    member: Member
+    templates: Environment | None = None
+    changed: set[str] = field(default_factory=set)
+    """Names of scheduled work whose state this handler changed (re-armed after commit)."""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def _(self, message: str, /, **params: Any) -> str:
+        return self.t.gettext(message, **params)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def send_later(self, key: str, reply: Reply, target: Target, due_at: datetime) -> bool:
+        """Put a message in the outbox (idempotent on ``key``); True when it was new."""
+        row = enqueue(self.db, key=key, reply=reply, target=target, due_at=due_at, now=self.now())
+        self.changed.add("outbox")
+        return row is not None
+
+    def translator_for(self, member: Member) -> Translator:
+        return self.translators.get(member.locale, self.settings.network.locale)
+
+    def find_channel(self, name: str) -> PlaceRow:
+        """A channel of the actor's platform, by name; a clear error when the bot never saw it."""
+        row = find_place_by_name(self.db, self.actor.platform, name)
+        if row is None:
+            raise UserError(
+                self._(
+                    "I do not know the channel #{name} yet. Check its name, or say something "
+                    "there so that I see it, then try again.",
+                    name=name.lstrip("#"),
+                )
+            )
+        return row

@@ -1,0 +1,299 @@
+"""The neutral model shared by every platform and every command family.
+
+Platforms translate what they receive into the events below and render :class:`Reply` objects in
+their own native form. Nothing here knows about a chat library.
+
+Contract:
+
+- every datetime crossing this module is timezone-aware, in UTC;
+- identifiers (``user_id``, ``channel_id``, ``message_id``) are the platform's own, as strings;
+- text in a :class:`Reply` is written in the small neutral Markdown subset documented in
+  ``docs/design.md`` (``**bold**``, ``*italic*``, ``[label](url)``, lists, line breaks); each
+  platform turns it into its own flavour.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Role(enum.StrEnum):
+    """What an actor may do. Roles come from the configuration of each platform."""
+
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Someone who acts in a chat: a member or a coordinator, on one platform."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    roles: frozenset[Role] = frozenset({Role.MEMBER})
+    locale: str | None = None
+    is_bot: bool = False
+
+    @property
+    def is_coordinator(self) -> bool:
+        return Role.COORDINATOR in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where something is said: a channel, or a direct conversation with the bot."""
+
+    platform: str
+    channel_id: str
+    name: str
+    is_direct: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """What a platform returned for a posted message, enough to edit it or point at it later."""
+
+    platform: str
+    channel_id: str
+    message_id: str
+
+
+# --- incoming events -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """A plain message said in a place (not a command)."""
+
+    actor: Actor
+    place: Place
+    text: str
+    ref: MessageRef
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CommandEvent:
+    """A command invoked by an actor.
+
+    ``text`` is the command line as typed, without its prefix (``sondage "A ?" "B"``) for text
+    platforms; platforms with structured commands (Discord) give ``name`` and ``options``
+    already parsed and leave ``text`` empty.
+    """
+
+    actor: Actor
+    place: Place
+    at: datetime
+    text: str = ""
+    name: str | None = None
+    options: dict[str, Any] | None = None
+    ref: MessageRef | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceEvent:
+    """An actor picked a choice carried by a bot message (button, select, reaction, ``:click``)."""
+
+    actor: Actor
+    place: Place
+    at: datetime
+    action: str
+    """The ``Choice.action`` of the choice picked: what it acts on (``poll:12:vote:3``)."""
+    ref: MessageRef | None = None
+    values: tuple[str, ...] = ()
+    """Extra values for select menus that pick several items at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionEvent:
+    """An actor added (or removed) an emoji reaction on a message."""
+
+    actor: Actor
+    place: Place
+    at: datetime
+    ref: MessageRef
+    emoji: str
+    added: bool = True
+    message_author: Actor | None = None
+    message_text: str | None = None
+
+
+Event = MessageEvent | CommandEvent | ChoiceEvent | ReactionEvent
+
+
+# --- outgoing --------------------------------------------------------------------------------
+
+
+class ChoiceStyle(enum.StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    SUCCESS = "success"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A choice offered under a message; picking it sends a :class:`ChoiceEvent` with ``action``."""
+
+    label: str
+    action: str
+    style: ChoiceStyle = ChoiceStyle.SECONDARY
+    emoji: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message (.ics, .csv, .html, images)."""
+
+    filename: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DirectTarget:
+    """Send to an actor in a direct conversation."""
+
+    platform: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceTarget:
+    """Send to a channel."""
+
+    platform: str
+    channel_id: str
+
+
+Target = DirectTarget | PlaceTarget
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler answers. ``target`` None means: the place the event came from."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    target: Target | None = None
+    ephemeral: bool = False
+    """Visible to the actor only (Discord ephemeral; elsewhere a direct message)."""
+    edit: MessageRef | None = None
+    """Edit this earlier bot message instead of posting a new one."""
+    mentions: bool = False
+    """True only when the bot means to ping someone; user text never pings the crowd."""
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-safe form, stored in the outbox."""
+        import base64
+
+        return {
+            "text": self.text,
+            "choices": [
+                {"label": c.label, "action": c.action, "style": c.style.value, "emoji": c.emoji}
+                for c in self.choices
+            ],
+            "attachments": [
+                {
+                    "filename": a.filename,
+                    "media_type": a.media_type,
+                    "data": base64.b64encode(a.data).decode("ascii"),
+                }
+                for a in self.attachments
+            ],
+            "mentions": self.mentions,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], target: Target | None = None) -> Reply:
+        import base64
+
+        return cls(
+            text=str(payload["text"]),
+            choices=tuple(
+                Choice(
+                    label=c["label"],
+                    action=c["action"],
+                    style=ChoiceStyle(c.get("style", "secondary")),
+                    emoji=c.get("emoji"),
+                )
+                for c in payload.get("choices", [])
+            ),
+            attachments=tuple(
+                Attachment(
+                    filename=a["filename"],
+                    media_type=a["media_type"],
+                    data=base64.b64decode(a["data"]),
+                )
+                for a in payload.get("attachments", [])
+            ),
+            target=target,
+            mentions=bool(payload.get("mentions", False)),
+        )
+
+
+@dataclass(slots=True)
+class Replies:
+    """Several replies to one event (for example a public announcement and a private receipt)."""
+
+    items: list[Reply] = field(default_factory=list)
+
+    def add(self, reply: Reply) -> None:
+        self.items.append(reply)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class TisserandError(Exception):
+    """Root of every error Tisserand raises on purpose."""
+
+
+class UserError(TisserandError):
+    """Something the user can fix. ``message`` is already translated into the actor's language."""
+
+    def __init__(self, message: str, *, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+class ConfigError(TisserandError):
+    """A problem with the configuration; ``problems`` are ``(key, explanation)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems))
+        self.problems = problems
+
+
+class DeliveryError(TisserandError):
+    """A platform could not deliver a message.
+
+    ``retry_after`` (seconds) is set when the platform said when to try again; ``permanent`` is
+    True when retrying cannot help (unknown channel, direct messages closed).
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class DatabaseTooNewError(TisserandError):
+    """The database was written by a newer Tisserand; nothing is touched."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(
+            f"the database is at schema revision {revision}, which this version of Tisserand "
+            "does not know: it was written by a newer version. Upgrade Tisserand; nothing was "
+            "changed."
+        )
+        self.revision = revision

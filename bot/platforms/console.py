@@ -1,0 +1,388 @@
+"""The console platform: the embedded default, for local use, demos and scripted tests.
+
+Input syntax (a documented contract, see the README):
+
+- ``texte``: the current user says ``texte`` in the current channel; ``/aide`` is a command;
+- ``@alice: texte``: alice says ``texte`` in the current channel;
+- ``#veille`` alone on a line: the current channel becomes ``veille``;
+- ``:as alice``: the current user becomes alice;
+- ``:react N EMOJI``: the current user reacts to message N;
+- ``:click N K``: the current user picks choice K (number or label) of message N;
+- ``:clock +2d3h`` or ``:clock 2026-12-03T09:00``: the clock moves forward and due work runs;
+- ``:quit`` or end of input: stop, after delivering pending messages.
+
+Every message gets a number N and is printed as ``[#N] #channel alice: texte``; the bot's messages
+as ``[#N] #channel tisserand:`` (``[#N] @alice (privé) tisserand:`` in private) followed by the
+text, the choices as ``  (K) label`` and attachments as ``  📎 path``. Numbers, choices and
+delivered outbox tokens are kept in ``console-journal.jsonl`` in the output directory, so they
+survive a restart. The journal line of an outbox message is written and flushed to disk before
+the message is printed, so a message anyone saw is never printed again after a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.clock import MovableClock
+from bot.core import (
+    Actor,
+    ChoiceEvent,
+    CommandEvent,
+    DirectTarget,
+    Event,
+    MessageEvent,
+    MessageRef,
+    Place,
+    PlaceTarget,
+    ReactionEvent,
+    Reply,
+    Role,
+    Target,
+)
+from bot.i18n import Translator, fold
+from bot.platforms.base import EventHandler
+
+BOT_NAME = "tisserand"
+JOURNAL = "console-journal.jsonl"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(slots=True)
+class _Posted:
+    number: int
+    channel: str
+    author: str
+    text: str
+    direct_to: str | None = None
+    choices: list[dict[str, str]] = field(default_factory=list)
+
+
+class ConsolePlatform:
+    name = "console"
+
+    def __init__(
+        self,
+        *,
+        out: TextIO,
+        out_dir: Path,
+        clock: MovableClock,
+        translator: Translator,
+        coordinators: list[str],
+        user: str = "camille",
+        channel: str = "general",
+    ) -> None:
+        self.out = out
+        self.out_dir = out_dir
+        self.clock = clock
+        self.t = translator
+        self.coordinators = {fold(c) for c in coordinators}
+        self.user = user
+        self.channel = channel.lstrip("#")
+        self.on_tick: Callable[[], Awaitable[None]] | None = None
+        self._handler: EventHandler | None = None
+        self._messages: dict[int, _Posted] = {}
+        self._tokens: dict[str, int] = {}
+        self._next = 1
+        self._journal: TextIO | None = None
+
+    # --- Platform protocol ---------------------------------------------------------------------
+
+    async def start(self, handler: EventHandler) -> None:
+        self._handler = handler
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / JOURNAL
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut by a crash: ignore it
+                self._remember(record)
+        self._journal = path.open("a", encoding="utf-8")
+
+    async def stop(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    async def respond(self, event: Event, reply: Reply) -> MessageRef | None:
+        if reply.edit is not None:
+            await self.edit(reply.edit, reply)
+            return reply.edit
+        target = reply.target
+        if target is None:
+            if reply.ephemeral or event.place.is_direct:
+                target = DirectTarget(self.name, event.actor.user_id)
+            else:
+                target = PlaceTarget(self.name, event.place.channel_id)
+        return self._post(reply, target, token=None)
+
+    async def deliver(self, reply: Reply, target: Target, token: str) -> MessageRef:
+        known = self._tokens.get(token)
+        if known is not None:
+            posted = self._messages[known]
+            return MessageRef(self.name, posted.channel, str(known))
+        return self._post(reply, target, token=token)
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        number = int(ref.message_id)
+        posted = self._messages.get(number)
+        if posted is None:
+            return
+        posted.text = reply.text
+        posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
+        self._write_journal(posted, token=None, edited=True)
+        self._print(posted, reply, edited=True)
+
+    # --- posting -------------------------------------------------------------------------------
+
+    def _post(self, reply: Reply, target: Target, token: str | None) -> MessageRef:
+        number = self._next
+        self._next += 1
+        if isinstance(target, DirectTarget):
+            posted = _Posted(number, f"@{target.user_id}", BOT_NAME, reply.text, target.user_id)
+        else:
+            posted = _Posted(number, target.channel_id, BOT_NAME, reply.text)
+        posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
+        self._messages[number] = posted
+        files = self._write_attachments(number, reply)
+        if token is not None:
+            self._tokens[token] = number
+        # The journal is made durable before the message is shown: once anyone has seen it,
+        # a restart knows it was delivered and never shows it twice.
+        self._write_journal(posted, token=token)
+        self._print(posted, reply, files=files)
+        return MessageRef(self.name, posted.channel, str(number))
+
+    def _write_attachments(self, number: int, reply: Reply) -> list[Path]:
+        files = []
+        for attachment in reply.attachments:
+            safe = _SAFE_NAME.sub("_", attachment.filename).strip("._") or "file"
+            path = self.out_dir / f"{number}-{safe}"
+            path.write_bytes(attachment.data)
+            files.append(path)
+        return files
+
+    def _print(
+        self,
+        posted: _Posted,
+        reply: Reply,
+        *,
+        edited: bool = False,
+        files: list[Path] | None = None,
+    ) -> None:
+        mark = " (modifié)" if edited else ""
+        if posted.direct_to is not None:
+            header = f"[#{posted.number}] @{posted.direct_to} (privé) {BOT_NAME}{mark}:"
+        else:
+            header = f"[#{posted.number}] #{posted.channel} {BOT_NAME}{mark}:"
+        lines = [header, reply.text]
+        lines.extend(f"  ({i}) {c.label}" for i, c in enumerate(reply.choices, start=1))
+        lines.extend(f"  📎 {path}" for path in files or [])
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+
+    def _remember(self, record: dict[str, Any]) -> None:
+        posted = _Posted(
+            number=int(record["n"]),
+            channel=str(record["channel"]),
+            author=str(record["author"]),
+            text=str(record.get("text", "")),
+            direct_to=record.get("direct_to"),
+            choices=list(record.get("choices", [])),
+        )
+        self._messages[posted.number] = posted
+        self._next = max(self._next, posted.number + 1)
+        if record.get("token"):
+            self._tokens[str(record["token"])] = posted.number
+
+    def _write_journal(self, posted: _Posted, *, token: str | None, edited: bool = False) -> None:
+        if self._journal is None:
+            return
+        record = {
+            "n": posted.number,
+            "channel": posted.channel,
+            "author": posted.author,
+            "text": posted.text,
+            "direct_to": posted.direct_to,
+            "choices": posted.choices,
+            "token": token,
+            "edited": edited,
+        }
+        self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._journal.flush()
+        if token is not None:
+            os.fsync(self._journal.fileno())
+
+    # --- input ---------------------------------------------------------------------------------
+
+    def actor(self, name: str) -> Actor:
+        roles = {Role.MEMBER}
+        if fold(name) in self.coordinators:
+            roles.add(Role.COORDINATOR)
+        return Actor(self.name, name, name, roles=frozenset(roles))
+
+    def place(self) -> Place:
+        return Place(self.name, self.channel, self.channel)
+
+    def prompt(self) -> str:
+        return f"{self.user}@#{self.channel}> "
+
+    def _note(self, text: str) -> None:
+        self.out.write(f"[console] {text}\n")
+        self.out.flush()
+
+    async def feed_line(self, raw: str) -> bool:
+        """Handle one line of input; False when the console should stop."""
+        line = raw.rstrip("\r\n")
+        stripped = line.strip()
+        if not stripped:
+            return True
+        if stripped.startswith(":"):
+            return await self._meta(stripped)
+        if re.fullmatch(r"#[\w.-]+", stripped):
+            self.channel = stripped[1:]
+            return True
+        speaker = self.user
+        match = re.match(r"^@([\w.-]+):\s?(.*)$", stripped)
+        if match:
+            speaker, stripped = match.group(1), match.group(2)
+        await self._say(speaker, stripped)
+        return True
+
+    async def _say(self, speaker: str, text: str) -> None:
+        number = self._next
+        self._next += 1
+        posted = _Posted(number, self.channel, speaker, text)
+        self._messages[number] = posted
+        self.out.write(f"[#{number}] #{self.channel} {speaker}: {text}\n")
+        self.out.flush()
+        self._write_journal(posted, token=None)
+        actor = self.actor(speaker)
+        ref = MessageRef(self.name, self.channel, str(number))
+        now = self.clock.now()
+        event: Event
+        if text.startswith("/") and len(text) > 1:
+            event = CommandEvent(actor=actor, place=self.place(), at=now, text=text[1:], ref=ref)
+        else:
+            event = MessageEvent(actor=actor, place=self.place(), text=text, ref=ref, at=now)
+        await self._dispatch(event)
+
+    async def _dispatch(self, event: Event) -> None:
+        assert self._handler is not None, "start() the platform first"
+        await self._handler(event)
+        if self.on_tick is not None:
+            await self.on_tick()
+
+    async def _meta(self, line: str) -> bool:
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if word == ":quit":
+            return False
+        if word == ":as" and rest:
+            self.user = rest.lstrip("@")
+            return True
+        if word == ":react":
+            parts = rest.split(None, 1)
+            if len(parts) == 2 and parts[0].isdigit():
+                await self._react(int(parts[0]), parts[1])
+                return True
+        if word == ":click":
+            parts = rest.split(None, 1)
+            if len(parts) == 2 and parts[0].isdigit():
+                await self._click(int(parts[0]), parts[1])
+                return True
+        if word == ":clock" and rest:
+            await self._move_clock(rest)
+            return True
+        self._note(
+            self.t.gettext(
+                "Unknown console line “{line}”. Known: :as NAME, :react N EMOJI, :click N K, "
+                ":clock +2d3h, :clock 2026-12-03T09:00, :quit.",
+                line=line,
+            )
+        )
+        return True
+
+    async def _react(self, number: int, emoji: str) -> None:
+        posted = self._messages.get(number)
+        if posted is None:
+            self._note(self.t.gettext("There is no message #{n}.", n=number))
+            return
+        author = self.actor(posted.author) if posted.author != BOT_NAME else None
+        place = Place(self.name, posted.channel, posted.channel, posted.direct_to is not None)
+        event = ReactionEvent(
+            actor=self.actor(self.user),
+            place=place,
+            at=self.clock.now(),
+            ref=MessageRef(self.name, posted.channel, str(number)),
+            emoji=emoji,
+            message_author=author,
+            message_text=posted.text,
+        )
+        await self._dispatch(event)
+
+    async def _click(self, number: int, which: str) -> None:
+        posted = self._messages.get(number)
+        if posted is None or not posted.choices:
+            self._note(self.t.gettext("Message #{n} has no choices to click.", n=number))
+            return
+        choice: dict[str, str] | None = None
+        if which.isdigit() and 1 <= int(which) <= len(posted.choices):
+            choice = posted.choices[int(which) - 1]
+        else:
+            for candidate in posted.choices:
+                if fold(candidate["label"]) == fold(which):
+                    choice = candidate
+        if choice is None:
+            self._note(
+                self.t.gettext(
+                    "Message #{n} has no choice “{choice}”; give its number (1 to {count}) or "
+                    "its label.",
+                    n=number,
+                    choice=which,
+                    count=len(posted.choices),
+                )
+            )
+            return
+        place = Place(self.name, posted.channel, posted.channel, posted.direct_to is not None)
+        event = ChoiceEvent(
+            actor=self.actor(self.user),
+            place=place,
+            at=self.clock.now(),
+            action=choice["action"],
+            ref=MessageRef(self.name, posted.channel, str(number)),
+        )
+        await self._dispatch(event)
+
+    async def _move_clock(self, text: str) -> None:
+        from bot.dates import DateParseError, parse_clock_shift
+
+        try:
+            moment = parse_clock_shift(text, now=self.clock.now(), tz=self.t.tz)
+            self.clock.move_to(moment)
+        except (DateParseError, ValueError):
+            self._note(
+                self.t.gettext(
+                    "Cannot move the clock to “{text}”: use +2d3h (forward) or "
+                    "2026-12-03T09:00; the clock never goes back.",
+                    text=text,
+                )
+            )
+            return
+        self._note(self.t.gettext("clock: {date}", date=self.t.datetime(self.clock.now())))
+        if self.on_tick is not None:
+            await self.on_tick()
+
+
+async def run_lines(platform: ConsolePlatform, lines: AsyncIterator[str]) -> None:
+    """Feed every line to the console until ``:quit`` or the end of input."""
+    async for line in lines:
+        if not await platform.feed_line(line):
+            break

@@ -1,0 +1,513 @@
+"""Command specs, text parsing and dispatch.
+
+A command module tags its handlers with :func:`command` (the decorator only tags). At start-up,
+:meth:`Registry.build` collects the tagged handlers of the given modules, checks every spec and
+rejects a bad one at once. The same spec drives text parsing (console, Rocket.Chat), Discord
+application commands and ``/aide``.
+
+Names: each command has a French canonical name and an English alias; a command may belong to a
+group (``/sondage clore 3``: group ``sondage``, command ``clore``), and one command of a group may be
+its default (``/sondage "Question ?" "A" "B"`` runs the group's default command). Matching is case-
+and accent-insensitive.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import inspect
+import re
+import shlex
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from bot.core import Reply, Role, UserError
+from bot.i18n import N_, Translator, fold
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+
+class OptionType(enum.StrEnum):
+    STRING = "string"
+    TEXT = "text"
+    """A free text: as positional, it takes every remaining word."""
+    INTEGER = "integer"
+    """A whole number; ``n°12``, ``#12`` and ``12`` are all read as 12."""
+    FLAG = "flag"
+    """A boolean switch: ``--anonyme``."""
+    CHANNEL = "channel"
+    USER = "user"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    name: str
+    """French canonical name (``quand``)."""
+    alias: str
+    """English alias (``when``)."""
+    help: str
+    """English msgid of the help text."""
+    type: OptionType = OptionType.STRING
+    required: bool = False
+    positional: bool = False
+    variadic: bool = False
+    """Positional only: takes all remaining positional words (a list)."""
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    min_count: int = 0
+    max_count: int | None = None
+
+
+ReplyLike: TypeAlias = Reply | Sequence[Reply] | None
+Handler: TypeAlias = Callable[["Context", "Args"], ReplyLike | Awaitable[ReplyLike]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    alias: str
+    help: str
+    handler: Handler
+    options: tuple[Option, ...] = ()
+    permission: Role = Role.MEMBER
+    group: str | None = None
+    group_alias: str | None = None
+    group_help: str | None = None
+    default: bool = False
+    """Run this command when its group is called without a known subcommand."""
+    examples: tuple[str, ...] = ()
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.group} {self.name}" if self.group else self.name
+
+    def display_name(self, locale: str) -> str:
+        if locale == "fr":
+            return self.qualified_name
+        if self.group:
+            return f"{self.group_alias} {self.alias}"
+        return self.alias
+
+    def usage(self, t: Translator) -> str:
+        fr = t.locale == "fr"
+        parts = ["/" + self.display_name(t.locale)]
+        if self.default and self.group:
+            parts = ["/" + (self.group if fr else (self.group_alias or self.group))]
+        for option in self.options:
+            label = option.name if fr else option.alias
+            if option.positional:
+                word = f"<{label}>" + ("..." if option.variadic else "")
+                needed = option.required or option.min_count > 0
+                parts.append(word if needed else f"[{word}]")
+            elif option.type is OptionType.FLAG:
+                parts.append(f"[--{label}]")
+            else:
+                word = f"--{label} <{t.gettext(_TYPE_WORDS[option.type])}>"
+                parts.append(word if option.required else f"[{word}]")
+        return " ".join(parts)
+
+
+_TYPE_WORDS = {
+    OptionType.STRING: N_("value"),
+    OptionType.TEXT: N_("text"),
+    OptionType.INTEGER: N_("number"),
+    OptionType.CHANNEL: N_("#channel"),
+    OptionType.USER: N_("@member"),
+    OptionType.CHOICE: N_("choice"),
+    OptionType.FLAG: "",
+}
+
+_SPEC_ATTR = "__tisserand_commands__"
+_CHOICE_ATTR = "__tisserand_choice__"
+_LISTENER_ATTR = "__tisserand_listener__"
+
+
+def command(
+    name: str,
+    alias: str,
+    help: str,
+    *,
+    options: Iterable[Option] = (),
+    permission: Role = Role.MEMBER,
+    group: str | None = None,
+    group_alias: str | None = None,
+    group_help: str | None = None,
+    default: bool = False,
+    examples: Iterable[str] = (),
+) -> Callable[[Handler], Handler]:
+    """Tag ``handler`` as a command. Nothing is registered until :meth:`Registry.build`."""
+
+    def tag(handler: Handler) -> Handler:
+        spec = CommandSpec(
+            name=name,
+            alias=alias,
+            help=help,
+            handler=handler,
+            options=tuple(options),
+            permission=permission,
+            group=group,
+            group_alias=group_alias,
+            group_help=group_help,
+            default=default,
+            examples=tuple(examples),
+        )
+        specs: list[CommandSpec] = list(getattr(handler, _SPEC_ATTR, []))
+        specs.append(spec)
+        setattr(handler, _SPEC_ATTR, specs)
+        return handler
+
+    return tag
+
+
+ChoiceHandler: TypeAlias = Callable[["Context", str], ReplyLike | Awaitable[ReplyLike]]
+
+
+def on_choice(prefix: str) -> Callable[[ChoiceHandler], ChoiceHandler]:
+    """Tag ``handler`` as the one that handles choices whose action starts with ``prefix:``."""
+
+    def tag(handler: ChoiceHandler) -> ChoiceHandler:
+        setattr(handler, _CHOICE_ATTR, prefix)
+        return handler
+
+    return tag
+
+
+class Args(dict[str, Any]):
+    """Parsed option values by canonical (French) name; missing optional options are None."""
+
+
+class InvalidSpecError(Exception):
+    """A command spec is wrong: raised at start-up, before anything runs."""
+
+
+@dataclass(slots=True)
+class Resolved:
+    spec: CommandSpec
+    words: list[str]
+
+
+@dataclass(slots=True)
+class Registry:
+    specs: list[CommandSpec] = field(default_factory=list)
+    choice_handlers: dict[str, ChoiceHandler] = field(default_factory=dict)
+    _top: dict[str, CommandSpec] = field(default_factory=dict)
+    _groups: dict[str, dict[str, CommandSpec]] = field(default_factory=dict)
+    _group_default: dict[str, CommandSpec] = field(default_factory=dict)
+    _group_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, modules: Iterable[ModuleType]) -> Registry:
+        registry = cls()
+        for module in modules:
+            for _, value in sorted(vars(module).items()):
+                for spec in getattr(value, _SPEC_ATTR, []):
+                    registry.add(spec)
+                prefix = getattr(value, _CHOICE_ATTR, None)
+                if prefix is not None:
+                    if prefix in registry.choice_handlers:
+                        raise InvalidSpecError(f"two handlers for choices {prefix!r}")
+                    registry.choice_handlers[prefix] = value
+        return registry
+
+    def add(self, spec: CommandSpec) -> None:
+        self._check(spec)
+        self.specs.append(spec)
+        if spec.group is None:
+            for key in {fold(spec.name), fold(spec.alias)}:
+                if key in self._top or key in self._groups:
+                    raise InvalidSpecError(f"command name {key!r} used twice")
+                self._top[key] = spec
+            return
+        group_keys = (fold(spec.group), fold(spec.group_alias or spec.group))
+        for key in group_keys:
+            if key in self._top:
+                raise InvalidSpecError(f"group {key!r} clashes with a command")
+        known = self._group_names.get(group_keys[0])
+        if known is not None and known != (spec.group, spec.group_alias or spec.group):
+            raise InvalidSpecError(f"group {spec.group!r} declared with two aliases")
+        self._group_names[group_keys[0]] = (spec.group, spec.group_alias or spec.group)
+        members = self._groups.setdefault(group_keys[0], {})
+        self._groups[group_keys[1]] = members
+        for key in {fold(spec.name), fold(spec.alias)}:
+            if key in members:
+                raise InvalidSpecError(f"command {spec.group} {key!r} used twice")
+            members[key] = spec
+        if spec.default:
+            if group_keys[0] in self._group_default:
+                raise InvalidSpecError(f"group {spec.group!r} has two default commands")
+            self._group_default[group_keys[0]] = spec
+            self._group_default[group_keys[1]] = spec
+
+    @staticmethod
+    def _check(spec: CommandSpec) -> None:
+        where = spec.qualified_name
+        word = re.compile(r"^[a-z][a-z0-9-]*$")
+        for name in (spec.name, spec.alias, spec.group or "a", spec.group_alias or "a"):
+            if not word.match(name):
+                raise InvalidSpecError(f"{where}: bad name {name!r} (lowercase ascii words)")
+        if not spec.help.strip():
+            raise InvalidSpecError(f"{where}: help is required")
+        if spec.group and not spec.group_alias:
+            raise InvalidSpecError(f"{where}: a group needs its English alias")
+        seen: set[str] = set()
+        variadic_seen = False
+        for option in spec.options:
+            for key in {option.name, option.alias}:
+                if not word.match(key):
+                    raise InvalidSpecError(f"{where}: bad option name {key!r}")
+                if key in seen:
+                    raise InvalidSpecError(f"{where}: option {key!r} used twice")
+                seen.add(key)
+            if not option.help.strip():
+                raise InvalidSpecError(f"{where}: option {option.name} needs help")
+            if option.variadic and not option.positional:
+                raise InvalidSpecError(f"{where}: only positional options can be variadic")
+            if option.positional and variadic_seen:
+                raise InvalidSpecError(f"{where}: nothing may follow a variadic option")
+            variadic_seen = variadic_seen or option.variadic or option.type is OptionType.TEXT
+            if option.type is OptionType.CHOICE and not option.choices:
+                raise InvalidSpecError(f"{where}: option {option.name} needs choices")
+            if option.type is OptionType.FLAG and (option.positional or option.required):
+                raise InvalidSpecError(f"{where}: a flag is never positional nor required")
+        if not inspect.isfunction(spec.handler):
+            raise InvalidSpecError(f"{where}: handler must be a function")
+
+    # --- lookup ------------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Every name a user may type, for suggestions."""
+        return sorted(set(self._top) | set(self._groups))
+
+    def find(self, name: str, sub: str | None = None) -> CommandSpec | None:
+        key = fold(name.lstrip("/"))
+        if key in self._top:
+            return self._top[key]
+        members = self._groups.get(key)
+        if members is None:
+            return None
+        if sub is not None and fold(sub) in members:
+            return members[fold(sub)]
+        return self._group_default.get(key)
+
+    def group_members(self, name: str) -> list[CommandSpec]:
+        members = self._groups.get(fold(name.lstrip("/")), {})
+        unique: dict[int, CommandSpec] = {id(s): s for s in members.values()}
+        return list(unique.values())
+
+    def resolve(self, words: list[str], t: Translator) -> Resolved:
+        """Find the spec for the words of a command line; raise a helpful UserError otherwise."""
+        if not words or not words[0].strip("/"):
+            raise UserError(t.gettext("Type a command after the slash, for example /aide."))
+        head = fold(words[0].lstrip("/"))
+        if head in self._top:
+            return Resolved(self._top[head], words[1:])
+        members = self._groups.get(head)
+        if members is not None:
+            if len(words) > 1 and fold(words[1]) in members:
+                return Resolved(members[fold(words[1])], words[2:])
+            default = self._group_default.get(head)
+            if default is not None:
+                return Resolved(default, words[1:])
+            subs = sorted(
+                {s.display_name(t.locale).split(" ", 1)[1] for s in self.group_members(head)}
+            )
+            raise UserError(
+                t.gettext(
+                    "/{group} needs a subcommand: {subs}.",
+                    group=words[0].lstrip("/"),
+                    subs=", ".join(subs),
+                )
+            )
+        close = difflib.get_close_matches(head, self.names(), n=1, cutoff=0.6)
+        if close:
+            raise UserError(
+                t.gettext(
+                    "Unknown command /{name}. Did you mean /{suggestion}? Type /aide for the list.",
+                    name=words[0].lstrip("/"),
+                    suggestion=close[0],
+                )
+            )
+        raise UserError(
+            t.gettext(
+                "Unknown command /{name}. Type /aide for the list of commands.",
+                name=words[0].lstrip("/"),
+            )
+        )
+
+    def visible_to(self, is_coordinator: bool) -> list[CommandSpec]:
+        return [s for s in self.specs if is_coordinator or s.permission is Role.MEMBER]
+
+
+# --- text parsing ------------------------------------------------------------------------------
+
+_QUOTES = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "’": "'"})
+_NUMBER = re.compile(r"^(?:n[°o]\s*|#)?(\d{1,9})$", re.IGNORECASE)
+
+
+def split_words(line: str, t: Translator) -> list[str]:
+    """Shell-like split; French quotes are accepted; an unclosed quote is a user error."""
+    text = line.strip().translate(_QUOTES)
+    text = re.sub(r"(?i)\bn°\s+(\d)", r"n°\1", text)
+    try:
+        lexer = shlex.shlex(text, posix=True, punctuation_chars=False)
+        lexer.whitespace_split = True
+        lexer.escape = ""
+        lexer.commenters = ""
+        lexer.quotes = '"'
+        return [word.strip() for word in lexer]
+    except ValueError:
+        raise UserError(
+            t.gettext('A quotation mark is not closed. Put each text between "double quotes".')
+        ) from None
+
+
+def parse_arguments(spec: CommandSpec, words: list[str], t: Translator) -> Args:
+    """Read option values from ``words`` according to ``spec``."""
+    by_key: dict[str, Option] = {}
+    for option in spec.options:
+        if not option.positional:
+            by_key[fold(option.name)] = option
+            by_key[fold(option.alias)] = option
+    positionals = [o for o in spec.options if o.positional]
+    args = Args()
+    free: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word.startswith("--") and len(word) > 2:
+            key, _, inline = word[2:].partition("=")
+            found = by_key.get(fold(key))
+            if found is None:
+                raise _usage_error(spec, t, t.gettext("Unknown option --{option}.", option=key))
+            option = found
+            if option.type is OptionType.FLAG:
+                if inline:
+                    raise _usage_error(spec, t, t.gettext("--{option} takes no value.", option=key))
+                args[option.name] = True
+            else:
+                if inline:
+                    value = inline
+                elif index + 1 < len(words):
+                    index += 1
+                    value = words[index]
+                else:
+                    raise _usage_error(spec, t, t.gettext("--{option} needs a value.", option=key))
+                args[option.name] = convert(option, value, t, spec)
+        else:
+            free.append(word)
+        index += 1
+    for option in positionals:
+        if option.variadic:
+            values = [convert(option, w, t, spec) for w in free]
+            free = []
+            if len(values) < option.min_count:
+                raise _usage_error(
+                    spec,
+                    t,
+                    t.ngettext(
+                        "{label} needs at least {n} value.",
+                        "{label} needs at least {n} values.",
+                        option.min_count,
+                        label=_label(option, t),
+                    ),
+                )
+            if option.max_count is not None and len(values) > option.max_count:
+                raise _usage_error(
+                    spec,
+                    t,
+                    t.ngettext(
+                        "{label} takes at most {n} value.",
+                        "{label} takes at most {n} values.",
+                        option.max_count,
+                        label=_label(option, t),
+                    ),
+                )
+            args[option.name] = values if values else option.default
+        elif option.type is OptionType.TEXT:
+            args[option.name] = " ".join(free) if free else option.default
+            free = []
+        elif free:
+            args[option.name] = convert(option, free.pop(0), t, spec)
+    if free:
+        raise _usage_error(spec, t, t.gettext("Too many words: {words}.", words=" ".join(free)))
+    for option in spec.options:
+        if option.name not in args or args[option.name] is None:
+            if option.required:
+                raise _usage_error(
+                    spec, t, t.gettext("{label} is missing.", label=_label(option, t))
+                )
+            args[option.name] = False if option.type is OptionType.FLAG else option.default
+    return args
+
+
+def _label(option: Option, t: Translator) -> str:
+    name = option.name if t.locale == "fr" else option.alias
+    return f"<{name}>" if option.positional else f"--{name}"
+
+
+def _usage_error(spec: CommandSpec, t: Translator, problem: str) -> UserError:
+    usage = spec.usage(t)
+    return UserError(problem + "\n" + t.gettext("Usage: {usage}", usage=usage), usage=usage)
+
+
+def convert(option: Option, value: Any, t: Translator, spec: CommandSpec | None = None) -> Any:
+    """Convert one raw value to the option's type; structured platforms call this too."""
+    if option.type in (OptionType.STRING, OptionType.TEXT):
+        text = str(value).strip()
+        if not text and option.required:
+            problem = t.gettext("{label} is empty.", label=_label(option, t))
+            raise _usage_error(spec, t, problem) if spec else UserError(problem)
+        return text
+    if option.type is OptionType.INTEGER:
+        if isinstance(value, int):
+            return value
+        match = _NUMBER.match(str(value).strip())
+        if not match:
+            problem = t.gettext(
+                "{label} must be a number, for example 12 (got “{value}”).",
+                label=_label(option, t),
+                value=value,
+            )
+            raise _usage_error(spec, t, problem) if spec else UserError(problem)
+        return int(match.group(1))
+    if option.type is OptionType.FLAG:
+        return bool(value)
+    if option.type is OptionType.CHANNEL:
+        return str(value).strip().lstrip("#")
+    if option.type is OptionType.USER:
+        return str(value).strip().lstrip("@")
+    if option.type is OptionType.CHOICE:
+        folded = fold(str(value).strip())
+        for choice in option.choices:
+            if fold(choice) == folded:
+                return choice
+        problem = t.gettext(
+            "{label} must be one of: {choices}.",
+            label=_label(option, t),
+            choices=", ".join(option.choices),
+        )
+        raise _usage_error(spec, t, problem) if spec else UserError(problem)
+    raise AssertionError(option.type)  # pragma: no cover
+
+
+def structured_arguments(spec: CommandSpec, values: dict[str, Any], t: Translator) -> Args:
+    """Options already split by the platform (Discord): convert and check them."""
+    args = Args()
+    for option in spec.options:
+        raw = values.get(option.name, values.get(option.alias))
+        if raw is None:
+            if option.required:
+                raise _usage_error(
+                    spec, t, t.gettext("{label} is missing.", label=_label(option, t))
+                )
+            args[option.name] = False if option.type is OptionType.FLAG else option.default
+        elif option.variadic:
+            items = raw if isinstance(raw, list) else split_words(str(raw), t)
+            args[option.name] = [convert(option, w, t, spec) for w in items]
+        else:
+            args[option.name] = convert(option, raw, t, spec)
+    return args

@@ -1,0 +1,9 @@
+"""Storage: SQLAlchemy 2 models (one module per domain) and engine helpers.
+
+Importing this package imports every model module, so ``Base.metadata`` is complete for Alembic.
+"""
+
+from bot.storage import members, outbox
+from bot.storage.base import Base, UTCDateTime
+
+__all__ = ["Base", "UTCDateTime", "members", "outbox"]

@@ -1,0 +1,91 @@
+"""Members (one row per platform identity) and places (channels the bot has seen)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.core import Actor, Place
+from bot.storage.base import Base
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    """The language the member chose with ``/profil langue``; None follows the platform/network."""
+    category: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PlaceRow(Base):
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("platform", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    is_direct: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+def upsert_member(db: Session, actor: Actor, now: datetime) -> Member:
+    """The member row for ``actor``, created on first sight; the display name follows the platform."""
+    member = db.scalars(
+        select(Member).where(Member.platform == actor.platform, Member.user_id == actor.user_id)
+    ).one_or_none()
+    if member is None:
+        member = Member(
+            platform=actor.platform,
+            user_id=actor.user_id,
+            display_name=actor.display_name,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(member)
+        db.flush()
+    elif member.display_name != actor.display_name:
+        member.display_name = actor.display_name
+        member.updated_at = now
+    return member
+
+
+def record_place(db: Session, place: Place, now: datetime) -> PlaceRow:
+    row = db.scalars(
+        select(PlaceRow).where(
+            PlaceRow.platform == place.platform, PlaceRow.channel_id == place.channel_id
+        )
+    ).one_or_none()
+    if row is None:
+        row = PlaceRow(
+            platform=place.platform,
+            channel_id=place.channel_id,
+            name=place.name,
+            is_direct=place.is_direct,
+            created_at=now,
+        )
+        db.add(row)
+        db.flush()
+    elif row.name != place.name:
+        row.name = place.name
+    return row
+
+
+def find_place_by_name(db: Session, platform: str, name: str) -> PlaceRow | None:
+    wanted = name.lstrip("#").casefold()
+    rows = db.scalars(
+        select(PlaceRow).where(PlaceRow.platform == platform, PlaceRow.is_direct.is_(False))
+    ).all()
+    for row in rows:
+        if row.name.casefold() == wanted or row.channel_id == name.lstrip("#"):
+            return row
+    return None

@@ -1,0 +1,94 @@
+"""/aide (/help): the commands the actor may use, or the help of one command."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.core import Reply, Role, UserError
+from bot.i18n import N_
+from bot.registry import Args, CommandSpec, Option, OptionType, command
+
+
+def _describe(spec: CommandSpec, ctx: Context) -> str:
+    return f"**/{spec.display_name(ctx.t.locale)}** — {ctx._(spec.help)}"
+
+
+@command(
+    "aide",
+    "help",
+    N_("Lists the commands you may use, or explains one command."),
+    options=[
+        Option(
+            "commande",
+            "command",
+            N_("The command to explain, for example sondage."),
+            type=OptionType.TEXT,
+            positional=True,
+        )
+    ],
+    examples=("/aide", "/aide sondage"),
+)
+def help_command(ctx: Context, args: Args) -> Reply:
+    wanted: str | None = args["commande"]
+    if wanted:
+        return Reply(text=_one(ctx, wanted.lstrip("/")))
+    specs = ctx.registry.visible_to(ctx.actor.is_coordinator)
+    entries: dict[str, str] = {}
+    for spec in specs:
+        if spec.group:
+            head = spec.group if ctx.t.locale == "fr" else (spec.group_alias or spec.group)
+            if spec.group_help or head not in entries:
+                entries[head] = f"**/{head}** — {ctx._(spec.group_help or spec.help)}"
+        else:
+            entries[spec.display_name(ctx.t.locale)] = _describe(spec, ctx)
+    lines = [ctx._("**Tisserand — commands you can use**"), ""]
+    lines.extend("- " + entries[name] for name in sorted(entries))
+    lines.append("")
+    lines.append(ctx._("Type /aide followed by a command name for its options."))
+    return Reply(text="\n".join(lines))
+
+
+def _one(ctx: Context, wanted: str) -> str:
+    words = wanted.split()
+    spec = ctx.registry.find(words[0], words[1] if len(words) > 1 else None)
+    if spec is None:
+        # Let the registry explain (with a suggestion of the closest name).
+        ctx.registry.resolve(words, ctx.t)
+        raise UserError(ctx._("Unknown command /{name}.", name=wanted))
+    members = ctx.registry.group_members(words[0])
+    if spec.group and members and len(words) == 1:
+        return _group_help(ctx, spec, members)
+    return _spec_help(ctx, spec)
+
+
+def _spec_help(ctx: Context, spec: CommandSpec) -> str:
+    fr = ctx.t.locale == "fr"
+    lines = [f"**/{spec.display_name(ctx.t.locale)}** — {ctx._(spec.help)}"]
+    other = spec.display_name("en" if fr else "fr")
+    lines.append(ctx._("Also: /{other}", other=other))
+    lines.append(ctx._("Usage: {usage}", usage=spec.usage(ctx.t)))
+    if spec.options:
+        lines.append("")
+        for option in spec.options:
+            label = option.name if fr else option.alias
+            label = f"<{label}>" if option.positional else f"--{label}"
+            extra = ""
+            if option.choices:
+                extra = " (" + ", ".join(option.choices) + ")"
+            lines.append(f"- `{label}`{extra} — {ctx._(option.help)}")
+    if spec.permission is Role.COORDINATOR:
+        lines.append("")
+        lines.append(ctx._("Reserved for coordinators."))
+    if spec.examples:
+        lines.append("")
+        lines.append(ctx._("Examples:"))
+        lines.extend(f"- `{example}`" for example in spec.examples)
+    return "\n".join(lines)
+
+
+def _group_help(ctx: Context, default: CommandSpec, members: list[CommandSpec]) -> str:
+    head = default.group if ctx.t.locale == "fr" else default.group_alias
+    lines = [f"**/{head}** — {ctx._(default.group_help or default.help)}", ""]
+    visible = [m for m in members if ctx.actor.is_coordinator or m.permission is Role.MEMBER]
+    for member in sorted(visible, key=lambda s: s.display_name(ctx.t.locale)):
+        lines.append(f"- `{member.usage(ctx.t)}` — {ctx._(member.help)}")
+    return "\n".join(lines)

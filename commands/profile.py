@@ -1,0 +1,72 @@
+"""/profil (/profile): what the bot stores about the actor, and their language."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.core import Reply
+from bot.i18n import N_, SUPPORTED_LOCALES
+from bot.registry import Args, Option, OptionType, command
+
+GROUP_HELP = N_("Shows what Tisserand stores about you, and lets you choose your language.")
+
+
+@command(
+    "voir",
+    "show",
+    N_("Shows what Tisserand stores about you."),
+    default=True,
+    group_help=GROUP_HELP,
+    examples=("/profil",),
+    group="profil",
+    group_alias="profile",
+)
+def show_profile(ctx: Context, args: Args) -> Reply:
+    member = ctx.member
+    language = {
+        None: ctx._(
+            "not chosen (following the network: {default})", default=ctx.settings.network.locale
+        ),
+        "fr": ctx._("French"),
+        "en": ctx._("English"),
+    }[member.locale]
+    lines = [
+        ctx._("**What Tisserand stores about you**"),
+        "",
+        ctx._("- Name: {name}", name=member.display_name),
+        ctx._(
+            "- Platform: {platform} (identifier {user_id})",
+            platform=member.platform,
+            user_id=member.user_id,
+        ),
+        ctx._("- Language: {language}", language=language),
+        ctx._("- Known since: {date}", date=ctx.t.datetime(member.created_at)),
+        "",
+        ctx._("Change your language with /profil langue fr or /profil langue en."),
+    ]
+    return Reply(text="\n".join(lines), ephemeral=True)
+
+
+@command(
+    "langue",
+    "language",
+    N_("Chooses the language Tisserand uses with you (fr or en)."),
+    options=[
+        Option(
+            "code",
+            "code",
+            N_("fr for French, en for English."),
+            type=OptionType.CHOICE,
+            choices=SUPPORTED_LOCALES,
+            positional=True,
+            required=True,
+        )
+    ],
+    examples=("/profil langue en", "/profile language fr"),
+    group="profil",
+    group_alias="profile",
+)
+def set_language(ctx: Context, args: Args) -> Reply:
+    ctx.member.locale = args["code"]
+    ctx.member.updated_at = ctx.now()
+    t = ctx.translators.get(args["code"])
+    return Reply(text=t.gettext("Done: I will now write to you in English."), ephemeral=True)

@@ -1,0 +1,155 @@
+"""The command line, run as a user runs it: a real process, piped input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import Database
+
+TISSERAND = shutil.which("tisserand") or str(Path(sys.executable).with_name("tisserand"))
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TISSERAND_")}
+    env.update(LANG="fr_FR.UTF-8", TISSERAND_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+def _run(
+    args: list[str], tmp_path: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TISSERAND, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, **env),
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+
+def test_piped_help_is_french_on_embedded_defaults(tmp_path: Path) -> None:
+    result = _run(["console"], tmp_path, stdin="/aide\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("[#1] #general camille: /aide\n[#2] #general tisserand:\n")
+    assert "les commandes à votre disposition" in result.stdout
+    assert (tmp_path / "data" / "tisserand.sqlite3").exists()
+
+
+def test_version_and_help_follow_the_locale(tmp_path: Path) -> None:
+    version = _run(["--version"], tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("tisserand ")
+    french = _run(["--help"], tmp_path)
+    assert "Parler au bot dans ce terminal" in french.stdout
+    english = _run(["--help"], tmp_path, LANG="en_US.UTF-8")
+    assert "Talk to the bot in this terminal" in english.stdout
+
+
+def test_bad_configuration_names_the_keys_and_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        '[network]\ntimezone = "Europe/Pariss"\nlocale = "de"\n[polls]\ngrades = 9\n[oops]\nx = 1\n'
+    )
+    for args in (["check-config", "--config", str(config)], ["--config", str(config), "console"]):
+        result = _run(args, tmp_path, stdin="/aide\n")
+        assert result.returncode == 2
+        assert "network.timezone: Value error, unknown time zone 'Europe/Pariss'" in result.stderr
+        assert (
+            "network.locale" in result.stderr
+            and "polls.grades" in result.stderr
+            and "oops" in result.stderr
+        )
+        assert result.stdout == ""
+    assert not (tmp_path / "data").exists(), "nothing may start half-way"
+    secret = tmp_path / "secret.toml"
+    secret.write_text('[discord]\ntoken = "abc"\n')
+    result = _run(["check-config", "--config", str(secret)], tmp_path)
+    assert result.returncode == 2 and "discord.token: secrets do not belong" in result.stderr
+    missing = tmp_path / "missing.toml"
+    missing.write_text("[discord]\nguild_ids = [1]\n")
+    result = _run(["check-config", "--config", str(missing)], tmp_path)
+    assert result.returncode == 2 and "TISSERAND_DISCORD_TOKEN" in result.stderr
+    good = _run(["check-config"], tmp_path)
+    assert good.returncode == 0 and "Configuration correcte." in good.stdout
+
+
+def test_db_upgrade_and_newer_database_refused(tmp_path: Path) -> None:
+    result = _run(["db", "upgrade"], tmp_path)
+    assert result.returncode == 0 and "Base de données à jour" in result.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "tisserand.sqlite3") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'zzzz'")
+    result = _run(["console"], tmp_path, stdin="/aide\n")
+    assert result.returncode == 3
+    assert "écrite par une version plus récente de Tisserand" in result.stderr
+    assert result.stdout == ""
+
+
+def _wait_for(
+    proc: subprocess.Popen[str], needle: str, seen: list[str], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in "".join(seen):
+            return
+    raise AssertionError(f"{needle!r} not seen in {''.join(seen)!r}")
+
+
+def test_killed_with_pending_outbox_rows_delivers_each_exactly_once(
+    database: Database, tmp_path: Path
+) -> None:
+    env = _env(tmp_path, TISSERAND_DATABASE_URL=database.url)
+    out_dir = str(tmp_path / "out")
+    first = subprocess.Popen(
+        [TISSERAND, "console", "--out", out_dir, "--clock", "2026-12-01T08:00"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert first.stdin is not None
+    first.stdin.write(
+        "Bonjour\n"
+        '/annonce #general "Message A" --quand "2026-12-01 10:00"\n'
+        '/annonce #general "Message B" --quand "2026-12-01 11:00"\n'
+        '/annonce #general "Message C"\n'
+    )
+    first.stdin.flush()
+    seen: list[str] = []
+    _wait_for(first, "📣 Message C", seen)
+    first.send_signal(signal.SIGKILL)  # no clean shutdown: rows A and B are still pending
+    first.wait(timeout=30)
+    transcripts = ["".join(seen)]
+    for clock in ("2026-12-01T12:00", "2026-12-01T13:00"):
+        result = subprocess.run(
+            [TISSERAND, "console", "--out", out_dir, "--clock", clock],
+            input="/aide\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        transcripts.append(result.stdout)
+    everything = "".join(transcripts)
+    for text in ("📣 Message A", "📣 Message B", "📣 Message C"):
+        assert everything.count(text) == 1, everything
+    assert "📣 Message A" in transcripts[1] and "📣 Message B" in transcripts[1]
+    assert "📣 Message" not in transcripts[2]

@@ -1,0 +1,70 @@
+"""Catalogs are complete in French and English; dates are French-formatted in Europe/Paris."""
+
+from __future__ import annotations
+
+import re
+import string
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALE_DIR, Translators, fold, normalize_locale
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import catalogs  # noqa: E402
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_message_in_the_code_is_translated_in_both_catalogs() -> None:
+    template = catalogs.extract()
+    ids = {m.id if isinstance(m.id, str) else tuple(m.id) for m in template if m.id}
+    assert len(ids) > 50
+    for locale in ("fr", "en"):
+        with (LOCALE_DIR / locale / "LC_MESSAGES" / "tisserand.po").open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        by_id = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog if m.id}
+        for msgid in ids:
+            message = by_id.get(msgid)
+            assert message is not None, f"{locale}: {msgid!r} missing from the catalog"
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            assert all(strings), f"{locale}: {msgid!r} is not translated"
+            source = msgid if isinstance(msgid, str) else msgid[-1]
+            for translated in strings:
+                assert _fields(translated) <= _fields(source) | {"n"}, (locale, msgid)
+                assert _fields(source) - {"n"} <= _fields(translated) | {"n"}, (locale, msgid)
+
+
+def test_french_dates_in_the_network_zone() -> None:
+    t = Translators(ZoneInfo("Europe/Paris")).get("fr")
+    moment = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
+    assert t.datetime(moment) == "jeudi 3 décembre 2026 à 14h00"
+    assert t.time(datetime(2026, 7, 1, 7, 30, tzinfo=UTC)) == "09h30"
+    en = Translators(ZoneInfo("Europe/Paris")).get("en")
+    assert en.datetime(moment) == "Thursday 3 December 2026 at 14:00"
+
+
+def test_plural_forms() -> None:
+    t = Translators(ZoneInfo("Europe/Paris")).get("fr")
+    one = t.ngettext(
+        "{label} needs at least {n} value.", "{label} needs at least {n} values.", 1, label="x"
+    )
+    two = t.ngettext(
+        "{label} needs at least {n} value.", "{label} needs at least {n} values.", 2, label="x"
+    )
+    assert one == "x attend au moins 1 valeur."
+    assert two == "x attend au moins 2 valeurs."
+
+
+def test_locale_helpers() -> None:
+    assert normalize_locale("en-US") == "en"
+    assert normalize_locale(["fr_FR", "UTF-8"][0]) == "fr"
+    assert normalize_locale("de") is None
+    assert fold("Résultats") == fold("RESULTATS") == "resultats"
+    assert re.fullmatch(r"n° \d+", Translators(ZoneInfo("UTC")).get("fr").ref(12))

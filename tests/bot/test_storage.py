@@ -1,0 +1,102 @@
+"""Schema, migrations and engine settings, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core import Actor, DatabaseTooNewError
+from bot.storage import Base
+from bot.storage.engine import current_revision, head_revision, migrate
+from bot.storage.members import Member, upsert_member
+from tests.conftest import Database
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    assert current_revision(engine) == head_revision()
+
+
+def test_migrate_twice_is_a_no_op(engine: Engine) -> None:
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_database_from_a_newer_version_is_refused_untouched(engine: Engine) -> None:
+    with Session(engine) as db:
+        upsert_member(db, Actor("console", "alice", "Alice"), NOW)
+        db.commit()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+    with pytest.raises(DatabaseTooNewError, match="newer version"):
+        migrate(engine)
+    with Session(engine) as db:
+        assert db.scalars(select(Member.display_name)).all() == ["Alice"]
+    assert current_revision(engine) == "ffffffffffff"
+
+
+def test_one_member_row_per_platform_identity(engine: Engine) -> None:
+    with Session(engine) as db:
+        first = upsert_member(db, Actor("console", "alice", "Alice"), NOW)
+        again = upsert_member(db, Actor("console", "alice", "Alice D."), NOW)
+        other_platform = upsert_member(db, Actor("discord", "alice", "Alice"), NOW)
+        db.commit()
+        assert first.id == again.id != other_platform.id
+        assert again.display_name == "Alice D."
+        db.add(
+            Member(
+                platform="console",
+                user_id="alice",
+                display_name="x",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        with pytest.raises(IntegrityError):
+            db.commit()
+
+
+def test_datetimes_come_back_aware_in_utc(engine: Engine) -> None:
+    paris_winter = timezone(timedelta(hours=1))
+    moment = datetime(2026, 12, 3, 14, 0, tzinfo=paris_winter)
+    with Session(engine) as db:
+        member = upsert_member(db, Actor("console", "bob", "Bob"), moment)
+        db.commit()
+        member_id = member.id
+    with Session(engine) as db:
+        loaded = db.get(Member, member_id)
+        assert loaded is not None
+        assert loaded.created_at == moment
+        assert loaded.created_at.tzinfo is not None
+        assert loaded.created_at.utcoffset() == timedelta(0)
+    with Session(engine) as db, pytest.raises(Exception, match="naive"):
+        db.execute(update(Member).values(updated_at=datetime(2026, 1, 1)))
+
+
+def test_sqlite_pragmas_and_immediate_transactions(database: Database) -> None:
+    if database.kind != "sqlite":
+        pytest.skip("SQLite settings")
+    eng = database.engine()
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    # A write transaction takes the write lock at BEGIN: a second writer waits for it.
+    other = database.engine(busy_timeout_ms=50)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE probe (x INTEGER)")
+    with eng.begin(), pytest.raises(Exception, match="locked"), other.begin() as conn2:
+        conn2.exec_driver_sql("SELECT 1")
+    other.dispose()
+    eng.dispose()
