@@ -25,8 +25,10 @@ from bot.context import Context
 from bot.core import (
     ChoiceEvent,
     CommandEvent,
+    DeliveryError,
     Event,
     MessageEvent,
+    MessageRef,
     ReactionEvent,
     Reply,
     Role,
@@ -95,6 +97,7 @@ class App:
         self.sender: Sender | None = None
         self.listeners: list[tuple[str, Listener]] = []
         self._started = False
+        self._known_places: set[tuple[str, str, str]] = set()
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -135,6 +138,18 @@ class App:
             await platform.stop()
         self.engine.dispose()
 
+    async def edit_message(self, ref: MessageRef, reply: Reply) -> bool:
+        """Edit an earlier bot message (live results); False when the platform refused."""
+        platform = self.platforms.get(ref.platform)
+        if platform is None:
+            return False
+        try:
+            await platform.edit(ref, reply)
+        except DeliveryError as exc:
+            log.warning("could not edit %s on %s: %s", ref.message_id, ref.platform, exc)
+            return False
+        return True
+
     def translator(self, *locales: str | None) -> Translator:
         return self.translators.get(*locales, self.settings.network.locale)
 
@@ -160,7 +175,9 @@ class App:
         with self.sessions() as db:
             now = self.clock.now()
             member = upsert_member(db, event.actor, now)
-            record_place(db, event.place, now)
+            place_key = (event.place.platform, event.place.channel_id, event.place.name)
+            if place_key not in self._known_places:
+                record_place(db, event.place, now)
             t = self.translators.get(
                 member.locale, event.actor.locale, self.settings.network.locale
             )
@@ -181,6 +198,7 @@ class App:
             try:
                 replies = await self._route(ctx, event)
                 db.commit()
+                self._known_places.add(place_key)
             except UserError as exc:
                 db.rollback()
                 return Outcome([Reply(text=exc.message, ephemeral=True)])

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.core import DeliveryError, DirectTarget, PlaceTarget, Reply, Target
+from bot.core import DeliveryError, DirectTarget, MessageRef, PlaceTarget, Reply, Target
 from bot.platforms.base import Platform
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 
@@ -65,6 +65,14 @@ def enqueue(
         # A concurrent writer stored the same key first: that is the idempotent outcome.
         return None
     return row
+
+
+def sent_ref(db: Session, key: str) -> MessageRef | None:
+    """Where the outbox message ``key`` was posted, once it was (to edit it later)."""
+    row = db.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
+    if row is None or row.platform_message_id is None or row.platform_channel_id is None:
+        return None
+    return MessageRef(row.platform, row.platform_channel_id, row.platform_message_id)
 
 
 def target_of(row: OutboxMessage) -> Target:

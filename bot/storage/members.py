@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, UniqueConstraint, select
+from sqlalchemy import Boolean, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core import Actor, Place
@@ -38,10 +38,19 @@ class PlaceRow(Base):
     created_at: Mapped[datetime]
 
 
+# Built once: these run for every event, and building the expression costs more than the query.
+_MEMBER_BY_IDENTITY = select(Member).where(
+    Member.platform == bindparam("platform"), Member.user_id == bindparam("user_id")
+)
+_PLACE_BY_IDENTITY = select(PlaceRow).where(
+    PlaceRow.platform == bindparam("platform"), PlaceRow.channel_id == bindparam("channel_id")
+)
+
+
 def upsert_member(db: Session, actor: Actor, now: datetime) -> Member:
     """The member row for ``actor``, created on first sight; the display name follows the platform."""
     member = db.scalars(
-        select(Member).where(Member.platform == actor.platform, Member.user_id == actor.user_id)
+        _MEMBER_BY_IDENTITY, {"platform": actor.platform, "user_id": actor.user_id}
     ).one_or_none()
     if member is None:
         member = Member(
@@ -61,9 +70,7 @@ def upsert_member(db: Session, actor: Actor, now: datetime) -> Member:
 
 def record_place(db: Session, place: Place, now: datetime) -> PlaceRow:
     row = db.scalars(
-        select(PlaceRow).where(
-            PlaceRow.platform == place.platform, PlaceRow.channel_id == place.channel_id
-        )
+        _PLACE_BY_IDENTITY, {"platform": place.platform, "channel_id": place.channel_id}
     ).one_or_none()
     if row is None:
         row = PlaceRow(
