@@ -60,6 +60,9 @@ class Option:
     default: Any = None
     min_count: int = 0
     max_count: int | None = None
+    autocomplete: str | None = None
+    """For numbers of things (``poll``, ``session``, ``source``...): platforms that can suggest
+    values (Discord autocomplete) ask the app for the open ones of that kind."""
 
 
 ReplyLike: TypeAlias = Reply | Sequence[Reply] | None

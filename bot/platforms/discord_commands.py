@@ -1,0 +1,126 @@
+"""Discord application commands generated from the command registry.
+
+The registry is the single source: every spec becomes a slash command (or a subcommand of its
+group) with an English base name and description and French localizations. Discord rules applied
+here:
+
+- names are lowercase, at most 32 characters; descriptions at most 100 characters (cut with …);
+- required options come before optional ones;
+- a variadic positional option (poll answers) becomes one string option holding quoted words
+  (``"A" "B" "C"``), split by the same parser as text commands;
+- flags become booleans, channels and users their native types, fixed choices Discord choices,
+  numbers of things an integer with autocomplete;
+- a group whose every subcommand is for coordinators, or a command for coordinators, gets
+  ``default_member_permissions = "0"``: hidden from members until a server admin grants the
+  Coordination role in the server's Integrations settings. The app checks roles on every command
+  anyway, so a member who still reaches one is refused politely.
+
+The payload is sorted and stable, so comparing it with what Discord returns tells whether a sync
+is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core import Role
+from bot.i18n import Translator, Translators
+from bot.registry import CommandSpec, Option, OptionType, Registry
+
+CHAT_INPUT = 1
+SUB_COMMAND = 1
+STRING, INTEGER, BOOLEAN, USER, CHANNEL = 3, 4, 5, 6, 7
+
+_TYPES = {
+    OptionType.STRING: STRING,
+    OptionType.TEXT: STRING,
+    OptionType.INTEGER: INTEGER,
+    OptionType.FLAG: BOOLEAN,
+    OptionType.CHANNEL: CHANNEL,
+    OptionType.USER: USER,
+    OptionType.CHOICE: STRING,
+}
+
+
+def _cut(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _describe(msgid: str, en: Translator, fr: Translator) -> dict[str, Any]:
+    return {
+        "description": _cut(en.gettext(msgid)),
+        "description_localizations": {"fr": _cut(fr.gettext(msgid))},
+    }
+
+
+def option_payload(option: Option, en: Translator, fr: Translator) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "type": INTEGER if option.autocomplete else _TYPES[option.type],
+        "name": option.alias[:32],
+        "name_localizations": {"fr": option.name[:32]},
+        **_describe(option.help, en, fr),
+        "required": bool(option.required or option.min_count > 0),
+    }
+    if option.type is OptionType.CHOICE:
+        payload["choices"] = [{"name": c, "value": c} for c in option.choices]
+    if option.autocomplete:
+        payload["autocomplete"] = True
+    if option.type is OptionType.INTEGER:
+        payload["min_value"] = 0
+    return payload
+
+
+def _options(spec: CommandSpec, en: Translator, fr: Translator) -> list[dict[str, Any]]:
+    options = [option_payload(o, en, fr) for o in spec.options]
+    return sorted(options, key=lambda o: not o["required"])  # stable: required first
+
+
+def application_commands(registry: Registry, translators: Translators) -> list[dict[str, Any]]:
+    """The bulk-overwrite payload for ``PUT /applications/{id}/commands``."""
+    en, fr = translators.get("en"), translators.get("fr")
+    top: list[dict[str, Any]] = []
+    groups: dict[str, list[CommandSpec]] = {}
+    for spec in registry.specs:
+        if spec.group:
+            groups.setdefault(spec.group, []).append(spec)
+            continue
+        command = {
+            "type": CHAT_INPUT,
+            "name": spec.alias[:32],
+            "name_localizations": {"fr": spec.name[:32]},
+            **_describe(spec.help, en, fr),
+            "options": _options(spec, en, fr),
+        }
+        if spec.permission is Role.COORDINATOR:
+            command["default_member_permissions"] = "0"
+        top.append(command)
+    for group, specs in groups.items():
+        first = specs[0]
+        help_msgid = next((s.group_help for s in specs if s.group_help), first.help)
+        subcommands = [
+            {
+                "type": SUB_COMMAND,
+                "name": spec.alias[:32],
+                "name_localizations": {"fr": spec.name[:32]},
+                **_describe(spec.help, en, fr),
+                "options": _options(spec, en, fr),
+            }
+            for spec in sorted(specs, key=lambda s: s.alias)
+        ]
+        command = {
+            "type": CHAT_INPUT,
+            "name": (first.group_alias or group)[:32],
+            "name_localizations": {"fr": group[:32]},
+            **_describe(help_msgid, en, fr),
+            "options": subcommands,
+        }
+        if all(s.permission is Role.COORDINATOR for s in specs):
+            command["default_member_permissions"] = "0"
+        top.append(command)
+    return sorted(top, key=lambda c: c["name"])
+
+
+def command_line(payload_name: str, subcommand: str | None) -> str:
+    """The registry words for an invoked slash command (English base names resolve as aliases)."""
+    return f"{payload_name} {subcommand}" if subcommand else payload_name
