@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Context
 from bot.core import (
+    Actor,
     ChoiceEvent,
     CommandEvent,
     DeliveryError,
@@ -149,6 +150,24 @@ class App:
             log.warning("could not edit %s on %s: %s", ref.message_id, ref.platform, exc)
             return False
         return True
+
+    async def autocomplete(
+        self, command: str, option: str, partial: str, actor: Actor
+    ) -> list[tuple[str, str]]:
+        """Suggestions for an option that names a number of something (Discord autocomplete)."""
+        t = self.translators.get(actor.locale, self.settings.network.locale)
+        try:
+            spec = self.registry.resolve(command.split(), t).spec
+        except UserError:
+            return []
+        wanted = next((o for o in spec.options if option in (o.name, o.alias)), None)
+        if wanted is None or wanted.autocomplete is None:
+            return []
+        provider = self.registry.autocompleters.get(wanted.autocomplete)
+        if provider is None:
+            return []
+        with self.sessions() as db:
+            return list(provider(db, partial, actor, t))[:25]
 
     def translator(self, *locales: str | None) -> Translator:
         return self.translators.get(*locales, self.settings.network.locale)

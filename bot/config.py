@@ -62,15 +62,11 @@ class ConsoleRoles(_Section):
     coordinators: list[str] = Field(default_factory=lambda: ["camille"])
 
 
-class PlatformRoles(_Section):
-    coordinator_roles: list[str] = Field(default_factory=list)
-    coordinators: list[str] = Field(default_factory=list)
-
-
 class RolesSettings(_Section):
+    """Console roles. Rocket.Chat and Discord roles live in their own sections
+    (``[rocketchat] coordinator_roles``, ``[discord] coordinator_roles``)."""
+
     console: ConsoleRoles = ConsoleRoles()
-    rocketchat: PlatformRoles = PlatformRoles(coordinator_roles=["admin", "coordinator"])
-    discord: PlatformRoles = PlatformRoles(coordinator_roles=["Coordination"])
 
 
 class OutboxSettings(_Section):
@@ -89,6 +85,52 @@ class PollSettings(_Section):
 class FeedSettings(_Section):
     allow_private_networks: bool = False
     refresh_minutes: int = Field(default=60, ge=5)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    """Feeds fetched at once during a refresh."""
+    parse_processes: int | None = Field(default=None, ge=0, le=64)
+    """Worker processes that parse feeds (None: one per CPU; 0: a thread, no process)."""
+    parse_timeout_seconds: float = Field(default=20.0, gt=0)
+    """Time limit to parse one feed; past it the feed is recorded as failed."""
+    retry_base_minutes: int = Field(default=15, ge=1)
+    """First delay after a failure; it doubles with each consecutive failure (at most a day)."""
+    max_failures: int = Field(default=10, ge=1)
+    """Consecutive failures after which a source is disabled (coordinators are told)."""
+    max_entries_per_feed: int = Field(default=100, ge=1)
+    max_entry_age_days: int = Field(default=14, ge=1)
+    """Entries published longer ago than this before a digest are left out of it."""
+    top_per_theme: int = Field(default=5, ge=1)
+    """Feed entries per theme in a digest (pinned items and members' shares always appear)."""
+    digest_weekday: int = Field(default=0, ge=0, le=6)
+    """Default digest day (0 is Monday) for channels without ``/digest programmer``."""
+    digest_hour: int = Field(default=9, ge=0, le=23)
+    digest_minute: int = Field(default=0, ge=0, le=59)
+    empty_digest: Literal["skip", "line"] = "skip"
+    """A week with nothing new posts nothing (``skip``) or a short line (``line``)."""
+    templates_dir: Path | None = None
+    """A directory whose ``digest.md.j2`` / ``digest.html.j2`` replace the built-in ones."""
+
+
+class HighlightSettings(_Section):
+    """Highlights and the gazette (``[highlights]``)."""
+
+    reaction: str = "📰"
+    """The reaction that proposes a message for the gazette."""
+    reaction_aliases: list[str] = Field(default_factory=lambda: [":newspaper:"])
+    """Other spellings of the same reaction (Rocket.Chat sends short codes)."""
+    threshold: int = Field(default=3, ge=1)
+    """Distinct members whose reaction records a message (one coordinator is enough)."""
+    max_images: int = Field(default=4, ge=0, le=20)
+    """Images kept per highlight."""
+    max_image_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    """Largest image accepted (downloaded or attached), in bytes."""
+    max_quote_chars: int = Field(default=2000, ge=50)
+    remember_hours: int = Field(default=48, ge=0)
+    """How long the bot remembers channel messages so that ``/pepite --message N`` can point
+    at one (0: never; only reactions, context menus and typed texts then work)."""
+    default_days: int = Field(default=30, ge=1)
+    """Period of a first draft gazette when no date is given."""
+    name_newcomers: bool = True
+    """Name the members who joined in the gazette (False: only their number)."""
 
 
 class Settings(_Section):
@@ -100,6 +142,7 @@ class Settings(_Section):
     outbox: OutboxSettings = OutboxSettings()
     polls: PollSettings = PollSettings()
     feeds: FeedSettings = FeedSettings()
+    highlights: HighlightSettings = HighlightSettings()
     rocketchat: dict[str, Any] | None = None
     """Validated by the Rocket.Chat platform module (``[rocketchat]``)."""
     discord: dict[str, Any] | None = None

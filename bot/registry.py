@@ -179,6 +179,22 @@ def on_choice(prefix: str) -> Callable[[ChoiceHandler], ChoiceHandler]:
     return tag
 
 
+Autocompleter: TypeAlias = Callable[[Any, str, Any, Translator], Iterable[tuple[str, str]]]
+"""(database session, partial text, actor, translator) -> (label, value) suggestions."""
+
+_AUTOCOMPLETE_ATTR = "__tisserand_autocomplete__"
+
+
+def autocompleter(kind: str) -> Callable[[Autocompleter], Autocompleter]:
+    """Tag ``provider`` as the source of suggestions for options with ``autocomplete=kind``."""
+
+    def tag(provider: Autocompleter) -> Autocompleter:
+        setattr(provider, _AUTOCOMPLETE_ATTR, kind)
+        return provider
+
+    return tag
+
+
 class Args(dict[str, Any]):
     """Parsed option values by canonical (French) name; missing optional options are None."""
 
@@ -197,6 +213,7 @@ class Resolved:
 class Registry:
     specs: list[CommandSpec] = field(default_factory=list)
     choice_handlers: dict[str, ChoiceHandler] = field(default_factory=dict)
+    autocompleters: dict[str, Autocompleter] = field(default_factory=dict)
     _top: dict[str, CommandSpec] = field(default_factory=dict)
     _groups: dict[str, dict[str, CommandSpec]] = field(default_factory=dict)
     _group_default: dict[str, CommandSpec] = field(default_factory=dict)
@@ -214,6 +231,11 @@ class Registry:
                     if prefix in registry.choice_handlers:
                         raise InvalidSpecError(f"two handlers for choices {prefix!r}")
                     registry.choice_handlers[prefix] = value
+                kind = getattr(value, _AUTOCOMPLETE_ATTR, None)
+                if kind is not None:
+                    if kind in registry.autocompleters:
+                        raise InvalidSpecError(f"two autocompleters for {kind!r}")
+                    registry.autocompleters[kind] = value
         return registry
 
     def add(self, spec: CommandSpec) -> None:

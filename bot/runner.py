@@ -8,12 +8,15 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from pydantic import BaseModel, ValidationError
 
 from bot.app import App
 from bot.clock import MovableClock, SystemClock
 from bot.config import Settings, read_secret
 from bot.core import ConfigError
+from bot.platforms.base import Platform
 from bot.platforms.console import ConsolePlatform, run_lines
 from bot.storage.engine import make_engine
 
@@ -58,9 +61,18 @@ async def run_console(
         await app.stop()
 
 
-def build_platforms(settings: Settings) -> list[object]:
-    """The platform objects for every configured section (credentials from the environment)."""
-    platforms: list[object] = []
+def _section(model: type[BaseModel], raw: dict[str, Any], key: str) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(
+            [(".".join([key, *map(str, e["loc"])]), e["msg"]) for e in exc.errors()]
+        ) from None
+
+
+def platform_secrets(settings: Settings) -> dict[str, dict[str, str | None]]:
+    """The secrets of each configured platform, from the environment; ConfigError if missing."""
+    secrets: dict[str, dict[str, str | None]] = {}
     problems: list[tuple[str, str]] = []
     if settings.rocketchat is not None:
         password = read_secret("ROCKETCHAT_PASSWORD")
@@ -72,34 +84,96 @@ def build_platforms(settings: Settings) -> list[object]:
                     "set the bot's password, or TISSERAND_ROCKETCHAT_TOKEN with rocketchat.user_id",
                 )
             )
-        else:
-            platforms.append(_rocketchat(settings, password, token))
+        secrets["rocketchat"] = {"password": password, "token": token}
     if settings.discord is not None:
         token = read_secret("DISCORD_TOKEN")
         if not token:
             problems.append(("TISSERAND_DISCORD_TOKEN", "set the bot token of the application"))
-        else:
-            platforms.append(_discord(settings, token))
+        secrets["discord"] = {"token": token}
     if problems:
         raise ConfigError(problems)
+    return secrets
+
+
+def platform_settings(settings: Settings) -> dict[str, Any]:
+    """The validated section of each configured platform (ConfigError naming the keys)."""
+    sections: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    if settings.rocketchat is not None:
+        from bot.platforms.rocketchat import RocketChatSettings
+
+        try:
+            sections["rocketchat"] = _section(RocketChatSettings, settings.rocketchat, "rocketchat")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if settings.discord is not None:
+        from bot.platforms.discord import DiscordSettings
+
+        try:
+            sections["discord"] = _section(DiscordSettings, settings.discord, "discord")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return sections
+
+
+def build_platforms(settings: Settings, app: App) -> list[Platform]:
+    """The platform objects for every configured section (credentials from the environment)."""
+    problems: list[tuple[str, str]] = []
+    sections: dict[str, Any] = {}
+    secrets: dict[str, dict[str, str | None]] = {}
+    for step in (platform_settings, platform_secrets):
+        try:
+            result = step(settings)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        if step is platform_settings:
+            sections = result
+        else:
+            secrets = result
+    if problems:
+        raise ConfigError(problems)
+    platforms: list[Platform] = []
+    if "rocketchat" in sections:
+        from bot.platforms.rocketchat import RocketChatPlatform
+
+        platforms.append(
+            RocketChatPlatform(
+                sections["rocketchat"],
+                password=secrets["rocketchat"]["password"],
+                token=secrets["rocketchat"]["token"],
+            )
+        )
+    if "discord" in sections:
+        from bot.platforms.discord import DiscordPlatform
+        from bot.platforms.discord_commands import application_commands
+
+        token = secrets["discord"]["token"]
+        assert token is not None
+        platforms.append(
+            DiscordPlatform(
+                sections["discord"],
+                token,
+                commands=application_commands(app.registry, app.translators),
+                autocomplete=app.autocomplete,
+            )
+        )
     return platforms
-
-
-def _rocketchat(settings: Settings, password: str | None, token: str | None) -> object:
-    raise ConfigError(
-        [("rocketchat", "the Rocket.Chat platform is not available in this version yet")]
-    )
-
-
-def _discord(settings: Settings, token: str) -> object:
-    raise ConfigError([("discord", "the Discord platform is not available in this version yet")])
 
 
 def check_settings(settings: Settings, *, online: bool = False) -> None:
     """Every problem of a loaded configuration, with its key (raises ConfigError)."""
     problems: list[tuple[str, str]] = []
+    sections: dict[str, Any] = {}
+    secrets: dict[str, dict[str, str | None]] = {}
     try:
-        build_platforms(settings)
+        sections = platform_settings(settings)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    try:
+        secrets = platform_secrets(settings)
     except ConfigError as exc:
         problems.extend(exc.problems)
     try:
@@ -110,17 +184,42 @@ def check_settings(settings: Settings, *, online: bool = False) -> None:
     except Exception as exc:
         key = "database_url" if settings.database_url else "data_dir"
         problems.append((key, f"cannot open the database: {exc}"))
+    if online and not problems:
+        problems.extend(asyncio.run(_check_online(sections, secrets)))
     if problems:
         raise ConfigError(problems)
-    del online
+
+
+async def _check_online(
+    sections: dict[str, Any], secrets: dict[str, dict[str, str | None]]
+) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if "rocketchat" in sections:
+        from bot.platforms import rocketchat
+
+        try:
+            await rocketchat.check_online(
+                sections["rocketchat"],
+                secrets["rocketchat"]["password"],
+                secrets["rocketchat"]["token"],
+            )
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if "discord" in sections:
+        from bot.platforms import discord
+
+        try:
+            await discord.check_online(sections["discord"], secrets["discord"]["token"] or "")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return problems
 
 
 async def run_platforms(settings: Settings) -> None:
     """Connect every configured platform and run until SIGINT or SIGTERM."""
-    platforms = build_platforms(settings)
     app = App(settings, clock=SystemClock())
-    for platform in platforms:
-        app.add_platform(platform)  # type: ignore[arg-type]
+    for platform in build_platforms(settings, app):
+        app.add_platform(platform)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
