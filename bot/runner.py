@@ -215,17 +215,24 @@ async def _check_online(
     return problems
 
 
-async def run_platforms(settings: Settings) -> None:
-    """Connect every configured platform and run until SIGINT or SIGTERM."""
+async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Connect every configured platform and run until ``stop`` is set, SIGINT or SIGTERM."""
     app = App(settings, clock=SystemClock())
     for platform in build_platforms(settings, app):
         app.add_platform(platform)
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    handled = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread
+            pass
     await app.start()
     try:
         await stop.wait()
     finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
         await app.stop()
