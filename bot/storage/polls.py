@@ -1,0 +1,159 @@
+"""Polls: the poll, its options, and ballots (named or anonymous).
+
+A ballot's content is one short string whose format depends on the poll's mode (see
+``commands/polls.py``): ``"0,3"`` (chosen option indexes) for single and multiple choice, one
+character per option for majority judgment (grade index, ``-`` when ungraded) and date polls
+(``y``, ``m`` for "if need be", ``n``, ``-`` when unanswered). A withdrawn vote is a deleted row.
+
+Named ballots (:class:`PollBallot`) are keyed by (poll, member): the primary key is the database's
+"one vote per voter and poll".
+
+Anonymous ballots (:class:`PollAnonymousBallot`) have no member column and no timestamp: their key
+is an HMAC of (poll, member) under a server secret kept outside the database, so the key still
+gives one ballot per member and lets a member change their vote, but the database alone cannot say
+whose ballot it is. The tables are ``WITHOUT ROWID`` on SQLite (rows are stored in key order, with
+no hidden insertion order). When an anonymous poll closes, its ballots are *sealed*: re-keyed with
+random keys, and the voters' HMAC keys moved to :class:`PollSealedVoter` (who voted, without what),
+so that after the close not even the holder of the secret can link a ballot to a member.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.storage.base import Base
+
+MAX_QUESTION = 300
+MAX_OPTION = 80
+"""Discord's limit for a button label."""
+MIN_OPTIONS = 2
+MAX_OPTIONS = 20
+CONTENT_LENGTH = 64
+
+
+class PollMode(enum.StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    JUDGMENT = "judgment"
+    """Majority judgment: every option gets a grade."""
+    DATES = "dates"
+    """Date finding: every slot gets yes / if need be / no."""
+
+
+class Poll(Base):
+    __tablename__ = "polls"
+    __table_args__ = (
+        CheckConstraint(
+            f"n_options BETWEEN {MIN_OPTIONS} AND {MAX_OPTIONS}", name="n_options_range"
+        ),
+        CheckConstraint("mode IN ('single', 'multiple', 'judgment', 'dates')", name="mode_known"),
+        CheckConstraint("max_choices IS NULL OR max_choices >= 1", name="max_choices_positive"),
+        Index("ix_polls_place_id_closed_at", "place_id", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    """The poll's number, shown as ``n° 12``."""
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
+    creator_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    question: Mapped[str] = mapped_column(String(MAX_QUESTION))
+    mode: Mapped[str] = mapped_column(String(16))
+    n_options: Mapped[int] = mapped_column(Integer)
+    max_choices: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Multiple choice: at most this many options per ballot (None: no limit)."""
+    scale_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Majority judgment: the number of grades (5 to 7), fixed when the poll is created."""
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    """None while the poll is open."""
+    close_count: Mapped[int] = mapped_column(Integer, default=0)
+    """How many times the poll closed (a reopened poll posts its results again when it closes)."""
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    """Bumped by every change shown on the poll message (votes, close, reopen)."""
+    rendered_revision: Mapped[int] = mapped_column(Integer, default=0)
+    """The revision the poll message shows; the message is stale while it differs."""
+    rendered_at: Mapped[datetime]
+    """When the poll message was last posted or edited (edits are throttled from it)."""
+    edit_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+    options: Mapped[list[PollOption]] = relationship(
+        order_by="PollOption.position",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        back_populates="poll",
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class PollOption(Base):
+    __tablename__ = "poll_options"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """0-based; people see position + 1."""
+    label: Mapped[str] = mapped_column(String(MAX_OPTION))
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    """Date polls: the start of the slot (UTC)."""
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Date polls: the slot is a whole day (typed without a time); ``starts_at`` is its start."""
+
+    poll: Mapped[Poll] = relationship(back_populates="options")
+
+
+class PollBallot(Base):
+    """A named ballot: one per (poll, member), enforced by the primary key."""
+
+    __tablename__ = "poll_ballots"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    content: Mapped[str] = mapped_column(String(CONTENT_LENGTH))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PollAnonymousBallot(Base):
+    """An anonymous ballot: no member, no timestamp; one per (poll, voter key)."""
+
+    __tablename__ = "poll_anonymous_ballots"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    voter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """HMAC-SHA256(secret, "poll:member") in hex while open; random once sealed."""
+    content: Mapped[str] = mapped_column(String(CONTENT_LENGTH))
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PollSealedVoter(Base):
+    """Who voted on a sealed anonymous poll (their HMAC key), without what they voted."""
+
+    __tablename__ = "poll_sealed_voters"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    voter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
