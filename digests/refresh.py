@@ -1,0 +1,592 @@
+"""Periodic refresh of the feed sources.
+
+Each source has its own ``next_fetch_at``; :func:`next_refresh_due` gives the earliest one, so the
+scheduler wakes exactly when a source falls due, also after a restart. :func:`refresh_all`
+fetches the sources that are due (or all of them) with bounded concurrency and stores what is new.
+
+Per source:
+
+- the request is conditional (ETag, Last-Modified): a 304 stores nothing;
+- after a success the next fetch is ``interval`` later (the source's own interval, else
+  ``[feeds] refresh_minutes``), or later still when Cache-Control's max-age asks (at most a day);
+- a failure is recorded on the source (``last_error``, a machine-readable code) and the next try
+  is delayed exponentially (``retry_base_minutes`` doubling, at most a day, with jitter), or by
+  Retry-After when the server said so (429, 503);
+- after ``max_failures`` consecutive failures the source is disabled, and so is a source whose
+  server answers 410 Gone; the coordinator who added it gets a direct message (through the
+  outbox), or the source's channel when that member is unknown;
+- a permanent redirect (301/308 all the way) updates the stored URL.
+
+One source's failure never stops the others: every error is caught and recorded on its source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import FeedSettings, Settings
+from bot.core import DirectTarget, PlaceTarget, Reply, Target
+from bot.i18n import N_, Translator, Translators
+from bot.outbox import enqueue
+from bot.storage.members import Member
+from bot.storage.veille import ENTRY_FEED, FeedEntry, FeedSource
+from digests.feeds import FeedParseError, FeedParser, ParsedFeed, looks_like_html
+from digests.fetcher import Fetcher, FetchError, FetchPolicy, FetchResult, next_retry_delay
+from digests.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "RefreshHost",
+    "RefreshReport",
+    "describe_error",
+    "feed_parser",
+    "fetch_policy",
+    "next_refresh_due",
+    "record_failure",
+    "record_not_modified",
+    "record_success",
+    "refresh_all",
+]
+
+MAX_CACHE_DELAY = timedelta(days=1)
+MAX_RETRY_DELAY = timedelta(days=1)
+MAX_SERVER_DELAY = timedelta(days=7)
+"""Longest Retry-After honoured; a server asking for more is retried after a week."""
+
+Progress = Callable[[int, int], None]
+BATCH = 64
+"""Most sources recorded in one transaction."""
+BATCH_WAIT = 0.05
+"""How long a batch waits for more outcomes (seconds): one transaction instead of many."""
+
+
+class RefreshHost(Protocol):
+    """What a refresh needs from the application (:class:`bot.app.App` has it all)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    checked: int = 0
+    updated: int = 0
+    """Sources fetched with a new body (whether or not it had new entries)."""
+    not_modified: int = 0
+    failed: int = 0
+    disabled: int = 0
+    new_entries: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    """``(source id, error code)`` of each failure."""
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        allow_private_networks=settings.feeds.allow_private_networks,
+        max_concurrency=settings.feeds.concurrency,
+    )
+
+
+def feed_parser(settings: Settings, *, processes: int | None = None) -> FeedParser:
+    feeds = settings.feeds
+    return FeedParser(
+        processes=feeds.parse_processes if processes is None else processes,
+        timeout=feeds.parse_timeout_seconds,
+        max_entries=feeds.max_entries_per_feed,
+    )
+
+
+# --- error codes -------------------------------------------------------------------------------
+
+_ERRORS = {
+    "invalid_url": N_("the address is not a valid web address"),
+    "scheme": N_("only http and https addresses can be fetched"),
+    "blocked_address": N_("the address points to a private or local network"),
+    "dns": N_("the site's name could not be found"),
+    "timeout": N_("the site took too long to answer"),
+    "too_large": N_("the feed is too large (over 15 MiB)"),
+    "too_many_redirects": N_("too many redirections"),
+    "http_status": N_("the server answered with an error"),
+    "gone": N_("the feed was removed for good (410 Gone)"),
+    "rate_limited": N_("the server asked to slow down (too many requests)"),
+    "connection": N_("the connection to the site failed"),
+    "tls": N_("the site's secure connection (TLS certificate) could not be verified"),
+    "decoding": N_("the answer was corrupt (bad compression)"),
+    "feed:not_a_feed": N_("the answer is not an RSS, Atom or JSON feed"),
+    "feed:parse": N_("the feed could not be read"),
+    "feed:timeout": N_("the feed took too long to read"),
+    "feed:bad_filter": N_("the filter of this source is not valid"),
+}
+
+
+def error_code(exc: FetchError | FeedParseError) -> str:
+    if isinstance(exc, FeedParseError):
+        return f"feed:{exc.code}"
+    if exc.http_status is not None and exc.kind in ("http_status", "rate_limited"):
+        return f"{exc.kind}:{exc.http_status}"
+    return exc.kind
+
+
+def describe_error(t: Translator, code: str | None) -> str:
+    """A person's wording of a stored error code (``http_status:500`` ...)."""
+    if not code:
+        return ""
+    kind, status = (code, "") if code.startswith("feed:") else code.partition(":")[::2]
+    text = t.gettext(_ERRORS.get(kind, N_("unexpected error")))
+    return f"{text} (HTTP {status})" if status else text
+
+
+# --- recording outcomes ------------------------------------------------------------------------
+
+
+def _interval(source: FeedSource, feeds: FeedSettings) -> timedelta:
+    return timedelta(minutes=source.interval_minutes or feeds.refresh_minutes)
+
+
+def _after_success(
+    source: FeedSource, result: FetchResult, now: datetime, feeds: FeedSettings
+) -> None:
+    if result.permanent_url and result.permanent_url != source.url:
+        _move(source, result.permanent_url)
+    source.etag = (result.etag or None) and result.etag[:500]
+    source.last_modified = (result.last_modified or None) and result.last_modified[:100]
+    source.failures = 0
+    source.last_error = None
+    source.last_fetched_at = now
+    source.last_success_at = now
+    delay = _interval(source, feeds)
+    if result.max_age is not None:
+        delay = max(delay, min(result.max_age, MAX_CACHE_DELAY))
+    source.next_fetch_at = now + delay
+
+
+def _move(source: FeedSource, url: str) -> None:
+    """Follow a permanent redirect, unless the channel already has a source there."""
+    from sqlalchemy.orm import object_session
+
+    db = object_session(source)
+    canonical = canonical_url(url)
+    if db is not None and canonical != source.canonical:
+        clash = db.scalar(
+            select(FeedSource.id).where(
+                FeedSource.platform == source.platform,
+                FeedSource.channel_id == source.channel_id,
+                FeedSource.canonical == canonical,
+                FeedSource.id != source.id,
+            )
+        )
+        if clash is not None:
+            log.info("source %s: permanent redirect to a source already there", source.id)
+            return
+    log.info("source %s moved permanently: %s -> %s", source.id, source.url, url)
+    source.url = url[:2000]
+    source.canonical = canonical[:2000]
+
+
+_ENTRIES: Table = FeedEntry.__table__  # type: ignore[assignment]
+
+
+def store_entries(db: Session, source: FeedSource, parsed: ParsedFeed, now: datetime) -> int:
+    """Insert the entries of ``parsed`` that ``source`` does not have yet; returns how many."""
+    if not parsed.entries:
+        return 0
+    for _ in range(3):
+        keys = [e.key for e in parsed.entries]
+        links = [e.link_hash for e in parsed.entries if e.link_hash]
+        hashes = [e.content_hash for e in parsed.entries]
+        known_keys: set[str] = set()
+        known_links: set[str] = set()
+        known_hashes: set[str] = set()
+        for key, link, content in db.execute(
+            select(FeedEntry.entry_key, FeedEntry.link_hash, FeedEntry.content_hash).where(
+                FeedEntry.source_id == source.id,
+                or_(
+                    FeedEntry.entry_key.in_(keys),
+                    FeedEntry.link_hash.in_(links),
+                    FeedEntry.content_hash.in_(hashes),
+                ),
+            )
+        ):
+            known_keys.add(key)
+            if link:
+                known_links.add(link)
+            known_hashes.add(content)
+        rows = []
+        for entry in parsed.entries:
+            if (
+                entry.key in known_keys
+                or (entry.link_hash is not None and entry.link_hash in known_links)
+                or entry.content_hash in known_hashes
+            ):
+                continue
+            rows.append(
+                {
+                    "kind": ENTRY_FEED,
+                    "platform": source.platform,
+                    "channel_id": source.channel_id,
+                    "source_id": source.id,
+                    "entry_key": entry.key,
+                    "link": entry.link,
+                    "link_hash": entry.link_hash,
+                    "content_hash": entry.content_hash,
+                    "title": entry.title or "",
+                    "summary": entry.summary,
+                    "summary_html": entry.summary_html,
+                    "author": entry.author,
+                    "theme": source.theme,
+                    "published_at": entry.published_at,
+                    "created_at": now,
+                    "pinned": False,
+                    "dropped": False,
+                }
+            )
+        if not rows:
+            return 0
+        try:
+            with db.begin_nested():
+                # Core executemany: several times faster than the ORM's bulk insert.
+                db.execute(_ENTRIES.insert(), rows)
+        except IntegrityError:  # another refresh stored some of them meanwhile: look again
+            continue
+        return len(rows)
+    return 0
+
+
+def record_success(
+    db: Session,
+    source: FeedSource,
+    result: FetchResult,
+    parsed: ParsedFeed,
+    now: datetime,
+    feeds: FeedSettings,
+) -> int:
+    """A feed was fetched and parsed: store its new entries; returns how many."""
+    _after_success(source, result, now, feeds)
+    if parsed.title:
+        source.title = parsed.title[:300]
+    if parsed.site_url:
+        source.site_url = parsed.site_url[:2000]
+    return store_entries(db, source, parsed, now)
+
+
+def record_not_modified(
+    source: FeedSource, result: FetchResult, now: datetime, feeds: FeedSettings
+) -> None:
+    _after_success(source, result, now, feeds)
+
+
+def record_failure(
+    db: Session,
+    source: FeedSource,
+    exc: FetchError | FeedParseError,
+    now: datetime,
+    feeds: FeedSettings,
+    translators: Translators,
+    rng: random.Random | None = None,
+) -> bool:
+    """Record a failure on ``source``; True when the source was disabled by it."""
+    code = error_code(exc)
+    source.failures += 1
+    source.last_error = code[:100]
+    source.last_error_at = now
+    source.last_fetched_at = now
+    gone = isinstance(exc, FetchError) and exc.kind == "gone"
+    if gone or source.failures >= feeds.max_failures:
+        source.enabled = False
+        source.disabled_reason = "gone" if gone else "failures"
+        source.next_fetch_at = now
+        _tell_coordinators(db, source, now, translators)
+        log.warning("source %s disabled (%s): %s", source.id, source.disabled_reason, exc)
+        return True
+    delay = next_retry_delay(
+        source.failures,
+        base=timedelta(minutes=feeds.retry_base_minutes),
+        cap=MAX_RETRY_DELAY,
+        jitter=rng or random.Random(),
+    )
+    retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_SERVER_DELAY))
+    source.next_fetch_at = now + delay
+    log.info("source %s failed (%s); next try in %s", source.id, code, delay)
+    return False
+
+
+def _tell_coordinators(
+    db: Session, source: FeedSource, now: datetime, translators: Translators
+) -> None:
+    member = db.get(Member, source.added_by) if source.added_by is not None else None
+    target: Target
+    if member is not None and member.platform == source.platform:
+        target = DirectTarget(platform=member.platform, user_id=member.user_id)
+        t = translators.get(member.locale)
+    else:
+        target = PlaceTarget(platform=source.platform, channel_id=source.channel_id)
+        t = translators.get()
+    name = source.title or source.url
+    if source.disabled_reason == "gone":
+        text = t.gettext(
+            "The feed “{name}” ({url}) no longer exists: its server answered that it was "
+            "removed for good. I stopped fetching it; remove it with /veille retirer {id}.",
+            name=name,
+            url=source.url,
+            id=source.id,
+        )
+    else:
+        text = t.ngettext(
+            "The feed “{name}” ({url}) failed {n} time in a row ({error}). I stopped fetching "
+            "it. Check the address, then add it again with /veille ajouter to start over.",
+            "The feed “{name}” ({url}) failed {n} times in a row ({error}). I stopped fetching "
+            "it. Check the address, then add it again with /veille ajouter to start over.",
+            source.failures,
+            name=name,
+            url=source.url,
+            error=describe_error(t, source.last_error),
+        )
+    enqueue(
+        db,
+        key=f"feed-disabled:{source.id}:{now.strftime('%Y%m%dT%H%M%S')}",
+        reply=Reply(text=text),
+        target=target,
+        due_at=now,
+        now=now,
+    )
+
+
+# --- the refresh -------------------------------------------------------------------------------
+
+
+def next_refresh_due(sessions: sessionmaker[Session]) -> datetime | None:
+    """When the earliest enabled source falls due (None without sources)."""
+    with sessions() as db:
+        return db.scalar(
+            select(func.min(FeedSource.next_fetch_at)).where(FeedSource.enabled.is_(True))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    filter: str | None
+
+
+Outcome = tuple[FetchResult | None, ParsedFeed | None, FetchError | FeedParseError | None]
+
+
+async def fetch_and_parse(
+    fetcher: Fetcher,
+    parser: FeedParser,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    entry_filter: str | None = None,
+) -> Outcome:
+    """Fetch then parse one feed; never raises for a problem of that feed."""
+    try:
+        result = await fetcher.fetch(url, etag=etag, last_modified=last_modified)
+    except FetchError as exc:
+        return None, None, exc
+    if result.not_modified:
+        return result, None, None
+    if looks_like_html(result.content, result.content_type):
+        return result, None, FeedParseError("not_a_feed", "an HTML page")
+    try:
+        parsed = await parser.parse(
+            result.content,
+            url=result.final_url,
+            content_type=result.content_type,
+            charset=result.charset,
+            entry_filter=entry_filter,
+        )
+    except FeedParseError as exc:
+        return result, None, exc
+    return result, parsed, None
+
+
+async def refresh_all(
+    host: RefreshHost,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+    source_ids: Sequence[int] | None = None,
+    fetcher: Fetcher | None = None,
+    parser: FeedParser | None = None,
+    rng: random.Random | None = None,
+) -> RefreshReport:
+    """Fetch the sources due now (every enabled source with ``force``) and store what is new.
+
+    ``progress(done, total)`` is called after each source. ``fetcher`` and ``parser`` default to
+    ones built from the settings (and closed at the end).
+    """
+    settings = host.settings
+    feeds = settings.feeds
+    now = host.clock.now()
+    with host.sessions() as db:
+        query = select(FeedSource).where(FeedSource.enabled.is_(True))
+        if source_ids is not None:
+            query = query.where(FeedSource.id.in_(list(source_ids)))
+        elif not force:
+            query = query.where(FeedSource.next_fetch_at <= now)
+        snapshots = [
+            _Snapshot(s.id, s.url, s.etag, s.last_modified, s.filter)
+            for s in db.scalars(query.order_by(FeedSource.next_fetch_at, FeedSource.id))
+        ]
+    report = RefreshReport()
+    total = len(snapshots)
+    if progress is not None:
+        progress(0, total)
+    if not snapshots:
+        return report
+    translators = Translators(settings.network.tz, settings.network.locale)
+    own_fetcher = fetcher is None
+    own_parser = parser is None
+    fetcher = fetcher or Fetcher(fetch_policy(settings), clock=host.clock.now)
+    parser = parser or feed_parser(settings)
+    limit = asyncio.Semaphore(feeds.concurrency)
+
+    async def one(snapshot: _Snapshot) -> tuple[_Snapshot, Outcome]:
+        async with limit:
+            try:
+                outcome = await fetch_and_parse(
+                    fetcher,
+                    parser,
+                    snapshot.url,
+                    etag=snapshot.etag,
+                    last_modified=snapshot.last_modified,
+                    entry_filter=snapshot.filter,
+                )
+            except Exception as exc:  # a bug must not stop the other sources
+                log.exception("source %s: unexpected error while fetching", snapshot.id)
+                outcome = (None, None, FeedParseError("parse", repr(exc)))
+            return snapshot, outcome
+
+    results: asyncio.Queue[tuple[_Snapshot, Outcome]] = asyncio.Queue()
+
+    async def produce(snapshot: _Snapshot) -> None:
+        results.put_nowait(await one(snapshot))
+
+    tasks = [asyncio.create_task(produce(s)) for s in snapshots]
+    loop = asyncio.get_running_loop()
+    try:
+        done = 0
+        while done < total:
+            # Record every outcome ready now in one transaction (one savepoint per source).
+            batch = [await results.get()]
+            deadline = loop.time() + BATCH_WAIT
+            while len(batch) < BATCH and done + len(batch) < total:
+                if results.empty():
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        batch.append(await asyncio.wait_for(results.get(), remaining))
+                    except TimeoutError:
+                        break
+                else:
+                    batch.append(results.get_nowait())
+            _apply_batch(host, batch, feeds, translators, rng, report)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if own_fetcher:
+            await fetcher.aclose()
+        if own_parser:
+            parser.close()
+    return report
+
+
+def _apply_batch(
+    host: RefreshHost,
+    batch: list[tuple[_Snapshot, Outcome]],
+    feeds: FeedSettings,
+    translators: Translators,
+    rng: random.Random | None,
+    report: RefreshReport,
+) -> None:
+    now = host.clock.now()
+    with host.sessions.begin() as db:
+        ids = [snapshot.id for snapshot, _ in batch]
+        sources = {s.id: s for s in db.scalars(select(FeedSource).where(FeedSource.id.in_(ids)))}
+        for snapshot, outcome in batch:
+            try:
+                with db.begin_nested():
+                    _apply(
+                        db,
+                        sources.get(snapshot.id),
+                        snapshot,
+                        outcome,
+                        now,
+                        feeds,
+                        translators,
+                        rng,
+                        report,
+                    )
+            except Exception:
+                log.exception("source %s: could not record the refresh", snapshot.id)
+                report.failed += 1
+                report.errors.append((snapshot.id, "internal"))
+                # Move the source on anyway: a source that stays due would be retried at once.
+                with db.begin_nested():
+                    db.execute(
+                        update(FeedSource)
+                        .where(FeedSource.id == snapshot.id)
+                        .values(
+                            next_fetch_at=now + timedelta(minutes=feeds.retry_base_minutes),
+                            last_error="internal",
+                            last_error_at=now,
+                        )
+                    )
+
+
+def _apply(
+    db: Session,
+    source: FeedSource | None,
+    snapshot: _Snapshot,
+    outcome: Outcome,
+    now: datetime,
+    feeds: FeedSettings,
+    translators: Translators,
+    rng: random.Random | None,
+    report: RefreshReport,
+) -> None:
+    result, parsed, error = outcome
+    if source is None or not source.enabled:
+        return  # removed or disabled while it was being fetched
+    report.checked += 1
+    if error is not None:
+        report.failed += 1
+        report.errors.append((snapshot.id, error_code(error)))
+        if record_failure(db, source, error, now, feeds, translators, rng):
+            report.disabled += 1
+    elif result is not None and parsed is None:
+        record_not_modified(source, result, now, feeds)
+        report.not_modified += 1
+    elif result is not None and parsed is not None:
+        report.new_entries += record_success(db, source, result, parsed, now, feeds)
+        report.updated += 1
