@@ -26,7 +26,10 @@ def _once(data_dir: Path) -> float:
     start = time.perf_counter()
     proc = subprocess.Popen(
         [tisserand, "console", "--out", str(data_dir / "out")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("/aide\n")

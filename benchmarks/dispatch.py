@@ -25,7 +25,7 @@ from bot.core import Actor, CommandEvent, MessageRef, Place, Role
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def run(count: int, database: str | None, command: str, trace: bool) -> dict[str, float]:
@@ -34,14 +34,19 @@ async def run(count: int, database: str | None, command: str, trace: bool) -> di
         settings = load_settings(None, database_url=url, environ={})
         app = App(settings)
         await app.start(with_scheduler=False)
-        actor = Actor("console", "camille", "Camille", roles=frozenset({Role.MEMBER, Role.COORDINATOR}))
+        actor = Actor(
+            "console", "camille", "Camille", roles=frozenset({Role.MEMBER, Role.COORDINATOR})
+        )
         place = Place("console", "general", "general")
         latencies: list[float] = []
         if trace:
             tracemalloc.start()
         for i in range(count):
             event = CommandEvent(
-                actor=actor, place=place, at=datetime.now(UTC), text=command.lstrip("/"),
+                actor=actor,
+                place=place,
+                at=datetime.now(UTC),
+                text=command.lstrip("/"),
                 ref=MessageRef("console", "general", str(i)),
             )
             start = time.perf_counter_ns()
@@ -68,12 +73,16 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--database")
     parser.add_argument("--command", default="/aide")
-    parser.add_argument("--trace-memory", action="store_true", help="also measure Python allocations (slower)")
+    parser.add_argument(
+        "--trace-memory", action="store_true", help="also measure Python allocations (slower)"
+    )
     args = parser.parse_args()
     figures = asyncio.run(run(args.count, args.database, args.command, args.trace_memory))
     backend = "postgresql" if args.database and args.database.startswith("postgres") else "sqlite"
     print(f"dispatch {args.command!r} x{figures['count']} on {backend}:")
-    print(f"  median {figures['median_ms']:.3f} ms  p99 {figures['p99_ms']:.3f} ms  max {figures['max_ms']:.1f} ms")
+    print(
+        f"  median {figures['median_ms']:.3f} ms  p99 {figures['p99_ms']:.3f} ms  max {figures['max_ms']:.1f} ms"
+    )
     print(f"  throughput {figures['throughput_per_s']:.0f} commands/s")
     print(f"  peak RSS {figures['peak_rss_mib']:.1f} MiB", end="")
     if args.trace_memory:

@@ -89,7 +89,7 @@ class App:
         self.registry = Registry.build(modules or commands.all_modules())
         self.templates = Environment(
             loader=PackageLoader("digests", "templates"),
-            autoescape=select_autoescape(["html", "xml", "ics"]),
+            autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
             trim_blocks=True,
             lstrip_blocks=True,
         )

@@ -17,7 +17,7 @@ import click
 from bot import __version__
 from bot.clock import MovableClock
 from bot.config import Settings, load_settings
-from bot.core import ConfigError, DatabaseTooNewError
+from bot.core import ConfigError, DatabaseTooNewError, UserError
 from bot.i18n import Translator, Translators, normalize_locale
 
 EXIT_CONFIG = 2
@@ -223,6 +223,280 @@ def build_cli(locale: str | None = None) -> click.Group:
         except ConfigError as exc:
             _fail_config(t, exc)
         click.echo(_("Configuration OK."))
+
+    def _migrated_engine(settings: Settings) -> Any:
+        from bot.storage.engine import make_engine, migrate
+
+        engine = make_engine(settings.effective_database_url)
+        try:
+            migrate(engine)
+        except DatabaseTooNewError as exc:
+            _fail_database(t, exc)
+        return engine
+
+    @main.group(help=_("Calendars of the sessions."))
+    def calendar() -> None:
+        pass
+
+    @calendar.command("export", help=_("Write one calendar file (.ics) of every upcoming session."))
+    @_common
+    @click.option(
+        "--out",
+        "out",
+        default="tisserand-sessions.ics",
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help=_("The file to write."),
+    )
+    @click.pass_context
+    def calendar_export(
+        ctx: click.Context, config: str | None, database: str | None, out: str
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from bot.clock import SystemClock
+        from bot.storage.engine import make_session_factory
+        from commands.sessions import export_calendar
+
+        engine = _migrated_engine(settings)
+        count = export_calendar(
+            make_session_factory(engine),
+            Path(out),
+            now=SystemClock().now(),
+            tz=settings.network.tz,
+            network_name=settings.network.name,
+            locale=t.locale,
+        )
+        engine.dispose()
+        click.echo(
+            t.ngettext(
+                "{n} upcoming session written to {path}.",
+                "{n} upcoming sessions written to {path}.",
+                count,
+                path=out,
+            )
+        )
+
+    @main.group(help=_("The network's gazette."))
+    def gazette() -> None:
+        pass
+
+    @gazette.command(
+        "build", help=_("Write the gazette to an HTML file (the draft, a period or a session).")
+    )
+    @_common
+    @click.option(
+        "--out", "out", required=True, type=click.Path(dir_okay=False), help=_("The file to write.")
+    )
+    @click.option("--since", "since", help=_("Start of the period (a date, e.g. 2026-10-01)."))
+    @click.option(
+        "--session", "session_id", type=int, help=_("The session number the gazette is about.")
+    )
+    @click.pass_context
+    def gazette_build(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        out: str,
+        since: str | None,
+        session_id: int | None,
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from bot.clock import SystemClock
+        from bot.dates import DateParseError, parse_datetime
+        from bot.storage.engine import make_session_factory
+        from commands.gazette import build_gazette_file
+
+        start = None
+        if since:
+            try:
+                start = parse_datetime(since, now=SystemClock().now(), tz=settings.network.tz)
+            except DateParseError:
+                _fail_config(t, ConfigError([("--since", _("not a date, e.g. 2026-10-01"))]))
+        engine = _migrated_engine(settings)
+        try:
+            result = build_gazette_file(
+                make_session_factory(engine),
+                Path(out),
+                since=start,
+                session_id=session_id,
+                settings=settings,
+                locale=t.locale,
+            )
+        except UserError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        finally:
+            engine.dispose()
+        click.echo(
+            t.ngettext(
+                "Gazette written to {path}: {n} item, {size} bytes.",
+                "Gazette written to {path}: {n} items, {size} bytes.",
+                result.items,
+                path=result.path,
+                size=result.size,
+            )
+        )
+
+    def _app(settings: Settings) -> Any:
+        from bot.app import App
+
+        app = App(settings)
+        try:
+            app.migrate()
+        except DatabaseTooNewError as exc:
+            _fail_database(t, exc)
+        return app
+
+    @main.group(help=_("Feeds of the veille."))
+    def feeds() -> None:
+        pass
+
+    @feeds.command("refresh", help=_("Fetch the feeds that are due now (every feed with --all)."))
+    @_common
+    @click.option("--all", "force", is_flag=True, help=_("Fetch every enabled feed, due or not."))
+    @click.pass_context
+    def feeds_refresh(
+        ctx: click.Context, config: str | None, database: str | None, force: bool
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from digests.refresh import refresh_all
+
+        app = _app(settings)
+        with click.progressbar(length=1, label=_("Refreshing feeds"), file=sys.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            report = asyncio.run(refresh_all(app, progress=progress, force=force))
+        app.engine.dispose()
+        click.echo(
+            _(
+                "{checked} checked, {updated} updated, {not_modified} unchanged, {failed} failed, "
+                "{disabled} disabled, {new} new entries.",
+                checked=report.checked,
+                updated=report.updated,
+                not_modified=report.not_modified,
+                failed=report.failed,
+                disabled=report.disabled,
+                new=report.new_entries,
+            )
+        )
+
+    @main.group(help=_("Sources of the veille: OPML import and export."))
+    def veille() -> None:
+        pass
+
+    @veille.command("import", help=_("Import the feeds of an OPML file into a channel."))
+    @_common
+    @click.argument("opml_file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--channel", required=True, help=_("The channel (name or id)."))
+    @click.option(
+        "--platform", help=_("The platform of the channel (console, rocketchat, discord).")
+    )
+    @click.pass_context
+    def veille_import(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        opml_file: str,
+        channel: str,
+        platform: str | None,
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from digests.opml import OpmlError, import_opml
+
+        app = _app(settings)
+        try:
+            report = import_opml(
+                app, Path(opml_file).read_bytes(), channel=channel, platform=platform
+            )
+        except (OpmlError, LookupError) as exc:
+            click.echo(_("Nothing imported: {problem}", problem=str(exc)), err=True)
+            sys.exit(1)
+        finally:
+            app.engine.dispose()
+        click.echo(
+            _(
+                "{added} feeds added, {duplicates} already there, {invalid} invalid.",
+                added=len(report.added),
+                duplicates=report.duplicates,
+                invalid=len(report.invalid),
+            )
+        )
+
+    @veille.command("export", help=_("Write the feeds as OPML (one channel, or all)."))
+    @_common
+    @click.option("--channel", help=_("The channel (name or id)."))
+    @click.option(
+        "--platform", help=_("The platform of the channel (console, rocketchat, discord).")
+    )
+    @click.option(
+        "--out",
+        "out",
+        type=click.Path(dir_okay=False),
+        help=_("The file to write (default: standard output)."),
+    )
+    @click.pass_context
+    def veille_export(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        channel: str | None,
+        platform: str | None,
+        out: str | None,
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from digests.opml import export_opml
+
+        app = _app(settings)
+        try:
+            data = export_opml(app, channel=channel, platform=platform)
+        except LookupError as exc:
+            click.echo(_("Nothing exported: {problem}", problem=str(exc)), err=True)
+            sys.exit(1)
+        finally:
+            app.engine.dispose()
+        if out:
+            Path(out).write_bytes(data)
+        else:
+            click.echo(data.decode("utf-8"), nl=False)
+
+    @main.group(help=_("The weekly digests."))
+    def digest() -> None:
+        pass
+
+    @digest.command("preview", help=_("Print the next digest of a channel."))
+    @_common
+    @click.option("--channel", required=True, help=_("The channel (name or id)."))
+    @click.option(
+        "--platform", help=_("The platform of the channel (console, rocketchat, discord).")
+    )
+    @click.pass_context
+    def digest_preview(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        channel: str,
+        platform: str | None,
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from digests.digest import preview_digest
+
+        app = _app(settings)
+        try:
+            click.echo(preview_digest(app, channel=channel, platform=platform, locale=t.locale))
+        except LookupError as exc:
+            click.echo(_("No digest: {problem}", problem=str(exc)), err=True)
+            sys.exit(1)
+        finally:
+            app.engine.dispose()
 
     return main
 

@@ -82,10 +82,22 @@ class PollSettings(_Section):
     grades: int = Field(default=7, ge=5, le=7)
 
 
+class SessionSettings(_Section):
+    reminder_hours: list[int] = Field(default_factory=lambda: [24, 1])
+    """Reminders to confirmed members, in hours before the start."""
+
+    @field_validator("reminder_hours")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(hours < 1 or hours > 24 * 60 for hours in value):
+            raise ValueError("each reminder is between 1 and 1440 hours before the start")
+        return sorted(set(value), reverse=True)
+
+
 class FeedSettings(_Section):
     allow_private_networks: bool = False
     refresh_minutes: int = Field(default=60, ge=5)
-    concurrency: int = Field(default=16, ge=1, le=256)
+    concurrency: int = Field(default=8, ge=1, le=256)
     """Feeds fetched at once during a refresh."""
     parse_processes: int | None = Field(default=None, ge=0, le=64)
     """Worker processes that parse feeds (None: one per CPU; 0: a thread, no process)."""
@@ -141,6 +153,7 @@ class Settings(_Section):
     roles: RolesSettings = RolesSettings()
     outbox: OutboxSettings = OutboxSettings()
     polls: PollSettings = PollSettings()
+    sessions: SessionSettings = SessionSettings()
     feeds: FeedSettings = FeedSettings()
     highlights: HighlightSettings = HighlightSettings()
     rocketchat: dict[str, Any] | None = None

@@ -11,6 +11,6 @@ from types import ModuleType
 
 
 def all_modules() -> list[ModuleType]:
-    from commands import announce, help, profile
+    from commands import announce, gazette, help, highlights, polls, profile, sessions, veille
 
-    return [help, profile, announce]
+    return [help, profile, announce, polls, sessions, veille, highlights, gazette]

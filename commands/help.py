@@ -49,14 +49,15 @@ def help_command(ctx: Context, args: Args) -> Reply:
 
 def _one(ctx: Context, wanted: str) -> str:
     words = wanted.split()
+    members = ctx.registry.group_members(words[0])
+    if members and len(words) == 1:
+        default = next((m for m in members if m.default), members[0])
+        return _group_help(ctx, default, members)
     spec = ctx.registry.find(words[0], words[1] if len(words) > 1 else None)
     if spec is None:
         # Let the registry explain (with a suggestion of the closest name).
         ctx.registry.resolve(words, ctx.t)
         raise UserError(ctx._("Unknown command /{name}.", name=wanted))
-    members = ctx.registry.group_members(words[0])
-    if spec.group and members and len(words) == 1:
-        return _group_help(ctx, spec, members)
     return _spec_help(ctx, spec)
 
 
@@ -87,7 +88,8 @@ def _spec_help(ctx: Context, spec: CommandSpec) -> str:
 
 def _group_help(ctx: Context, default: CommandSpec, members: list[CommandSpec]) -> str:
     head = default.group if ctx.t.locale == "fr" else default.group_alias
-    lines = [f"**/{head}** — {ctx._(default.group_help or default.help)}", ""]
+    summary = next((m.group_help for m in members if m.group_help), None) or default.help
+    lines = [f"**/{head}** — {ctx._(summary)}", ""]
     visible = [m for m in members if ctx.actor.is_coordinator or m.permission is Role.MEMBER]
     for member in sorted(visible, key=lambda s: s.display_name(ctx.t.locale)):
         lines.append(f"- `{member.usage(ctx.t)}` — {ctx._(member.help)}")

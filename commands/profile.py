@@ -6,6 +6,7 @@ from bot.context import Context
 from bot.core import Reply
 from bot.i18n import N_, SUPPORTED_LOCALES
 from bot.registry import Args, Option, OptionType, command
+from commands import highlights
 
 GROUP_HELP = N_("Shows what Tisserand stores about you, and lets you choose your language.")
 
@@ -70,3 +71,65 @@ def set_language(ctx: Context, args: Args) -> Reply:
     ctx.member.updated_at = ctx.now()
     t = ctx.translators.get(args["code"])
     return Reply(text=t.gettext("Done: I will now write to you in English."), ephemeral=True)
+
+
+# --- consent to the gazette (services in commands.highlights) ---------------------------------
+
+
+@command(
+    "consentements",
+    "consents",
+    N_("Lists your words kept for the gazette and what you answered."),
+    examples=("/profil consentements",),
+    group="profil",
+    group_alias="profile",
+)
+def show_consents(ctx: Context, args: Args) -> Reply:
+    return highlights.my_consents(ctx)
+
+
+@command(
+    "retirer",
+    "withdraw",
+    N_("Withdraws your consent for one highlight: it leaves the gazette and its archive."),
+    options=[
+        Option(
+            "numero",
+            "number",
+            N_("The number of the highlight (see /profil consentements)."),
+            type=OptionType.INTEGER,
+            positional=True,
+            required=True,
+            autocomplete="highlight",
+        )
+    ],
+    examples=("/profil retirer 4",),
+    group="profil",
+    group_alias="profile",
+)
+def withdraw_consent(ctx: Context, args: Args) -> Reply:
+    return highlights.withdraw(ctx, args["numero"])
+
+
+@command(
+    "ne-plus-demander",
+    "never-ask",
+    N_("Never ask me again: my new highlights are not published."),
+    examples=("/profil ne-plus-demander",),
+    group="profil",
+    group_alias="profile",
+)
+def never_ask_me(ctx: Context, args: Args) -> Reply:
+    return highlights.stop_asking(ctx)
+
+
+@command(
+    "redemander",
+    "ask-again",
+    N_("Ask me again before publishing my words in the gazette."),
+    examples=("/profil redemander",),
+    group="profil",
+    group_alias="profile",
+)
+def ask_me_again(ctx: Context, args: Args) -> Reply:
+    return highlights.ask_again(ctx)

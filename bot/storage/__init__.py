@@ -3,7 +3,7 @@
 Importing this package imports every model module, so ``Base.metadata`` is complete for Alembic.
 """
 
-from bot.storage import members, outbox
+from bot.storage import highlights, members, outbox, polls, sessions, veille
 from bot.storage.base import Base, UTCDateTime
 
-__all__ = ["Base", "UTCDateTime", "members", "outbox"]
+__all__ = ["Base", "UTCDateTime", "highlights", "members", "outbox", "polls", "sessions", "veille"]

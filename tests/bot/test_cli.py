@@ -153,3 +153,28 @@ def test_killed_with_pending_outbox_rows_delivers_each_exactly_once(
         assert everything.count(text) == 1, everything
     assert "📣 Message A" in transcripts[1] and "📣 Message B" in transcripts[1]
     assert "📣 Message" not in transcripts[2]
+
+
+def test_feature_commands_of_the_command_line(tmp_path: Path) -> None:
+    script = (
+        "Bonjour\n"
+        '/session creer "Atelier vélo" --quand "2030-06-03 14:00" --duree 2h --type formation --places 5\n'
+    )
+    assert _run(["console"], tmp_path, stdin=script).returncode == 0
+    ics = tmp_path / "sessions.ics"
+    result = _run(["calendar", "export", "--out", str(ics)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 session à venir écrite" in result.stdout
+    assert "SUMMARY:Atelier vélo" in ics.read_text(encoding="utf-8")
+    result = _run(["feeds", "refresh"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "0 vérifiés" in result.stdout
+    result = _run(["veille", "export"], tmp_path)
+    assert result.returncode == 0 and "<opml" in result.stdout
+    result = _run(["digest", "preview", "--channel", "nulle-part"], tmp_path)
+    assert result.returncode == 1 and "Pas de veille" in result.stderr
+    gazette = tmp_path / "gazette.html"
+    result = _run(["gazette", "build", "--out", str(gazette), "--since", "2020-01-01"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Gazette écrite dans" in result.stdout  # the newcomers of the period are one item
+    assert gazette.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
