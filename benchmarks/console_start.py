@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 
-def _once(data_dir: Path) -> float:
+def _once(data_dir: Path, run: int = 0) -> float:
     tisserand = shutil.which("tisserand") or str(Path(sys.executable).with_name("tisserand"))
     env = {**os.environ, "TISSERAND_DATA_DIR": str(data_dir), "LANG": "fr_FR.UTF-8"}
     env.pop("TISSERAND_DATABASE_URL", None)
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [tisserand, "console", "--out", str(data_dir / "out")],
+        [tisserand, "console", "--out", str(data_dir / f"out{run}")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -37,6 +37,7 @@ def _once(data_dir: Path) -> float:
     while True:
         line = proc.stdout.readline()
         if not line:
+            proc.kill()
             raise RuntimeError("no reply")
         if line.startswith("[#2]"):
             elapsed = time.perf_counter() - start
@@ -54,7 +55,7 @@ def main() -> None:
         fresh = [_once(Path(tmp) / f"fresh{i}") for i in range(args.runs)]
         warm_dir = Path(tmp) / "warm"
         _once(warm_dir)
-        warm = [_once(warm_dir) for _ in range(args.runs)]
+        warm = [_once(warm_dir, run + 1) for run in range(args.runs)]
     for label, values in (("new database", fresh), ("existing database", warm)):
         print(
             f"console start to first reply ({label}, {args.runs} runs): median {statistics.median(values):.0f} ms"
