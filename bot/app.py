@@ -97,7 +97,6 @@ class App:
         self.scheduler = Scheduler(self.clock)
         self.sender: Sender | None = None
         self.listeners: list[tuple[str, Listener]] = []
-        self._started = False
         self._known_places: set[tuple[str, str, str]] = set()
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -131,7 +130,6 @@ class App:
             await platform.start(self.handle)
         if with_scheduler:
             await self.scheduler.start()
-        self._started = True
 
     async def stop(self) -> None:
         await self.scheduler.stop()

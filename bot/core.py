@@ -15,7 +15,7 @@ Contract:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -236,16 +236,6 @@ class Reply:
             target=target,
             mentions=bool(payload.get("mentions", False)),
         )
-
-
-@dataclass(slots=True)
-class Replies:
-    """Several replies to one event (for example a public announcement and a private receipt)."""
-
-    items: list[Reply] = field(default_factory=list)
-
-    def add(self, reply: Reply) -> None:
-        self.items.append(reply)
 
 
 # --- errors ----------------------------------------------------------------------------------

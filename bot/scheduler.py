@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -39,7 +39,6 @@ class Scheduler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._work: dict[str, DueWork] = {}
-        self._intervals: dict[str, tuple[timedelta, Run]] = {}
         self._aps: AsyncIOScheduler | None = None
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -49,9 +48,6 @@ class Scheduler:
         self._work[name] = DueWork(name, next_due, run)
         self._locks[name] = asyncio.Lock()
 
-    def add_interval(self, name: str, every: timedelta, run: Run) -> None:
-        self._intervals[name] = (every, run)
-
     @property
     def running(self) -> bool:
         return self._aps is not None
@@ -59,16 +55,6 @@ class Scheduler:
     async def start(self) -> None:
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._aps.start()
-        for name, (every, run) in self._intervals.items():
-            self._aps.add_job(
-                run,
-                "interval",
-                seconds=every.total_seconds(),
-                id=f"every:{name}",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-            )
         for name in self._work:
             self.rearm(name)
 

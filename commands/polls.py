@@ -371,6 +371,22 @@ def _deadline_examples(t: Translator) -> str:
     return ", ".join(quote(t, example) for example in (*durations[:2], *dates[3:5]))
 
 
+def _read_deadline(t: Translator, text: str | None, now: datetime) -> datetime | None:
+    """``--fin``: a duration or a moment; None when not given; a UserError with examples."""
+    if not text:
+        return None
+    try:
+        return parse_deadline(text, now=now, tz=t.tz)
+    except DateParseError:
+        raise UserError(
+            t.gettext(
+                "I cannot read the deadline {text}. Examples that work: {examples}.",
+                text=quote(t, text),
+                examples=_deadline_examples(t),
+            )
+        ) from None
+
+
 def _parse_slot(text: str, number: int, *, now: datetime, t: Translator) -> tuple[datetime, bool]:
     """A date-poll option: its start (UTC) and whether it is a whole day (typed without a time)."""
     try:
@@ -1267,18 +1283,7 @@ def create_command(ctx: Context, args: Args) -> Reply:
         )
     mode = kinds[0] if kinds else PollMode.SINGLE
     now = ctx.now()
-    deadline = None
-    if args["fin"]:
-        try:
-            deadline = parse_deadline(args["fin"], now=now, tz=ctx.t.tz)
-        except DateParseError:
-            raise UserError(
-                ctx._(
-                    "I cannot read the deadline {text}. Examples that work: {examples}.",
-                    text=quote(ctx.t, args["fin"]),
-                    examples=_deadline_examples(ctx.t),
-                )
-            ) from None
+    deadline = _read_deadline(ctx.t, args["fin"], now)
     poll = create_poll(
         ctx.db,
         creator=ctx.member,
@@ -1383,27 +1388,16 @@ def reopen_command(ctx: Context, args: Args) -> Reply:
     if poll.is_open:
         raise UserError(ctx._("Poll {ref} is already open.", ref=ctx.t.ref(poll.id)))
     now = ctx.now()
-    deadline = None
-    if args["fin"]:
-        try:
-            deadline = parse_deadline(args["fin"], now=now, tz=ctx.t.tz)
-        except DateParseError:
-            raise UserError(
-                ctx._(
-                    "I cannot read the deadline {text}. Examples that work: {examples}.",
-                    text=quote(ctx.t, args["fin"]),
-                    examples=_deadline_examples(ctx.t),
-                )
-            ) from None
-        if deadline <= now:
-            raise UserError(
-                ctx._(
-                    "The deadline {date} is already past. Give a moment to come, for example "
-                    "{examples}.",
-                    date=ctx.t.datetime(deadline),
-                    examples=_deadline_examples(ctx.t),
-                )
+    deadline = _read_deadline(ctx.t, args["fin"], now)
+    if deadline is not None and deadline <= now:
+        raise UserError(
+            ctx._(
+                "The deadline {date} is already past. Give a moment to come, for example "
+                "{examples}.",
+                date=ctx.t.datetime(deadline),
+                examples=_deadline_examples(ctx.t),
             )
+        )
     removed = reopen_poll(ctx.db, poll, now=now, deadline=deadline)
     ctx.changed.add(WORK_NAME)
     lines = [ctx._("Poll {ref} is open again.", ref=ctx.t.ref(poll.id))]

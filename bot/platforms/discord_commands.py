@@ -119,8 +119,3 @@ def application_commands(registry: Registry, translators: Translators) -> list[d
             command["default_member_permissions"] = "0"
         top.append(command)
     return sorted(top, key=lambda c: c["name"])
-
-
-def command_line(payload_name: str, subcommand: str | None) -> str:
-    """The registry words for an invoked slash command (English base names resolve as aliases)."""
-    return f"{payload_name} {subcommand}" if subcommand else payload_name
