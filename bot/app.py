@@ -98,6 +98,8 @@ class App:
         self.sender: Sender | None = None
         self.listeners: list[tuple[str, Listener]] = []
         self._known_places: set[tuple[str, str, str]] = set()
+        self.services: dict[str, Any] = {}
+        """Long-lived helpers installed by command families in ``setup(app)``, by name."""
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -211,6 +213,7 @@ class App:
                 member=member,
                 templates=self.templates,
                 changed=changed,
+                services=self.services,
             )
             try:
                 replies = await self._route(ctx, event)

@@ -40,6 +40,8 @@ class Context:
     changed: set[str] = field(default_factory=set)
     """Names of scheduled work whose state this handler changed (re-armed after commit)."""
     extras: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, Any] = field(default_factory=dict)
+    """Long-lived helpers a command family installed in its ``setup(app)`` (``App.services``)."""
 
     def _(self, message: str, /, **params: Any) -> str:
         return self.t.gettext(message, **params)
