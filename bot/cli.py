@@ -16,9 +16,9 @@ import click
 
 from bot import __version__
 from bot.clock import MovableClock
-from bot.config import Settings, load_settings
+from bot.config import Settings, explain, load_settings
 from bot.core import ConfigError, DatabaseTooNewError, UserError
-from bot.i18n import Translator, Translators, normalize_locale
+from bot.i18n import N_, Translator, Translators, normalize_locale
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
@@ -46,7 +46,7 @@ def _settings(ctx: click.Context) -> Settings:
 def _fail_config(t: Translator, exc: ConfigError) -> NoReturn:
     click.echo(t.gettext("The configuration has problems:"), err=True)
     for key, problem in exc.problems:
-        click.echo(f"  - {key}: {problem}", err=True)
+        click.echo(f"  - {key}: {explain(t, problem)}", err=True)
     click.echo(t.gettext("Nothing was started. Fix the keys above and try again."), err=True)
     sys.exit(EXIT_CONFIG)
 
@@ -518,7 +518,7 @@ def _console(
             start = datetime.fromisoformat(clock_start)
         except ValueError:
             _fail_config(
-                t, ConfigError([("--clock", "not an ISO date and time, e.g. 2026-12-03T09:00")])
+                t, ConfigError([("--clock", N_("not an ISO date and time, e.g. 2026-12-03T09:00"))])
             )
         if start.tzinfo is None:
             start = start.replace(tzinfo=settings.network.tz)

@@ -17,7 +17,87 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.core import ConfigError
-from bot.i18n import SUPPORTED_LOCALES
+from bot.i18n import N_, SUPPORTED_LOCALES, Translator
+
+
+class Problem(str):
+    """The explanation of a configuration problem: English text that the CLI translates.
+
+    It is a ``str`` (the English text, with its parameters filled in) so that logs and
+    :class:`ConfigError` keep working; :func:`explain` gives it in the reader's language.
+    """
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, /, **params: Any) -> Problem:
+        problem = super().__new__(cls, msgid.format(**params) if params else msgid)
+        problem.msgid = msgid
+        problem.params = params
+        return problem
+
+
+def explain(t: Translator, problem: str) -> str:
+    """A problem in the reader's language (texts that are not in the catalogs stay as they are)."""
+    if isinstance(problem, Problem):
+        return t.gettext(problem.msgid, **problem.params)
+    return t.gettext(problem)
+
+
+_SIMPLE_ERRORS: dict[str, str] = {
+    "missing": N_("required: add this key"),
+    "extra_forbidden": N_(
+        "unknown key: check its spelling and its section against config/tisserand.example.toml"
+    ),
+    "int_parsing": N_("expected a whole number, for example 30"),
+    "int_type": N_("expected a whole number, for example 30"),
+    "int_from_float": N_("expected a whole number, for example 30"),
+    "float_parsing": N_("expected a number, for example 2.5"),
+    "float_type": N_("expected a number, for example 2.5"),
+    "bool_parsing": N_("expected true or false"),
+    "bool_type": N_("expected true or false"),
+    "string_type": N_('expected text between quotes, for example "Europe/Paris"'),
+    "list_type": N_("expected a list between brackets, for example [24, 1]"),
+    "dict_type": N_("expected a section of keys, for example [feeds]"),
+    "model_type": N_("expected a section of keys, for example [feeds]"),
+    "model_attributes_type": N_("expected a section of keys, for example [feeds]"),
+    "path_type": N_("expected a path between quotes"),
+}
+
+_LIMIT_ERRORS: dict[str, tuple[str, str]] = {
+    "greater_than_equal": ("ge", N_("must be at least {limit}")),
+    "greater_than": ("gt", N_("must be more than {limit}")),
+    "less_than_equal": ("le", N_("must be at most {limit}")),
+    "less_than": ("lt", N_("must be less than {limit}")),
+    "too_short": ("min_length", N_("must hold at least {limit} items")),
+    "too_long": ("max_length", N_("must hold at most {limit} items")),
+    "string_too_short": ("min_length", N_("must be at least {limit} characters long")),
+    "string_too_long": ("max_length", N_("must be at most {limit} characters long")),
+}
+
+
+def explain_validation(error: Mapping[str, Any]) -> str:
+    """One pydantic error as a :class:`Problem` the CLI can translate (its English otherwise)."""
+    kind = str(error.get("type", ""))
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    if kind in _SIMPLE_ERRORS:
+        return Problem(_SIMPLE_ERRORS[kind])
+    if kind in _LIMIT_ERRORS:
+        name, msgid = _LIMIT_ERRORS[kind]
+        if name in ctx:
+            return Problem(msgid, limit=ctx[name])
+    if kind in ("literal_error", "enum") and "expected" in ctx:
+        return Problem(N_("must be one of: {expected}"), expected=ctx["expected"])
+    if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
+        reason = ctx["error"].args[0] if ctx["error"].args else ""
+        if isinstance(reason, str) and reason:
+            return reason
+    return str(error.get("msg", kind))
+
+
+def validation_problems(exc: ValidationError, *prefix: str) -> list[tuple[str, str]]:
+    """Every error of ``exc`` as ``(key, problem)``, the key prefixed by ``prefix``."""
+    return [(".".join([*prefix, *map(str, e["loc"])]), explain_validation(e)) for e in exc.errors()]
 
 
 class _Section(BaseModel):
@@ -36,7 +116,10 @@ class NetworkSettings(_Section):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
+                Problem(
+                    N_("unknown time zone “{value}”: use an IANA name such as Europe/Paris"),
+                    value=value,
+                )
             ) from None
         return value
 
@@ -44,7 +127,9 @@ class NetworkSettings(_Section):
     @classmethod
     def _supported_locale(cls, value: str) -> str:
         if value not in SUPPORTED_LOCALES:
-            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+            raise ValueError(
+                Problem(N_("must be one of: {expected}"), expected=", ".join(SUPPORTED_LOCALES))
+            )
         return value
 
     @property
@@ -90,7 +175,9 @@ class SessionSettings(_Section):
     @classmethod
     def _positive(cls, value: list[int]) -> list[int]:
         if any(hours < 1 or hours > 24 * 60 for hours in value):
-            raise ValueError("each reminder is between 1 and 1440 hours before the start")
+            raise ValueError(
+                Problem(N_("each reminder is between 1 and 1440 hours before the start"))
+            )
         return sorted(set(value), reverse=True)
 
 
@@ -179,10 +266,6 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _key_of(location: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in location)
-
-
 def load_settings(
     path: str | Path | None = None,
     *,
@@ -202,11 +285,17 @@ def load_settings(
         try:
             raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError([("--config", f"file not found: {file_path}")]) from None
+            raise ConfigError(
+                [("--config", Problem(N_("file not found: {path}"), path=file_path))]
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([(str(file_path), f"not valid TOML: {exc}")]) from None
+            raise ConfigError(
+                [(str(file_path), Problem(N_("not valid TOML: {reason}"), reason=exc))]
+            ) from None
         except UnicodeDecodeError:
-            raise ConfigError([(str(file_path), "not UTF-8 text")]) from None
+            raise ConfigError(
+                [(str(file_path), Problem(N_("not UTF-8 text: save the file as UTF-8")))]
+            ) from None
         base = file_path.parent
         if "data_dir" in raw and not Path(str(raw["data_dir"])).is_absolute():
             raw["data_dir"] = str(base / str(raw["data_dir"]))
@@ -217,8 +306,13 @@ def load_settings(
                     [
                         (
                             f"{section}.{secret_key}",
-                            "secrets do not belong in the configuration file; set "
-                            f"TISSERAND_{section.upper()}_{secret_key.upper()} in the environment",
+                            Problem(
+                                N_(
+                                    "secrets do not belong in the configuration file: remove "
+                                    "this key and set {variable} in the environment"
+                                ),
+                                variable=f"TISSERAND_{section.upper()}_{secret_key.upper()}",
+                            ),
                         )
                     ]
                 )
@@ -232,8 +326,7 @@ def load_settings(
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = [(_key_of(e["loc"]), e["msg"]) for e in exc.errors()]
-        raise ConfigError(problems) from None
+        raise ConfigError(validation_problems(exc)) from None
 
 
 def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
@@ -248,6 +341,13 @@ def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | No
             return Path(file_name).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(
-                [(f"TISSERAND_{name}_FILE", f"cannot read {file_name}: {exc}")]
+                [
+                    (
+                        f"TISSERAND_{name}_FILE",
+                        Problem(
+                            N_("cannot read {path}: {reason}"), path=file_name, reason=exc.strerror
+                        ),
+                    )
+                ]
             ) from None
     return None

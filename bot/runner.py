@@ -14,8 +14,9 @@ from pydantic import BaseModel, ValidationError
 
 from bot.app import App
 from bot.clock import MovableClock, SystemClock
-from bot.config import Settings, read_secret
+from bot.config import Problem, Settings, read_secret, validation_problems
 from bot.core import ConfigError
+from bot.i18n import N_
 from bot.platforms.base import Platform
 from bot.platforms.console import ConsolePlatform, run_lines
 from bot.storage.engine import make_engine
@@ -65,9 +66,7 @@ def _section(model: type[BaseModel], raw: dict[str, Any], key: str) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(
-            [(".".join([key, *map(str, e["loc"])]), e["msg"]) for e in exc.errors()]
-        ) from None
+        raise ConfigError(validation_problems(exc, key)) from None
 
 
 def platform_secrets(settings: Settings) -> dict[str, dict[str, str | None]]:
@@ -81,14 +80,21 @@ def platform_secrets(settings: Settings) -> dict[str, dict[str, str | None]]:
             problems.append(
                 (
                     "TISSERAND_ROCKETCHAT_PASSWORD",
-                    "set the bot's password, or TISSERAND_ROCKETCHAT_TOKEN with rocketchat.user_id",
+                    Problem(
+                        N_(
+                            "set the bot's password, or TISSERAND_ROCKETCHAT_TOKEN with "
+                            "rocketchat.user_id"
+                        )
+                    ),
                 )
             )
         secrets["rocketchat"] = {"password": password, "token": token}
     if settings.discord is not None:
         token = read_secret("DISCORD_TOKEN")
         if not token:
-            problems.append(("TISSERAND_DISCORD_TOKEN", "set the bot token of the application"))
+            problems.append(
+                ("TISSERAND_DISCORD_TOKEN", Problem(N_("set the bot token of the application")))
+            )
         secrets["discord"] = {"token": token}
     if problems:
         raise ConfigError(problems)

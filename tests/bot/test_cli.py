@@ -61,18 +61,25 @@ def test_bad_configuration_names_the_keys_and_exits_2(tmp_path: Path) -> None:
     for args in (["check-config", "--config", str(config)], ["--config", str(config), "console"]):
         result = _run(args, tmp_path, stdin="/aide\n")
         assert result.returncode == 2
-        assert "network.timezone: Value error, unknown time zone 'Europe/Pariss'" in result.stderr
+        assert "La configuration" in result.stderr
         assert (
-            "network.locale" in result.stderr
-            and "polls.grades" in result.stderr
-            and "oops" in result.stderr
+            "network.timezone: fuseau horaire inconnu « Europe/Pariss » : utilisez un nom IANA"
+            in result.stderr
         )
+        assert "network.locale: doit être l’une de ces valeurs : fr, en" in result.stderr
+        assert "polls.grades: doit valoir au plus 7" in result.stderr
+        assert "oops: clé inconnue : vérifiez son orthographe" in result.stderr
         assert result.stdout == ""
     assert not (tmp_path / "data").exists(), "nothing may start half-way"
     secret = tmp_path / "secret.toml"
     secret.write_text('[discord]\ntoken = "abc"\n')
     result = _run(["check-config", "--config", str(secret)], tmp_path)
-    assert result.returncode == 2 and "discord.token: secrets do not belong" in result.stderr
+    assert result.returncode == 2
+    assert "discord.token: les secrets n’ont pas leur place" in result.stderr
+    assert "TISSERAND_DISCORD_TOKEN dans l’environnement" in result.stderr
+    english = _run(["check-config", "--config", str(config)], tmp_path, LANG="en_US.UTF-8")
+    assert "network.timezone: unknown time zone “Europe/Pariss”: use an IANA" in english.stderr
+    assert "polls.grades: must be at most 7" in english.stderr
     missing = tmp_path / "missing.toml"
     missing.write_text("[discord]\nguild_ids = [1]\n")
     result = _run(["check-config", "--config", str(missing)], tmp_path)
