@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core import Actor, Event, Place, Reply, Target, UserError
+from bot.dates import DATE_EXAMPLES_EN, DATE_EXAMPLES_FR, DateParseError, parse_datetime
 from bot.i18n import Translator, Translators
 from bot.outbox import enqueue
 from bot.storage.members import Member, PlaceRow, find_place_by_name
@@ -54,6 +55,29 @@ class Context:
         row = enqueue(self.db, key=key, reply=reply, target=target, due_at=due_at, now=self.now())
         self.changed.add("outbox")
         return row is not None
+
+    def read_date(self, text: str, *, default_time: time | None = None) -> datetime:
+        """A date typed by the actor, read in the network's time zone (UTC, aware).
+
+        A text that cannot be read becomes a :class:`UserError` that quotes it and shows
+        examples that work, in the actor's language. Whether the moment may be in the past is
+        the caller's business.
+        """
+        try:
+            return parse_datetime(text, now=self.now(), tz=self.t.tz, default_time=default_time)
+        except DateParseError:
+            raise self.unreadable_date(text) from None
+
+    def unreadable_date(self, text: str) -> UserError:
+        """The refusal of a date that cannot be read, with examples of dates that can."""
+        examples = DATE_EXAMPLES_FR if self.t.locale == "fr" else DATE_EXAMPLES_EN
+        return UserError(
+            self._(
+                "I cannot read the date “{text}”. Examples that work: {examples}.",
+                text=text,
+                examples=", ".join(self.t.quote(example) for example in examples),
+            )
+        )
 
     def translator_for(self, member: Member) -> Translator:
         return self.translators.get(member.locale, self.settings.network.locale)

@@ -120,6 +120,10 @@ class Translator:
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
 
+    def quote(self, text: str) -> str:
+        """``text`` between the reader's quotation marks (“…” in English, « … » in French)."""
+        return self.gettext("“{text}”", text=text)
+
     def ref(self, number: int) -> str:
         """How objects people refer to are shown everywhere: ``n° 12``."""
         return f"n° {number}"

@@ -11,7 +11,6 @@ import hashlib
 
 from bot.context import Context
 from bot.core import CommandEvent, PlaceTarget, Reply, Role, UserError
-from bot.dates import DATE_EXAMPLES_EN, DATE_EXAMPLES_FR, DateParseError, parse_datetime
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, command
 
@@ -66,17 +65,7 @@ def announce(ctx: Context, args: Args) -> Reply:
     now = ctx.now()
     due = now
     if args["quand"]:
-        try:
-            due = parse_datetime(args["quand"], now=now, tz=ctx.t.tz)
-        except DateParseError:
-            examples = DATE_EXAMPLES_FR if ctx.t.locale == "fr" else DATE_EXAMPLES_EN
-            raise UserError(
-                ctx._(
-                    "I cannot read the date “{text}”. Examples that work: {examples}.",
-                    text=args["quand"],
-                    examples=", ".join(f"“{e}”" for e in examples),
-                )
-            ) from None
+        due = ctx.read_date(args["quand"])
         if due < now:
             raise UserError(
                 ctx._(

@@ -45,7 +45,6 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Context
 from bot.core import Actor, Attachment, PlaceTarget, Reply, Role, UserError
-from bot.dates import DATE_EXAMPLES_EN, DATE_EXAMPLES_FR, DateParseError, parse_datetime
 from bot.i18n import N_, Translator, Translators
 from bot.registry import Args, Option, OptionType, autocompleter, command
 from bot.storage.highlights import (
@@ -757,17 +756,7 @@ def item_at(ctx: Context, gazette: Gazette, number: int) -> GazetteItem:
 
 
 def _parse_since(ctx: Context, text: str) -> datetime:
-    try:
-        return parse_datetime(text, now=ctx.now(), tz=ctx.t.tz, default_time=time(0, 0))
-    except DateParseError:
-        examples = DATE_EXAMPLES_FR if ctx.t.locale == "fr" else DATE_EXAMPLES_EN
-        raise UserError(
-            ctx._(
-                "I cannot read the date “{text}”. Examples that work: {examples}.",
-                text=text,
-                examples=", ".join(f"“{e}”" for e in examples),
-            )
-        ) from None
+    return ctx.read_date(text, default_time=time(0, 0))
 
 
 @command(

@@ -53,13 +53,22 @@ async def test_unknown_command_and_bad_options_are_explained(
 ) -> None:
     settings = console_settings(database.url, tmp_path)
     out = await run_script(
-        ["/aied", "/annonce", '/annonce #general "x" --quand "le jour de la marmotte"', ":dance"],
+        [
+            "/aied",
+            "/annonce",
+            '/annonce #general "x" --quand "le jour de la marmotte"',
+            '/gazette brouillon --depuis "la saint-glinglin"',
+            ":dance",
+        ],
         settings=settings,
         out_dir=tmp_path / "out",
     )
     assert "Commande inconnue : /aied. Vouliez-vous dire /aide ?" in out
     assert "<canal> manque." in out
     assert "Je ne sais pas lire la date « le jour de la marmotte »" in out
+    assert (
+        "Je ne sais pas lire la date « la saint-glinglin ». Exemples qui fonctionnent : « " in out
+    )
     assert "[console] Ligne de console inconnue : « :dance »" in out
 
 
