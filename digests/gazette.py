@@ -24,15 +24,13 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import pygal  # type: ignore[import-untyped]
 from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from pygal.etree import etree as pygal_etree  # type: ignore[import-untyped]
-from pygal.style import Style  # type: ignore[import-untyped]
 
 from bot.i18n import Translator
 
@@ -188,25 +186,30 @@ class Chart:
     """The same figures as text (screen readers, and people who prefer numbers)."""
 
 
-_STYLE = Style(
-    background="transparent",
-    plot_background="rgba(255, 255, 255, 0)",
-    foreground="#2b2b2b",
-    foreground_strong="#111111",
-    foreground_subtle="#6b6b6b",
-    opacity=".85",
-    opacity_hover=".95",
-    transition="0ms",
-    colors=("#b5452b", "#2f6f73", "#d49a2a", "#5b4e8c", "#6e8b3d"),
-    font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=15,
-    major_label_font_size=15,
-    value_font_size=15,
-    value_label_font_size=15,
-    title_font_size=19,
-    legend_font_size=15,
-    tooltip_font_size=15,
-)
+@cache
+def _style() -> Any:
+    """The charts' style (pygal is imported when a chart is drawn, not when the bot starts)."""
+    from pygal.style import Style  # type: ignore[import-untyped]
+
+    return Style(
+        background="transparent",
+        plot_background="rgba(255, 255, 255, 0)",
+        foreground="#2b2b2b",
+        foreground_strong="#111111",
+        foreground_subtle="#6b6b6b",
+        opacity=".85",
+        opacity_hover=".95",
+        transition="0ms",
+        colors=("#b5452b", "#2f6f73", "#d49a2a", "#5b4e8c", "#6e8b3d"),
+        font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+        label_font_size=15,
+        major_label_font_size=15,
+        value_font_size=15,
+        value_label_font_size=15,
+        title_font_size=19,
+        legend_font_size=15,
+        tooltip_font_size=15,
+    )
 
 
 def _strip_tree(title: str) -> Any:
@@ -223,10 +226,18 @@ def _strip_tree(title: str) -> Any:
     return strip
 
 
+def _pygal() -> Any:
+    import pygal  # type: ignore[import-untyped]
+
+    return pygal
+
+
 def _render_chart(chart: Any, name: str, title: str) -> Markup:
     # pygal serialises with lxml when it is importable, else with the standard library, and the
     # two differ: always use the standard library so the file does not depend on what else is
     # installed.
+    from pygal.etree import etree as pygal_etree  # type: ignore[import-untyped]
+
     pygal_etree.to_etree()
     chart.uuid = name  # pygal's id is random: make it stable
     chart.xml_filters.append(_strip_tree(title))
@@ -236,7 +247,7 @@ def _render_chart(chart: Any, name: str, title: str) -> Markup:
 
 def _config(t: Translator, **extra: Any) -> dict[str, Any]:
     return {
-        "style": _STYLE,
+        "style": _style(),
         "disable_xml_declaration": True,
         "js": [],
         "show_legend": False,
@@ -262,7 +273,7 @@ def members_chart(points: Sequence[tuple[date, int]], t: Translator) -> Chart | 
     if len(points) < 2:
         return None
     title = t.gettext("Members of the network")
-    chart = pygal.Line(
+    chart = _pygal().Line(
         **_config(
             t, fill=True, show_dots=True, dots_size=3, x_label_rotation=0, show_minor_x_labels=False
         )
@@ -285,7 +296,7 @@ def attendance_chart(sessions: Sequence[ExtraEntry], t: Translator) -> Chart | N
     if not rows:
         return None
     title = t.gettext("Attendance per session")
-    chart = pygal.HorizontalBar(
+    chart = _pygal().HorizontalBar(
         **_config(t, print_values=True, height=max(220, 90 + 44 * len(rows)))
     )
     chart.title = title
@@ -305,7 +316,7 @@ def themes_chart(highlights: Sequence[HighlightEntry], t: Translator) -> Chart |
         return None
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     title = t.gettext("Highlights by theme")
-    chart = pygal.HorizontalBar(
+    chart = _pygal().HorizontalBar(
         **_config(t, print_values=True, height=max(220, 90 + 40 * len(ordered)))
     )
     chart.title = title
