@@ -116,7 +116,9 @@ class App:
             base=_seconds(self.settings.outbox.retry_base_seconds),
             cap=_seconds(self.settings.outbox.retry_cap_seconds),
         )
-        return Sender(self.sessions, self.platforms, self.clock, policy)
+        return Sender(
+            self.sessions, self.platforms, self.clock, policy, translators=self.translators
+        )
 
     async def start(self, *, with_scheduler: bool = True) -> None:
         """Migrate, connect every platform, derive the scheduled work and start the scheduler."""
@@ -137,6 +139,16 @@ class App:
         await self.scheduler.stop()
         for platform in self.platforms.values():
             await platform.stop()
+        for name, service in self.services.items():  # after the platforms: no new requests
+            close = getattr(service, "close", None)
+            if close is None:
+                continue
+            try:
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("could not close the service %s", name)
         self.engine.dispose()
 
     async def edit_message(self, ref: MessageRef, reply: Reply) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core import Actor, Event, Place, Reply, Target, UserError
+from bot.core import Actor, DirectTarget, Event, Place, Reply, Target, UserError
 from bot.dates import DATE_EXAMPLES_EN, DATE_EXAMPLES_FR, DateParseError, parse_datetime
 from bot.i18n import Translator, Translators
 from bot.outbox import enqueue
@@ -51,7 +51,19 @@ class Context:
         return self.clock.now()
 
     def send_later(self, key: str, reply: Reply, target: Target, due_at: datetime) -> bool:
-        """Put a message in the outbox (idempotent on ``key``); True when it was new."""
+        """Put a message in the outbox (idempotent on ``key``); True when it was new.
+
+        A direct message issued from a channel keeps that channel as its fallback: if the
+        member's direct messages are closed, a notice mentioning them is posted there instead
+        (``DirectTarget.fallback_channel_id``, unless the caller chose one).
+        """
+        if (
+            isinstance(target, DirectTarget)
+            and target.fallback_channel_id is None
+            and target.platform == self.place.platform
+            and not self.place.is_direct
+        ):
+            target = replace(target, fallback_channel_id=self.place.channel_id)
         row = enqueue(self.db, key=key, reply=reply, target=target, due_at=due_at, now=self.now())
         self.changed.add("outbox")
         return row is not None

@@ -9,12 +9,16 @@ Contract:
 - identifiers (``user_id``, ``channel_id``, ``message_id``) are the platform's own, as strings;
 - text in a :class:`Reply` is written in the small neutral Markdown subset documented in
   ``docs/design.md`` (``**bold**``, ``*italic*``, ``[label](url)``, lists, line breaks); each
-  platform turns it into its own flavour.
+  platform turns it into its own flavour;
+- a member the bot means to ping is written ``<@user_id>`` in that text (:attr:`Mention.token`)
+  *and* listed in :attr:`Reply.ping`; each platform writes the mention in its own syntax and
+  notifies those members only. The same characters for anyone not listed stay plain text.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -161,6 +165,10 @@ class DirectTarget:
 
     platform: str
     user_id: str
+    fallback_channel_id: str | None = None
+    """A channel where this member acts, on the same platform: if their direct messages turn out
+    to be closed, a short notice that mentions them only is posted there instead (see
+    :class:`bot.outbox.Sender`). None: the failure is only recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +180,28 @@ class PlaceTarget:
 
 
 Target = DirectTarget | PlaceTarget
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A member a :class:`Reply` means to ping (and the only kind of ping it may carry)."""
+
+    user_id: str
+    name: str
+    """Their display name, for platforms that write mentions by name."""
+
+    @property
+    def token(self) -> str:
+        """How the mention is written in the neutral text: ``<@user_id>``."""
+        return f"<@{self.user_id}>"
+
+
+def render_mentions(text: str, ping: Iterable[Mention], write: Callable[[Mention], str]) -> str:
+    """``text`` with the token of each member of ``ping`` written by ``write`` (a platform's own
+    syntax: ``@alice`` on the console and Rocket.Chat)."""
+    for mention in ping:
+        text = text.replace(mention.token, write(mention))
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +218,15 @@ class Reply:
     """Edit this earlier bot message instead of posting a new one."""
     mentions: bool = False
     """True only when the bot means to ping someone; user text never pings the crowd."""
+    ping: tuple[Mention, ...] = ()
+    """Members this reply pings, and only them (their :attr:`Mention.token` is in ``text``);
+    nobody else is notified, even with ``mentions`` False."""
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-safe form, stored in the outbox."""
         import base64
 
-        return {
+        payload: dict[str, Any] = {
             "text": self.text,
             "choices": [
                 {"label": c.label, "action": c.action, "style": c.style.value, "emoji": c.emoji}
@@ -209,6 +242,9 @@ class Reply:
             ],
             "mentions": self.mentions,
         }
+        if self.ping:
+            payload["ping"] = [{"user_id": m.user_id, "name": m.name} for m in self.ping]
+        return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], target: Target | None = None) -> Reply:
@@ -235,6 +271,10 @@ class Reply:
             ),
             target=target,
             mentions=bool(payload.get("mentions", False)),
+            ping=tuple(
+                Mention(user_id=str(m["user_id"]), name=str(m.get("name") or m["user_id"]))
+                for m in payload.get("ping") or ()
+            ),
         )
 
 
@@ -262,19 +302,42 @@ class ConfigError(TisserandError):
         self.problems = problems
 
 
+class DeliveryCode(enum.StrEnum):
+    """Why a platform could not deliver a message, in words every platform shares."""
+
+    DM_CLOSED = "dm_closed"
+    """The member does not accept direct messages from the bot (permanent)."""
+    UNKNOWN_TARGET = "unknown_target"
+    """No such channel, member or message (permanent)."""
+    RATE_LIMITED = "rate_limited"
+    """The platform asked to slow down; ``retry_after`` says for how long when it said."""
+    UNREACHABLE = "unreachable"
+    """The platform could not be reached, or failed on its side (transient)."""
+    REJECTED = "rejected"
+    """The platform refused the message or the action itself (permanent)."""
+
+
 class DeliveryError(TisserandError):
     """A platform could not deliver a message.
 
     ``retry_after`` (seconds) is set when the platform said when to try again; ``permanent`` is
-    True when retrying cannot help (unknown channel, direct messages closed).
+    True when retrying cannot help (unknown channel, direct messages closed). ``code``, when the
+    platform knows it, says why in portable terms (:class:`DeliveryCode`); the outbox acts on
+    :attr:`DeliveryCode.DM_CLOSED`.
     """
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        code: DeliveryCode | None = None,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.code = code
 
 
 class DatabaseTooNewError(TisserandError):

@@ -10,6 +10,16 @@ called, with a token derived from the row. If the bot dies after the platform ac
 but before ``sent`` was committed, the row is found in ``sending`` at the next start and delivered
 again with the *same* token; each platform deduplicates on it (Rocket.Chat message ``_id``, Discord
 ``nonce`` + ``enforce_nonce``, the console's journal), so the message appears once.
+
+Closed direct messages: when a platform answers a direct message with
+:attr:`~bot.core.DeliveryCode.DM_CLOSED`, the row is marked ``failed`` with a ``last_error`` that
+says so (the record, also logged), and — when the row knows a channel where the member acts
+(``DirectTarget.fallback_channel_id``, kept in the payload) — a short notice is queued there, in
+the member's language, mentioning that member only (:attr:`~bot.core.Reply.ping`): a private
+message could not be delivered, roughly what it was about (from its key, never its content), and
+how to open their direct messages (the platform's ``open_dm_help`` message id when it has one).
+At most one notice per member and day (key ``dm-closed:<platform>:<user>:<day>``, the day in the
+network's time zone).
 """
 
 from __future__ import annotations
@@ -17,20 +27,69 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.core import DeliveryError, DirectTarget, MessageRef, PlaceTarget, Reply, Target
+from bot.core import (
+    DeliveryCode,
+    DeliveryError,
+    DirectTarget,
+    Mention,
+    MessageRef,
+    PlaceTarget,
+    Reply,
+    Target,
+)
+from bot.i18n import N_, Translators
 from bot.platforms.base import Platform
+from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
+
+FALLBACK_CHANNEL = "fallback_channel_id"
+"""Payload key of a direct message's fallback channel (no column: the payload is JSON)."""
+
+DM_CLOSED_NOTICE = N_(
+    "{mention} I could not send you a private message ({about}): you do not accept direct "
+    "messages from me, so it was not delivered."
+)
+OPEN_DM_HELP = N_("Check your privacy settings so that I can write to you directly.")
+"""How to open direct messages, for platforms that do not say (``open_dm_help``)."""
+
+_ABOUT: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^consent:"), N_("a question about quoting your words in the gazette")),
+    (re.compile(r"^session:[^:]+:reminder:"), N_("a reminder of a session you registered for")),
+    (re.compile(r"^session:[^:]+:feedback:"), N_("a question about a session you attended")),
+    (re.compile(r"^session:"), N_("news about a session you registered for")),
+    (re.compile(r"^feed-disabled:"), N_("news about a feed you added to the watch")),
+)
+_ABOUT_DEFAULT = N_("a message meant for you only")
+
+
+def about(key: str) -> str:
+    """What an outbox message is about, from its key (a catalog message id; never its content).
+
+    Keys follow the formats of ``docs/design.md`` (``consent:<id>``,
+    ``session:<id>:reminder:<member>:<h>h``...)."""
+    return next((msgid for pattern, msgid in _ABOUT if pattern.match(key)), _ABOUT_DEFAULT)
+
+
+def payload_of(reply: Reply, target: Target) -> dict[str, Any]:
+    """The JSON payload of an outbox row: the reply, and a direct message's fallback channel."""
+    payload = reply.to_payload()
+    if isinstance(target, DirectTarget) and target.fallback_channel_id:
+        payload[FALLBACK_CHANNEL] = target.fallback_channel_id
+    return payload
 
 
 def enqueue(
@@ -51,7 +110,7 @@ def enqueue(
         platform=target.platform,
         target_kind="direct" if isinstance(target, DirectTarget) else "place",
         target_id=target.user_id if isinstance(target, DirectTarget) else target.channel_id,
-        payload=reply.to_payload(),
+        payload=payload_of(reply, target),
         status=OutboxStatus.PENDING,
         due_at=due_at,
         next_attempt_at=due_at,
@@ -77,7 +136,12 @@ def sent_ref(db: Session, key: str) -> MessageRef | None:
 
 def target_of(row: OutboxMessage) -> Target:
     if row.target_kind == "direct":
-        return DirectTarget(platform=row.platform, user_id=row.target_id)
+        fallback = (row.payload or {}).get(FALLBACK_CHANNEL)
+        return DirectTarget(
+            platform=row.platform,
+            user_id=row.target_id,
+            fallback_channel_id=str(fallback) if fallback else None,
+        )
     return PlaceTarget(platform=row.platform, channel_id=row.target_id)
 
 
@@ -104,10 +168,17 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    notices: int = 0
+    """Notices queued because a member's direct messages were closed."""
 
 
 class Sender:
-    """Delivers due outbox rows through the platforms."""
+    """Delivers due outbox rows through the platforms.
+
+    ``translators`` write the closed-direct-messages notice in the member's language (their
+    ``/profil langue``, else the network's default locale, which is also where the day of the
+    one-notice-a-day rule is counted); without them, French and UTC.
+    """
 
     def __init__(
         self,
@@ -116,12 +187,20 @@ class Sender:
         clock: Clock,
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        translators: Translators | None = None,
     ) -> None:
         self._sessions = sessions
         self._platforms = platforms
         self._clock = clock
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()
+        self._translators = translators
+
+    @property
+    def translators(self) -> Translators:
+        if self._translators is None:
+            self._translators = Translators(ZoneInfo("UTC"))
+        return self._translators
 
     def next_due(self) -> datetime | None:
         with self._sessions() as db:
@@ -187,10 +266,14 @@ class Sender:
             token = token_of(row)
             platform = self._platforms[row.platform]
             attempts = row.attempts
+            key = row.key
         try:
             ref = await platform.deliver(reply, target, token)
         except DeliveryError as exc:
-            self._record_failure(row_id, attempts, exc, report)
+            if exc.code == DeliveryCode.DM_CLOSED and isinstance(target, DirectTarget):
+                self._record_dm_closed(row_id, attempts, key, target, exc, report)
+            else:
+                self._record_failure(row_id, attempts, exc, report)
             return
         except Exception as exc:  # a platform bug must not stop the sender
             log.exception("outbox %s: unexpected error from %s", row_id, platform.name)
@@ -238,3 +321,73 @@ class Sender:
             log.warning(
                 "outbox %s attempt %s failed (%s); retrying in %s", row_id, attempts, exc, delay
             )
+
+    # --- closed direct messages ----------------------------------------------------------------
+
+    def _record_dm_closed(
+        self,
+        row_id: int,
+        attempts: int,
+        key: str,
+        target: DirectTarget,
+        exc: DeliveryError,
+        report: DeliveryReport,
+    ) -> None:
+        """Mark the row failed (the record) and, when a channel is known, queue the notice in
+        the same transaction."""
+        now = self._clock.now()
+        try:
+            with self._sessions.begin() as db:
+                queued, outcome = self._queue_notice(db, key, target, now)
+                record = f"direct messages closed by {target.platform} user {target.user_id}: "
+                record += f"{outcome} [{exc}]"
+                db.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id)
+                    .values(
+                        status=OutboxStatus.FAILED, last_error=record[:2000], next_attempt_at=now
+                    )
+                )
+        except Exception:  # the notice must never stop the sender: record the failure alone
+            log.exception("outbox %s: could not queue the closed-DM notice", row_id)
+            self._record_failure(row_id, attempts, exc, report)
+            return
+        report.failed += 1
+        if queued:
+            report.notices += 1
+        log.warning("outbox %s (%s) not delivered: %s", row_id, key, record)
+
+    def _queue_notice(
+        self, db: Session, key: str, target: DirectTarget, now: datetime
+    ) -> tuple[bool, str]:
+        """Queue the notice for ``target``'s member: whether it was queued, and what was done
+        (for the record)."""
+        channel_id = target.fallback_channel_id
+        if channel_id is None:
+            return False, "no channel known to tell them; only recorded"
+        member = db.scalars(
+            select(Member).where(
+                Member.platform == target.platform, Member.user_id == target.user_id
+            )
+        ).one_or_none()
+        t = self.translators.get(member.locale if member is not None else None)
+        day = now.astimezone(self.translators.tz).date().isoformat()
+        notice_key = f"dm-closed:{target.platform}:{target.user_id}:{day}"
+        mention = Mention(
+            target.user_id, member.display_name if member is not None else target.user_id
+        )
+        platform = self._platforms.get(target.platform)
+        how = getattr(platform, "open_dm_help", None) or OPEN_DM_HELP
+        text = t.gettext(DM_CLOSED_NOTICE, mention=mention.token, about=t.gettext(about(key)))
+        notice = Reply(text=f"{text} {t.gettext(how)}", ping=(mention,))
+        row = enqueue(
+            db,
+            key=notice_key,
+            reply=notice,
+            target=PlaceTarget(platform=target.platform, channel_id=channel_id),
+            due_at=now,
+            now=now,
+        )
+        if row is None:
+            return False, f"already told today ({notice_key}); not told again"
+        return True, f"notice queued in channel {channel_id} ({notice_key})"

@@ -31,7 +31,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -463,10 +463,16 @@ def _reaction_matches(settings: Settings, emoji: str) -> bool:
 
 
 def _cannot_read(ctx: Context) -> str:
-    return ctx._(
+    text = ctx._(
         "I cannot read that message (the platform did not give me its text). Record it by "
         'typing it: /pepite "the words" --auteur @name.'
     )
+    if ctx.actor.platform == "discord":
+        text += " " + ctx._(
+            "On Discord, the message's own menu also works: right-click it (or press and hold), "
+            "then Apps › Ajouter à la gazette."
+        )
+    return text
 
 
 async def on_reaction(ctx: Context) -> ReplyLike:
@@ -677,25 +683,59 @@ def _check_session(ctx: Context, session_id: int | None) -> int | None:
     return session_id
 
 
-def _menu_target(ctx: Context) -> tuple[str, str, str] | None:
-    """(message id, text, author id) when the command came from a message context menu."""
+@dataclass(frozen=True)
+class MenuTarget:
+    """The message a context menu ("Ajouter à la gazette") was opened on, as the platform gave it."""
+
+    message_id: str
+    text: str
+    author_id: str
+    author_name: str
+    link: str | None
+    said_at: datetime | None
+    images: tuple[str, ...]
+
+
+def _menu_target(ctx: Context) -> MenuTarget | None:
+    """The target message when the command came from a message context menu, else None."""
     event = ctx.event
     if not isinstance(event, CommandEvent) or not event.options or event.ref is None:
         return None
-    if "message_text" not in event.options:
+    options = event.options
+    if "message_text" not in options:
         return None
-    return (
-        str(event.options.get("target_id") or event.ref.message_id),
-        str(event.options.get("message_text") or ""),
-        str(event.options.get("message_author_id") or ""),
+    said_at: datetime | None = None
+    if options.get("message_at"):
+        try:
+            said_at = datetime.fromisoformat(str(options["message_at"]))
+        except ValueError:
+            said_at = None
+        if said_at is not None and said_at.tzinfo is None:
+            said_at = said_at.replace(tzinfo=UTC)
+    raw_images = options.get("message_images") or ()
+    images = (raw_images,) if isinstance(raw_images, str) else tuple(map(str, raw_images))
+    return MenuTarget(
+        message_id=str(options.get("target_id") or event.ref.message_id),
+        text=str(options.get("message_text") or ""),
+        author_id=str(options.get("message_author_id") or ""),
+        author_name=str(options.get("message_author_name") or "").strip(),
+        link=str(options["message_link"]) if options.get("message_link") else None,
+        said_at=said_at,
+        images=tuple(url for url in images if url.strip()),
     )
 
 
-def _author_for_id(db: Session, platform: str, user_id: str, now: datetime) -> Member:
+def _author_for_id(
+    db: Session, platform: str, user_id: str, now: datetime, name: str = ""
+) -> Member:
+    """The member with this platform id; created (named ``name``, else by the id) when new.
+
+    A known member's name is only updated from a real name, never replaced by the id.
+    """
     found = member_by_identity(db, platform, user_id)
-    if found is not None:
+    if found is not None and not name:
         return found
-    return upsert_member(db, Actor(platform, user_id, user_id), now)
+    return upsert_member(db, Actor(platform, user_id, name or user_id), now)
 
 
 @command(
@@ -765,21 +805,28 @@ async def add_highlight(ctx: Context, args: Args) -> Reply:
     author: Member
     is_message = False
     if menu is not None:
-        message_id, text, author_id = menu
-        if not text.strip() or not author_id:
+        if ctx.place.is_direct:
+            raise UserError(
+                ctx._(
+                    "Highlights come from the network's channels: open this menu on a message "
+                    "in a channel, not in a private conversation."
+                )
+            )
+        if not menu.text.strip() or not menu.author_id:
             raise UserError(_cannot_read(ctx))
-        author = _author_for_id(ctx.db, platform, author_id, now)
+        author = _author_for_id(ctx.db, platform, menu.author_id, now, menu.author_name)
         draft = Draft(
             platform=platform,
-            quote=_clip_quote(text, settings.max_quote_chars),
+            quote=_clip_quote(menu.text, settings.max_quote_chars),
             author=author,
-            said_at=now,
+            said_at=menu.said_at or now,
             source=HighlightSource.MENU,
             channel_id=ctx.place.channel_id,
             channel_name=ctx.place.name,
-            message_id=message_id,
-            link=message_link(
-                ctx.settings, platform, ctx.place.channel_id, ctx.place.name, message_id
+            message_id=menu.message_id,
+            link=menu.link
+            or message_link(
+                ctx.settings, platform, ctx.place.channel_id, ctx.place.name, menu.message_id
             ),
             themes=themes,
             session_id=session_id,
@@ -908,7 +955,10 @@ async def add_highlight(ctx: Context, args: Args) -> Reply:
     event = ctx.event
     if isinstance(event, CommandEvent) and event.attachments:
         check_attachments(ctx.t, event.attachments, settings.max_image_bytes, images)
-    urls = [args["image"].strip()] if args["image"] and args["image"].strip() else []
+    if menu is not None and menu.images:
+        urls = list(menu.images[: settings.max_images])
+    else:
+        urls = [args["image"].strip()] if args["image"] and args["image"].strip() else []
     if urls:
         # Release the database (SQLite holds its write lock for the whole transaction) while
         # the images download; what was written so far is only the member's own row.

@@ -44,6 +44,7 @@ from bot.core import (
     Reply,
     Role,
     Target,
+    render_mentions,
 )
 from bot.i18n import Translator, fold
 from bot.platforms.base import EventHandler
@@ -135,7 +136,7 @@ class ConsolePlatform:
         posted = self._messages.get(number)
         if posted is None:
             return
-        posted.text = reply.text
+        posted.text = _text(reply)
         posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
         self._write_journal(posted, token=None, edited=True)
         self._print(posted, reply, edited=True)
@@ -146,9 +147,9 @@ class ConsolePlatform:
         number = self._next
         self._next += 1
         if isinstance(target, DirectTarget):
-            posted = _Posted(number, f"@{target.user_id}", BOT_NAME, reply.text, target.user_id)
+            posted = _Posted(number, f"@{target.user_id}", BOT_NAME, _text(reply), target.user_id)
         else:
-            posted = _Posted(number, target.channel_id, BOT_NAME, reply.text)
+            posted = _Posted(number, target.channel_id, BOT_NAME, _text(reply))
         posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
         self._messages[number] = posted
         files = self._write_attachments(number, reply)
@@ -182,7 +183,7 @@ class ConsolePlatform:
             header = f"[#{posted.number}] @{posted.direct_to} (privé) {BOT_NAME}{mark}:"
         else:
             header = f"[#{posted.number}] #{posted.channel} {BOT_NAME}{mark}:"
-        lines = [header, reply.text]
+        lines = [header, posted.text]
         lines.extend(f"  ({i}) {c.label}" for i, c in enumerate(reply.choices, start=1))
         lines.extend(f"  📎 {path}" for path in files or [])
         self.out.write("\n".join(lines) + "\n")
@@ -379,6 +380,11 @@ class ConsolePlatform:
         self._note(self.t.gettext("clock: {date}", date=self.t.datetime(self.clock.now())))
         if self.on_tick is not None:
             await self.on_tick()
+
+
+def _text(reply: Reply) -> str:
+    """The reply's text, its mentions written as console users are named (``@alice``)."""
+    return render_mentions(reply.text, reply.ping, lambda mention: f"@{mention.user_id}")
 
 
 async def run_lines(platform: ConsolePlatform, lines: AsyncIterator[str]) -> None:

@@ -7,14 +7,19 @@ What it does
   Discord gives it without the Message Content intent: direct messages and mentions of the bot),
   ``guild_reactions`` and ``dm_reactions``. With ``message_content_intent = true`` it also asks for
   the privileged Message Content intent and reads prefix commands (``!sondage ...``).
-- Turns interactions into neutral events: slash commands (and context-menu commands) into
-  :class:`~bot.core.CommandEvent` with ``name`` (``"poll vote"`` for a subcommand) and
-  ``options``; clicks on components whose ``custom_id`` starts with ``tis:`` into
-  :class:`~bot.core.ChoiceEvent`; autocomplete into a call of the injected ``autocomplete``
-  callback; reactions into :class:`~bot.core.ReactionEvent`.
+- Turns interactions into neutral events: slash commands into :class:`~bot.core.CommandEvent`
+  with ``name`` (``"poll vote"`` for a subcommand) and ``options``; message context menus
+  ("Ajouter à la gazette") into the command they run (``discord_commands.MESSAGE_MENUS``) with
+  the target message's text, author, link and images as options
+  (:func:`target_message_options`) and ``ref`` pointing at it; clicks on components whose
+  ``custom_id`` starts with ``tis:`` into :class:`~bot.core.ChoiceEvent`; autocomplete into a
+  call of the injected ``autocomplete`` callback; reactions into
+  :class:`~bot.core.ReactionEvent` (the reacted message's author read from Discord when
+  discord.py does not have them, so that their name is right).
 - Renders :class:`~bot.core.Reply`: choices as buttons (``max_buttons`` of them at most, in rows
   of five) or as select menus beyond that; attachments as files; ``allowed_mentions`` with nothing
-  allowed unless ``reply.mentions`` (and never ``@everyone``/``@here``).
+  allowed unless ``reply.mentions``, or exactly the members of ``reply.ping`` (``users=[...]``;
+  never ``@everyone``/``@here``).
 - Registers a given list of application-command payloads, only when they differ from what
   Discord already has (:meth:`DiscordPlatform.sync_commands`).
 
@@ -38,11 +43,16 @@ Idempotent delivery
 :meth:`DiscordPlatform.deliver` posts with ``nonce`` = a 24-character digest of the outbox token
 and ``enforce_nonce``: Discord then answers a second post with the same nonce, within a few
 minutes, with the first message instead of creating another, so a retry after a crash posts once.
-Errors become :class:`DiscordDeliveryError` (a :class:`~bot.core.DeliveryError` with a ``code``):
-``dm_closed`` (50007, permanent: the outbox should fall back), ``rate_limited`` (429 after
-discord.py's own retries, or when Discord asks to wait longer than 30 s, with ``retry_after``),
-``server_error`` and ``unreachable`` (transient), ``forbidden``, ``not_found``, ``rejected``,
-``interaction_expired`` (permanent).
+Errors become :class:`DiscordDeliveryError`, a :class:`~bot.core.DeliveryError` whose portable
+``code`` (:class:`~bot.core.DeliveryCode`) is completed by Discord's finer ``reason``:
+``dm_closed`` (50007 "Cannot send messages to this user", permanent: the outbox posts a notice
+instead), ``rate_limited`` (429 after discord.py's own retries, or when Discord asks to wait
+longer than 30 s, with ``retry_after``), ``unreachable`` (transient: the network, or a 5xx with
+reason ``server_error``), ``unknown_target`` (404, reason ``not_found``), ``rejected``
+(permanent; reasons ``forbidden`` for a 403, ``interaction_expired`` for 10062, ``rejected``).
+A member's direct messages are closed when they turned off "Direct Messages" in the server's
+Privacy Settings (or blocked the bot): :attr:`DiscordPlatform.open_dm_help` tells them how to
+open them again.
 
 Pointing discord.py at another server
 -------------------------------------
@@ -94,6 +104,7 @@ from bot.core import (
     ChoiceStyle,
     CommandEvent,
     ConfigError,
+    DeliveryCode,
     DeliveryError,
     DirectTarget,
     Event,
@@ -108,6 +119,7 @@ from bot.core import (
 )
 from bot.i18n import N_, fold
 from bot.platforms.base import EventHandler
+from bot.platforms.discord_commands import MESSAGE, menu_command
 
 log = logging.getLogger(__name__)
 
@@ -186,20 +198,22 @@ class DiscordSettings(BaseModel):
 
 
 class DiscordDeliveryError(DeliveryError):
-    """A :class:`DeliveryError` with a machine-readable ``code`` (see the module docstring)."""
+    """A :class:`DeliveryError` with its portable ``code`` and Discord's finer ``reason`` (see
+    the module docstring), Discord's JSON error code and the HTTP status when there was one."""
 
     def __init__(
         self,
-        code: str,
+        code: DeliveryCode | None,
         message: str,
         *,
+        reason: str | None = None,
         retry_after: float | None = None,
         permanent: bool = False,
         discord_code: int | None = None,
         status: int | None = None,
     ) -> None:
-        super().__init__(message, retry_after=retry_after, permanent=permanent)
-        self.code = code
+        super().__init__(message, retry_after=retry_after, permanent=permanent, code=code)
+        self.reason = reason or (code.value if code is not None else "unexpected")
         self.discord_code = discord_code
         self.status = status
 
@@ -308,6 +322,12 @@ class DiscordPlatform:
     """The :class:`~bot.platforms.base.Platform` for Discord."""
 
     name = PLATFORM
+    open_dm_help = N_(
+        "To receive them, open this server's menu (its name, at the top left), choose Privacy "
+        "Settings and allow direct messages from server members."
+    )
+    """How a member opens their direct messages to the bot (a catalog message id): the outbox
+    adds it to the notice posted when a direct message could not be delivered."""
 
     def __init__(
         self,
@@ -352,7 +372,9 @@ class DiscordPlatform:
     @property
     def client(self) -> discord.Client:
         if self._client is None:
-            raise DiscordDeliveryError("unreachable", "the Discord platform is not started")
+            raise DiscordDeliveryError(
+                DeliveryCode.UNREACHABLE, "the Discord platform is not started"
+            )
         return self._client
 
     def intents(self) -> discord.Intents:
@@ -439,8 +461,12 @@ class DiscordPlatform:
                         )
                     ]
                 ) from None
-            raise DiscordDeliveryError("unreachable", f"gateway connection ended: {error!r}")
-        raise DiscordDeliveryError("unreachable", "no READY from the Discord gateway in time")
+            raise DiscordDeliveryError(
+                DeliveryCode.UNREACHABLE, f"gateway connection ended: {error!r}"
+            )
+        raise DiscordDeliveryError(
+            DeliveryCode.UNREACHABLE, "no READY from the Discord gateway in time"
+        )
 
     def _connection_ended(self, task: asyncio.Task[None]) -> None:
         if self._client is None or self._closing or task.cancelled():
@@ -487,7 +513,7 @@ class DiscordPlatform:
         client = self.client
         application_id = self.settings.application_id or client.application_id
         if application_id is None:
-            raise DiscordDeliveryError("rejected", "no application id")
+            raise DiscordDeliveryError(DeliveryCode.REJECTED, "no application id")
         desired = [dict(c) for c in commands]
         scopes: list[int | None] = list(self.settings.guild_ids) or [None]
         changed = False
@@ -636,15 +662,17 @@ class DiscordPlatform:
         actor, place = self._interaction_context(interaction)
         name, options = command_path(data)
         ref: MessageRef | None = None
+        if data.get("type") == MESSAGE:
+            name = menu_command(name) or name
         target_id = data.get("target_id")
         if target_id is not None:
             options["target_id"] = str(target_id)
             resolved = (data.get("resolved") or {}).get("messages") or {}
             target = resolved.get(str(target_id))
-            if target is not None:
-                options["message_text"] = target.get("content", "")
-                options["message_author_id"] = str((target.get("author") or {}).get("id", ""))
-                ref = MessageRef(PLATFORM, place.channel_id, str(target_id))
+            if isinstance(target, Mapping):
+                channel_id = str(target.get("channel_id") or place.channel_id)
+                options.update(target_message_options(target, interaction.guild_id, channel_id))
+                ref = MessageRef(PLATFORM, channel_id, str(target_id))
         return CommandEvent(
             actor=actor, place=place, at=self._clock.now(), name=name, options=options, ref=ref
         )
@@ -739,12 +767,7 @@ class DiscordPlatform:
         place = self._place(channel, payload.channel_id, direct=payload.guild_id is None)
         author: Actor | None = None
         if payload.message_author_id is not None:
-            known = client.get_user(payload.message_author_id)
-            author = (
-                self._actor(known)
-                if known is not None
-                else Actor(PLATFORM, str(payload.message_author_id), str(payload.message_author_id))
-            )
+            author = await self._author(client, payload.message_author_id)
         event = ReactionEvent(
             actor=actor,
             place=place,
@@ -758,6 +781,20 @@ class DiscordPlatform:
             await self._handler(event)
         except Exception:
             log.exception("the handler failed on a Discord reaction")
+
+    async def _author(self, client: discord.Client, user_id: int) -> Actor:
+        """The author of a reacted message. Without the members intent discord.py rarely has
+        them in its cache: ask Discord, so that their name (which the app stores) is theirs
+        and not their id."""
+        known = client.get_user(user_id)
+        if known is None:
+            try:
+                known = await client.fetch_user(user_id)
+            except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+                log.warning("could not read the Discord user %s: %s", user_id, exc)
+        if known is None:
+            return Actor(PLATFORM, str(user_id), str(user_id))
+        return self._actor(known)
 
     # --- outgoing --------------------------------------------------------------------------------
 
@@ -814,7 +851,7 @@ class DiscordPlatform:
         parts = split_text(reply.text)
         view = _view(reply.choices, self.settings.max_buttons)
         if not parts[0] and view is None and not reply.attachments:
-            raise DiscordDeliveryError("rejected", "empty message", permanent=True)
+            raise DiscordDeliveryError(DeliveryCode.REJECTED, "empty message", permanent=True)
         mentions = _allowed_mentions(reply)
         with _translate_errors():
             channel = await self._messageable(target)
@@ -950,6 +987,53 @@ def command_path(data: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return " ".join(names), {str(o["name"]): o.get("value") for o in options}
 
 
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+def target_message_options(
+    message: Mapping[str, Any], guild_id: int | None, channel_id: str
+) -> dict[str, Any]:
+    """What a message context menu tells a command about the message it was opened on (from
+    ``data.resolved.messages``; Discord gives its content whatever the intents):
+
+    ``message_text``, ``message_author_id`` and ``message_author_name``, ``message_channel_id``,
+    ``message_link``, ``message_at`` (ISO 8601), ``message_images`` (the URLs of its image
+    attachments) and ``image`` (the first of them, the option a command takes one image by).
+    """
+    author: Mapping[str, Any] = message.get("author") or {}
+    member: Mapping[str, Any] = message.get("member") or {}
+    message_id = str(message.get("id", ""))
+    images = [
+        str(a["url"])
+        for a in message.get("attachments") or ()
+        if isinstance(a, Mapping) and a.get("url") and _is_image(a)
+    ]
+    options: dict[str, Any] = {
+        "message_text": str(message.get("content") or ""),
+        "message_author_id": str(author.get("id", "")),
+        "message_author_name": str(
+            member.get("nick") or author.get("global_name") or author.get("username") or ""
+        ),
+        "message_channel_id": channel_id,
+        "message_link": (
+            f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+        ),
+        "message_images": images,
+    }
+    if message.get("timestamp"):
+        options["message_at"] = str(message["timestamp"])
+    if images:
+        options["image"] = images[0]
+    return options
+
+
+def _is_image(attachment: Mapping[str, Any]) -> bool:
+    media_type = str(attachment.get("content_type") or "")
+    if media_type:
+        return media_type.startswith("image/") and media_type != "image/svg+xml"
+    return str(attachment.get("filename") or "").lower().endswith(IMAGE_EXTENSIONS)
+
+
 def _focused_option(options: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     for option in options:
         if option.get("focused"):
@@ -991,7 +1075,8 @@ _CHOICE_KEYS = ("name", "name_localizations", "value")
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value is False or value == [] or value == {}
+    # "": the description Discord gives message and user commands, which take none.
+    return value is None or value is False or value == "" or value == [] or value == {}
 
 
 def _normal(
@@ -1047,7 +1132,9 @@ def _view(choices: Sequence[Any], max_buttons: int) -> discord.ui.View | None:
             custom_id = CUSTOM_ID_PREFIX + choice.action
             if len(custom_id) > MAX_CUSTOM_ID:
                 raise DiscordDeliveryError(
-                    "rejected", f"choice action too long: {choice.action!r}", permanent=True
+                    DeliveryCode.REJECTED,
+                    f"choice action too long: {choice.action!r}",
+                    permanent=True,
                 )
             view.add_item(
                 discord.ui.Button(
@@ -1061,7 +1148,7 @@ def _view(choices: Sequence[Any], max_buttons: int) -> discord.ui.View | None:
     else:
         if len(choices) > MAX_ROWS * MAX_SELECT_OPTIONS:
             raise DiscordDeliveryError(
-                "rejected", f"too many choices: {len(choices)}", permanent=True
+                DeliveryCode.REJECTED, f"too many choices: {len(choices)}", permanent=True
             )
         for row in range(0, len(choices), MAX_SELECT_OPTIONS):
             chunk = choices[row : row + MAX_SELECT_OPTIONS]
@@ -1069,7 +1156,9 @@ def _view(choices: Sequence[Any], max_buttons: int) -> discord.ui.View | None:
             for choice in chunk:
                 if len(choice.action) > MAX_CUSTOM_ID:
                     raise DiscordDeliveryError(
-                        "rejected", f"choice action too long: {choice.action!r}", permanent=True
+                        DeliveryCode.REJECTED,
+                        f"choice action too long: {choice.action!r}",
+                        permanent=True,
                     )
                 options.append(
                     discord.SelectOption(
@@ -1095,6 +1184,9 @@ def _files(attachments: Sequence[Attachment]) -> list[discord.File]:
 
 
 def _allowed_mentions(reply: Reply) -> discord.AllowedMentions:
+    if reply.ping:  # these members, and nobody else
+        users = [discord.Object(id=_int(m.user_id)) for m in reply.ping]
+        return discord.AllowedMentions(everyone=False, users=users, roles=False, replied_user=False)
     if reply.mentions:
         return discord.AllowedMentions(everyone=False, users=True, roles=True, replied_user=False)
     return discord.AllowedMentions.none()
@@ -1115,7 +1207,10 @@ def _int(value: str) -> int:
         return int(value)
     except ValueError:
         raise DiscordDeliveryError(
-            "not_found", f"not a Discord id: {value!r}", permanent=True
+            DeliveryCode.UNKNOWN_TARGET,
+            f"not a Discord id: {value!r}",
+            reason="not_found",
+            permanent=True,
         ) from None
 
 
@@ -1140,13 +1235,15 @@ def delivery_error(exc: BaseException) -> DiscordDeliveryError:
     if isinstance(exc, DiscordDeliveryError):
         return exc
     if isinstance(exc, discord.RateLimited):
-        return DiscordDeliveryError("rate_limited", str(exc), retry_after=exc.retry_after)
+        return DiscordDeliveryError(
+            DeliveryCode.RATE_LIMITED, str(exc), retry_after=exc.retry_after
+        )
     if isinstance(exc, discord.HTTPException):
         status, code = exc.status, exc.code
         text = f"HTTP {status} (code {code}): {exc.text}"
         if status == 429:
             return DiscordDeliveryError(
-                "rate_limited",
+                DeliveryCode.RATE_LIMITED,
                 text,
                 retry_after=_retry_after(exc),
                 discord_code=code,
@@ -1154,27 +1251,42 @@ def delivery_error(exc: BaseException) -> DiscordDeliveryError:
             )
         if code == ERROR_DM_CLOSED:
             return DiscordDeliveryError(
-                "dm_closed", text, permanent=True, discord_code=code, status=status
+                DeliveryCode.DM_CLOSED,
+                f"direct messages closed: {text}",
+                permanent=True,
+                discord_code=code,
+                status=status,
             )
         if code == ERROR_UNKNOWN_INTERACTION:
             return DiscordDeliveryError(
-                "interaction_expired", text, permanent=True, discord_code=code, status=status
+                DeliveryCode.REJECTED,
+                text,
+                reason="interaction_expired",
+                permanent=True,
+                discord_code=code,
+                status=status,
             )
         if status >= 500:
             return DiscordDeliveryError(
-                "server_error",
+                DeliveryCode.UNREACHABLE,
                 text,
+                reason="server_error",
                 retry_after=_retry_after(exc),
                 discord_code=code,
                 status=status,
             )
-        name = {403: "forbidden", 404: "not_found"}.get(status, "rejected")
-        return DiscordDeliveryError(name, text, permanent=True, discord_code=code, status=status)
+        portable, reason = {
+            403: (DeliveryCode.REJECTED, "forbidden"),
+            404: (DeliveryCode.UNKNOWN_TARGET, "not_found"),
+        }.get(status, (DeliveryCode.REJECTED, "rejected"))
+        return DiscordDeliveryError(
+            portable, text, reason=reason, permanent=True, discord_code=code, status=status
+        )
     if isinstance(exc, (aiohttp.ClientError, OSError, TimeoutError)):
-        return DiscordDeliveryError("unreachable", repr(exc))
+        return DiscordDeliveryError(DeliveryCode.UNREACHABLE, repr(exc))
     if isinstance(exc, (discord.DiscordException, ValueError, TypeError)):
-        return DiscordDeliveryError("rejected", repr(exc), permanent=True)
-    return DiscordDeliveryError("unexpected", repr(exc))
+        return DiscordDeliveryError(DeliveryCode.REJECTED, repr(exc), permanent=True)
+    return DiscordDeliveryError(None, repr(exc), reason="unexpected")
 
 
 @contextlib.contextmanager

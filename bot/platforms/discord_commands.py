@@ -15,19 +15,28 @@ here:
   Coordination role in the server's Integrations settings. The app checks roles on every command
   anyway, so a member who still reaches one is refused politely.
 
+Message context menus (type 3, "Apps" in a message's menu) are listed in :data:`MESSAGE_MENUS`:
+each runs a registry command on the message it was opened on. Their names may hold capitals and
+spaces; they have no description (Discord refuses one and returns ``""``) and no options. The
+permission is the command's: ``default_member_permissions = "0"`` only when the command is for
+coordinators. The Discord platform turns the interaction into a
+:class:`~bot.core.CommandEvent` for that command (:func:`menu_command`).
+
 The payload is sorted and stable, so comparing it with what Discord returns tells whether a sync
 is needed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from bot.core import Role
+from bot.core import Role, UserError
 from bot.i18n import Translator, Translators
 from bot.registry import CommandSpec, Option, OptionType, Registry
 
 CHAT_INPUT = 1
+MESSAGE = 3
 SUB_COMMAND = 1
 STRING, INTEGER, BOOLEAN, USER, CHANNEL = 3, 4, 5, 6, 7
 
@@ -40,6 +49,29 @@ _TYPES = {
     OptionType.USER: USER,
     OptionType.CHOICE: STRING,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class MessageMenu:
+    """A message context-menu command that runs a registry command on the message."""
+
+    name: str
+    """The English base name, which Discord sends back in every interaction."""
+    name_fr: str
+    """Its French localization. Like command names, menu names are identifiers kept in the
+    code (a French and an English one), not catalog messages."""
+    command: str
+    """The registry command it runs, in English words (``"highlight"``: ``/pepite``)."""
+
+
+MESSAGE_MENUS: tuple[MessageMenu, ...] = (
+    MessageMenu("Add to gazette", "Ajouter à la gazette", "highlight"),
+)
+
+
+def menu_command(name: str) -> str | None:
+    """The registry command a message menu runs, from the name Discord sends; None if unknown."""
+    return next((m.command for m in MESSAGE_MENUS if m.name == name), None)
 
 
 def _cut(text: str, limit: int = 100) -> str:
@@ -118,4 +150,24 @@ def application_commands(registry: Registry, translators: Translators) -> list[d
         if all(s.permission is Role.COORDINATOR for s in specs):
             command["default_member_permissions"] = "0"
         top.append(command)
-    return sorted(top, key=lambda c: c["name"])
+    top.extend(message_menus(registry, en))
+    return sorted(top, key=lambda c: (c["type"], c["name"]))
+
+
+def message_menus(registry: Registry, en: Translator) -> list[dict[str, Any]]:
+    """The payloads of :data:`MESSAGE_MENUS` whose command the registry has."""
+    menus: list[dict[str, Any]] = []
+    for menu in MESSAGE_MENUS:
+        try:
+            spec = registry.resolve(menu.command.split(), en).spec
+        except UserError:
+            continue  # the command family is not loaded
+        payload: dict[str, Any] = {
+            "type": MESSAGE,
+            "name": menu.name[:32],
+            "name_localizations": {"fr": menu.name_fr[:32]},
+        }
+        if spec.permission is Role.COORDINATOR:
+            payload["default_member_permissions"] = "0"
+        menus.append(payload)
+    return menus

@@ -32,7 +32,14 @@ Behaviours reproduced because the adapter depends on them:
   global) and ``Via`` (Discord's answers go through Google's front end: discord.py treats a 429
   without ``Via`` as a Cloudflare ban) and the JSON body ``{"message", "retry_after", "global"}``.
 - Messages to a user whose direct messages are closed: ``403 {"code": 50007,
-  "message": "Cannot send messages to this user"}`` (the DM channel itself can be created).
+  "message": "Cannot send messages to this user"}`` (the DM channel itself can be created),
+  the JSON error body of developers/topics/opcodes-and-status-codes#json.
+- ``allowed_mentions``: ``parse`` holds only ``roles``, ``users``, ``everyone``; ``users`` (at
+  most 100) and ``"users"`` in ``parse`` are mutually exclusive (400 otherwise).
+- Application commands: ``CHAT_INPUT`` names are lowercase; ``USER`` and ``MESSAGE`` (context
+  menu) names may hold capitals and spaces, and take no description (Discord stores ``""``).
+  A message command's interaction carries ``target_id`` and the message in
+  ``data.resolved.messages``, content included whatever the intents.
 
 Everything the bot did is recorded (``requests``, ``messages``, ``interactions``, gateway
 ``sessions``) for the tests to assert on; :meth:`FakeDiscord.wait_for` waits on a predicate
@@ -103,6 +110,9 @@ CALLBACK_AUTOCOMPLETE_RESULT = 8
 CALLBACK_MODAL = 9
 
 # Application command option types.
+COMMAND_CHAT_INPUT = 1
+COMMAND_USER = 2
+COMMAND_MESSAGE = 3
 OPTION_SUB_COMMAND = 1
 OPTION_SUB_COMMAND_GROUP = 2
 OPTION_STRING = 3
@@ -657,11 +667,41 @@ class FakeDiscord:
                     await session.connection.send(payload)
         self._touch()
 
-    async def say(self, user: FakeUser, channel: FakeChannel, content: str) -> FakeMessage:
-        """``user`` posts ``content`` in ``channel`` (MESSAGE_CREATE)."""
-        message = self._store_message(channel, user.id, content)
+    async def say(
+        self,
+        user: FakeUser,
+        channel: FakeChannel,
+        content: str,
+        *,
+        files: Mapping[str, bytes] | None = None,
+    ) -> FakeMessage:
+        """``user`` posts ``content`` in ``channel`` (MESSAGE_CREATE), with ``files`` (file name
+        -> bytes) as attachments."""
+        uploads = {
+            f"files[{i}]": (name, data) for i, (name, data) in enumerate((files or {}).items())
+        }
+        message = self._store_message(channel, user.id, content, files=uploads)
         await self._dispatch_message_create(message)
         return message
+
+    async def message_command(
+        self, user: FakeUser, message: FakeMessage, name: str, *, locale: str = "fr"
+    ) -> FakeInteraction:
+        """``user`` opens ``message``'s menu › Apps › ``name`` (a registered MESSAGE command)."""
+        channel = self.channels[message.channel_id]
+        command = self._find_command(name, channel, kind=COMMAND_MESSAGE)
+        if command is None:
+            raise AssertionError(f"no message command {name!r} is registered")
+        data: dict[str, Any] = {
+            "id": str(command["id"]),
+            "name": name,
+            "type": COMMAND_MESSAGE,
+            "target_id": str(message.id),
+            "resolved": {"messages": {str(message.id): self._message_payload(message)}},
+        }
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        return await self._interact(INTERACTION_APPLICATION_COMMAND, user, channel, data, locale)
 
     async def slash_command(
         self,
@@ -1464,6 +1504,16 @@ class FakeDiscord:
         }
 
     def _validate_message(self, body: Mapping[str, Any], files: Mapping[str, Any]) -> None:
+        mentions = body.get("allowed_mentions")
+        if mentions is not None:
+            parse = mentions.get("parse") or []
+            users = mentions.get("users")
+            if not set(parse) <= {"roles", "users", "everyone"}:
+                raise _form_error("allowed_mentions.parse", "BASE_TYPE_CHOICES", "bad value")
+            if users is not None and ("users" in parse or len(users) > 100):
+                raise _form_error(
+                    "allowed_mentions.users", "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE", "users"
+                )
         content = body.get("content")
         if content is not None and len(str(content)) > MAX_CONTENT:
             raise _form_error("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
@@ -1556,11 +1606,13 @@ class FakeDiscord:
 
     # --- REST: application commands ---------------------------------------------------------------
 
-    def _find_command(self, name: str, channel: FakeChannel) -> dict[str, Any] | None:
+    def _find_command(
+        self, name: str, channel: FakeChannel, *, kind: int = COMMAND_CHAT_INPUT
+    ) -> dict[str, Any] | None:
         scopes: list[int | None] = [channel.guild_id, None] if channel.guild_id else [None]
         for scope in scopes:
             for command in self.commands.get(scope, []):
-                if command["name"] == name and command.get("type", 1) == 1:
+                if command["name"] == name and command.get("type", 1) == kind:
                     return command
         return None
 
@@ -1590,8 +1642,16 @@ class FakeDiscord:
                 raise _form_error(str(index), "DICT_TYPE_CONVERT", "Must be an object.")
             kind = int(raw.get("type", 1))
             name = raw.get("name")
-            if not isinstance(name, str) or not re.fullmatch(r"[-_\w]{1,32}", name):
+            names = [name, *((raw.get("name_localizations") or {}).values())]
+            if not all(_valid_command_name(n, kind) for n in names):
                 raise _form_error(f"{index}.name", "APPLICATION_COMMAND_INVALID_NAME", "Invalid")
+            assert isinstance(name, str)
+            if kind in (COMMAND_USER, COMMAND_MESSAGE) and (
+                raw.get("description") or raw.get("options")
+            ):
+                raise _form_error(
+                    f"{index}.description", "APPLICATION_COMMAND_INVALID", "Not allowed"
+                )
             if (name, kind) in seen:
                 raise DiscordHTTPError(
                     400, 40041, "An application command with that name already exists"
@@ -1948,6 +2008,15 @@ def _command_object(raw: Mapping[str, Any]) -> dict[str, Any]:
     command.setdefault("integration_types", [0])
     command.setdefault("contexts", None)
     return command
+
+
+def _valid_command_name(name: Any, kind: int) -> bool:
+    """Application command naming (developers/interactions/application-commands)."""
+    if not isinstance(name, str) or not 1 <= len(name) <= 32:
+        return False
+    if kind in (COMMAND_USER, COMMAND_MESSAGE):
+        return bool(name.strip())
+    return bool(re.fullmatch(r"[-_'\w]{1,32}", name)) and name == name.lower()
 
 
 def _strip_localizations(command: dict[str, Any]) -> None:

@@ -5,15 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import struct
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from bot.app import App as Tisserand
+from bot.clock import FrozenClock, MovableClock
+from bot.config import load_settings
 from bot.core import (
     Actor,
     Attachment,
@@ -25,6 +36,7 @@ from bot.core import (
     DeliveryError,
     DirectTarget,
     Event,
+    Mention,
     MessageEvent,
     MessageRef,
     PlaceTarget,
@@ -32,6 +44,8 @@ from bot.core import (
     Reply,
     Role,
 )
+from bot.i18n import Translators
+from bot.outbox import Sender, enqueue
 from bot.platforms.base import Platform
 from bot.platforms.discord import (
     CUSTOM_ID_PREFIX,
@@ -43,6 +57,12 @@ from bot.platforms.discord import (
     same_commands,
     split_text,
 )
+from bot.platforms.discord_commands import application_commands
+from bot.storage.engine import make_session_factory
+from bot.storage.highlights import Highlight, HighlightSource
+from bot.storage.members import Member
+from bot.storage.outbox import OutboxMessage, OutboxStatus
+from tests.conftest import Database
 from tests.fakes.discord import (
     FLAG_EPHEMERAL,
     INTENT_DIRECT_MESSAGE_REACTIONS,
@@ -56,6 +76,7 @@ from tests.fakes.discord import (
     FakeDiscord,
     FakeGuild,
     FakeInteraction,
+    FakeMessage,
     FakeRole,
     FakeUser,
 )
@@ -679,7 +700,8 @@ async def test_a_long_rate_limit_goes_back_to_the_outbox(world: World) -> None:
         fake.fail_next("POST", r"/channels/\d+/messages", 503, 0, "Service Unavailable")
         with pytest.raises(DiscordDeliveryError) as server:
             await platform.deliver(Reply("Rappel"), place_of(world), "reminder:2")
-        assert server.value.code == "server_error" and not server.value.permanent
+        assert server.value.code == "unreachable" and server.value.reason == "server_error"
+        assert not server.value.permanent
         ref = await platform.deliver(Reply("Rappel"), place_of(world), "reminder:2")
     assert [m.id for m in fake.channel_messages(world.channel)] == [int(ref.message_id)]
 
@@ -822,7 +844,8 @@ async def test_edits_of_the_bots_own_messages(world: World) -> None:
     assert message.content == "Résultats : 3 votes" and message.edits == 1
     assert message.components == []
     assert fake.messages[int(private.message_id)].content == "Résultats : 4 votes"
-    assert caught.value.code == "not_found" and caught.value.permanent
+    assert caught.value.code == "unknown_target" and caught.value.reason == "not_found"
+    assert caught.value.permanent
     patches = fake.requests_to("PATCH", rf"/channels/{world.channel.id}/messages/{ref.message_id}")
     assert patches[0].json["allowed_mentions"] == {"parse": []}
     no_pings(world)
@@ -906,3 +929,410 @@ async def test_check_online(world: World) -> None:
     with pytest.raises(ConfigError) as unreachable:
         await check_online(DiscordSettings(api_base_url="http://127.0.0.1:9/api/v10"), TOKEN)
     assert unreachable.value.problems[0][0] == "discord.api_base_url"
+
+
+# --- closed direct messages: the outbox's notice -----------------------------------------------
+
+START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def _bot_messages(world: World, channel: FakeChannel) -> list[FakeMessage]:
+    return [m for m in world.fake.channel_messages(channel) if m.author_id == world.fake.bot.id]
+
+
+def _pinged(body: Any) -> list[str]:
+    """The users a message request allows to be notified (and checks nothing else is)."""
+    mentions = body["allowed_mentions"]
+    assert mentions["parse"] == [], mentions
+    assert not mentions.get("roles") and not mentions.get("replied_user"), mentions
+    return [str(user) for user in mentions.get("users", [])]
+
+
+@pytest.mark.asyncio
+async def test_closed_direct_messages_end_failed_and_one_notice_pings_only_that_member(
+    world: World, engine: Engine
+) -> None:
+    fake = world.fake
+    fake.close_dms(world.bob)
+    bob, channel = str(world.bob.id), str(world.channel.id)
+    with Session(engine) as db:
+        for key, text in (
+            ("session:4:reminder:9:24h", "Rappel : atelier demain à 9h, salle 12"),
+            ("consent:3", "Puis-je publier « 300 arbres » dans la gazette ?"),
+        ):
+            enqueue(
+                db,
+                key=key,
+                reply=Reply(text),
+                target=DirectTarget("discord", bob, fallback_channel_id=channel),
+                due_at=START,
+                now=START,
+            )
+        db.commit()
+    translators = Translators(ZoneInfo("Europe/Paris"), default_locale="en")
+    async with running(world, App()) as platform:
+        sender = Sender(
+            make_session_factory(engine),
+            {"discord": platform},
+            FrozenClock(START),
+            translators=translators,
+        )
+        report = await sender.deliver_due()
+    assert (report.failed, report.notices, report.sent, report.retried) == (2, 1, 1, 0)
+    with Session(engine) as db:
+        rows = {r.key: r for r in db.scalars(select(OutboxMessage))}
+    for key in ("session:4:reminder:9:24h", "consent:3"):
+        assert rows[key].status == OutboxStatus.FAILED and rows[key].attempts == 1
+        assert "direct messages closed" in (rows[key].last_error or "")
+        assert "(code 50007)" in (rows[key].last_error or "")
+    assert f"notice queued in channel {channel}" in (
+        rows["session:4:reminder:9:24h"].last_error or ""
+    )
+    assert "already told today" in (rows["consent:3"].last_error or "")
+    # Discord was asked for both direct messages and refused them with 50007.
+    dm = fake.dm_channel_of(world.bob)
+    assert dm is not None
+    assert [r.status for r in fake.requests_to("POST", rf"/channels/{dm.id}/messages")] == [403] * 2
+    assert fake.channel_messages(dm) == []
+    # One notice in the channel, naming the member, saying what about and how, never what.
+    [notice] = _bot_messages(world, world.channel)
+    assert notice.content.startswith(f"<@{bob}> I could not send you a private message (")
+    assert "(a reminder of a session you registered for)" in notice.content
+    assert notice.content.endswith(translators.get("en").gettext(DiscordPlatform.open_dm_help))
+    assert "salle 12" not in notice.content and "arbres" not in notice.content
+    [post] = fake.requests_to("POST", rf"/channels/{channel}/messages")
+    assert _pinged(post.json) == [bob]
+    assert post.json["nonce"]  # still idempotent, like every outbox message
+
+
+@pytest.mark.asyncio
+async def test_a_ping_lists_its_users_and_nothing_else(world: World) -> None:
+    async with running(world, App()) as platform:
+        ref = await platform.deliver(
+            Reply(
+                f"<@{world.bob.id}> à vous ! (et pas <@{world.alice.id}>, ni @everyone)",
+                ping=(Mention(str(world.bob.id), "bob"),),
+            ),
+            place_of(world),
+            "ping:1",
+        )
+        await platform.edit(
+            ref, Reply(f"<@{world.bob.id}> c'est fait", ping=(Mention(str(world.bob.id), "bob"),))
+        )
+    (post,) = world.fake.requests_to("POST", rf"/channels/{world.channel.id}/messages")
+    assert _pinged(post.json) == [str(world.bob.id)]
+    (patch,) = world.fake.requests_to("PATCH", rf"/channels/{world.channel.id}/messages/\d+")
+    assert _pinged(patch.json) == [str(world.bob.id)]
+
+
+# --- with the real app: the gazette's context menu, reactions, closed DMs --------------------
+
+T = TypeVar("T")
+
+
+class TracedApp(Tisserand):
+    """The real app, counting the events it finished handling (answers sent)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handled = 0
+        self._progress = asyncio.Condition()
+
+    async def handle(self, event: Event) -> None:
+        try:
+            await super().handle(event)
+        finally:
+            async with self._progress:
+                self.handled += 1
+                self._progress.notify_all()
+
+    async def after(self, act: Awaitable[T]) -> T:
+        """Do ``act`` (what someone does in the chat) and wait until its event was handled."""
+        before = self.handled
+        result = await act
+
+        async def handled() -> None:
+            async with self._progress:
+                await self._progress.wait_for(lambda: self.handled > before)
+
+        await asyncio.wait_for(handled(), WAIT)
+        return result
+
+
+def _png() -> bytes:
+    """A 1x1 PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x2e\x8b\x57")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+@contextlib.asynccontextmanager
+async def tisserand(
+    world: World,
+    database: Database,
+    tmp_path: Path,
+    clock: MovableClock,
+    *,
+    settings: dict[str, Any] | None = None,
+) -> AsyncIterator[TracedApp]:
+    config = load_settings(
+        None,
+        database_url=database.url,
+        environ={},
+        overrides={"data_dir": str(tmp_path / "data"), "feeds": {"allow_private_networks": True}},
+    )
+    app = TracedApp(config, clock=clock)
+    app.add_platform(
+        DiscordPlatform(
+            DiscordSettings(api_base_url=world.fake.base_url, **(settings or {})),
+            TOKEN,
+            commands=application_commands(app.registry, app.translators),
+            autocomplete=app.autocomplete,
+            clock=clock,
+            guild_ready_timeout=0.02,
+        )
+    )
+    await app.start(with_scheduler=False)
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+def _highlights(app: Tisserand) -> list[tuple[Highlight, Member | None]]:
+    with Session(app.engine) as db:
+        rows = db.scalars(select(Highlight).order_by(Highlight.id)).all()
+        return [(row, db.get(Member, row.author_id) if row.author_id else None) for row in rows]
+
+
+def _outbox(app: Tisserand) -> dict[str, OutboxMessage]:
+    with Session(app.engine) as db:
+        return {r.key: r for r in db.scalars(select(OutboxMessage))}
+
+
+def _answer(world: World, interaction: FakeInteraction) -> FakeMessage:
+    """The interaction's answer: its original response (or its only follow-up)."""
+    ids = [interaction.original_message_id, *interaction.followup_ids]
+    answers = [world.fake.messages[i] for i in ids if i is not None]
+    shown = [m for m in answers if not m.deleted and not m.loading]
+    assert len(shown) == 1, [m.content for m in answers]
+    return shown[0]
+
+
+@pytest.mark.asyncio
+async def test_the_gazette_menu_records_the_message_as_a_highlight(
+    world: World, database: Database, tmp_path: Path
+) -> None:
+    fake = world.fake
+    image = _png()
+    said = await fake.say(
+        world.bob, world.channel, "On a planté 300 arbres !", files={"arbres.png": image}
+    )
+    async with tisserand(world, database, tmp_path, MovableClock(START)) as app:
+        # The menu is registered with the other commands, in French too.
+        [menu] = [c for c in fake.commands[None] if c["type"] == 3]
+        assert (menu["name"], menu["name_localizations"]) == (
+            "Add to gazette",
+            {"fr": "Ajouter à la gazette"},
+        )
+        assert menu["description"] == "" and menu["default_member_permissions"] is None
+        interaction = await app.after(fake.message_command(world.alice, said, "Add to gazette"))
+        answer = _answer(world, interaction)
+        [(row, author)] = _highlights(app)
+        outbox = _outbox(app)
+    assert answer.ephemeral and answer.ephemeral_to == world.alice.id
+    assert "n° 1" in answer.content
+    assert (row.quote, row.message_id, row.channel_id, row.source) == (
+        "On a planté 300 arbres !",
+        str(said.id),
+        str(world.channel.id),
+        HighlightSource.MENU,
+    )
+    assert author is not None and author.user_id == str(world.bob.id)
+    assert author.display_name == "bob"  # the message author's name, not their numeric id
+    assert row.link is not None and row.link.endswith(f"/{world.channel.id}/{said.id}")
+    # When bob said it (the fake's real clock), not when the menu was used (the app's clock).
+    assert abs(row.said_at - said.created_at) < timedelta(seconds=1)
+    assert row.said_at != START
+    assert [img.data for img in row.images] == [image]  # downloaded from the message's file
+    # The author is asked by direct message, with the consent buttons.
+    consent = outbox[f"consent:{row.id}"]
+    assert consent.status == OutboxStatus.SENT
+    assert consent.payload["fallback_channel_id"] == str(world.channel.id)
+    dm = fake.dm_channel_of(world.bob)
+    assert dm is not None
+    [question] = fake.channel_messages(dm)
+    assert f"tis:consent:{row.id}:yes" in question.custom_ids()
+    assert _bot_messages(world, world.channel) == []  # nothing public
+    no_pings(world)
+
+
+@pytest.mark.asyncio
+async def test_the_gazette_menu_when_the_authors_dms_are_closed(
+    world: World, database: Database, tmp_path: Path
+) -> None:
+    fake = world.fake
+    fake.close_dms(world.bob)
+    clock = MovableClock(START)
+    first = await fake.say(world.bob, world.channel, "La fresque du climat a réuni 40 élus")
+    second = await fake.say(world.bob, world.channel, "Et 12 communes ont signé la charte")
+    async with tisserand(world, database, tmp_path, clock) as app:
+        for message in (first, second):
+            interaction = await app.after(
+                fake.message_command(world.alice, message, "Add to gazette", locale="en-US")
+            )
+            assert _answer(world, interaction).ephemeral
+        assert len(_highlights(app)) == 2
+        outbox = _outbox(app)
+        # The next day, a third refusal tells the member again.
+        clock.advance(timedelta(days=1))
+        third = await fake.say(world.bob, world.channel, "Le marché bio ouvre samedi")
+        await app.after(fake.message_command(world.alice, third, "Add to gazette"))
+        later = _outbox(app)
+    for key in ("consent:1", "consent:2"):
+        assert outbox[key].status == OutboxStatus.FAILED
+        assert "direct messages closed" in (outbox[key].last_error or "")
+    assert "notice queued" in (outbox["consent:1"].last_error or "")
+    assert "already told today" in (outbox["consent:2"].last_error or "")
+    assert later["consent:3"].status == OutboxStatus.FAILED
+    assert "notice queued" in (later["consent:3"].last_error or "")
+    notices = _bot_messages(world, world.channel)
+    assert len(notices) == 2
+    for notice in notices:
+        assert notice.content.startswith(f"<@{world.bob.id}> ")
+        assert "40 élus" not in notice.content and "charte" not in notice.content
+        assert _pinged({"allowed_mentions": notice.allowed_mentions}) == [str(world.bob.id)]
+    assert sorted(k for k in later if k.startswith("dm-closed:")) == [
+        f"dm-closed:discord:{world.bob.id}:2026-11-23",
+        f"dm-closed:discord:{world.bob.id}:2026-11-24",
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_member_using_the_menu_proposes_the_message(
+    world: World, database: Database, tmp_path: Path
+) -> None:
+    fake = world.fake
+    said = await fake.say(world.alice, world.channel, "Bravo à toutes les communes !")
+    async with tisserand(world, database, tmp_path, MovableClock(START)) as app:
+        interaction = await app.after(fake.message_command(world.bob, said, "Add to gazette"))
+        answer = _answer(world, interaction)
+        assert _highlights(app) == []
+    assert answer.ephemeral and "(1" in answer.content  # one proposal of the threshold
+    assert fake.dm_channel_of(world.alice) is None  # nobody asked yet
+
+
+@pytest.mark.asyncio
+async def test_the_gazette_reaction_records_a_message_read_with_the_content_intent(
+    world: World, database: Database, tmp_path: Path
+) -> None:
+    fake = world.fake
+    fake.privileged_intents = INTENT_MESSAGE_CONTENT
+    clock = MovableClock(START)
+    settings = {"message_content_intent": True}
+    async with tisserand(world, database, tmp_path, clock, settings=settings) as app:
+        said = await app.after(fake.say(world.bob, world.channel, "40 élus à la fresque !"))
+        await app.after(fake.react(world.alice, said, "📰"))
+        [(row, author)] = _highlights(app)
+    assert (row.quote, row.message_id, row.source) == (
+        "40 élus à la fresque !",
+        str(said.id),
+        HighlightSource.REACTION,
+    )
+    assert author is not None and (author.user_id, author.display_name) == (
+        str(world.bob.id),
+        "bob",
+    )
+    # The coordinator who reacted is told privately (no interaction: a direct message).
+    alice_dm = fake.dm_channel_of(world.alice)
+    assert alice_dm is not None
+    assert any("n° 1" in m.content for m in fake.channel_messages(alice_dm))
+
+
+@pytest.mark.asyncio
+async def test_the_gazette_reaction_without_the_message_text_says_how_to_record_it(
+    world: World, database: Database, tmp_path: Path
+) -> None:
+    fake = world.fake
+    said = await fake.say(world.bob, world.channel, "Un message que le bot ne lit pas")
+    async with tisserand(world, database, tmp_path, MovableClock(START)) as app:
+        await app.after(fake.react(world.alice, said, "📰"))
+        assert _highlights(app) == []
+    alice_dm = fake.dm_channel_of(world.alice)
+    assert alice_dm is not None
+    [refusal] = fake.channel_messages(alice_dm)
+    assert "/pepite" in refusal.content
+
+
+@pytest.mark.asyncio
+async def test_a_reaction_names_the_author_of_the_message_even_out_of_cache(world: World) -> None:
+    fake = world.fake
+    carole = fake.add_user("carole", global_name="Carole Dupont")  # not in discord.py's cache
+    said = await fake.say(carole, world.channel, "Merci pour l'atelier")
+    app = App()
+    async with running(world, app):
+        await fake.react(world.bob, said, "📰")
+        event = await app.next()
+    assert isinstance(event, ReactionEvent)
+    assert event.emoji == "📰" and event.added
+    assert event.ref == MessageRef("discord", str(world.channel.id), str(said.id))
+    assert event.message_author is not None
+    assert (event.message_author.user_id, event.message_author.display_name) == (
+        str(carole.id),
+        "Carole Dupont",
+    )
+    assert fake.requests_to("GET", rf"/users/{carole.id}")
+    assert not event.place.is_direct and event.actor.user_id == str(world.bob.id)
+
+
+@pytest.mark.asyncio
+async def test_the_menu_interaction_becomes_the_highlight_command(world: World) -> None:
+    fake = world.fake
+    commands = [
+        *COMMANDS,
+        {"type": 3, "name": "Add to gazette", "name_localizations": {"fr": "Ajouter à la gazette"}},
+    ]
+    said = await fake.say(
+        world.bob, world.channel, "Le compost collectif", files={"compost.png": _png()}
+    )
+
+    async def answer(event: Event) -> list[Reply]:
+        return [Reply("Noté", ephemeral=True)]
+
+    app = App(answer)
+    async with running(world, app, commands=commands):
+        interaction = await fake.message_command(world.alice, said, "Add to gazette")
+        event = await app.next()
+        await interaction_answered(world, interaction)
+    assert isinstance(event, CommandEvent)
+    assert event.name == "highlight" and event.text == ""
+    assert event.ref == MessageRef("discord", str(world.channel.id), str(said.id))
+    options = event.options or {}
+    [url] = options["message_images"]
+    assert url.startswith(fake.root_url) and url.endswith("/compost.png")
+    assert options == {
+        "target_id": str(said.id),
+        "message_text": "Le compost collectif",
+        "message_author_id": str(world.bob.id),
+        "message_author_name": "bob",
+        "message_channel_id": str(world.channel.id),
+        "message_link": (
+            f"https://discord.com/channels/{world.guild.id}/{world.channel.id}/{said.id}"
+        ),
+        "message_at": options["message_at"],
+        "message_images": [url],
+        "image": url,
+    }
+    assert datetime.fromisoformat(options["message_at"]).tzinfo is not None
+    assert interaction.callbacks[0]["data"]["flags"] & FLAG_EPHEMERAL
+    # Registered once: a second start with the same payload does not sync again.
+    async with running(world, App(), commands=commands):
+        pass
+    assert len(fake.requests_to("PUT", rf"/applications/{fake.application_id}/commands")) == 1

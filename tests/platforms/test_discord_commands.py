@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import commands
 from bot.core import Role
 from bot.i18n import Translators
-from bot.platforms.discord_commands import application_commands
+from bot.platforms.discord import same_commands
+from bot.platforms.discord_commands import MESSAGE_MENUS, application_commands, menu_command
 from bot.registry import Registry
 
 NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
@@ -17,7 +18,7 @@ NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
 def test_every_command_is_in_the_payload_with_french_localizations() -> None:
     registry = Registry.build(commands.all_modules())
     payload = application_commands(registry, Translators(ZoneInfo("Europe/Paris")))
-    by_name = {c["name"]: c for c in payload}
+    by_name = {c["name"]: c for c in payload if c["type"] == 1}
     for spec in registry.specs:
         if spec.group:
             group = by_name[spec.group_alias or spec.group]
@@ -36,7 +37,7 @@ def test_every_command_is_in_the_payload_with_french_localizations() -> None:
             [o.alias for o in spec.options],
             key=lambda n: not next(o for o in entry["options"] if o["name"] == n)["required"],
         )
-    for command in payload:
+    for command in (c for c in payload if c["type"] == 1):
         assert NAME.match(command["name"])
         assert len(command["description"]) <= 100
         for option in command.get("options", []):
@@ -46,3 +47,38 @@ def test_every_command_is_in_the_payload_with_french_localizations() -> None:
     assert by_name["help"]["name_localizations"] == {"fr": "aide"}
     assert by_name["announce"]["options"][0]["type"] == 7  # a channel
     assert application_commands(registry, Translators(ZoneInfo("UTC"))) == payload  # stable
+
+
+def test_the_gazette_context_menu_runs_the_highlight_command() -> None:
+    registry = Registry.build(commands.all_modules())
+    payload = application_commands(registry, Translators(ZoneInfo("Europe/Paris")))
+    menus = [c for c in payload if c["type"] == 3]
+    assert menus == [
+        {"type": 3, "name": "Add to gazette", "name_localizations": {"fr": "Ajouter à la gazette"}}
+    ]
+    # No description and no options (Discord refuses them on message commands); the highlight
+    # command is open to members (a member's use counts as a proposal), so no permission bit.
+    assert payload[-1] is menus[0]  # after the slash commands, in a stable order
+    assert menu_command("Add to gazette") == "highlight"
+    assert menu_command("Ajouter à la gazette") is None  # Discord sends the base name only
+    spec = registry.resolve(["highlight"], Translators(ZoneInfo("UTC")).get("en")).spec
+    assert spec.group == "pepite" and spec.permission is Role.MEMBER
+    assert [m.name for m in MESSAGE_MENUS] == ["Add to gazette"]
+    # What Discord returns for a stored message command: description "", null localizations
+    # of the description, ids and versions: still the same command, so no new sync.
+    stored = [
+        dict(c, id="1", application_id="2", version="3")
+        | ({"description": "", "description_localizations": None} if c["type"] == 3 else {})
+        for c in payload
+    ]
+    assert same_commands(payload, stored)
+    stored[-1]["name_localizations"] = {"fr": "Ajouter au journal"}
+    assert not same_commands(payload, stored)
+
+
+def test_a_menu_whose_command_is_absent_is_left_out() -> None:
+    import commands.help
+
+    registry = Registry.build([commands.help])
+    payload = application_commands(registry, Translators(ZoneInfo("UTC")))
+    assert payload and all(c["type"] == 1 for c in payload)

@@ -88,17 +88,18 @@ def _localized(payload: list[dict[str, Any]]) -> list[str]:
     """Names of every command and option (at any depth) missing a French localization."""
     missing: list[str] = []
 
-    def visit(item: dict[str, Any], path: str) -> None:
+    def visit(item: dict[str, Any], path: str, described: bool = True) -> None:
         where = f"{path}/{item['name']}"
-        if "fr" not in item.get("name_localizations", {}) or "fr" not in item.get(
-            "description_localizations", {}
+        if "fr" not in item.get("name_localizations", {}) or (
+            described and "fr" not in item.get("description_localizations", {})
         ):
             missing.append(where)
         for option in item.get("options") or []:
             visit(option, where)
 
     for command in payload:
-        visit(command, "")
+        # Message context menus ("Ajouter à la gazette") have a name and no description.
+        visit(command, "", described=command.get("type", 1) == 1)
     return missing
 
 
