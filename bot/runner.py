@@ -143,13 +143,15 @@ def build_platforms(settings: Settings, app: App) -> list[Platform]:
         raise ConfigError(problems)
     platforms: list[Platform] = []
     if "rocketchat" in sections:
-        from bot.platforms.rocketchat import RocketChatPlatform
+        from bot.platforms.rocketchat import PLATFORM, RocketChatPlatform
+        from bot.storage.platform_state import CursorStore
 
         platforms.append(
             RocketChatPlatform(
                 sections["rocketchat"],
                 password=secrets["rocketchat"]["password"],
                 token=secrets["rocketchat"]["token"],
+                cursors=CursorStore(app.sessions, PLATFORM),
             )
         )
     if "discord" in sections:

@@ -27,6 +27,29 @@ Nothing lost, nothing twice
     adapter reads the server's clock from the HTTP ``Date`` header at login and corrects a skew
     of more than two seconds (also for ``X-RateLimit-Reset``).
 
+Across restarts
+    With a :class:`~bot.storage.platform_state.CursorStore`, each room's *cursor* (timestamp
+    and id of the newest message handled) is kept in the database. It moves only once a message
+    is handled (the handler returned: database committed, replies posted), and is written at
+    most once per ``cursor_flush_interval`` (1 s) and at stop, so a burst costs one write.
+    ``stop`` lets the message in hand finish before writing. At start, before the first live
+    message, the same catch-up reads every room from its cursor (inclusive; the cursor's own
+    message is skipped), rooms without a cursor from the moment the last run started listening
+    (a direct conversation opened meanwhile), within ``catch_up_hours`` (24) and the newest
+    ``catch_up_max_messages`` (200) per room; older messages are not handled. The very first
+    start on a database replays nothing. Messages not newer than a room's stored cursor are
+    never new again, so an edit after a restart does not run a command twice.
+
+    A crash between handling and the cursor write replays the messages handled since the last
+    write. Replies to a message get ids derived from it (``reply:<id>:<n>``): a replayed
+    command's answers are refused by the server as duplicates. A run marks itself running in
+    the database before it handles anything and stopped (with its last cursors, in one
+    transaction) once ``stop`` finished cleanly; after a run that did not, the adapter asks for
+    the first reply to each caught-up command (``chat.getMessage``) and does not run again a
+    command the previous run answered. Still replayed after a crash: a message whose handler
+    answered nothing (plain messages, which the listeners store idempotently), and a command
+    whose process died after its database commit but before its first reply was posted.
+
 Commands
     A message starting with the prefix (``!`` by default), or with a mention of the bot
     (``@tisserand aide``), or any message in a direct conversation becomes a
@@ -58,10 +81,11 @@ Choices (and why this form)
 
 Replies
     ``chat.sendMessage`` with a client-chosen ``_id`` for everything: ``deliver`` derives the id
-    from the outbox token, so a retry never posts twice. For an ``_id`` that already exists the
-    server answers 400 (``Cannot read properties of undefined (reading 'starred')``); the adapter
-    then reads the message with ``chat.getMessage`` and, when it is the bot's own in the same
-    room, treats it as already delivered. Direct messages through ``im.create``; files through
+    from the outbox token, so a retry never posts twice; ``respond`` from the message answered
+    (random for reactions, which can be several per message). For an ``_id`` that already
+    exists the server answers 400 (``Cannot read properties of undefined (reading
+    'starred')``); the adapter then reads the message with ``chat.getMessage`` and, when it is
+    the bot's own in the same room, treats it as already delivered. Direct messages through ``im.create``; files through
     ``rooms.media`` + ``rooms.mediaConfirm`` (``rooms.upload`` on servers without them), one
     message per file after the text (on a retry, files already posted after the text are not
     posted again); long texts are split at line breaks (5,000 characters by default, the
@@ -97,7 +121,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -136,6 +160,7 @@ from bot.core import (
 from bot.platforms.base import EventHandler
 from bot.platforms.ddp import DDPClient, DDPConnectionLost, DDPError
 from bot.platforms.rc_markdown import neutralize_mass_mentions, to_rocketchat
+from bot.storage.platform_state import CLEAN_STOP, LISTENING, Cursor, CursorStore
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +206,12 @@ class RocketChatSettings(BaseModel):
     role_cache_seconds: int = Field(default=300, ge=0)
     number_reactions: bool = True
     """Add ``:one:`` .. ``:keycap_ten:`` under messages with up to ten choices."""
+    catch_up_hours: float = Field(default=24.0, ge=0)
+    """After a restart (or a long drop), messages said while the bot was away are handled when
+    they are no older than this; older ones are not. 0 turns the catch-up after a restart off
+    (drops of the connection are then caught up without this time bound)."""
+    catch_up_max_messages: int = Field(default=200, ge=1)
+    """At most this many messages per room are handled by one catch-up: the newest ones."""
 
     @field_validator("server_url")
     @classmethod
@@ -367,6 +398,10 @@ def _ms(value: Any) -> int | None:
     return None
 
 
+def _ms_of(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
 def _iso(ms: int) -> str:
     moment = datetime.fromtimestamp(ms / 1000, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
@@ -451,6 +486,14 @@ class _Live:
 @dataclass
 class _CatchUp:
     marks: dict[str, int]
+    """Per room, the timestamp to read from (inclusive)."""
+    default_since: int | None
+    """For rooms without a mark: where to read from; None: not at all (from now on only)."""
+    restart: bool = False
+    """The catch-up after a restart (recorded as done once it succeeded)."""
+    probe: bool = False
+    """The previous run did not stop cleanly: it may have handled messages past its cursors,
+    so a command is run only if the bot's answer to it is not found."""
     attempt: int = 0
 
 
@@ -471,6 +514,12 @@ class Stats:
     reconnections: int = 0
     caught_up: int = 0
     duplicates_avoided: int = 0
+    replays_avoided: int = 0
+    """Commands caught up after a restart that the previous run had already answered."""
+    catch_up_truncated: int = 0
+    """Rooms where a catch-up left older messages out (``catch_up_max_messages``)."""
+    cursor_writes: int = 0
+    """Transactions that stored cursors (see ``cursor_flush_interval``)."""
     handled_ids: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
     """The last message ids handed to the handler."""
 
@@ -497,7 +546,14 @@ class RocketChatPlatform:
         ping_interval: float = 25.0,
         request_timeout: float = 30.0,
         max_message_length: int = MAX_MESSAGE_LENGTH,
+        cursors: CursorStore | None = None,
+        cursor_flush_interval: float = 1.0,
+        stop_timeout: float = 10.0,
     ) -> None:
+        """``cursors`` keeps how far each room was read in the database: without it, nothing
+        said while the bot was stopped is caught up. Cursor writes happen at most once per
+        ``cursor_flush_interval`` seconds, and at stop. ``stop`` lets the message being handled
+        finish for up to ``stop_timeout`` seconds."""
         if not password and not token:
             raise ConfigError(
                 [("rocketchat", "set TISSERAND_ROCKETCHAT_PASSWORD or TISSERAND_ROCKETCHAT_TOKEN")]
@@ -517,7 +573,7 @@ class RocketChatPlatform:
         self._pacer = _Pacer(settings.messages_per_second)
         self._handler: EventHandler | None = None
         self._ddp: DDPClient | None = None
-        self._queue: asyncio.Queue[_Live | _CatchUp] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Live | _CatchUp | None] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
         self._started = False
         self._stopped = False
@@ -538,6 +594,26 @@ class RocketChatPlatform:
         self._snapshot: dict[str, int] | None = None
         self._warned_roles = False
         self.stats = Stats()
+        # Persistent cursors (see bot.storage.platform_state).
+        self._cursors = cursors
+        self._flush_interval = cursor_flush_interval
+        self._stop_timeout = stop_timeout
+        self._floors: dict[str, int] = {}
+        """Per room, the stored cursor at start: nothing older is new in this run."""
+        self._boundaries: set[str] = set()
+        """The ids of the stored cursors' messages: handled by a previous run."""
+        self._positions: dict[str, int] = {}
+        """Per room, the timestamp of the newest message handled (what the cursor holds)."""
+        self._pending: dict[str, Cursor] = {}
+        self._dirty = asyncio.Event()
+        self._closing = False
+        self._stopping = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._last_flush = float("-inf")
+        self._listening_at: int | None = None
+        """Where rooms without a cursor are read from at the next start (stored or pending)."""
+        self._origins: dict[int, list[Any]] = {}
+        """``id(event)`` -> [origin message id, replies posted] while the event is handled."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -545,10 +621,17 @@ class RocketChatPlatform:
         if self._started:
             return
         self._handler = handler
+        stored = await asyncio.to_thread(self._cursors.load) if self._cursors else {}
         await self._login()
         await self._resolve_channels()
         self._start_cutoff = int(self._server_now() * 1000) - _START_TOLERANCE_MS
-        self._consumer = asyncio.create_task(self._consume(), name="rocketchat-consumer")
+        restart = self._restore(stored)
+        if restart is not None:
+            # First in the queue: handled before the live messages that arrive meanwhile. It
+            # runs once the subscription is ready, so nothing falls between the two.
+            self._queue.put_nowait(restart)
+        if self._cursors is not None:
+            await self._mark_running(restart is None)
         self._ddp = DDPClient(
             websocket_url(self.settings.server_url),
             listener=self._on_ddp,
@@ -565,21 +648,126 @@ class RocketChatPlatform:
         except (DDPError, DDPConnectionLost, OSError, TimeoutError) as exc:
             await self.stop()
             raise RocketChatError(f"realtime connection failed: {exc}") from exc
+        self._consumer = asyncio.create_task(self._consume(), name="rocketchat-consumer")
+        if self._cursors is not None:
+            self._flusher = asyncio.create_task(self._flush_loop(), name="rocketchat-cursors")
         self._started = True
 
     async def stop(self) -> None:
+        """Stop listening, let the message being handled finish (up to ``stop_timeout``), write
+        the cursors, log out."""
         if self._stopped:
             return
         self._stopped = True
+        self._closing = True
         if self._ddp is not None:
             await self._ddp.close()
         if self._consumer is not None:
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._consumer
+            self._queue.put_nowait(None)  # wakes an idle consumer, which then returns
+            try:
+                await asyncio.wait_for(asyncio.shield(self._consumer), self._stop_timeout)
+            except TimeoutError:
+                log.warning("a message was still being handled at stop; it will be read again")
+                self._consumer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._consumer
+            else:
+                if self._listening_at is not None:
+                    # Written with the last cursors, in one transaction: a clean stop.
+                    at = datetime.fromtimestamp(self._listening_at / 1000, UTC)
+                    self._pending[LISTENING] = Cursor(at, CLEAN_STOP)
+        if self._flusher is not None:
+            self._stopping.set()
+            self._dirty.set()
+            await self._flusher
         if self._password:
             await self._rest.logout()
         self._rest.close()
+
+    # --- cursors (what survives a restart) -----------------------------------------------------
+
+    def _restore(self, stored: dict[str, Cursor]) -> _CatchUp | None:
+        """Take the stored cursors in; the catch-up to run first, if any."""
+        listening = stored.pop(LISTENING, None)
+        if listening is not None:
+            self._listening_at = _ms_of(listening.at)
+        for room_id, cursor in stored.items():
+            ts = _ms_of(cursor.at)
+            self._floors[room_id] = ts
+            self._positions[room_id] = ts
+            if cursor.message_id:
+                self._seen.put(cursor.message_id, True)
+                self._boundaries.add(cursor.message_id)
+        if self._cursors is None or (listening is None and not stored):
+            return None  # the first start on this database: from now on only
+        if not self.settings.catch_up_hours:
+            return None
+        crashed = listening is None or listening.message_id != CLEAN_STOP
+        return _CatchUp(dict(self._floors), self._listening_at, restart=True, probe=crashed)
+
+    async def _mark_running(self, listen_from_now: bool) -> None:
+        """Before anything is handled: this run is running (not stopped cleanly until its stop
+        says so), and, without a catch-up, rooms without a cursor are read from its start."""
+        assert self._cursors is not None
+        if listen_from_now or self._listening_at is None:
+            self._listening_at = self._start_cutoff
+        running = Cursor(datetime.fromtimestamp(self._listening_at / 1000, UTC))
+        try:
+            await asyncio.to_thread(self._cursors.save, {LISTENING: running}, self._clock.now())
+        except Exception as exc:
+            await self.stop()
+            raise RocketChatError(f"cannot store the platform's state: {exc}") from exc
+        self.stats.cursor_writes += 1
+
+    def _record_listening(self) -> None:
+        """This run listens from its start: a room without a cursor at the next start is read
+        from here."""
+        self._listening_at = self._start_cutoff
+        self._pending[LISTENING] = Cursor(datetime.fromtimestamp(self._start_cutoff / 1000, UTC))
+        self._dirty.set()
+
+    def _advance(self, room_id: str, ts: int, msg_id: str) -> None:
+        """A message of ``room_id`` is handled: its cursor may move (written by the flusher)."""
+        if ts < self._positions.get(room_id, 0) or self._cursors is None:
+            return
+        self._positions[room_id] = ts
+        self._pending[room_id] = Cursor(datetime.fromtimestamp(ts / 1000, UTC), msg_id)
+        self._dirty.set()
+
+    async def _flush_loop(self) -> None:
+        """Write the pending cursors as soon as they change, but at most once per
+        ``cursor_flush_interval``; at stop, write what is left and return."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._dirty.wait()
+            delay = self._last_flush + self._flush_interval - loop.time()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+            self._dirty.clear()
+            await self._flush()
+            self._last_flush = loop.time()
+            if self._stopping.is_set() and not self._pending:
+                return
+
+    async def _flush(self) -> None:
+        if not self._pending or self._cursors is None:
+            return
+        batch, self._pending = self._pending, {}
+        try:
+            await asyncio.to_thread(self._cursors.save, batch, self._clock.now())
+        except Exception:
+            log.exception("could not store the Rocket.Chat cursors; trying again")
+            for room_id, cursor in batch.items():
+                newer = self._pending.get(room_id)
+                if newer is None or newer.at < cursor.at:
+                    self._pending[room_id] = cursor
+            if self._stopping.is_set():
+                self._pending.clear()  # nothing more can be done: read again at next start
+            else:
+                self._dirty.set()
+            return
+        self.stats.cursor_writes += 1
 
     async def _login(self) -> None:
         try:
@@ -729,8 +917,19 @@ class RocketChatPlatform:
             ref = getattr(event, "ref", None)
             if isinstance(ref, MessageRef) and ref.channel_id == room_id:
                 tmid = self._threads.get(ref.message_id)
-            return await self._post(room_id, reply, _random_id(), tmid)
+            return await self._post(room_id, reply, self._reply_id(event), tmid)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reply_id(self, event: Event) -> str:
+        """The ``_id`` of a reply. The n-th reply to a message gets an id derived from that
+        message's, so a message handled again after a crash is not answered twice (the server
+        refuses the same ``_id``) and its answer tells the next run it was handled."""
+        origin = self._origins.get(id(event))
+        if origin is None:
+            return _random_id()  # reactions: several events per message
+        msg_id, count = origin
+        origin[1] = count + 1
+        return message_id_for(f"reply:{msg_id}:{count}")
 
     async def deliver(self, reply: Reply, target: Target, token: str) -> MessageRef:
         with self._delivery("deliver"):
@@ -914,7 +1113,8 @@ class RocketChatPlatform:
             return set()
         room = await self._room_info(room_id, {})
         names: set[str] = set()
-        for message in await self._history(room, since):
+        messages, _ = await self._history(room, since)
+        for message in messages:
             if (message.get("u") or {}).get("_id") != self.user_id:
                 continue
             for file in message.get("files") or [message.get("file") or {}]:
@@ -940,11 +1140,17 @@ class RocketChatPlatform:
     async def _on_reconnected(self) -> None:
         self.stats.reconnections += 1
         snapshot, self._snapshot = self._snapshot, None
-        self._queue.put_nowait(_CatchUp(snapshot if snapshot is not None else dict(self._marks)))
+        marks = snapshot if snapshot is not None else dict(self._marks)
+        self._queue.put_nowait(_CatchUp(marks, self._start_cutoff))
 
     async def _consume(self) -> None:
+        """The single consumer: live messages and catch-ups, one at a time, in queue order.
+        At stop it finishes the item in hand and returns (what is left is read again at the
+        next start, from the cursors)."""
         while True:
             item = await self._queue.get()
+            if item is None or self._closing:
+                return
             try:
                 if isinstance(item, _CatchUp):
                     await self._catch_up(item)
@@ -957,18 +1163,23 @@ class RocketChatPlatform:
 
     def _retry_catch_up(self, item: _CatchUp, exc: Exception) -> None:
         """Try the whole catch-up again later (already handled ids are skipped then)."""
+        if self._closing:
+            return
         delay = exc.retry_after if isinstance(exc, _RateLimited) else 2.0 ** min(item.attempt, 5)
-        log.warning("catch-up after reconnection failed (%s); again in %.0f s", exc, delay)
-        retry = _CatchUp(item.marks, item.attempt + 1)
+        log.warning("catch-up failed (%s); again in %.0f s", exc, delay)
+        retry = replace(item, attempt=item.attempt + 1)
         asyncio.get_running_loop().call_later(delay, self._queue.put_nowait, retry)
 
     async def _catch_up(self, item: _CatchUp) -> None:
-        marks = item.marks
+        """Read every room that moved since its mark and handle what was missed, in the order
+        it was said, within the bounds (``catch_up_hours``, ``catch_up_max_messages``)."""
         try:
             data = await self._request(lambda c: c.rooms_get())
         except (RestError, _RateLimited) as exc:
             self._retry_catch_up(item, exc)
             return
+        hours = self.settings.catch_up_hours
+        window = int(self._server_now() * 1000 - hours * 3_600_000) if hours else None
         failed: Exception | None = None
         missed: list[tuple[int, dict[str, Any], int]] = []
         for room in data.get("update", []):
@@ -982,33 +1193,63 @@ class RocketChatPlatform:
             self._rooms.setdefault(info.id, info)
             if not self._allowed(info):
                 continue
-            since = marks.get(info.id, self._start_cutoff)
+            since = item.marks.get(info.id, item.default_since)
             last = _ms(room.get("lm"))
-            if last is None or last < since:
+            if since is None or last is None or last < since:
                 continue
+            if window is not None and since < window:
+                log.info(
+                    "catch-up of %s: messages older than %g h are not handled",
+                    info.name or info.id,
+                    hours,
+                )
+                since = window
             try:
-                messages = await self._history(info, since)
+                messages, truncated = await self._history(
+                    info, since, limit=self.settings.catch_up_max_messages
+                )
             except (RestError, _RateLimited) as exc:
                 failed = exc
                 continue
+            if truncated:
+                self.stats.catch_up_truncated += 1
+                log.warning(
+                    "catch-up of %s: only the newest %d messages are handled, older ones are not",
+                    info.name or info.id,
+                    len(messages),
+                )
             missed.extend((_ms(m.get("ts")) or 0, m, since) for m in messages)
         # Every room's missed messages in the order they were said.
-        for _ts, message, since in sorted(missed, key=lambda item: item[0]):
-            if str(message.get("_id")) not in self._seen:
+        for _ts, message, since in sorted(missed, key=lambda entry: entry[0]):
+            if self._closing:
+                return  # not handled: read again at the next start
+            if item.restart and str(message.get("_id")) in self._boundaries:
+                continue  # the message each stored cursor points at (read inclusively)
+            own = (message.get("u") or {}).get("_id") == self.user_id
+            if not own and str(message.get("_id")) not in self._seen:
                 self.stats.caught_up += 1
-            await self._process(message, {}, since)
+            await self._process(message, {}, since, probe=item.probe)
         if failed is not None:
             self._retry_catch_up(item, failed)
+        elif item.restart:
+            self._record_listening()
 
-    async def _history(self, room: _RoomInfo, since: int) -> list[dict[str, Any]]:
-        """Messages of ``room`` from ``since`` (inclusive), oldest first."""
+    async def _history(
+        self, room: _RoomInfo, since: int, *, limit: int | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Messages of ``room`` from ``since`` (inclusive), oldest first, and whether older ones
+        were left out to keep the newest ``limit``.
+
+        The server answers newest first, ``count`` at a time from ``offset`` (pages of 100, the
+        default ``API_Upper_Count_Limit``). A message said while paging shifts the pages by one:
+        a message may come twice (kept once), none is skipped."""
         endpoint = {"c": "channels.history", "p": "groups.history", "d": "im.history"}.get(
             room.type, "channels.history"
         )
         found: dict[str, dict[str, Any]] = {}
         offset = 0
         page = 100
-        while True:
+        while limit is None or len(found) <= limit:
             data = await self._request(
                 functools.partial(
                     RocketChat.call_api_get,
@@ -1026,7 +1267,10 @@ class RocketChatPlatform:
             if len(batch) < page:
                 break
             offset += page
-        return sorted(found.values(), key=lambda m: _ms(m.get("ts")) or 0)
+        ordered = sorted(found.values(), key=lambda m: _ms(m.get("ts")) or 0)
+        if limit is not None and len(ordered) > limit:
+            return ordered[-limit:], True
+        return ordered, False
 
     def _allowed(self, room: _RoomInfo) -> bool:
         return self._allowed_rooms is None or room.is_direct or room.id in self._allowed_rooms
@@ -1048,7 +1292,12 @@ class RocketChatPlatform:
         return info
 
     async def _process(
-        self, message: dict[str, Any], meta: dict[str, Any], cutoff: int | None
+        self,
+        message: dict[str, Any],
+        meta: dict[str, Any],
+        cutoff: int | None,
+        *,
+        probe: bool = False,
     ) -> None:
         msg_id = str(message.get("_id") or "")
         room_id = str(message.get("rid") or "")
@@ -1068,6 +1317,9 @@ class RocketChatPlatform:
                 if mark is None
                 else max(self._start_cutoff, mark - _TOLERANCE_MS)
             )
+            # Whatever the previous runs handled (up to the stored cursor) is never new again,
+            # so an edit pushed after a restart does not run a command twice.
+            cutoff = max(cutoff, self._floors.get(room_id, cutoff))
         if ts < cutoff:
             await self._reaction_changes(message, room)  # an update of an older message
             return
@@ -1075,21 +1327,49 @@ class RocketChatPlatform:
         self._marks[room_id] = max(self._marks.get(room_id, 0), ts)
         if message.get("tmid"):
             self._threads.put(msg_id, str(message["tmid"]))
-        if message.get("t"):
-            return  # system message (join, leave, topic...)
-        await self._new_message(message, room, ts)
-        # Reactions already on it (added while the connection was down) count as new too.
-        await self._reaction_changes(message, room)
+        if not message.get("t"):  # not a system message (join, leave, topic...)
+            await self._new_message(message, room, ts, probe=probe)
+            # Reactions already on it (added while the connection was down) count as new too.
+            await self._reaction_changes(message, room)
+        self._advance(room_id, ts, msg_id)
 
-    async def _new_message(self, message: dict[str, Any], room: _RoomInfo, ts: int) -> None:
+    async def _new_message(
+        self, message: dict[str, Any], room: _RoomInfo, ts: int, *, probe: bool = False
+    ) -> None:
         author = message.get("u") or {}
         if author.get("_id") == self.user_id or message.get("bot"):
             return
         actor = await self._actor(str(author.get("_id", "")), author)
         if actor.is_bot:
             return
-        self.stats.handled_ids.append(str(message["_id"]))
-        await self._dispatch(self._event_for(message, room, actor, ts))
+        msg_id = str(message["_id"])
+        event = self._event_for(message, room, actor, ts)
+        if (
+            probe
+            and isinstance(event, CommandEvent | ChoiceEvent)
+            and await self._answered_before(msg_id)
+        ):
+            # Handled by the previous run, which stopped before its cursor was written.
+            self.stats.replays_avoided += 1
+            return
+        self.stats.handled_ids.append(msg_id)
+        key = id(event)
+        self._origins[key] = [msg_id, 0]
+        try:
+            await self._dispatch(event)
+        finally:
+            self._origins.pop(key, None)
+
+    async def _answered_before(self, msg_id: str) -> bool:
+        """Whether the bot's first reply to message ``msg_id`` exists (replies to a message get
+        ids derived from it: see :meth:`respond`)."""
+        reply_id = message_id_for(f"reply:{msg_id}:0")
+        try:
+            data = await self._request(lambda c: c.chat_get_message(reply_id))
+        except (RestError, _RateLimited):
+            return False  # unknown (400 when there is no such message): handle it
+        found = data.get("message")
+        return isinstance(found, dict) and (found.get("u") or {}).get("_id") == self.user_id
 
     def _event_for(self, message: dict[str, Any], room: _RoomInfo, actor: Actor, ts: int) -> Event:
         place = Place(PLATFORM, room.id, room.name or actor.display_name, is_direct=room.is_direct)

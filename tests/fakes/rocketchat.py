@@ -17,6 +17,9 @@ Written from Rocket.Chat's public API documentation and the behaviour of its RES
   real server stores nothing and its REST layer fails while normalising the missing result: HTTP
   400 ``{"success": false, "error": "Cannot read properties of undefined (reading 'starred')"}``
   (no ``errorType``). The fake answers exactly that.
+- ``channels.history`` / ``groups.history`` / ``im.history``: messages newest first, between
+  ``oldest`` and ``latest`` (``inclusive`` applies to both bounds; default false), ``count`` at a
+  time (default 20, at most ``API_Upper_Count_Limit``, 100 by default) after skipping ``offset``.
 - ``chat.update`` accepts only ``roomId``, ``msgId`` and ``text`` (attachments cannot be edited).
 - ``users.info`` shows ``roles`` of another user only to callers holding
   ``view-full-other-user-info`` (admin by default); ``type`` (``user`` / ``bot``) is public.
@@ -236,6 +239,7 @@ class FakeRocketChat:
         ddp_ping_interval: float | None = None,
         forced_reset_ms: int = 40,
         media_endpoints: bool = True,
+        upper_count_limit: int = 100,
     ) -> None:
         self.rate_limit_calls = rate_limit_calls
         self.rate_limit_window_ms = rate_limit_window_ms
@@ -246,6 +250,8 @@ class FakeRocketChat:
         self.ddp_ping_interval = ddp_ping_interval
         self.forced_reset_ms = forced_reset_ms
         self.media_endpoints = media_endpoints
+        self.upper_count_limit = upper_count_limit
+        """``API_Upper_Count_Limit``: the most items one page of a list endpoint holds."""
 
         self.users: dict[str, FakeUser] = {}
         self.rooms: dict[str, FakeRoom] = {}
@@ -381,8 +387,12 @@ class FakeRocketChat:
         *,
         tmid: str | None = None,
         bot_field: dict[str, Any] | None = None,
+        at: int | None = None,
     ) -> dict[str, Any]:
-        """``username`` says ``text`` in ``room``; pushed to realtime subscribers. REST form."""
+        """``username`` says ``text`` in ``room``; pushed to realtime subscribers. REST form.
+
+        ``at`` (epoch milliseconds) stores the message as said at that moment in the past, while
+        nobody listened: it is in the history but not pushed."""
         user = self.user(username)
         target = room if isinstance(room, FakeRoom) else self.rooms[room]
         message: dict[str, Any] = {"rid": target.id, "msg": text}
@@ -390,7 +400,7 @@ class FakeRocketChat:
             message["tmid"] = tmid
         if bot_field:
             message["bot"] = bot_field
-        stored = self._insert(user, target, message)
+        stored = self._insert(user, target, message, at=at)
         return rest_form(stored)
 
     def edit(self, username: str, message_id: str, text: str) -> dict[str, Any]:
@@ -502,8 +512,10 @@ class FakeRocketChat:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _insert(self, user: FakeUser, room: FakeRoom, message: dict[str, Any]) -> dict[str, Any]:
-        ts = self._next_ts()
+    def _insert(
+        self, user: FakeUser, room: FakeRoom, message: dict[str, Any], *, at: int | None = None
+    ) -> dict[str, Any]:
+        ts = self._next_ts() if at is None else at
         stored: dict[str, Any] = {
             "_id": message.get("_id") or random_id(),
             "rid": room.id,
@@ -518,8 +530,10 @@ class FakeRocketChat:
             if message.get(key) is not None:
                 stored[key] = message[key]
         self.messages[stored["_id"]] = stored
-        room.lm = ts
-        room.updated_at = ts
+        room.lm = max(room.lm or 0, ts)
+        room.updated_at = max(room.updated_at, ts)
+        if at is not None:
+            return stored
         self._push(stored)
         for listener in self.on_message:
             listener(stored)
@@ -1039,7 +1053,7 @@ class FakeRocketChat:
         inclusive = str(params.get("inclusive", "false")).lower() == "true"
         oldest = parse_iso(params["oldest"]) if params.get("oldest") else None
         latest = parse_iso(params["latest"]) if params.get("latest") else None
-        count = int(params.get("count", 20))
+        count = min(int(params.get("count", 20)), self.upper_count_limit)
         offset = int(params.get("offset", 0))
         found = []
         for message in self.messages.values():
@@ -1051,7 +1065,7 @@ class FakeRocketChat:
             if latest is not None and (ts > latest or (ts == latest and not inclusive)):
                 continue
             found.append(message)
-        found.sort(key=lambda m: m["ts"], reverse=True)
+        found.sort(key=lambda m: m["ts"], reverse=True)  # newest first, as the server sorts
         page = found[offset : offset + count] if count > 0 else found[offset:]
         return {"messages": [rest_form(m) for m in page], "success": True}
 
