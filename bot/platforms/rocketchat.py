@@ -156,6 +156,7 @@ from bot.core import (
     Role,
     Target,
     TisserandError,
+    render_mentions,
 )
 from bot.platforms.base import EventHandler
 from bot.platforms.ddp import DDPClient, DDPConnectionLost, DDPError
@@ -960,8 +961,25 @@ class RocketChatPlatform:
         self._rooms.setdefault(room_id, _RoomInfo(room_id, "d", user.username))
         return room_id
 
-    def _render(self, reply: Reply) -> str:
+    async def _ping_names(self, reply: Reply) -> dict[str, str]:
+        """The username of each member a reply pings (``@username`` is Rocket.Chat's mention)."""
+        names: dict[str, str] = {}
+        for mention in reply.ping:
+            user = await self._user_info(user_id=mention.user_id)
+            if user is not None and user.username:
+                names[mention.user_id] = user.username
+        return names
+
+    def _render(self, reply: Reply, usernames: Mapping[str, str] | None = None) -> str:
         text = to_rocketchat(reply.text)
+        if reply.ping:
+            known = usernames or {}
+            # A member whose username is unknown is named, not pinged.
+            text = render_mentions(
+                text,
+                reply.ping,
+                lambda m: f"@{known[m.user_id]}" if m.user_id in known else m.name,
+            )
         if reply.choices:
             numbered = len(reply.choices) <= len(NUMBER_EMOJIS)
             lines = []
@@ -995,7 +1013,8 @@ class RocketChatPlatform:
         return {"button_alignment": "vertical", "actions": actions}
 
     async def _post(self, room_id: str, reply: Reply, base_id: str, tmid: str | None) -> MessageRef:
-        chunks = _split_text(self._render(reply), self._max_len)
+        usernames = await self._ping_names(reply) if reply.ping else None
+        chunks = _split_text(self._render(reply, usernames), self._max_len)
         first: dict[str, Any] | None = None
         first_fresh = True
         for index, chunk in enumerate(chunks):

@@ -22,6 +22,7 @@ from bot.core import (
     DeliveryError,
     DirectTarget,
     Event,
+    Mention,
     MessageEvent,
     PlaceTarget,
     ReactionEvent,
@@ -513,6 +514,24 @@ async def test_mass_mentions_are_neutralised_unless_meant(
     first, second = (m["msg"] for m in fake.messages_by(BOT))
     assert first == f"@{ZWJ}all et @{ZWJ}here, lisez _ceci_ : @{ZWJ}everyone"
     assert second == "@here la plénière commence"
+
+
+@pytest.mark.asyncio
+async def test_a_ping_names_only_that_member_by_username(
+    fake: FakeRocketChat, connect: Factory
+) -> None:
+    platform, _ = await connect()
+    alice = fake.user("alice")
+    ping = Mention(alice.id, "Alice Martin")
+    stranger = Mention("no-such-user", "Zoé")
+    reply = Reply(
+        f"{ping.token} et {stranger.token} : vos messages privés sont fermés. @all",
+        ping=(ping, stranger),
+    )
+    await platform.deliver(reply, PlaceTarget("rocketchat", general(fake).id), "dm-closed:1")
+    [message] = fake.messages_by(BOT)
+    # alice is pinged by her username; an unknown member is named, not pinged; no mass mention.
+    assert message["msg"] == f"@alice et Zoé : vos messages privés sont fermés. @{ZWJ}all"
 
 
 @pytest.mark.asyncio
