@@ -5,8 +5,13 @@ A platform turns what its chat says into neutral events (:mod:`bot.core`) handed
 native form. Platforms never import ``commands`` or ``digests``.
 
 Errors: delivery problems raise :class:`~bot.core.DeliveryError` (with ``retry_after`` when the
-platform said when to retry, ``permanent`` when retrying cannot help); nothing else may escape
+platform said when to retry, ``permanent`` when retrying cannot help, and a portable ``code``:
+``dm_closed`` makes the outbox tell the member in a channel instead); nothing else may escape
 ``deliver``, ``respond`` or ``edit``.
+
+Mentions: a reply pings only the members in ``Reply.ping``; each platform writes their token
+(``<@user_id>`` in the neutral text) in its own syntax. A platform may carry ``open_dm_help``, the
+text telling a member how to open their direct messages there.
 """
 
 from __future__ import annotations
