@@ -176,7 +176,7 @@ class DiscordSettings(BaseModel):
     def _http_url(cls, value: str) -> str:
         url = yarl.URL(value)
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("must be an http(s) URL such as https://discord.com/api/v10")
+            raise ValueError(N_("must be an http(s) URL such as https://discord.com/api/v10"))
         return value.rstrip("/")
 
     @field_validator("gateway_url")
@@ -186,14 +186,14 @@ class DiscordSettings(BaseModel):
             return None
         url = yarl.URL(value)
         if url.scheme not in ("ws", "wss") or not url.host:
-            raise ValueError("must be a ws(s) URL such as wss://gateway.discord.gg")
+            raise ValueError(N_("must be a ws(s) URL such as wss://gateway.discord.gg"))
         return value
 
     @field_validator("command_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("must not be empty")
+            raise ValueError(N_("must not be empty"))
         return value
 
 

@@ -138,6 +138,7 @@ from rocketchat_API.APIExceptions.RocketExceptions import (
 from rocketchat_API.rocketchat import RocketChat
 
 from bot.clock import Clock, SystemClock
+from bot.config import Problem
 from bot.core import (
     Actor,
     Attachment,
@@ -158,6 +159,7 @@ from bot.core import (
     TisserandError,
     render_mentions,
 )
+from bot.i18n import N_
 from bot.platforms.base import EventHandler
 from bot.platforms.ddp import DDPClient, DDPConnectionLost, DDPError
 from bot.platforms.rc_markdown import neutralize_mass_mentions, to_rocketchat
@@ -219,14 +221,16 @@ class RocketChatSettings(BaseModel):
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http:// or https:// URL, such as https://chat.example.org")
+            raise ValueError(
+                N_("must be an http:// or https:// URL, such as https://chat.example.org")
+            )
         return value.strip().rstrip("/")
 
     @field_validator("command_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         if not value.strip() or any(c.isspace() for c in value):
-            raise ValueError("must be a non-empty prefix without spaces, such as !")
+            raise ValueError(N_("must be a non-empty prefix without spaces, such as !"))
         return value
 
     @field_validator("channels", mode="after")
@@ -557,10 +561,15 @@ class RocketChatPlatform:
         finish for up to ``stop_timeout`` seconds."""
         if not password and not token:
             raise ConfigError(
-                [("rocketchat", "set TISSERAND_ROCKETCHAT_PASSWORD or TISSERAND_ROCKETCHAT_TOKEN")]
+                [
+                    (
+                        "rocketchat",
+                        N_("set TISSERAND_ROCKETCHAT_PASSWORD or TISSERAND_ROCKETCHAT_TOKEN"),
+                    )
+                ]
             )
         if token and not password and not settings.user_id:
-            raise ConfigError([("rocketchat.user_id", "required with a personal access token")])
+            raise ConfigError([("rocketchat.user_id", N_("required with a personal access token"))])
         self.settings = settings
         self._password = password
         self._token = token
@@ -784,7 +793,7 @@ class RocketChatPlatform:
                     if self._password
                     else "TISSERAND_ROCKETCHAT_TOKEN"
                 )
-                raise ConfigError([(key, "refused by the Rocket.Chat server")]) from None
+                raise ConfigError([(key, N_("refused by the Rocket.Chat server"))]) from None
             raise RocketChatError(f"cannot log in to {self.settings.server_url}: {exc}") from None
         if self._rest.server_date is not None:
             # The Date header is truncated to the second: only a real skew is worth correcting.
@@ -821,7 +830,9 @@ class RocketChatPlatform:
             try:
                 data = await self._request(functools.partial(RocketChat.rooms_info, room_name=name))
             except RestError as exc:
-                raise ConfigError([("rocketchat.channels", f"unknown channel: {name}")]) from exc
+                raise ConfigError(
+                    [("rocketchat.channels", Problem(N_("unknown channel: {name}"), name=name))]
+                ) from exc
             room = data.get("room") or {}
             info = _RoomInfo(str(room.get("_id")), str(room.get("t", "c")), name)
             self._rooms[info.id] = info
@@ -1600,10 +1611,10 @@ async def check_online(
     """Log in with the configured credentials and check the channels; raises :class:`ConfigError`."""
     if not password and not token:
         raise ConfigError(
-            [("rocketchat", "set TISSERAND_ROCKETCHAT_PASSWORD or TISSERAND_ROCKETCHAT_TOKEN")]
+            [("rocketchat", N_("set TISSERAND_ROCKETCHAT_PASSWORD or TISSERAND_ROCKETCHAT_TOKEN"))]
         )
     if token and not password and not settings.user_id:
-        raise ConfigError([("rocketchat.user_id", "required with a personal access token")])
+        raise ConfigError([("rocketchat.user_id", N_("required with a personal access token"))])
     rest = _Rest(settings.server_url, timeout=15.0)
     problems: list[tuple[str, str]] = []
     logged_in_with_password = False
@@ -1618,22 +1629,39 @@ async def check_online(
         except RestError as exc:
             if exc.status in (401, 403):
                 key = "TISSERAND_ROCKETCHAT_PASSWORD" if password else "TISSERAND_ROCKETCHAT_TOKEN"
-                raise ConfigError([(key, "refused by the Rocket.Chat server")]) from None
+                raise ConfigError([(key, N_("refused by the Rocket.Chat server"))]) from None
             if exc.status is None:
                 raise ConfigError(
-                    [("rocketchat.server_url", f"cannot reach the server: {exc}")]
+                    [
+                        (
+                            "rocketchat.server_url",
+                            Problem(N_("cannot reach the server: {reason}"), reason=exc),
+                        )
+                    ]
                 ) from None
             raise ConfigError(
-                [("rocketchat.server_url", f"unexpected answer from the server: {exc}")]
+                [
+                    (
+                        "rocketchat.server_url",
+                        Problem(N_("unexpected answer from the server: {reason}"), reason=exc),
+                    )
+                ]
             ) from None
         username = str(me.get("username", ""))
         if username and username != settings.username:
-            problems.append(("rocketchat.username", f"the credentials belong to {username!r}"))
+            problems.append(
+                (
+                    "rocketchat.username",
+                    Problem(N_("the credentials belong to “{username}”"), username=username),
+                )
+            )
         for name in settings.channels:
             try:
                 await rest.call(functools.partial(RocketChat.rooms_info, room_name=name))
             except RestError:
-                problems.append(("rocketchat.channels", f"unknown channel: {name}"))
+                problems.append(
+                    ("rocketchat.channels", Problem(N_("unknown channel: {name}"), name=name))
+                )
     finally:
         if logged_in_with_password:
             await rest.logout()
