@@ -25,6 +25,13 @@ Decisions (also in docs/design.md, "Sessions"):
   ``confirmed <= capacity`` and the unique (session, member) constraint back this up; a duplicate
   registration raced by the same member fails on the unique constraint inside a savepoint,
   which also gives the seat back.
+- **Group commit.** The commands register and unregister through
+  :class:`commands.sessions_registrar.Registrar` (an ``App`` service): one worker thread handles
+  everything pending in one transaction per session, which locks the row once. The functions
+  here stay the reference and the path of anything else (another process, scripts): the
+  registrar applies the same rules in the same order and writes the same rows and messages,
+  and the tests compare the two. :func:`unregister` locks the session row first, like every
+  change of seats, so there is one lock order.
 - **Waitlist.** Ordered by ``arrival``; the position shown is the rank among waitlisted
   registrations. A cancelled confirmed registration gives its seat back and promotes, in the same
   transaction, the first waitlisted registrations that fit (quotas may skip someone whose
@@ -64,12 +71,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -124,6 +132,10 @@ from commands.calendar import MEDIA_TYPE, CalendarEvent, Method, build_calendar,
 
 if TYPE_CHECKING:
     from bot.app import App
+    from commands.sessions_registrar import Registrar
+
+REGISTRAR_SERVICE = "sessions.registrar"
+"""The name of the :class:`~commands.sessions_registrar.Registrar` in ``App.services``."""
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +224,13 @@ class SessionError(TisserandError):
         self.params = params
 
 
+class RegistrarClosed(TisserandError):
+    """The registrar stopped (the bot is stopping) before handling the request: nothing done."""
+
+    def __init__(self) -> None:
+        super().__init__("the sessions registrar is stopped; the request was not handled")
+
+
 # =============================================================================================
 # Services (database only; callers commit)
 # =============================================================================================
@@ -231,11 +250,25 @@ class SessionDraft:
     quotas: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class RegistrationView:
+    """A registration's columns, without a database session (what the registrar answers with:
+    building thousands of ORM objects would cost more than the rest of a batch)."""
+
+    id: int | None
+    """None only until the batch that inserts the row has written it."""
+    session_id: int
+    member_id: int
+    status: str
+    arrival: int
+    category: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class RegisterResult:
     session: SessionRow
     """As loaded before the seat was taken (its counters may be stale)."""
-    registration: Registration
+    registration: Registration | RegistrationView
     status: RegistrationStatus
     position: int | None = None
     """Rank on the waiting list (1 = next), when waitlisted."""
@@ -249,6 +282,8 @@ class RegisterResult:
 class UnregisterResult:
     previous: RegistrationStatus
     promoted: list[Registration]
+    session: SessionRow
+    """As loaded (and locked) before the registration was cancelled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -600,37 +635,49 @@ def _promote(db: Session, session_id: int, now: datetime) -> list[Registration]:
     return promoted
 
 
+def lock_session(db: Session, session_id: int) -> SessionRow:
+    """Load the session row and lock it until commit (``SELECT ... FOR NO KEY UPDATE``).
+
+    On PostgreSQL this waits for the transaction holding the row and then sees what it
+    committed. SQLite has no row locks (SQLAlchemy drops ``FOR UPDATE``): there every
+    transaction begins IMMEDIATE (:mod:`bot.storage.engine`), so a writer holds the whole
+    database until it commits.
+    """
+    session = db.execute(
+        select(SessionRow)
+        .where(SessionRow.id == session_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if session is None:
+        raise SessionError("not_found", number=session_id)
+    return session
+
+
 def unregister(db: Session, session_id: int, member: Member, now: datetime) -> UnregisterResult:
-    """Cancel ``member``'s registration; a freed seat goes to the first in line that fits."""
-    session = get_session(db, session_id)
+    """Cancel ``member``'s registration; a freed seat goes to the first in line that fits.
+
+    The session row is locked first, as every change of seats does (registrations, the
+    registrar's batches, promotions): one lock order, so no deadlock cycle.
+    """
+    session = lock_session(db, session_id)
     if session.status == SessionStatus.CANCELLED:
         raise SessionError("cancelled", session)
     if session.starts_at <= now:
         raise SessionError("unregister_started", session)
-    for _ in range(5):
-        registration = find_registration(db, session_id, member.id)
-        if registration is None or registration.status not in (
-            RegistrationStatus.CONFIRMED,
-            RegistrationStatus.WAITLISTED,
-        ):
-            raise SessionError("not_registered", session)
-        previous = RegistrationStatus(registration.status)
-        left = db.execute(
-            update(Registration)
-            .where(Registration.id == registration.id, Registration.status == previous)
-            .values(status=RegistrationStatus.CANCELLED, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if _rowcount(left) != 1:
-            continue  # promoted (or cancelled) concurrently: look again
-        promoted: list[Registration] = []
-        if previous == RegistrationStatus.CONFIRMED:
-            _give_seat_back(db, session_id)  # locks the session row
-            _give_quota_back(db, session_id, registration.category, _quotas(db, session_id))
-            promoted = _promote(db, session_id, now)
-        db.refresh(registration)
-        return UnregisterResult(previous, promoted)
-    raise SessionError("not_registered", session)  # pragma: no cover - five concurrent moves
+    registration = find_registration(db, session_id, member.id)
+    if registration is None or registration.status not in _ACTIVE:
+        raise SessionError("not_registered", session)
+    previous = RegistrationStatus(registration.status)
+    registration.status = RegistrationStatus.CANCELLED
+    registration.updated_at = now
+    db.flush()
+    promoted: list[Registration] = []
+    if previous == RegistrationStatus.CONFIRMED:
+        _give_seat_back(db, session_id)
+        _give_quota_back(db, session_id, registration.category, _quotas(db, session_id))
+        promoted = _promote(db, session_id, now)
+    return UnregisterResult(previous, promoted, session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -882,10 +929,32 @@ class Outgoing:
 
 
 _OUTBOX_TABLE = cast(Table, OutboxMessage.__table__)
-_OUTBOX_INSERTS = {
-    "postgresql": postgresql_insert(_OUTBOX_TABLE).on_conflict_do_nothing(index_elements=["key"]),
-    "sqlite": sqlite_insert(_OUTBOX_TABLE).on_conflict_do_nothing(index_elements=["key"]),
-}
+_SQLITE_OUTBOX_INSERT = (
+    'INSERT INTO outbox ("key", platform, target_kind, target_id, payload, status, due_at, '
+    "next_attempt_at, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?) "
+    'ON CONFLICT ("key") DO NOTHING'
+)
+# PostgreSQL: one short statement whatever the number of rows, the columns as arrays sent in
+# binary format (%b). psycopg runs an executemany as one INSERT per row; a multi-row VALUES of
+# hundreds of rows is a new statement text each time (parsed again by driver and server); and
+# arrays in text format escape every quote of every JSON payload, then the server parses them
+# back: ten times slower than the binary form on a batch of confirmations.
+PG_OUTBOX_UNNEST = """
+    INSERT INTO outbox (key, platform, target_kind, target_id, payload, status, due_at,
+                        next_attempt_at, attempts, created_at)
+    SELECT key, platform, target_kind, target_id, CAST(payload AS json), %b, due_at, due_at, 0,
+           %b
+    FROM unnest(%b::varchar[], %b::varchar[], %b::varchar[], %b::varchar[], %b::text[],
+                %b::timestamptz[])
+         AS batch (key, platform, target_kind, target_id, payload, due_at)
+    ON CONFLICT (key) DO NOTHING
+"""
+
+
+def _target_columns(target: Target) -> tuple[str, str]:
+    if isinstance(target, DirectTarget):
+        return "direct", target.user_id
+    return "place", target.channel_id
 
 
 def enqueue_many(db: Session, messages: Sequence[Outgoing], now: datetime) -> None:
@@ -908,24 +977,78 @@ def enqueue_many(db: Session, messages: Sequence[Outgoing], now: datetime) -> No
                 now=now,
             )
         return
+    db.flush()  # rows go to the driver directly below: what the ORM holds goes first
+    bind = db.get_bind().dialect
+    # A batch repeats a few replies and moments many times: each is encoded once, and the rows
+    # go to the driver as they are (SQLAlchemy would process every value of every row).
+    payloads: dict[int, Any] = {}
+    encode_payload: Callable[[Any], Any] = (
+        json.dumps
+        if dialect == "postgresql"
+        else _OUTBOX_TABLE.c.payload.type.bind_processor(bind) or (lambda value: value)
+    )
+    encoded = []
+    for m in messages:
+        payload = payloads.get(id(m.reply))
+        if payload is None:
+            payload = payloads[id(m.reply)] = encode_payload(m.reply.to_payload())
+        encoded.append(payload)
+    kinds, target_ids = zip(*(_target_columns(m.target) for m in messages), strict=True)
+    if dialect == "postgresql":
+        db.connection().exec_driver_sql(
+            PG_OUTBOX_UNNEST,
+            (
+                OutboxStatus.PENDING.value,
+                utc(now),
+                [m.key for m in messages],
+                [m.target.platform for m in messages],
+                list(kinds),
+                list(target_ids),
+                encoded,
+                [utc(m.due_at) for m in messages],
+            ),
+        )
+        return
+    moment = Encoder(_OUTBOX_TABLE.c.due_at.type, bind)
     rows = [
-        {
-            "key": m.key,
-            "platform": m.target.platform,
-            "target_kind": "direct" if isinstance(m.target, DirectTarget) else "place",
-            "target_id": m.target.user_id
-            if isinstance(m.target, DirectTarget)
-            else m.target.channel_id,
-            "payload": m.reply.to_payload(),
-            "status": OutboxStatus.PENDING,
-            "due_at": m.due_at,
-            "next_attempt_at": m.due_at,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for m in messages
+        (
+            m.key,
+            m.target.platform,
+            kind,
+            target_id,
+            payload,
+            OutboxStatus.PENDING.value,
+            moment(m.due_at),
+            moment(m.due_at),
+            moment(now),
+        )
+        for m, kind, target_id, payload in zip(messages, kinds, target_ids, encoded, strict=True)
     ]
-    db.execute(_OUTBOX_INSERTS[dialect], rows)
+    db.connection().exec_driver_sql(_SQLITE_OUTBOX_INSERT, rows)
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC for the driver; a naive datetime is refused (as ``UTCDateTime`` does)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; give a UTC-aware one")
+    return moment.astimezone(UTC)
+
+
+_MISSING = object()
+
+
+class Encoder:
+    """A column type's bind processing, remembered per distinct value."""
+
+    def __init__(self, type_: Any, dialect: Any) -> None:
+        self._process: Callable[[Any], Any] = type_.bind_processor(dialect) or (lambda v: v)
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        encoded = self._seen.get(value, _MISSING)
+        if encoded is _MISSING:
+            encoded = self._seen[value] = self._process(value)
+        return encoded
 
 
 def sync_reminders(
@@ -955,7 +1078,11 @@ def sync_reminders(
     if not fresh:
         existing = {
             row.key: row
-            for row in db.scalars(select(OutboxMessage).where(OutboxMessage.key.in_(list(keys))))
+            for row in db.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.key.in_(list(keys)))
+                .execution_options(populate_existing=True)
+            )
         }
     missing: list[Outgoing] = []
     for key, hours in keys.items():
@@ -966,7 +1093,7 @@ def sync_reminders(
                 row.last_error = "withdrawn: too late for this reminder"
             continue
         due = wanted[hours]
-        reply = _reminder_reply(t, session, hours)
+        reply = reminder_reply(t, session, hours)
         if row is None:
             missing.append(Outgoing(key, reply, target, due))
         elif row.status in (OutboxStatus.PENDING, OutboxStatus.SKIPPED):
@@ -1122,7 +1249,7 @@ def announce(db: Session, notifier: Notifier, session: SessionRow, now: datetime
     )
 
 
-def _reminder_reply(t: Translator, session: SessionRow, hours: int) -> Reply:
+def reminder_reply(t: Translator, session: SessionRow, hours: int) -> Reply:
     lines = [
         t.ngettext(
             "⏰ Reminder: {title} starts in {n} hour, {date}.",
@@ -1139,6 +1266,38 @@ def _reminder_reply(t: Translator, session: SessionRow, hours: int) -> Reply:
     return Reply(text="\n".join(lines))
 
 
+def seat_reply(
+    t: Translator, notifier: Notifier, session: SessionRow, now: datetime, *, promoted: bool
+) -> Reply:
+    """The direct message (with the .ics) telling a member they have a seat.
+
+    It does not depend on the member, only on their language: the registrar builds it once per
+    language for a whole batch.
+    """
+    if promoted:
+        head = t.gettext(
+            "🎉 A seat freed up: you are now registered for {title}.", title=_title(t, session)
+        )
+    else:
+        head = t.gettext("✅ Your registration for {title} is confirmed.", title=_title(t, session))
+    lines = [
+        head,
+        t.gettext("🕑 {when}", when=when_text(t, session)),
+        *_where_lines(t, session),
+        "",
+        t.gettext(
+            "The calendar file is attached. Cannot come any more? /unregister {n}.", n=session.id
+        ),
+    ]
+    return Reply(text="\n".join(lines), attachments=(ics_attachment(session, t, notifier, now),))
+
+
+def seat_key(session_id: int, member_id: int, arrival: int, *, promoted: bool) -> str:
+    """The idempotency key of :func:`seat_reply`'s message (one per seat taken)."""
+    kind = "promoted" if promoted else "confirmed"
+    return f"session:{session_id}:{kind}:{member_id}:{arrival}"
+
+
 def confirm_seat(
     db: Session,
     notifier: Notifier,
@@ -1151,27 +1310,9 @@ def confirm_seat(
     fresh: bool = False,
 ) -> None:
     """The direct message with the .ics, and the reminders, for a member who has a seat."""
-    t = notifier.t_for(member)
-    if promoted:
-        head = t.gettext(
-            "🎉 A seat freed up: you are now registered for {title}.", title=_title(t, session)
-        )
-        kind = "promoted"
-    else:
-        head = t.gettext("✅ Your registration for {title} is confirmed.", title=_title(t, session))
-        kind = "confirmed"
-    lines = [
-        head,
-        t.gettext("🕑 {when}", when=when_text(t, session)),
-        *_where_lines(t, session),
-        "",
-        t.gettext(
-            "The calendar file is attached. Cannot come any more? /unregister {n}.", n=session.id
-        ),
-    ]
     message = Outgoing(
-        f"session:{session.id}:{kind}:{member.id}:{registration.arrival}",
-        Reply(text="\n".join(lines), attachments=(ics_attachment(session, t, notifier, now),)),
+        seat_key(session.id, member.id, registration.arrival, promoted=promoted),
+        seat_reply(notifier.t_for(member), notifier, session, now, promoted=promoted),
         _direct(member),
         now,
     )
@@ -1198,9 +1339,9 @@ def register_and_notify(
     """:func:`register`, plus the confirmation message and reminders when a seat was taken."""
     result = register(db, session_id, member, now)
     if result.status == RegistrationStatus.CONFIRMED:
-        confirm_seat(
-            db, notifier, result.session, member, result.registration, now, fresh=result.new
-        )
+        registration = result.registration
+        assert isinstance(registration, Registration)
+        confirm_seat(db, notifier, result.session, member, registration, now, fresh=result.new)
     return result
 
 
@@ -1210,7 +1351,7 @@ def unregister_and_notify(
     result = unregister(db, session_id, member, now)
     withdraw_outbox(db, f"session:{session_id}:reminder:{member.id}:", "registration cancelled")
     if result.promoted:
-        notify_promoted(db, notifier, get_session(db, session_id), result.promoted, now)
+        notify_promoted(db, notifier, result.session, result.promoted, now)
     return result
 
 
@@ -1434,8 +1575,16 @@ def _attendees(db: Session, session_id: int) -> list[tuple[Registration, Member]
 
 
 def setup(app: App) -> None:
+    from commands.sessions_registrar import REGISTRAR, Registrar
+
     follow = FollowUp(app)
     app.scheduler.add_due_work("sessions", follow.next_due, follow.run)
+    previous = app.services.get(REGISTRAR)
+    if previous is not None:  # started again: one worker only
+        previous.close()
+    registrar = Registrar(app.sessions, Notifier.from_settings(app.translators, app.settings))
+    registrar.start()
+    app.services[REGISTRAR] = registrar  # closed by App.stop
 
 
 # =============================================================================================
@@ -1999,25 +2148,51 @@ def _registered_reply(ctx: Context, session: SessionRow, result: RegisterResult)
     return Reply(text=text, ephemeral=True)
 
 
-def _register(ctx: Context, session_id: int) -> Reply:
-    now = ctx.now()
-    try:
-        result = register_and_notify(ctx.db, _notifier(ctx), session_id, ctx.member, now)
-    except SessionError as error:
-        raise _user_error(ctx, error) from None
-    ctx.changed.add("outbox")
-    return _registered_reply(ctx, get_session(ctx.db, session_id), result)
+def _registrar(ctx: Context) -> Registrar | None:
+    registrar = ctx.services.get(REGISTRAR_SERVICE)
+    return cast("Registrar | None", registrar)
 
 
-def _unregister(ctx: Context, session_id: int) -> Reply:
+def _stopping(ctx: Context) -> UserError:
+    return UserError(
+        ctx._("I am restarting: your request was not recorded. Please try again in a minute.")
+    )
+
+
+async def _register(ctx: Context, session_id: int) -> Reply:
     now = ctx.now()
+    registrar = _registrar(ctx)
     try:
-        result = unregister_and_notify(ctx.db, _notifier(ctx), session_id, ctx.member, now)
+        if registrar is None:  # a context built without the app (the registrar is its service)
+            result = register_and_notify(ctx.db, _notifier(ctx), session_id, ctx.member, now)
+        else:
+            member_id = ctx.member.id
+            ctx.db.commit()  # no transaction (nor SQLite's write lock) held across the await
+            result = await registrar.register(session_id, member_id, now)
     except SessionError as error:
         raise _user_error(ctx, error) from None
+    except RegistrarClosed:
+        raise _stopping(ctx) from None
     ctx.changed.add("outbox")
-    session = get_session(ctx.db, session_id)
-    title = _title(ctx.t, session)
+    return _registered_reply(ctx, result.session, result)
+
+
+async def _unregister(ctx: Context, session_id: int) -> Reply:
+    now = ctx.now()
+    registrar = _registrar(ctx)
+    try:
+        if registrar is None:
+            result = unregister_and_notify(ctx.db, _notifier(ctx), session_id, ctx.member, now)
+        else:
+            member_id = ctx.member.id
+            ctx.db.commit()  # as in _register
+            result = await registrar.unregister(session_id, member_id, now)
+    except SessionError as error:
+        raise _user_error(ctx, error) from None
+    except RegistrarClosed:
+        raise _stopping(ctx) from None
+    ctx.changed.add("outbox")
+    title = _title(ctx.t, result.session)
     if result.previous == RegistrationStatus.WAITLISTED:
         text = ctx._("You left the waiting list for {title}.", title=title)
     elif result.promoted:
@@ -2038,8 +2213,8 @@ def _unregister(ctx: Context, session_id: int) -> Reply:
     options=[_NUMBER],
     examples=("/inscription 12",),
 )
-def register_command(ctx: Context, args: Args) -> Reply:
-    return _register(ctx, args["numero"])
+async def register_command(ctx: Context, args: Args) -> Reply:
+    return await _register(ctx, args["numero"])
 
 
 @command(
@@ -2049,8 +2224,8 @@ def register_command(ctx: Context, args: Args) -> Reply:
     options=[_NUMBER],
     examples=("/desinscription 12",),
 )
-def unregister_command(ctx: Context, args: Args) -> Reply:
-    return _unregister(ctx, args["numero"])
+async def unregister_command(ctx: Context, args: Args) -> Reply:
+    return await _unregister(ctx, args["numero"])
 
 
 @command(
@@ -2538,16 +2713,16 @@ def category(ctx: Context, args: Args) -> Reply:
 
 
 @on_choice("session")
-def session_choice(ctx: Context, action: str) -> Reply:
+async def session_choice(ctx: Context, action: str) -> Reply:
     parts = action.split(":")
     if len(parts) < 3 or not parts[1].isdigit():
         raise UserError(ctx._("This button no longer does anything."))
     session_id = int(parts[1])
     verb = parts[2]
     if verb == "register":
-        return _register(ctx, session_id)
+        return await _register(ctx, session_id)
     if verb == "unregister":
-        return _unregister(ctx, session_id)
+        return await _unregister(ctx, session_id)
     now = ctx.now()
     try:
         if verb == "checkin":
