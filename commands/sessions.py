@@ -115,7 +115,7 @@ from bot.dates import (
     parse_duration,
 )
 from bot.i18n import N_, Translator, Translators, fold
-from bot.outbox import enqueue, sent_ref
+from bot.outbox import enqueue, payload_of, sent_ref
 from bot.registry import Args, Option, OptionType, command, on_choice
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
@@ -981,7 +981,7 @@ def enqueue_many(db: Session, messages: Sequence[Outgoing], now: datetime) -> No
     bind = db.get_bind().dialect
     # A batch repeats a few replies and moments many times: each is encoded once, and the rows
     # go to the driver as they are (SQLAlchemy would process every value of every row).
-    payloads: dict[int, Any] = {}
+    payloads: dict[tuple[int, str | None], Any] = {}
     encode_payload: Callable[[Any], Any] = (
         json.dumps
         if dialect == "postgresql"
@@ -989,9 +989,12 @@ def enqueue_many(db: Session, messages: Sequence[Outgoing], now: datetime) -> No
     )
     encoded = []
     for m in messages:
-        payload = payloads.get(id(m.reply))
+        fallback = m.target.fallback_channel_id if isinstance(m.target, DirectTarget) else None
+        payload = payloads.get((id(m.reply), fallback))
         if payload is None:
-            payload = payloads[id(m.reply)] = encode_payload(m.reply.to_payload())
+            payload = payloads[(id(m.reply), fallback)] = encode_payload(
+                payload_of(m.reply, m.target)
+            )
         encoded.append(payload)
     kinds, target_ids = zip(*(_target_columns(m.target) for m in messages), strict=True)
     if dialect == "postgresql":
@@ -1066,7 +1069,7 @@ def sync_reminders(
     too late); the reminders still to write are returned for :func:`enqueue_many`. ``fresh``
     says no reminder row can exist yet (a first registration), so none is looked up.
     """
-    target = _direct(member)
+    target = _direct(member, session)
     t = notifier.t_for(member)
     wanted = {
         hours: session.starts_at - timedelta(hours=hours)
@@ -1098,7 +1101,7 @@ def sync_reminders(
             missing.append(Outgoing(key, reply, target, due))
         elif row.status in (OutboxStatus.PENDING, OutboxStatus.SKIPPED):
             row.status = OutboxStatus.PENDING
-            row.payload = reply.to_payload()
+            row.payload = payload_of(reply, target)
             row.due_at = due
             row.next_attempt_at = due
             row.attempts = 0
@@ -1106,8 +1109,10 @@ def sync_reminders(
     return missing
 
 
-def _direct(member: Member) -> DirectTarget:
-    return DirectTarget(member.platform, member.user_id)
+def _direct(member: Member, session: SessionRow) -> DirectTarget:
+    """A direct message about ``session``: when the member's direct messages are closed, the
+    outbox tells them in the session's channel instead."""
+    return DirectTarget(member.platform, member.user_id, fallback_channel_id=session.channel_id)
 
 
 def calendar_event(session: SessionRow, t: Translator) -> CalendarEvent:
@@ -1313,7 +1318,7 @@ def confirm_seat(
     message = Outgoing(
         seat_key(session.id, member.id, registration.arrival, promoted=promoted),
         seat_reply(notifier.t_for(member), notifier, session, now, promoted=promoted),
-        _direct(member),
+        _direct(member, session),
         now,
     )
     reminders = sync_reminders(db, notifier, session, member, now, fresh=fresh)
@@ -1543,7 +1548,7 @@ def follow_up(
                             for value in FEEDBACK_VALUES
                         ),
                     ),
-                    target=_direct(member),
+                    target=_direct(member, session),
                     due_at=now,
                     now=now,
                 )
@@ -2357,7 +2362,7 @@ def _tell_changed(db: Session, notifier: Notifier, session: SessionRow, now: dat
                 text="\n".join(lines),
                 attachments=(ics_attachment(session, t, notifier, now),) if confirmed else (),
             ),
-            target=_direct(member),
+            target=_direct(member, session),
             due_at=now,
             now=now,
         )
@@ -2420,7 +2425,7 @@ def cancel(ctx: Context, args: Args) -> Reply:
                 text="\n".join(lines),
                 attachments=(ics_attachment(session, t, notifier, now),) if confirmed else (),
             ),
-            target=_direct(member),
+            target=_direct(member, session),
             due_at=now,
             now=now,
         )

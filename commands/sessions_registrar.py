@@ -716,8 +716,10 @@ class _Batch:
     ) -> None:
         """What :func:`commands.sessions.confirm_seat` writes: the message and the reminders."""
         t = self._translator(person)
-        target = DirectTarget(person.platform, person.user_id)
         session = self.session
+        target = DirectTarget(
+            person.platform, person.user_id, fallback_channel_id=session.channel_id
+        )
         self.outgoing.append(
             Outgoing(
                 seat_key(self.session_id, person.id, seat.arrival, promoted=promoted),

@@ -248,6 +248,10 @@ async def test_registration_confirms_by_direct_message_with_calendar_and_reminde
         ("24h", START - timedelta(hours=24)),
         ("1h", START - timedelta(hours=1)),
     ]
+    # Closed direct messages: the receipt and the reminders fall back to the session's channel.
+    direct = [r for r in _outbox(h, f"session:{session_id}:") if r.target_kind == "direct"]
+    assert len(direct) == 3
+    assert {r.payload.get("fallback_channel_id") for r in direct} == {GENERAL.channel_id}
     again = await h.text("alice", f"inscription {session_id}")
     assert "déjà inscrite" in again or "déjà inscrit" in again
     assert len(h.dms("alice")) == 1
