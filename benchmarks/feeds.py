@@ -5,14 +5,18 @@
 1. Refresh: ``--feeds`` synthetic RSS feeds (each ``--entries`` items with HTML descriptions,
    ETag support) are served by an aiohttp server on 127.0.0.1 in its own process. Each contender
    runs in a fresh process on a fresh SQLite database: a first pass (every feed new), then a
-   second pass where every feed answers 304. Wall time of each pass and peak memory (largest
-   resident set of the process, plus that of its largest child: Tisserand's parse workers) are
-   reported, median of ``--runs``.
+   second pass where every feed answers 304. Wall time and peak memory of each pass are
+   reported, median of ``--runs``. Peak memory is the process's peak resident set during that
+   pass (Linux's VmHWM, reset before each pass through ``/proc/self/clear_refs``) plus the
+   peaks of its live children (Tisserand's parse workers, read before they stop). The CPU time
+   of the 304 pass (the process's, all threads) is printed too: it depends less on the load of
+   the machine than wall time does.
    - Tisserand: ``digests.refresh.refresh_all`` with the default settings (fetch concurrency
      ``[feeds] concurrency`` = 8, parsing in one worker process per CPU, lxml fast path when
      lxml is installed).
    - reader (https://pypi.org/project/reader/): ``update_feeds(workers=16)``, then ``update_feeds(workers=16, scheduled=False)``. reader is NOT a
-     Tisserand dependency: install it in the benchmark's environment only (``pip install reader``).
+     Tisserand dependency: install it in the benchmark's environment only (``pip install reader
+     sgmllib3k``: its bundled feedparser imports ``sgmllib``).
 2. Parsing throughput (MiB/s, one process): ``digests.feeds.parse_feed`` (feedparser + nh3 +
    normalisation) against ``feedparser.parse`` alone, on the feedparser corpus
    (``../shared/corpora/feedparser`` when present) and on large synthetic feeds.
@@ -27,6 +31,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import queue
 import resource
 import statistics
 import sys
@@ -103,12 +108,38 @@ def _serve(feeds: int, entries: int, ready: Any, stop: Any) -> None:
 # --- contenders (each in its own process) --------------------------------------------------------
 
 
-def _children_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def _hwm_mib(pid: int | str = "self") -> float | None:
+    """Peak resident set (VmHWM) of a process, in MiB; None where /proc does not tell."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
-def _self_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _reset_peak() -> bool:
+    """Start measuring this process's peak memory afresh (Linux: ``clear_refs`` 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_mib(children: bool = True) -> float:
+    """This process's peak since the last reset, plus that of its live children (the parse
+    workers, which run at the same time), in MiB; ru_maxrss when /proc is not there."""
+    own = _hwm_mib()
+    if own is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for child in multiprocessing.active_children() if children else []:
+        if child.pid is not None:
+            own += _hwm_mib(child.pid) or 0.0
+    return own
 
 
 def run_tisserand(base: str, feeds: int, out: Any) -> None:
@@ -116,7 +147,7 @@ def run_tisserand(base: str, feeds: int, out: Any) -> None:
     from bot.config import load_settings
     from bot.storage.engine import make_engine, make_session_factory, migrate
     from digests.opml import add_source_row
-    from digests.refresh import refresh_all
+    from digests.refresh import feed_parser, refresh_all
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -141,26 +172,39 @@ def run_tisserand(base: str, feeds: int, out: Any) -> None:
                     db, platform="console", channel_id="veille", url=f"{base}/feed/{n}.xml", now=now
                 )
 
-        async def passes() -> tuple[float, float, int, int]:
-            start = time.perf_counter()
-            first = await refresh_all(Host, force=True)  # type: ignore[arg-type]
-            middle = time.perf_counter()
-            second = await refresh_all(Host, force=True)  # type: ignore[arg-type]
-            end = time.perf_counter()
-            assert first.failed == 0 and second.not_modified == feeds, (first, second)
-            return middle - start, end - middle, first.new_entries, second.new_entries
+        async def one_pass() -> tuple[float, float, float, Any]:
+            # The parser is given so that its workers' peak can be read before they stop.
+            parser = feed_parser(settings)
+            _reset_peak()
+            start, cpu = time.perf_counter(), time.process_time()
+            try:
+                report = await refresh_all(Host, force=True, parser=parser)  # type: ignore[arg-type]
+                elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+                peak = _peak_mib()
+            finally:
+                parser.close()
+                for worker in multiprocessing.active_children():  # gone before the next pass
+                    await asyncio.to_thread(worker.join, 30)
+            return elapsed, cpu, peak, report
 
-        first, second, new, again = asyncio.run(passes())
+        async def passes() -> dict[str, Any]:
+            first, _, rss_first, report_first = await one_pass()
+            second, cpu_second, rss_second, report_second = await one_pass()
+            assert report_first.failed == 0, report_first
+            assert report_second.not_modified == feeds, report_second
+            return {
+                "first": first,
+                "second": second,
+                "rss_first": rss_first,
+                "rss_second": rss_second,
+                "cpu_second": cpu_second,
+                "entries": report_first.new_entries,
+                "entries_second": report_second.new_entries,
+            }
+
+        result = asyncio.run(passes())
         engine.dispose()
-    out.put(
-        {
-            "first": first,
-            "second": second,
-            "entries": new,
-            "entries_second": again,
-            "rss": _self_rss_mib() + _children_rss_mib(),
-        }
-    )
+    out.put(result)
 
 
 def run_reader(base: str, feeds: int, out: Any) -> None:
@@ -170,19 +214,26 @@ def run_reader(base: str, feeds: int, out: Any) -> None:
         reader = make_reader(str(Path(tmp) / "reader.sqlite"))
         for n in range(feeds):
             reader.add_feed(f"{base}/feed/{n}.xml")
+        _reset_peak()
         start = time.perf_counter()
         reader.update_feeds(workers=16)
-        middle = time.perf_counter()
+        first = time.perf_counter() - start
+        rss_first = _peak_mib()
+        _reset_peak()
+        start, cpu = time.perf_counter(), time.process_time()
         reader.update_feeds(workers=16, scheduled=False)
-        end = time.perf_counter()
+        second, cpu = time.perf_counter() - start, time.process_time() - cpu
+        rss_second = _peak_mib()
         entries = reader.get_entry_counts().total
         reader.close()
     out.put(
         {
-            "first": middle - start,
-            "second": end - middle,
+            "first": first,
+            "second": second,
+            "rss_first": rss_first,
+            "rss_second": rss_second,
+            "cpu_second": cpu,
             "entries": entries,
-            "rss": _self_rss_mib() + _children_rss_mib(),
         }
     )
 
@@ -192,7 +243,19 @@ def in_process(target: Any, *args: Any) -> dict[str, Any]:
     out = context.Queue()
     process = context.Process(target=target, args=(*args, out))
     process.start()
-    result: dict[str, Any] = out.get(timeout=600)
+    deadline = time.monotonic() + 600
+    while True:
+        try:
+            result: dict[str, Any] = out.get(timeout=1)
+            break
+        except queue.Empty:
+            if not process.is_alive():
+                raise RuntimeError(
+                    f"{getattr(target, '__name__', target)} died (exit code {process.exitcode})"
+                ) from None
+            if time.monotonic() > deadline:
+                process.kill()
+                raise TimeoutError(f"{target} took more than 10 minutes") from None
     process.join()
     return result
 
@@ -258,17 +321,22 @@ def main() -> None:
     finally:
         stop.set()
         server.join(timeout=10)
-    print(f"{'':12}{'first pass':>12}{'304 pass':>12}{'peak RSS':>12}{'entries':>10}")
+    print(
+        f"{'':12}{'first pass':>12}{'peak RSS':>12}{'304 pass':>12}{'(CPU)':>9}{'peak RSS':>12}"
+        f"{'entries':>10}"
+    )
     medians: dict[str, dict[str, float]] = {}
     for name, runs in results.items():
-        medians[name] = {
-            key: statistics.median(run[key] for run in runs) for key in ("first", "second", "rss")
-        }
+        keys = ("first", "second", "cpu_second", "rss_first", "rss_second")
+        medians[name] = {key: statistics.median(run[key] for run in runs) for key in keys}
         m = medians[name]
         print(
-            f"{name:12}{m['first']:>11.2f}s{m['second']:>11.2f}s{m['rss']:>9.0f} MiB"
+            f"{name:12}{m['first']:>11.2f}s{m['rss_first']:>8.0f} MiB"
+            f"{m['second']:>11.2f}s{m['cpu_second']:>8.2f}s{m['rss_second']:>8.0f} MiB"
             f"{runs[0]['entries']:>10}"
         )
+        for key in ("first", "second"):
+            print(f"{'':12}{key} pass, every run: " + ", ".join(f"{r[key]:.3f}s" for r in runs))
     if "reader" in medians:
         ours, theirs = medians["tisserand"], medians["reader"]
         print(

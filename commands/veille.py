@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.context import Context
 from bot.core import Actor, Attachment, Choice, ChoiceStyle, CommandEvent, Reply, Role, UserError
-from bot.dates import DateParseError, parse_datetime
+from bot.dates import DateParseError, parse_datetime, parse_duration
 from bot.i18n import N_, Translator, fold
 from bot.registry import Args, Option, OptionType, autocompleter, command, on_choice
 from bot.storage.members import Member, PlaceRow
@@ -67,6 +67,7 @@ from digests.refresh import (
     next_refresh_due,
     record_success,
     refresh_all,
+    success_delay,
 )
 from digests.urls import canonical_url, validate_url
 
@@ -358,7 +359,9 @@ def _propose(
     N_("Watches a feed (RSS, Atom, JSON Feed) for this channel's weekly digest."),
     group="veille",
     group_alias="watch",
-    group_help=N_("Feeds watched for the weekly digest: add, list, remove, import, export."),
+    group_help=N_(
+        "Feeds watched for the weekly digest: add, list, remove, set how often, import, export."
+    ),
     options=[
         Option(
             "url",
@@ -490,6 +493,12 @@ def list_sources(ctx: Context, args: Args) -> Reply:
             details.insert(0, ctx._("theme: {theme}", theme=source.theme))
         if source.filter:
             details.append(ctx._("filter: {filter}", filter=source.filter))
+        if source.interval_minutes:
+            details.append(
+                ctx._(
+                    "interval: {interval}", interval=interval_text(ctx.t, source.interval_minutes)
+                )
+            )
         lines.append(
             f"- {ctx.t.ref(source.id)} · [{_source_label(source)}]({source.url}) — "
             + " · ".join(details)
@@ -533,6 +542,118 @@ def remove_source(ctx: Context, args: Args) -> Reply:
         text=ctx._("Source {ref} (“{name}”) removed.", ref=ctx.t.ref(args["numero"]), name=label),
         ephemeral=True,
     )
+
+
+MIN_INTERVAL = timedelta(minutes=15)
+MAX_INTERVAL = timedelta(days=7)
+_DEFAULT_WORDS = frozenset({"defaut", "default", "par defaut", "reset"})
+
+
+def interval_text(t: Translator, minutes: int) -> str:
+    """``30 min``, ``6 h``, ``1 h 30``, ``2 jours``: an interval in whole minutes, for people."""
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return t.ngettext("{n} day", "{n} days", days)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return t.gettext("{n} min", n=rest)
+    if not rest:
+        return t.gettext("{n} h", n=hours)
+    return t.gettext("{hours} h {minutes} min", hours=hours, minutes=f"{rest:02d}")
+
+
+def _read_interval(ctx: Context, text: str) -> int | None:
+    """Minutes between two fetches, or None for the default; raises UserError otherwise."""
+    if fold(text).strip() in _DEFAULT_WORDS:
+        return None
+    try:
+        interval = parse_duration(text)
+    except DateParseError:
+        raise UserError(
+            ctx._(
+                "I cannot read “{text}” as an interval. Give a duration such as 30min, 6h or "
+                "1d, or “default” to go back to the network's interval ({default}).",
+                text=text,
+                default=interval_text(ctx.t, ctx.settings.feeds.refresh_minutes),
+            )
+        ) from None
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        raise UserError(
+            ctx._(
+                "“{text}” is out of bounds: give an interval between {low} and {high}.",
+                text=text,
+                low=interval_text(ctx.t, int(MIN_INTERVAL.total_seconds()) // 60),
+                high=interval_text(ctx.t, int(MAX_INTERVAL.total_seconds()) // 60),
+            )
+        )
+    return int(interval.total_seconds()) // 60
+
+
+@command(
+    "frequence",
+    "interval",
+    N_("Sets how often a feed is fetched (15 min to 7 days), or back to the network's interval."),
+    group="veille",
+    group_alias="watch",
+    options=[
+        Option(
+            "numero",
+            "number",
+            N_("The number of the source, as /veille liste shows it."),
+            type=OptionType.INTEGER,
+            positional=True,
+            required=True,
+            autocomplete="source",
+        ),
+        Option(
+            "intervalle",
+            "interval",
+            N_('The time between two fetches: 30min, 6h, 1j (1d)... or "defaut".'),
+            type=OptionType.TEXT,
+            positional=True,
+            required=True,
+        ),
+    ],
+    permission=Role.COORDINATOR,
+    examples=("/veille frequence 3 6h", "/veille frequence 3 1j", "/veille frequence 3 defaut"),
+)
+def set_interval(ctx: Context, args: Args) -> Reply:
+    source = ctx.db.get(FeedSource, args["numero"])
+    if source is None or source.platform != ctx.place.platform:
+        raise UserError(
+            ctx._(
+                "There is no source {ref}. /veille liste shows the sources and their numbers.",
+                ref=ctx.t.ref(args["numero"]),
+            )
+        )
+    minutes = _read_interval(ctx, args["intervalle"])
+    source.interval_minutes = minutes
+    now = ctx.now()
+    if source.enabled and not source.failures and source.last_fetched_at is not None:
+        # A failing source keeps its backoff; one never fetched is due already.
+        delay = success_delay(minutes, None, ctx.settings.feeds)
+        source.next_fetch_at = max(now, source.last_fetched_at + delay)
+    ctx.changed.add("feeds")
+    effective = interval_text(ctx.t, minutes or ctx.settings.feeds.refresh_minutes)
+    if minutes is None:
+        text = ctx._(
+            "Source {ref} (“{name}”) follows the network's interval again: every {interval}.",
+            ref=ctx.t.ref(source.id),
+            name=_source_label(source),
+            interval=effective,
+        )
+    else:
+        text = ctx._(
+            "Source {ref} (“{name}”) will now be fetched every {interval}.",
+            ref=ctx.t.ref(source.id),
+            name=_source_label(source),
+            interval=effective,
+        )
+    if source.enabled:
+        text += " " + ctx._(
+            "Next fetch: {date}.", date=ctx.t.datetime(max(now, source.next_fetch_at), "short")
+        )
+    return Reply(text=text, ephemeral=True)
 
 
 @command(

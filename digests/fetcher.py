@@ -8,23 +8,32 @@ on every connection.
 Design notes
 ------------
 
-*Where the address guard sits.* The guard is not a check made before handing the URL to httpx:
-it is the network backend of the connection pool (an ``httpcore.AsyncNetworkBackend``) that
-opens every TCP connection. For each new connection it resolves the host with the injected
-resolver (or reads an IP literal, in every form ``inet_aton`` accepts), refuses the connection
-if *any* address is not allowed, and then connects to one of the very addresses it vetted. There
-is no second resolution between check and connect, so DNS rebinding cannot slip a private
-address in, and no parser difference between the guard and the socket layer can matter: what is
-checked is what is connected to. Redirect hops, and connections opened again after a keep-alive
-expiry, pass through the same code.
+*Where the address guard sits.* The guard is not a check made before handing the URL over: it
+is the network backend (:class:`_GuardedBackend`) that opens every TCP connection of the
+connection pool. For each new connection it resolves the host with the injected resolver (or
+reads an IP literal, in every form ``inet_aton`` accepts), refuses the connection if *any*
+address is not allowed, and then connects to one of the very addresses it vetted. There is no
+second resolution between check and connect, so DNS rebinding cannot slip a private address in,
+and no parser difference between the guard and the socket layer can matter: what is checked is
+what is connected to. Redirect hops, and connections opened again after a keep-alive expiry,
+pass through the same code. A resolution is kept a minute (one refresh pass asks once for the
+many feeds of a site), and its addresses are vetted again on every connection all the same.
 
-*Why not rewrite the URL to the IP address* (with a ``Host`` header and the ``sni_hostname``
-request extension)? It works, but the connection pool is then keyed by IP address, so a TLS
-connection opened and verified for one host name could be reused for another name served from
-the same address. With the guard in the backend, URLs keep their host names: httpx sets the
-``Host`` header, httpcore sends the SNI and verifies the certificate against that name, and the
-pool is keyed by name as usual. The transport (:class:`_GuardedTransport`) is a thin adapter from
-httpx to an ``httpcore.AsyncConnectionPool`` built with that backend, using public APIs only.
+*Why not rewrite the URL to the IP address* (with a ``Host`` header and an SNI name)? It works,
+but the connection pool is then keyed by IP address, so a TLS connection opened and verified for
+one host name could be reused for another name served from the same address. With the guard in
+the backend, URLs keep their host names: the ``Host`` header, the SNI and the certificate check
+use the name, and the pool is keyed by ``(scheme, name, port)``.
+
+*The layers.* httpx gives the models (:class:`httpx.Request`, :class:`httpx.Response`, headers,
+URL parsing) and the transport interface; under it, :class:`_Pool` keeps HTTP/1.1 keep-alive
+connections, speaking the protocol with h11 (the parser httpx itself uses) over plain asyncio
+transports (:class:`_Stream`). It replaces ``httpcore.AsyncConnectionPool`` and its AnyIO backend:
+on a refresh pass made of conditional GETs answered 304, their bookkeeping (cancel scopes, locks,
+a scan of every connection's state at each request and response) cost more than all the rest
+of the request together (benchmarks/feeds.py). httpcore's exception classes are kept, so errors read the same. No
+``httpx.AsyncClient`` either: it would only add cookie handling (never wanted here), hooks and a
+log line per request. The verifying SSL context is built once per process.
 
 *What is allowed.* With ``allow_private_networks`` off (the default), an address must be public:
 not private, loopback, link-local, multicast, reserved, unspecified, shared (carrier-grade NAT,
@@ -51,9 +60,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import ipaddress
 import random
+import select
 import socket
 import ssl
 import zlib
@@ -61,11 +72,11 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Any, Protocol, cast
 from urllib.parse import urljoin
 
+import h11
 import httpcore
 import httpx
 
@@ -357,32 +368,265 @@ class _GuardError(Exception):
         self.detail = detail
 
 
+class _StreamProtocol(asyncio.Protocol):
+    """Buffers what one connection receives until httpcore reads it; flow control both ways."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._eof = False
+        self._lost = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._drained: asyncio.Future[None] | None = None
+
+    # callbacks of the event loop
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if len(self._buffer) > _READ_HIGH_WATER and not self._reading_paused:
+            self._reading_paused = True
+            self._pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = self._lost = True
+        self._error = exc
+        self._wake()
+        self._wake_writer()
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._wake_writer()
+
+    def _pause_reading(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _wake_writer(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    # used by _Stream
+
+    def has_data_or_eof(self) -> bool:
+        return bool(self._buffer) or self._eof
+
+    async def read(self, max_bytes: int, timeout: float | None) -> bytes:  # noqa: ASYNC109
+        while not self._buffer:
+            if self._error is not None:
+                raise httpcore.ReadError(str(self._error)) from self._error
+            if self._eof:
+                return b""
+            self._waiter = self._loop.create_future()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._waiter
+            except TimeoutError:
+                raise httpcore.ReadTimeout("the server took too long to send data") from None
+        if len(self._buffer) <= max_bytes:
+            data = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            data = bytes(self._buffer[:max_bytes])
+            del self._buffer[:max_bytes]
+        if self._reading_paused and len(self._buffer) <= _READ_LOW_WATER:
+            self._reading_paused = False
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.resume_reading()
+        return data
+
+    async def drain(self, timeout: float | None) -> None:  # noqa: ASYNC109
+        while self._writing_paused and not self._lost:
+            self._drained = self._loop.create_future()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._drained
+            except TimeoutError:
+                raise httpcore.WriteTimeout("the server did not take the request") from None
+        if self._lost:
+            raise httpcore.WriteError(str(self._error or "connection closed"))
+
+
+_READ_HIGH_WATER = 256 * 1024
+_READ_LOW_WATER = 64 * 1024
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """A network stream straight over an asyncio transport: httpcore's stream interface and
+    exceptions (timeouts per call), without AnyIO in between."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: _StreamProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        raw = transport.get_extra_info("socket")
+        self._fileno: int = raw.fileno() if raw is not None else -1
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return await self._protocol.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        if not buffer:
+            return
+        if self._transport.is_closing():
+            raise httpcore.WriteError("the connection is closed")
+        self._transport.write(buffer)
+        await self._protocol.drain(timeout)
+
+    def close(self) -> None:
+        """Ask the transport to close (it finishes on its own: nothing to wait for)."""
+        self._transport.close()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> _Stream:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                transport = await loop.start_tls(
+                    self._transport,
+                    self._protocol,
+                    ssl_context,
+                    server_hostname=server_hostname,
+                    ssl_handshake_timeout=timeout,
+                )
+        except TimeoutError:
+            self._transport.abort()
+            raise httpcore.ConnectTimeout("the TLS handshake took too long") from None
+        except (OSError, ssl.SSLError, ssl.CertificateError, ConnectionError) as exc:
+            self._transport.abort()
+            raise httpcore.ConnectError(str(exc)) from exc
+        if transport is None:  # pragma: no cover - closed during the handshake
+            raise httpcore.ConnectError("the connection closed during the TLS handshake")
+        return _Stream(transport, self._protocol)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            # An idle connection with data or an end of stream waiting: the server closed it
+            # (or sent something unasked); the pool opens a new one instead.
+            return self._protocol.has_data_or_eof() or _socket_readable(self._fileno)
+        if info == "ssl_object":
+            return self._transport.get_extra_info("ssl_object")
+        if info == "client_addr":
+            return self._transport.get_extra_info("sockname")
+        if info == "server_addr":
+            return self._transport.get_extra_info("peername")
+        if info == "socket":
+            return self._transport.get_extra_info("socket")
+        return None
+
+
+def _socket_readable(fileno: int) -> bool:
+    """Whether the socket has something to read now (or is gone); never blocks."""
+    if fileno < 0:
+        return True
+    try:
+        if not hasattr(select, "poll"):  # pragma: no cover - Windows
+            return bool(select.select([fileno], [], [], 0)[0])
+        poller = select.poll()
+        poller.register(fileno, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):  # pragma: no cover - closed meanwhile
+        return True
+
+
+async def _open_stream(
+    address: str,
+    port: int,
+    timeout: float | None,  # noqa: ASYNC109
+    local_address: str | None,
+    socket_options: Iterable[httpcore.SOCKET_OPTION] | None,
+) -> _Stream:
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            transport, protocol = await loop.create_connection(
+                _StreamProtocol,
+                host=address,
+                port=port,
+                local_addr=(local_address, 0) if local_address else None,
+            )
+    except TimeoutError:
+        raise httpcore.ConnectTimeout(f"connecting to {address} took too long") from None
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
+    raw = transport.get_extra_info("socket")
+    for option in socket_options or ():
+        raw.setsockopt(*option)
+    return _Stream(transport, protocol)
+
+
+_DNS_TTL = 60.0
+"""How long a resolution is reused (seconds): one refresh pass, not long enough to matter."""
+_DNS_CACHE_SIZE = 4096
+
+
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves, vets and connects to the vetted address, for every new connection."""
+    """Resolves, vets and connects to the vetted address, for every new connection.
+
+    Resolutions are kept ``_DNS_TTL`` seconds, so the many feeds of one site (and connections
+    opened again for it) cost one lookup per pass; the addresses are vetted on every
+    connection all the same, whether they come from the cache or not.
+    """
 
     def __init__(self, resolver: Resolver, allowed: Callable[[IPAddress], bool]) -> None:
         self._resolver = resolver
         self._allowed = allowed
-        self._inner = httpcore.AnyIOBackend()
+        self._resolved: dict[tuple[str, int], tuple[float, list[IPAddress]]] = {}
+
+    async def _resolve(self, host: str, port: int, limit: float | None) -> list[IPAddress]:
+        loop = asyncio.get_running_loop()
+        key = (host, port)
+        cached = self._resolved.get(key)
+        if cached is not None and cached[0] > loop.time():
+            return cached[1]
+        try:
+            async with asyncio.timeout(limit):
+                found = await self._resolver(host, port)
+        except TimeoutError:
+            raise _GuardError("timeout", f"resolving {host} took too long") from None
+        except OSError as exc:
+            raise _GuardError("dns", f"cannot resolve {host}: {exc}") from None
+        try:
+            addresses: list[IPAddress] = [ipaddress.ip_address(item) for item in found]
+        except ValueError:
+            raise _GuardError("dns", f"the resolver gave a non-IP for {host}") from None
+        if not addresses:
+            raise _GuardError("dns", f"no address for {host}")
+        if len(self._resolved) >= _DNS_CACHE_SIZE:
+            self._resolved.clear()
+        self._resolved[key] = (loop.time() + _DNS_TTL, addresses)
+        return addresses
 
     async def _vetted(self, host: str, port: int, limit: float | None) -> list[IPAddress]:
         literal = host_address(host)
-        if literal is not None:
-            addresses: list[IPAddress] = [literal]
-        else:
-            try:
-                async with asyncio.timeout(limit):
-                    found = await self._resolver(host, port)
-            except TimeoutError:
-                raise _GuardError("timeout", f"resolving {host} took too long") from None
-            except OSError as exc:
-                raise _GuardError("dns", f"cannot resolve {host}: {exc}") from None
-            try:
-                addresses = [ipaddress.ip_address(item) for item in found]
-            except ValueError:
-                raise _GuardError("dns", f"the resolver gave a non-IP for {host}") from None
-            if not addresses:
-                raise _GuardError("dns", f"no address for {host}")
+        addresses = [literal] if literal is not None else await self._resolve(host, port, limit)
         for address in addresses:
             if not self._allowed(address):
                 raise _GuardError("blocked_address", f"{host} is or resolves to {address}")
@@ -396,6 +640,17 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        return await self.connect_stream(host, port, timeout, local_address, socket_options)
+
+    async def connect_stream(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None,  # noqa: ASYNC109
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> _Stream:
+        """Resolve ``host``, refuse it if any address is not allowed, connect to one of them."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         addresses = await self._vetted(host, port, timeout)
@@ -405,12 +660,8 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
             if remaining is not None and remaining <= 0:
                 raise httpcore.ConnectTimeout(f"connecting to {host} took too long")
             try:
-                return await self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    timeout=remaining,
-                    local_address=local_address,
-                    socket_options=socket_options,
+                return await _open_stream(
+                    str(address), port, remaining, local_address, socket_options
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
@@ -426,24 +677,219 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         raise _GuardError("blocked_address", "unix sockets are not fetched")
 
     async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+        await asyncio.sleep(seconds)
 
 
-class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
+Origin = tuple[str, str, int]
+"""``(scheme, host, port)``: which connections a request may reuse."""
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_READ_SIZE = 64 * 1024
+_MAX_HEAD = 100 * 1024
+"""Largest response head accepted (status line and headers), as httpcore allows."""
+
+
+class _Connection:
+    """One HTTP/1.1 connection: an h11 state machine over a network stream."""
+
+    def __init__(self, origin: Origin, stream: _Stream) -> None:
+        self.origin = origin
+        self.stream = stream
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+        self.idle_since = 0.0
+        self.used = False  # has answered a request before: a keep-alive reuse
+
+    async def next_event(self, read_timeout: float | None) -> Any:
+        while True:
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise httpcore.RemoteProtocolError(str(exc)) from exc
+            if event is not h11.NEED_DATA:
+                return event
+            data = await self.stream.read(_READ_SIZE, read_timeout)
+            if not data and self.h11.their_state is h11.SEND_RESPONSE:
+                raise httpcore.RemoteProtocolError("the server closed without an answer")
+            try:
+                self.h11.receive_data(data)
+            except h11.RemoteProtocolError as exc:  # pragma: no cover - h11 defers errors
+                raise httpcore.RemoteProtocolError(str(exc)) from exc
+
+    def reusable(self) -> bool:
+        return self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE
+
+
+class _Body(httpx.AsyncByteStream):
+    """A response body read from its connection; the connection goes back to the pool once the
+    body was read to its end, and is closed if the body is closed before that."""
+
+    def __init__(self, pool: _Pool, connection: _Connection, read_timeout: float | None) -> None:
+        self._pool = pool
+        self._connection: _Connection | None = connection
+        self._read_timeout = read_timeout
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for part in self._stream:
-            yield part
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            while True:
+                event = await connection.next_event(self._read_timeout)
+                if isinstance(event, h11.Data):
+                    yield bytes(event.data)
+                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                    break
+        except BaseException:
+            await self.aclose()
+            raise
+        self._connection = None
+        self._pool.release(connection)
 
     async def aclose(self) -> None:
-        if hasattr(self._stream, "aclose"):
-            await self._stream.aclose()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._pool.discard(connection)
+
+
+class _Pool:
+    """Keep-alive HTTP/1.1 connections per origin, every one opened through the guarded backend.
+
+    It does not bound how many requests run at once: :class:`Fetcher` does, with its semaphore.
+    At most ``keepalive`` idle connections are kept (the oldest are closed first), each at most
+    ``keepalive_expiry`` seconds, and one the server closed (or wrote to unasked) is never
+    reused. A request that fails on a reused connection before any answer arrived is sent once
+    more on a new connection: the server may have closed it just as it was taken.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext,
+        backend: _GuardedBackend,
+        keepalive: int,
+        keepalive_expiry: float = 5.0,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._backend = backend
+        self._keepalive = keepalive
+        self._expiry = keepalive_expiry
+        self._idle: list[_Connection] = []  # oldest first
+        self._open: set[_Connection] = set()
+        self._closed = False
+
+    async def request(self, request: httpx.Request) -> httpx.Response:
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        url = request.url
+        origin: Origin = (
+            url.scheme,
+            url.raw_host.decode("ascii"),
+            url.port or _DEFAULT_PORTS.get(url.scheme, 0),
+        )
+        if origin[0] not in _DEFAULT_PORTS:
+            raise httpcore.UnsupportedProtocol(f"unsupported scheme {origin[0]!r}")
+        try:
+            head = h11.Request(
+                method=request.method.encode("ascii"),
+                target=url.raw_path,
+                headers=request.headers.raw,
+            )
+        except h11.LocalProtocolError as exc:
+            raise httpcore.LocalProtocolError(str(exc)) from exc
+        for attempt in range(2):
+            connection = self._take(origin) if attempt == 0 else None
+            if connection is None:
+                connection = await self._connect(origin, timeouts)
+            try:
+                return await self._exchange(connection, head, timeouts)
+            except (httpcore.ReadError, httpcore.WriteError, httpcore.RemoteProtocolError):
+                self.discard(connection)
+                if not connection.used or attempt:
+                    raise
+            except BaseException:
+                self.discard(connection)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _take(self, origin: Origin) -> _Connection | None:
+        now = asyncio.get_running_loop().time()
+        found: _Connection | None = None
+        for connection in reversed(self._idle):  # the most recently used first
+            if connection.origin == origin:
+                found = connection
+                break
+        if found is None:
+            return None
+        self._idle.remove(found)
+        if now - found.idle_since > self._expiry or found.stream.get_extra_info("is_readable"):
+            self._forget(found)
+            return None
+        return found
+
+    async def _connect(self, origin: Origin, timeouts: dict[str, float | None]) -> _Connection:
+        scheme, host, port = origin
+        timeout = timeouts.get("connect")
+        stream = await self._backend.connect_stream(host, port, timeout)
+        if scheme == "https":
+            try:
+                stream = await stream.start_tls(self._ssl_context, host, timeout=timeout)
+            except BaseException:
+                stream.close()
+                raise
+        connection = _Connection(origin, stream)
+        self._open.add(connection)
+        return connection
+
+    async def _exchange(
+        self, connection: _Connection, head: h11.Request, timeouts: dict[str, float | None]
+    ) -> httpx.Response:
+        data = connection.h11.send(head) + (connection.h11.send(h11.EndOfMessage()) or b"")
+        await connection.stream.write(data, timeouts.get("write"))
+        read_timeout = timeouts.get("read")
+        while True:
+            event = await connection.next_event(read_timeout)
+            if isinstance(event, h11.Response):
+                break
+            if not isinstance(event, h11.InformationalResponse):  # pragma: no cover - h11
+                raise httpcore.RemoteProtocolError(f"unexpected {type(event).__name__}")
+        connection.used = True
+        return httpx.Response(
+            status_code=event.status_code,
+            headers=list(event.headers.raw_items()),
+            stream=_Body(self, connection, read_timeout),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": bytes(event.reason)},
+        )
+
+    def release(self, connection: _Connection) -> None:
+        """A response was read to its end: keep its connection for the next request."""
+        if self._closed or not connection.reusable():
+            self.discard(connection)
+            return
+        connection.h11.start_next_cycle()
+        connection.idle_since = asyncio.get_running_loop().time()
+        self._idle.append(connection)
+        while len(self._idle) > self._keepalive:
+            oldest = self._idle.pop(0)
+            self._forget(oldest)
+
+    def discard(self, connection: _Connection) -> None:
+        if connection in self._idle:
+            self._idle.remove(connection)
+        self._forget(connection)
+
+    def _forget(self, connection: _Connection) -> None:
+        self._open.discard(connection)
+        connection.stream.close()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._idle.clear()
+        for connection in list(self._open):
+            self._forget(connection)
 
 
 class _GuardedTransport(httpx.AsyncBaseTransport):
-    """httpx -> httpcore pool whose every connection goes through :class:`_GuardedBackend`.
+    """httpx's transport interface over :class:`_Pool`, whose every connection goes through
+    :class:`_GuardedBackend`.
 
     httpcore exceptions are left as they are; :meth:`Fetcher.fetch` maps them to FetchError.
     """
@@ -451,39 +897,10 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
     def __init__(
         self, *, ssl_context: ssl.SSLContext, backend: _GuardedBackend, connections: int
     ) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=connections,
-            max_keepalive_connections=connections,
-            keepalive_expiry=5.0,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=backend,
-        )
+        self._pool = _Pool(ssl_context=ssl_context, backend=backend, keepalive=connections)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not isinstance(request.stream, httpx.AsyncByteStream):  # pragma: no cover
-            raise TypeError("an async request body is required")
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        core_response = await self._pool.handle_async_request(core_request)
-        return httpx.Response(
-            status_code=core_response.status,
-            headers=core_response.headers,
-            stream=_ResponseStream(core_response.stream),
-            extensions=core_response.extensions,
-        )
+        return await self._pool.request(request)
 
     async def aclose(self) -> None:
         await self._pool.aclose()
@@ -678,6 +1095,12 @@ _NETWORK_ERRORS = (
 # --- the fetcher -------------------------------------------------------------------------------
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """httpx's verifying context (certifi's CA bundle), built once: loading it takes ~50 ms."""
+    return httpx.create_ssl_context()
+
+
 @dataclass
 class _Progress:
     url: str  # the hop being fetched, for errors raised by the total time limit
@@ -708,27 +1131,23 @@ class Fetcher:
             ipaddress.ip_network(network, strict=False) for network in policy.allowed_networks
         )
         backend = _GuardedBackend(resolver or system_resolver, self._is_allowed)
-        transport = _GuardedTransport(
-            ssl_context=ssl_context or httpx.create_ssl_context(),
+        self._transport = _GuardedTransport(
+            ssl_context=ssl_context or _default_ssl_context(),
             backend=backend,
             connections=policy.max_concurrency,
         )
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            timeout=httpx.Timeout(
+        self._headers = {
+            "User-Agent": policy.user_agent or f"Tisserand/{__version__}",
+            "Accept-Encoding": _ACCEPT_ENCODING,
+        }
+        self._extensions: dict[str, Any] = {
+            "timeout": httpx.Timeout(
                 connect=policy.connect_timeout,
                 read=policy.read_timeout,
                 write=policy.read_timeout,
                 pool=policy.connect_timeout,
-            ),
-            headers={
-                "User-Agent": policy.user_agent or f"Tisserand/{__version__}",
-                "Accept-Encoding": _ACCEPT_ENCODING,
-            },
-        )
+            ).as_dict()
+        }
 
     def _is_allowed(self, address: IPAddress) -> bool:
         if self.policy.allow_private_networks or is_public_address(address):
@@ -749,7 +1168,7 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def fetch(
         self,
@@ -826,8 +1245,14 @@ class Fetcher:
 
     async def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
         try:
-            request = self._client.build_request("GET", url, headers=headers)
-            return await self._client.send(request, stream=True)
+            # Straight to the transport: an httpx.AsyncClient would only add cookie handling
+            # (never wanted here), hooks and a log line per request to what the transport does.
+            request = httpx.Request(
+                "GET", url, headers={**self._headers, **headers}, extensions=self._extensions
+            )
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+            return response
         except _GuardError as exc:
             raise FetchError(exc.kind, url, detail=exc.detail) from None
         except httpx.InvalidURL as exc:

@@ -11,13 +11,16 @@ Per source:
   ``[feeds] refresh_minutes``), or later still when Cache-Control's max-age asks (at most a day);
 - a failure is recorded on the source (``last_error``, a machine-readable code) and the next try
   is delayed exponentially (``retry_base_minutes`` doubling, at most a day, with jitter), or by
-  Retry-After when the server said so (429, 503);
+  Retry-After when the server said so and that is later (429, 503; at most a week): a failing
+  source may be tried again sooner than its interval, never sooner than its server asked;
 - after ``max_failures`` consecutive failures the source is disabled, and so is a source whose
   server answers 410 Gone; the coordinator who added it gets a direct message (through the
   outbox), or the source's channel when that member is unknown;
 - a permanent redirect (301/308 all the way) updates the stored URL.
 
 One source's failure never stops the others: every error is caught and recorded on its source.
+Outcomes are recorded in batches, one transaction each, in a worker thread; plain 304 answers
+(most of a pass) with one executemany UPDATE per batch.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,8 +59,10 @@ __all__ = [
     "next_refresh_due",
     "record_failure",
     "record_not_modified",
+    "record_not_modified_many",
     "record_success",
     "refresh_all",
+    "success_delay",
 ]
 
 MAX_CACHE_DELAY = timedelta(days=1)
@@ -157,8 +162,19 @@ def describe_error(t: Translator, code: str | None) -> str:
 # --- recording outcomes ------------------------------------------------------------------------
 
 
-def _interval(source: FeedSource, feeds: FeedSettings) -> timedelta:
-    return timedelta(minutes=source.interval_minutes or feeds.refresh_minutes)
+def success_delay(
+    interval_minutes: int | None, max_age: timedelta | None, feeds: FeedSettings
+) -> timedelta:
+    """Delay before the next fetch after a success: the source's interval (else ``[feeds]
+    refresh_minutes``), or Cache-Control's max-age when that is later (at most a day)."""
+    delay = timedelta(minutes=interval_minutes or feeds.refresh_minutes)
+    if max_age is not None:
+        delay = max(delay, min(max_age, MAX_CACHE_DELAY))
+    return delay
+
+
+def _clip(value: str | None, size: int) -> str | None:
+    return value[:size] if value else None
 
 
 def _after_success(
@@ -166,16 +182,13 @@ def _after_success(
 ) -> None:
     if result.permanent_url and result.permanent_url != source.url:
         _move(source, result.permanent_url)
-    source.etag = (result.etag or None) and result.etag[:500]
-    source.last_modified = (result.last_modified or None) and result.last_modified[:100]
+    source.etag = _clip(result.etag, 500)
+    source.last_modified = _clip(result.last_modified, 100)
     source.failures = 0
     source.last_error = None
     source.last_fetched_at = now
     source.last_success_at = now
-    delay = _interval(source, feeds)
-    if result.max_age is not None:
-        delay = max(delay, min(result.max_age, MAX_CACHE_DELAY))
-    source.next_fetch_at = now + delay
+    source.next_fetch_at = now + success_delay(source.interval_minutes, result.max_age, feeds)
 
 
 def _move(source: FeedSource, url: str) -> None:
@@ -202,6 +215,20 @@ def _move(source: FeedSource, url: str) -> None:
 
 
 _ENTRIES: Table = FeedEntry.__table__  # type: ignore[assignment]
+_SOURCES: Table = FeedSource.__table__  # type: ignore[assignment]
+_NOT_MODIFIED = (
+    update(_SOURCES)
+    .where(_SOURCES.c.id == bindparam("b_id"), _SOURCES.c.enabled.is_(True))
+    .values(
+        etag=bindparam("b_etag", type_=_SOURCES.c.etag.type),
+        last_modified=bindparam("b_last_modified", type_=_SOURCES.c.last_modified.type),
+        failures=0,
+        last_error=None,
+        last_fetched_at=bindparam("b_now", type_=_SOURCES.c.last_fetched_at.type),
+        last_success_at=bindparam("b_now", type_=_SOURCES.c.last_success_at.type),
+        next_fetch_at=bindparam("b_next", type_=_SOURCES.c.next_fetch_at.type),
+    )
+)
 
 
 def store_entries(db: Session, source: FeedSource, parsed: ParsedFeed, now: datetime) -> int:
@@ -291,6 +318,42 @@ def record_not_modified(
     source: FeedSource, result: FetchResult, now: datetime, feeds: FeedSettings
 ) -> None:
     _after_success(source, result, now, feeds)
+
+
+def record_not_modified_many(
+    db: Session, answers: Sequence[tuple[int, FetchResult]], now: datetime, feeds: FeedSettings
+) -> list[int]:
+    """Record 304 answers (``(source id, result)``, no redirect to follow) in one statement.
+
+    The same changes as :func:`record_not_modified`, without loading the sources: one query
+    for their intervals, one executemany UPDATE. Sources removed or disabled meanwhile are left
+    alone. Returns the ids recorded.
+    """
+    if not answers:
+        return []
+    intervals: dict[int, int | None] = {
+        row.id: row.interval_minutes
+        for row in db.execute(
+            select(FeedSource.id, FeedSource.interval_minutes).where(
+                FeedSource.id.in_([source_id for source_id, _ in answers]),
+                FeedSource.enabled.is_(True),
+            )
+        )
+    }
+    rows: list[dict[str, Any]] = [
+        {
+            "b_id": source_id,
+            "b_etag": _clip(result.etag, 500),
+            "b_last_modified": _clip(result.last_modified, 100),
+            "b_now": now,
+            "b_next": now + success_delay(intervals[source_id], result.max_age, feeds),
+        }
+        for source_id, result in answers
+        if source_id in intervals
+    ]
+    if rows:
+        db.execute(_NOT_MODIFIED, rows)
+    return [row["b_id"] for row in rows]
 
 
 def record_failure(
@@ -394,6 +457,29 @@ class _Snapshot:
 Outcome = tuple[FetchResult | None, ParsedFeed | None, FetchError | FeedParseError | None]
 
 
+def _due_sources(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    force: bool,
+    source_ids: Sequence[int] | None,
+) -> list[_Snapshot]:
+    """What to fetch: the enabled sources due at ``now`` (all with ``force``, or those listed)."""
+    query = select(
+        FeedSource.id,
+        FeedSource.url,
+        FeedSource.etag,
+        FeedSource.last_modified,
+        FeedSource.filter,
+    ).where(FeedSource.enabled.is_(True))
+    if source_ids is not None:
+        query = query.where(FeedSource.id.in_(list(source_ids)))
+    elif not force:
+        query = query.where(FeedSource.next_fetch_at <= now)
+    with sessions() as db:
+        rows = db.execute(query.order_by(FeedSource.next_fetch_at, FeedSource.id))
+        return [_Snapshot(*row) for row in rows]
+
+
 async def fetch_and_parse(
     fetcher: Fetcher,
     parser: FeedParser,
@@ -438,21 +524,13 @@ async def refresh_all(
     """Fetch the sources due now (every enabled source with ``force``) and store what is new.
 
     ``progress(done, total)`` is called after each source. ``fetcher`` and ``parser`` default to
-    ones built from the settings (and closed at the end).
+    ones built from the settings (and closed at the end). The database is read and written in
+    worker threads, so a lock held elsewhere never stops the event loop.
     """
     settings = host.settings
     feeds = settings.feeds
     now = host.clock.now()
-    with host.sessions() as db:
-        query = select(FeedSource).where(FeedSource.enabled.is_(True))
-        if source_ids is not None:
-            query = query.where(FeedSource.id.in_(list(source_ids)))
-        elif not force:
-            query = query.where(FeedSource.next_fetch_at <= now)
-        snapshots = [
-            _Snapshot(s.id, s.url, s.etag, s.last_modified, s.filter)
-            for s in db.scalars(query.order_by(FeedSource.next_fetch_at, FeedSource.id))
-        ]
+    snapshots = await asyncio.to_thread(_due_sources, host.sessions, now, force, source_ids)
     report = RefreshReport()
     total = len(snapshots)
     if progress is not None:
@@ -506,7 +584,9 @@ async def refresh_all(
                         break
                 else:
                     batch.append(results.get_nowait())
-            _apply_batch(host, batch, feeds, translators, rng, report)
+            # In a worker thread: fetches go on meanwhile, and a database lock held by
+            # someone else never blocks the event loop (commands are answered all the same).
+            await asyncio.to_thread(_apply_batch, host, batch, feeds, translators, rng, report)
             done += len(batch)
             if progress is not None:
                 progress(done, total)
@@ -521,6 +601,16 @@ async def refresh_all(
     return report
 
 
+def _unchanged(snapshot: _Snapshot, outcome: Outcome) -> FetchResult | None:
+    """The result of a plain 304 (no error, no permanent redirect to record), else None."""
+    result, parsed, error = outcome
+    if result is None or error is not None or parsed is not None or not result.not_modified:
+        return None
+    if result.permanent_url and result.permanent_url != snapshot.url:
+        return None
+    return result
+
+
 def _apply_batch(
     host: RefreshHost,
     batch: list[tuple[_Snapshot, Outcome]],
@@ -529,11 +619,36 @@ def _apply_batch(
     rng: random.Random | None,
     report: RefreshReport,
 ) -> None:
+    """Record a batch of outcomes in one transaction (runs in a worker thread).
+
+    Plain 304 answers, most of a pass, are recorded with one executemany UPDATE; every other
+    outcome goes through the ORM in its own savepoint, so one source's failure to record never
+    touches another's.
+    """
     now = host.clock.now()
+    unchanged: list[tuple[int, FetchResult]] = []
+    others: list[tuple[_Snapshot, Outcome]] = []
+    for snapshot, outcome in batch:
+        result = _unchanged(snapshot, outcome)
+        if result is not None:
+            unchanged.append((snapshot.id, result))
+        else:
+            others.append((snapshot, outcome))
     with host.sessions.begin() as db:
-        ids = [snapshot.id for snapshot, _ in batch]
+        try:
+            with db.begin_nested():
+                recorded = len(record_not_modified_many(db, unchanged, now, feeds))
+        except Exception:
+            log.exception("could not record %s unchanged sources at once", len(unchanged))
+            others += [(s, o) for s, o in batch if _unchanged(s, o) is not None]
+        else:
+            report.checked += recorded
+            report.not_modified += recorded
+        if not others:
+            return
+        ids = [snapshot.id for snapshot, _ in others]
         sources = {s.id: s for s in db.scalars(select(FeedSource).where(FeedSource.id.in_(ids)))}
-        for snapshot, outcome in batch:
+        for snapshot, outcome in others:
             try:
                 with db.begin_nested():
                     _apply(

@@ -1018,3 +1018,141 @@ def test_parse_retry_after_needs_an_aware_now() -> None:
 )
 def test_parse_max_age(value: str | None, expected: timedelta | None) -> None:
     assert parse_max_age(value) == expected
+
+
+# --- the connection pool -----------------------------------------------------------------------
+
+
+class RawServer:
+    """A bare HTTP/1.1 server on 127.0.0.1 whose behaviour per connection a test chooses:
+    ``script[n]`` lists, for the n-th connection, what to do with each request on it: a status
+    to answer with (keep-alive), or None to close the connection without answering."""
+
+    def __init__(self, script: list[list[int | None]]) -> None:
+        self.script = script
+        self.connections = 0
+        self.requests: list[tuple[int, bytes]] = []  # (connection number, request line)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> RawServer:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        number = self.connections
+        self.connections += 1
+        plan = list(self.script[number]) if number < len(self.script) else [200]
+        try:
+            while plan:
+                head = await reader.readuntil(b"\r\n\r\n")
+                self.requests.append((number, head.split(b"\r\n", 1)[0]))
+                status = plan.pop(0)
+                if status is None:
+                    break
+                writer.write(
+                    f"HTTP/1.1 {status} X\r\nContent-Length: {len(FEED)}\r\n\r\n{FEED}".encode()
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.mark.asyncio
+async def test_a_kept_alive_connection_closed_by_the_server_is_replaced_once() -> None:
+    # Connection 0 answers once, then closes on the next request without a word (as a server
+    # does when its keep-alive ends just as the request leaves); connection 1 answers.
+    async with RawServer([[200, None], [200, 200]]) as server:
+        url = f"http://127.0.0.1:{server.port}/feed"
+        async with Fetcher(LOCAL) as fetcher:
+            first = await fetcher.fetch(url)
+            second = await fetcher.fetch(url)
+            third = await fetcher.fetch(url)
+    assert first.content == second.content == third.content == FEED.encode()
+    assert [number for number, _ in server.requests] == [0, 0, 1, 1]
+    assert server.connections == 2
+
+
+@pytest.mark.asyncio
+async def test_a_new_connection_closed_without_an_answer_is_an_error() -> None:
+    async with RawServer([[None], [200]]) as server:
+        error = await _fail(LOCAL, f"http://127.0.0.1:{server.port}/feed")
+    assert error.kind == "connection"
+    assert "without an answer" in error.detail
+    assert server.connections == 1  # a first request is not sent again
+
+
+@pytest.mark.asyncio
+async def test_connection_close_is_honoured(local_server: LocalServer) -> None:
+    async def closing(request: web.Request) -> web.Response:
+        response = web.Response(text=FEED)
+        response.force_close()
+        return response
+
+    local_server.route("/feed", closing)
+    async with Fetcher(LOCAL) as fetcher:
+        for _ in range(3):
+            assert (await fetcher.fetch(local_server.url("/feed"))).content == FEED.encode()
+    assert len({request.peer for request in local_server.requests}) == 3
+
+
+@pytest.mark.asyncio
+async def test_a_name_is_resolved_once_but_every_connection_is_vetted(
+    local_server: LocalServer,
+) -> None:
+    calls: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    async def closing(request: web.Request) -> web.Response:
+        response = web.Response(text=FEED)
+        response.force_close()  # every fetch opens a new connection
+        return response
+
+    local_server.route("/feed", closing)
+    url = f"http://public.test:{local_server.port}/feed"
+    async with Fetcher(GUARDED, resolver=resolve) as fetcher:
+        await fetcher.fetch(url)
+        await fetcher.fetch(url)
+        assert calls == ["public.test"]
+        assert len({request.peer for request in local_server.requests}) == 2
+        # The cached addresses still go through the guard: once 127.0.0.1 is no longer
+        # allowed, the next connection is refused before it is opened.
+        fetcher._allowed_networks = ()
+        error = await _fail_with(fetcher, url)
+    assert error.kind == "blocked_address"
+    assert calls == ["public.test"] and len(local_server.requests) == 2
+
+
+async def _fail_with(fetcher: Fetcher, url: str) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        await fetcher.fetch(url)
+    return caught.value
+
+
+@pytest.mark.asyncio
+async def test_a_body_cut_short_is_a_connection_error() -> None:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n<rss>")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        error = await _fail(LOCAL, f"http://127.0.0.1:{port}/feed")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert error.kind == "connection"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
 from bot.core import Actor
-from bot.storage.engine import make_session_factory
+from bot.storage.engine import make_session_factory, migrate
 from bot.storage.members import upsert_member
 from bot.storage.outbox import OutboxMessage
 from bot.storage.veille import FeedEntry, FeedSource
@@ -27,6 +29,7 @@ from digests.feeds import FeedParser
 from digests.fetcher import Fetcher, FetchPolicy
 from digests.opml import add_source_row
 from digests.refresh import next_refresh_due, refresh_all
+from tests.conftest import Database
 from tests.digests.conftest import LocalServer
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -420,3 +423,222 @@ def test_opml_import_and_export_for_the_command_line(engine: Engine) -> None:
     for bad in (b"<html/>", b"not xml", b"<!DOCTYPE opml><opml/>", b"<opml><body/></opml>"):
         with pytest.raises(OpmlError):
             import_opml(host, bad, channel="veille", platform="console")
+
+
+@pytest.mark.asyncio
+async def test_backoff_wins_over_a_shorter_retry_after_and_a_week_caps_a_longer_one(
+    engine: Engine, local_server: LocalServer
+) -> None:
+    host = make_host(engine, retry_base_minutes=60)
+    local_server.route("/soon", text("busy", status=429, **{"Retry-After": "30"}))
+    local_server.route("/never", text("busy", status=429, **{"Retry-After": str(30 * 86400)}))
+    soon = host.add(local_server.url("/soon"))
+    never = host.add(local_server.url("/never"))
+    report = await refresh_all(host, rng=random.Random(3))
+    assert sorted(code for _, code in report.errors) == ["rate_limited:429"] * 2
+    # Backoff after one failure: between half and all of retry_base_minutes.
+    delay = host.source(soon).next_fetch_at - NOW
+    assert timedelta(minutes=30) <= delay <= timedelta(minutes=60)
+    assert host.source(never).next_fetch_at == NOW + timedelta(days=7)
+    assert host.source(soon).failures == host.source(never).failures == 1
+
+
+@pytest.mark.asyncio
+async def test_errors_are_recorded_per_source_and_a_success_clears_them(
+    engine: Engine, local_server: LocalServer
+) -> None:
+    host = make_host(engine)
+    answers = {"/a": [500, 200], "/b": [429, 304]}
+
+    async def handler(request: web.Request) -> web.Response:
+        status = answers[request.path].pop(0)
+        if status == 200:
+            return web.Response(text=rss(("Un", "https://a.example/1")), headers={"ETag": '"x"'})
+        return web.Response(status=status, headers={"ETag": '"y"'} if status == 304 else {})
+
+    local_server.route("/a", handler)
+    local_server.route("/b", handler)
+    a, b = host.add(local_server.url("/a")), host.add(local_server.url("/b"))
+    first = await refresh_all(host, rng=random.Random(1))
+    assert sorted(first.errors) == sorted([(a, "http_status:500"), (b, "rate_limited:429")])
+    assert (host.source(a).last_error, host.source(b).last_error) == (
+        "http_status:500",
+        "rate_limited:429",
+    )
+    host.clock.advance(timedelta(days=1))
+    second = await refresh_all(host)
+    assert (second.updated, second.not_modified, second.failed) == (1, 1, 0)
+    for source_id in (a, b):
+        source = host.source(source_id)
+        assert (source.failures, source.last_error) == (0, None)
+        assert source.last_error_at == NOW  # when it last failed, kept for the record
+        assert source.next_fetch_at == host.clock.now() + timedelta(hours=1)
+    assert host.source(b).etag == '"y"'  # a 304 may bring a new validator
+
+
+@pytest.mark.asyncio
+async def test_308_moves_the_source_unless_the_channel_already_has_the_target(
+    engine: Engine, local_server: LocalServer
+) -> None:
+    host = make_host(engine)
+
+    def redirect(status: int, location: str) -> Handler:
+        async def handler(request: web.Request) -> web.Response:
+            return web.Response(status=status, headers={"Location": location})
+
+        return handler
+
+    local_server.route("/old", redirect(308, "/new"))
+    local_server.route("/twice", redirect(301, "/old"))  # 301 then 308: permanent all the way
+    local_server.route("/mixed", redirect(302, "/old"))  # a temporary hop: the URL stays
+    local_server.route("/taken", redirect(301, "/other"))
+    local_server.route("/new", text(rss(("Un", "https://a.example/1"))))
+    local_server.route("/other", text(rss(("Deux", "https://a.example/2"))))
+    old = host.add(local_server.url("/old"))
+    twice = host.add(local_server.url("/twice"), channel="ailleurs")
+    mixed = host.add(local_server.url("/mixed"), channel="encore")
+    taken = host.add(local_server.url("/taken"))
+    host.add(local_server.url("/other"))
+    report = await refresh_all(host)
+    assert report.failed == 0 and report.updated == 5
+    assert host.source(old).url == local_server.url("/new")
+    assert host.source(twice).url == local_server.url("/new")
+    assert host.source(mixed).url == local_server.url("/mixed")
+    assert host.source(taken).url == local_server.url("/taken")  # #veille already has /other
+
+    # The moved sources are fetched at their new address from then on.
+    host.clock.advance(timedelta(hours=1))
+    before = local_server.paths.count("/old")
+    await refresh_all(host)
+    assert local_server.paths.count("/old") == before + 1  # only the temporary one passes there
+
+
+def test_not_modified_answers_recorded_in_bulk_leave_disabled_and_removed_sources_alone(
+    engine: Engine,
+) -> None:
+    from digests.fetcher import FetchResult
+    from digests.refresh import record_not_modified_many
+
+    host = make_host(engine)
+    kept = host.add("https://a.example/feed")
+    disabled = host.add("https://b.example/feed")
+    with host.sessions.begin() as db:
+        row = db.get(FeedSource, disabled)
+        assert row is not None
+        row.enabled = False
+        row.failures = 3
+        source_row = db.get(FeedSource, kept)
+        assert source_row is not None
+        source_row.interval_minutes = 180
+
+    def answer(url: str, max_age: timedelta | None) -> FetchResult:
+        return FetchResult(
+            url=url,
+            final_url=url,
+            permanent_url=None,
+            status=304,
+            not_modified=True,
+            content=b"",
+            content_type=None,
+            charset=None,
+            etag='"new"',
+            last_modified="Mon, 23 Nov 2026 07:00:00 GMT",
+            max_age=max_age,
+        )
+
+    later = NOW + timedelta(minutes=5)
+    with host.sessions.begin() as db:
+        recorded = record_not_modified_many(
+            db,
+            [
+                (kept, answer("https://a.example/feed", timedelta(hours=1))),
+                (disabled, answer("https://b.example/feed", None)),
+                (999, answer("https://c.example/feed", None)),
+            ],
+            later,
+            host.settings.feeds,
+        )
+    assert recorded == [kept]
+    source = host.source(kept)
+    assert (source.etag, source.last_modified) == ('"new"', "Mon, 23 Nov 2026 07:00:00 GMT")
+    assert source.last_success_at == source.last_fetched_at == later
+    assert source.next_fetch_at == later + timedelta(hours=3)  # its interval beats max-age
+    untouched = host.source(disabled)
+    assert (untouched.etag, untouched.failures, untouched.last_fetched_at) == (None, 3, None)
+
+
+@pytest.mark.asyncio
+async def test_not_modified_answers_fall_back_to_one_by_one_when_the_bulk_update_fails(
+    engine: Engine, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digests.refresh as refresh
+
+    host = make_host(engine)
+    local_server.route("/feed", conditional(rss(("Un", "https://a.example/1")), '"e1"'))
+    source_id = host.add(local_server.url("/feed"))
+    await refresh_all(host)
+
+    def broken(*args: Any, **kwargs: Any) -> list[int]:
+        raise RuntimeError("the bulk update failed")
+
+    monkeypatch.setattr(refresh, "record_not_modified_many", broken)
+    host.clock.advance(timedelta(hours=1))
+    report = await refresh_all(host)
+    assert (report.checked, report.not_modified, report.failed) == (1, 1, 0)
+    source = host.source(source_id)
+    assert source.last_success_at == host.clock.now()
+    assert source.next_fetch_at == host.clock.now() + timedelta(hours=1)
+
+
+@pytest.mark.asyncio
+async def test_the_event_loop_runs_while_the_refresh_waits_for_the_database(
+    database: Database, local_server: LocalServer
+) -> None:
+    """The refresh reads and records in worker threads: while SQLite's write lock is held
+    elsewhere, first before the sources are read, then while their outcomes are recorded, the
+    event loop keeps running (commands are answered), and the refresh ends once it is free."""
+    if database.kind != "sqlite":
+        pytest.skip("the write lock held from outside is SQLite's")
+    engine = database.engine(busy_timeout_ms=20_000)
+    migrate(engine)
+    assert engine.url.database is not None
+    locker = sqlite3.connect(engine.url.database, isolation_level=None)
+    fetched = asyncio.Event()
+    feed = conditional(rss(("Un", "https://a.example/1")), '"e"')
+
+    async def locking(request: web.Request) -> web.StreamResponse:
+        locker.execute("BEGIN IMMEDIATE")  # taken again before the outcome can be recorded
+        fetched.set()
+        return await feed(request)
+
+    async def loop_runs_while(condition: Callable[[], bool]) -> int:
+        ticks = 0
+        while condition() and ticks < 30:
+            await asyncio.sleep(0.01)
+            ticks += 1
+        return ticks
+
+    try:
+        host = make_host(engine)
+        local_server.route("/feed", locking)
+        source_id = host.add(local_server.url("/feed"))
+        locker.execute("BEGIN IMMEDIATE")
+        task = asyncio.create_task(refresh_all(host))
+        assert await loop_runs_while(lambda: not task.done()) == 30
+        assert local_server.requests == []  # still waiting to read the sources
+        locker.execute("ROLLBACK")
+        await fetched.wait()
+        assert await loop_runs_while(lambda: not task.done()) == 30
+        (etag,) = locker.execute(
+            "SELECT etag FROM feed_sources WHERE id = ?", (source_id,)
+        ).fetchone()
+        assert etag is None  # not recorded yet
+        locker.execute("ROLLBACK")
+        report = await task
+        assert (report.updated, report.new_entries) == (1, 1)
+        assert host.source(source_id).etag == '"e"'
+    finally:
+        if locker.in_transaction:
+            locker.execute("ROLLBACK")
+        locker.close()
+        engine.dispose()
