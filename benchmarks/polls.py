@@ -1,11 +1,13 @@
 """Polls with many voters: time to record a vote, and to compute and render the results.
 
     python benchmarks/polls.py [--voters 5000] [--mode single|multiple|judgment|dates]
-                               [--anonymous] [--database URL]
+                               [--anonymous] [--database URL] [--no-scheduler] [--statements]
 
-Runs the real App (dispatch, member upsert, handler, commit) on a fresh SQLite file, or on
-PostgreSQL (``--database postgresql://postgres@127.0.0.1:5432/test``: the benchmark works in a
-schema of its own and drops it afterwards). Each voter is a new member casting one complete
+Runs the real App (dispatch, member upsert, handler, commit, and the re-arming of the scheduled
+work that edits the poll message: the scheduler runs, as in production, unless
+``--no-scheduler``) on a fresh SQLite file, or on PostgreSQL
+(``--database postgresql://postgres@127.0.0.1:5432/test``: the benchmark works in a schema of
+its own and drops it afterwards). ``--statements`` also counts the SQL statements per vote. Each voter is a new member casting one complete
 ballot: a button click for single and multiple choice, ``/voter N ...`` with every grade or
 answer for majority judgment and date polls (5 options). Then it times the results: the tally
 from the database plus the rendering of the poll message (what every throttled edit does), and
@@ -24,6 +26,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -100,7 +103,15 @@ def _vote_event(mode: str, i: int, rng: random.Random, now: datetime) -> Event:
     )
 
 
-async def run(voters: int, mode: str, anonymous: bool, database: str | None) -> dict[str, float]:
+async def run(
+    voters: int,
+    mode: str,
+    anonymous: bool,
+    database: str | None,
+    *,
+    scheduler: bool = True,
+    statements: bool = False,
+) -> dict[str, float]:
     schema = None
     admin = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +129,7 @@ async def run(voters: int, mode: str, anonymous: bool, database: str | None) -> 
         else:
             url = database or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         try:
-            return await _measure(url, Path(tmp), voters, mode, anonymous)
+            return await _measure(url, Path(tmp), voters, mode, anonymous, scheduler, statements)
         finally:
             if admin is not None:
                 with admin.begin() as conn:
@@ -127,14 +138,25 @@ async def run(voters: int, mode: str, anonymous: bool, database: str | None) -> 
 
 
 async def _measure(
-    url: str, data_dir: Path, voters: int, mode: str, anonymous: bool
+    url: str,
+    data_dir: Path,
+    voters: int,
+    mode: str,
+    anonymous: bool,
+    scheduler: bool,
+    statements: bool,
 ) -> dict[str, float]:
     settings = load_settings(
         None, database_url=url, environ={}, overrides={"data_dir": str(data_dir)}
     )
     app = App(settings)
     app.add_platform(NullPlatform())
-    await app.start(with_scheduler=False)
+    await app.start(with_scheduler=scheduler)
+    executed = [0]
+
+    def count(*_: object) -> None:
+        executed[0] += 1
+
     try:
         coordinator = Actor(
             "console", "camille", "Camille", roles=frozenset({Role.MEMBER, Role.COORDINATOR})
@@ -153,12 +175,17 @@ async def _measure(
 
         rng = random.Random(12)
         latencies: list[float] = []
+        if statements:
+            sa_event.listen(app.engine, "before_cursor_execute", count)
         for i in range(voters):
             event = _vote_event(mode, i, rng, datetime.now(UTC))
             start = time.perf_counter_ns()
             outcome = await app.process(event)
             latencies.append((time.perf_counter_ns() - start) / 1e6)
             assert outcome.error_id is None and outcome.replies[0].text.startswith("Vote"), outcome
+            await asyncio.sleep(0)  # between two events, the scheduled edits may run (not timed)
+        if statements:
+            sa_event.remove(app.engine, "before_cursor_execute", count)
 
         t = app.translator()
         tally_render: list[float] = []
@@ -190,6 +217,7 @@ async def _measure(
         "results_median_ms": statistics.median(tally_render),
         "results_max_ms": max(tally_render),
         "command_median_ms": statistics.median(command),
+        "statements_per_vote": executed[0] / voters,
     }
 
 
@@ -201,14 +229,37 @@ def main() -> None:
     )
     parser.add_argument("--anonymous", action="store_true")
     parser.add_argument("--database")
+    parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not start the scheduler (the figures of the first round were measured so)",
+    )
+    parser.add_argument(
+        "--statements", action="store_true", help="count the SQL statements per vote"
+    )
     args = parser.parse_args()
-    figures = asyncio.run(run(args.voters, args.mode, args.anonymous, args.database))
+    figures = asyncio.run(
+        run(
+            args.voters,
+            args.mode,
+            args.anonymous,
+            args.database,
+            scheduler=not args.no_scheduler,
+            statements=args.statements,
+        )
+    )
     backend = "postgresql" if args.database and args.database.startswith("postgres") else "sqlite"
     kind = args.mode + (" anonymous" if args.anonymous else "")
-    print(f"poll ({kind}) with {figures['voters']:.0f} voters on {backend}:")
+    scheduled = "without" if args.no_scheduler else "with"
+    print(f"poll ({kind}) with {figures['voters']:.0f} voters on {backend}, {scheduled} scheduler:")
     print(
         f"  vote:    median {figures['vote_median_ms']:.2f} ms  p99 {figures['vote_p99_ms']:.2f} ms"
         f"  max {figures['vote_max_ms']:.1f} ms"
+        + (
+            f"  ({figures['statements_per_vote']:.2f} SQL statements per vote)"
+            if args.statements
+            else ""
+        )
     )
     print(
         f"  results: tally + render median {figures['results_median_ms']:.2f} ms"

@@ -54,6 +54,8 @@ __all__ = [
     "grade_scale",
     "majority_grade",
     "profile_bar",
+    "rank_profiles",
+    "rank_slots",
     "tally_choices",
     "tally_dates",
     "tally_majority_judgment",
@@ -294,8 +296,36 @@ def tally_majority_judgment(
         for option in range(len(ballot), n_options):
             profiles[option][worst] += 1
         voters += 1
+    return rank_profiles(profiles, scale_size, voters=voters)
 
+
+def rank_profiles(
+    profiles: Sequence[Sequence[int]], scale_size: int, *, voters: int | None = None
+) -> MJResult:
+    """Rank majority-judgment options from their merit profiles (counts per grade, best first).
+
+    What :func:`tally_majority_judgment` does once it has counted the ballots, for callers that
+    count grades themselves (the poll storage counts identical ballots once). Every profile has
+    ``scale_size`` counts and, as every voter judges every option, the same total: the number of
+    voters (``voters`` when given, checked). Anything else raises ValueError.
+    """
+    if isinstance(scale_size, bool) or not isinstance(scale_size, int) or scale_size < 2:
+        raise ValueError(f"a grade scale has at least 2 grades, not {scale_size!r}")
     frozen = [tuple(p) for p in profiles]
+    for profile in frozen:
+        if len(profile) != scale_size:
+            raise ValueError(f"a profile of {len(profile)} grades on a scale of {scale_size}")
+        if any(count < 0 for count in profile):
+            raise ValueError("a profile cannot hold negative counts")
+    totals = {sum(profile) for profile in frozen}
+    if len(totals) > 1:
+        raise ValueError("every option must be judged by the same number of voters")
+    total = totals.pop() if totals else 0
+    if voters is None:
+        voters = total
+    elif frozen and total != voters:
+        raise ValueError(f"profiles of {total} voters for {voters} voters")
+    n_options = len(frozen)
 
     def better_first(i: int, j: int) -> int:
         return compare_profiles(frozen[i], frozen[j]) or i - j
@@ -395,9 +425,22 @@ def tally_dates(ballots: Iterable[Mapping[int, DateAnswer]], n_options: int) -> 
             elif answer == "ifneedbe":
                 maybe[option] += 1
         voters += 1
+    return rank_slots(yes, maybe, voters)
+
+
+def rank_slots(yes: Sequence[int], ifneedbe: Sequence[int], voters: int) -> DateResult:
+    """Rank date-poll slots from their counts of "yes" and "if need be" among ``voters`` (what
+    :func:`tally_dates` does once it has counted; the other answers are "no"). Counts that do not
+    fit (negative, or more answers than voters) raise ValueError."""
+    if len(yes) != len(ifneedbe):
+        raise ValueError("one count of yes and one of if need be per slot")
+    for y, m in zip(yes, ifneedbe, strict=True):
+        if y < 0 or m < 0 or y + m > voters:
+            raise ValueError(f"{y} yes and {m} if need be among {voters} voters")
+    n_options = len(yes)
 
     def key(i: int) -> tuple[int, int]:
-        return (-yes[i], -(yes[i] + maybe[i]))
+        return (-yes[i], -(yes[i] + ifneedbe[i]))
 
     order = sorted(range(n_options), key=lambda i: (key(i), i))
     ranks = _competition_ranks(order, lambda i, j: key(i) == key(j))
@@ -405,8 +448,8 @@ def tally_dates(ballots: Iterable[Mapping[int, DateAnswer]], n_options: int) -> 
         SlotCount(
             option=i,
             yes=yes[i],
-            ifneedbe=maybe[i],
-            no=voters - yes[i] - maybe[i],
+            ifneedbe=ifneedbe[i],
+            no=voters - yes[i] - ifneedbe[i],
             rank=ranks[i],
         )
         for i in order

@@ -35,7 +35,9 @@ Ballots
     One per voter and poll, enforced by the database (primary keys). A vote first bumps the poll's
     ``revision`` with ``UPDATE ... WHERE closed_at IS NULL``: that is the atomic "is it still open"
     check (a vote never lands on a poll closed concurrently) and it serialises the votes of one
-    poll on PostgreSQL. Multiple choice with ``--max`` refuses a selection over the maximum.
+    poll on PostgreSQL. The ballot is then written by one upsert (``INSERT ... ON CONFLICT DO
+    UPDATE ... RETURNING``) that merges the marks given into the stored ones, or one DELETE; only a
+    multiple-choice toggle reads its ballot first (see :func:`cast_vote`). Multiple choice with ``--max`` refuses a selection over the maximum.
     Majority judgment: an option a voter leaves ungraded counts as the lowest grade (Balinski and
     Laraki's rule); the confirmation says which options are still ungraded. Date polls: an
     unanswered slot counts as "no". Slots are sorted chronologically; a date typed without a time
@@ -57,7 +59,8 @@ Live results and throttling
     :func:`setup`) edits the poll message of a poll whose ``rendered_revision`` lags, at most once
     every :data:`EDIT_THROTTLE` per poll (from ``rendered_at``), re-rendering everything from the
     database; a failed edit backs off exponentially and is abandoned after
-    :data:`MAX_EDIT_FAILURES`. Closing and reopening are shown at once. Hidden results
+    :data:`MAX_EDIT_FAILURES`. A vote re-arms the provider only when its wake-up is not already
+    armed for that edit or earlier (:meth:`PollWork.covers`), so most votes cost no query for it. Closing and reopening are shown at once. Hidden results
     (``--resultats-caches``) show the number of participants only, until the poll closes. All of
     this is database state, so it survives restarts.
 
@@ -74,11 +77,13 @@ Services for other command families: :func:`create_poll`, :func:`best_date_slot`
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import io
 import itertools
 import logging
+import operator
 import os
 import re
 import secrets
@@ -88,10 +93,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import String, Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from bot.config import Settings, read_secret
@@ -126,9 +134,9 @@ from bot.storage.polls import (
 from commands.poll_tally import (
     DateAnswer,
     grade_scale,
+    rank_profiles,
+    rank_slots,
     tally_choices,
-    tally_dates,
-    tally_majority_judgment,
 )
 from commands.polls_render import (
     PollResults,
@@ -154,8 +162,12 @@ EDIT_THROTTLE = timedelta(seconds=5)
 5 seconds per channel; Rocket.Chat's default rate limiter is stricter on bursts)."""
 MAX_EDIT_FAILURES = 10
 SECRET_FILE = "secret.key"
+SECRET_SERVICE = "polls.secret"
+"""Where the server secret is kept once read (``App.services``): read once, not at every vote."""
 WORK_NAME = "polls"
 """The due-work provider's name: handlers put it in ``ctx.changed``."""
+WORK_SERVICE = "polls.work"
+"""Where :func:`setup` puts the :class:`PollWork` provider (``App.services``)."""
 
 _Ballot = TypeVar("_Ballot")
 _ANSWER_MARKS: dict[str, DateAnswer] = {"y": "yes", "m": "ifneedbe", "n": "no"}
@@ -233,14 +245,13 @@ def _encode_marks(marks: Sequence[str]) -> str | None:
     return None if all(mark == UNMARKED for mark in marks) else "".join(marks)
 
 
-_GRADE_OF_MARK: dict[str, int | None] = {str(g): g for g in range(10)} | {UNMARKED: None}
-
-
 def tally_contents(poll: Poll, contents: Iterable[str] | Mapping[str, int]) -> PollResults:
     """Count stored ballot contents with :mod:`commands.poll_tally`.
 
     ``contents`` lists ballot contents, or maps each distinct content to how many ballots hold
-    it (what :func:`poll_results` reads: each distinct ballot is decoded once).
+    it (what :func:`poll_results` reads: each distinct ballot is decoded once). Majority judgment
+    and date ballots are counted per option straight from their marks (:func:`_count_marks`, no
+    decoded ballot), then ranked. A malformed content raises ValueError.
     """
     counted = contents if isinstance(contents, Mapping) else Counter(contents)
     n = poll.n_options
@@ -248,18 +259,51 @@ def tally_contents(poll: Poll, contents: Iterable[str] | Mapping[str, int]) -> P
         choices = tally_choices(_expand(counted, _decode_choices), n)
         return PollResults(voters=choices.voters, choices=choices)
     if poll.mode == PollMode.JUDGMENT:
+        scale = poll.scale_size or 7
+        worst = scale - 1
+        columns = {str(g): g for g in range(scale)} | {UNMARKED: worst}
+        counts, voters = _count_marks(counted, n, columns, scale)
+        judgment = rank_profiles(counts, scale, voters=voters)
+        return PollResults(voters=voters, judgment=judgment)
+    # Dates: column 0 "yes", 1 "if need be", 2 "no" (an unanswered slot is a "no").
+    counts, voters = _count_marks(counted, n, {"y": 0, "m": 1, "n": 2, UNMARKED: 2}, 3)
+    dates = rank_slots([c[0] for c in counts], [c[1] for c in counts], voters)
+    return PollResults(voters=voters, dates=dates)
 
-        def grades(content: str) -> tuple[int | None, ...]:
-            return tuple(map(_GRADE_OF_MARK.__getitem__, content))
 
-        judgment = tally_majority_judgment(_expand(counted, grades), n, poll.scale_size or 7)
-        return PollResults(voters=judgment.voters, judgment=judgment)
+def _count_marks(
+    counted: Mapping[str, int], n_options: int, columns: Mapping[str, int], width: int
+) -> tuple[list[list[int]], int]:
+    """Per option, how many ballots put each mark (``columns`` maps a mark to its column; an
+    option beyond a shorter content counts as unmarked), and the number of voters. A content
+    of only unmarked options is a withdrawn vote (not counted).
 
-    def answers(content: str) -> dict[int, DateAnswer]:
-        return {i: _ANSWER_MARKS[ch] for i, ch in enumerate(content) if ch != UNMARKED}
-
-    dates = tally_dates(_expand(counted, answers), n)
-    return PollResults(voters=dates.voters, dates=dates)
+    The ballots, each repeated as often as it was cast, are joined into one string whose slices
+    ``[k::n_options]`` are the marks given to option k, counted with ``str.count``: no Python
+    loop over the ballots, so thousands of distinct ballots cost about a millisecond."""
+    counts = [[0] * width for _ in range(n_options)]
+    if not counted:
+        return counts, 0
+    if max(map(len, counted)) > n_options or min(counted.values()) < 0:
+        raise ValueError(f"malformed ballots for {n_options} options: {dict(counted)!r}")
+    if min(map(len, counted)) < n_options or UNMARKED * n_options in counted:
+        padded: Counter[str] = Counter()
+        for content, number in counted.items():
+            if content.strip(UNMARKED):  # else withdrawn (such ballots are deleted, in fact)
+                padded[content.ljust(n_options, UNMARKED)] += number
+        counted = padded
+    joined = "".join(map(operator.mul, counted, counted.values()))
+    voters = len(joined) // n_options if n_options else sum(counted.values())
+    for position, row in enumerate(counts):
+        marks = joined[position::n_options]
+        found = 0
+        for mark, column in columns.items():
+            number = marks.count(mark)
+            row[column] += number
+            found += number
+        if found != voters:
+            raise ValueError(f"unknown mark in the ballots for option {position}")
+    return counts, voters
 
 
 def _expand(counted: Mapping[str, int], decode: Callable[[str], _Ballot]) -> Iterator[_Ballot]:
@@ -279,15 +323,24 @@ def ballot_contents(db: Session, poll: Poll) -> list[str]:
 
 
 def poll_results(db: Session, poll: Poll) -> PollResults:
-    """The current tally of ``poll``, from the database (identical ballots grouped by SQL)."""
-    model = _ballot_model(poll)
-    rows = db.execute(
+    """The current tally of ``poll``, from the database: SQL groups identical ballots (no
+    ordering: the counts do not depend on it, and sorting thousands of distinct majority-judgment
+    ballots cost as much as grouping them), Python counts each distinct one once."""
+    statement = _CONTENT_COUNTS[poll.anonymous]
+    rows = db.connection().execute(statement, {"poll_id": poll.id}).all()
+    return tally_contents(poll, dict(rows))
+
+
+def _content_counts(model: type[PollBallot] | type[PollAnonymousBallot]) -> Any:
+    return (
         select(model.content, func.count())
-        .where(model.poll_id == poll.id)
+        .where(model.poll_id == bindparam("poll_id"))
         .group_by(model.content)
-        .order_by(model.content)
-    ).all()
-    return tally_contents(poll, {content: int(count) for content, count in rows})
+    )
+
+
+_CONTENT_COUNTS = {False: _content_counts(PollBallot), True: _content_counts(PollAnonymousBallot)}
+"""Built once, keyed by ``Poll.anonymous``."""
 
 
 def voter_count(db: Session, poll: Poll) -> int:
@@ -644,8 +697,9 @@ BallotChange = SetChoices | ToggleChoice | SetMarks | Withdraw
 
 @dataclass(frozen=True, slots=True)
 class VoteOutcome:
+    """The poll voted on and the voter's ballot content after the vote (None: no ballot)."""
+
     poll: Poll
-    before: str | None
     after: str | None
 
 
@@ -737,44 +791,59 @@ def cast_vote(
     selection over ``--max``, withdrawing a vote never cast, or changing a sealed anonymous
     ballot; the caller's transaction must then be rolled back (the dispatcher does). ``secret``
     is required for anonymous polls (:func:`server_secret`).
+
+    Round trips, the poll being loaded: one UPDATE bumping the revision (the atomic "still open?"
+    check, which also locks the poll row on PostgreSQL), then one statement for the ballot: an
+    upsert returning the new content (a choice, grades or answers: the database merges the marks
+    given into the stored ones), or a DELETE (withdrawing). Only a multiple-choice toggle reads
+    the ballot (``FOR UPDATE``) before writing it. An anonymous poll that was closed before
+    (``close_count`` > 0, read under the lock) also checks its sealed voters.
     """
     t = t or _fallback_translator()
     poll = db.get(Poll, poll_id) or get_poll(db, poll_id, t)  # no query when already loaded
     if not accepts_votes(poll, now):
         raise _closed_error(t, poll)
     _check_change(t, poll, change)
+    connection = db.connection()
     # The atomic "still open?" check; it also marks the poll message stale.
-    bumped = db.execute(_BUMP_REVISION, {"poll_id": poll.id, "now": now})
-    if bumped.rowcount != 1:  # type: ignore[attr-defined]
+    close_count = connection.execute(_BUMP_REVISION, {"poll_id": poll.id, "now": now}).scalar()
+    if close_count is None:
         raise _closed_error(t, poll)
-    statements = _ANONYMOUS if poll.anonymous else _NAMED
+    statements = _ballot_statements_for(connection.dialect.name, poll)
     columns: dict[str, object]
     if poll.anonymous:
         if secret is None:
             raise ValueError("anonymous polls need the server secret")
         columns = {"poll_id": poll.id, "voter_key": voter_key(secret, poll.id, member.id)}
-        if db.execute(_SEALED_VOTER, columns).first() is not None:
+        # Sealed voters exist only once the poll has closed (sealing is part of the close).
+        if close_count and connection.execute(_SEALED_VOTER, columns).first() is not None:
             raise UserError(_sealed_text(t, poll))
+        stamps: dict[str, object] = {"sealed": False}
     else:
         columns = {"poll_id": poll.id, "member_id": member.id}
+        stamps = {"created_at": now, "updated_at": now}
     key = {f"k_{name}": value for name, value in columns.items()}
-    before: str | None = db.execute(statements.read, key).scalar_one_or_none()
-    if isinstance(change, Withdraw) and before is None:
-        raise UserError(t.gettext("You have not voted on poll {ref}.", ref=t.ref(poll.id)))
-    after = _apply(t, poll, before, change)
-    if after is None:
+    if isinstance(change, Withdraw):
+        deleted = connection.execute(statements.delete, key)
+        if deleted.rowcount != 1:
+            raise UserError(t.gettext("You have not voted on poll {ref}.", ref=t.ref(poll.id)))
+        return VoteOutcome(poll=poll, after=None)
+    fresh = None if isinstance(change, ToggleChoice) else _apply(t, poll, None, change)
+    if fresh is not None:
+        # Independent of the stored ballot (choices), or merged into it by the database (marks).
+        after = connection.execute(statements.upsert, {**columns, **stamps, "content": fresh})
+        return VoteOutcome(poll=poll, after=after.scalar_one())
+    # A toggle (or an empty change): read, apply, write.
+    before: str | None = connection.execute(statements.read, key).scalar_one_or_none()
+    content = _apply(t, poll, before, change)
+    if content is None:
         if before is not None:
-            db.execute(statements.delete, key)
+            connection.execute(statements.delete, key)
     elif before is not None:
-        db.execute(statements.update, {**key, "new_content": after, "now": now})
-    elif poll.anonymous:
-        db.execute(statements.insert, {**columns, "content": after, "sealed": False})
+        connection.execute(statements.update, {**key, "new_content": content, "now": now})
     else:
-        db.execute(
-            statements.insert,
-            {**columns, "content": after, "created_at": now, "updated_at": now},
-        )
-    return VoteOutcome(poll=poll, before=before, after=after)
+        connection.execute(statements.insert, {**columns, **stamps, "content": content})
+    return VoteOutcome(poll=poll, after=content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -783,42 +852,87 @@ class _BallotStatements:
     insert: Any
     update: Any
     delete: Any
+    upsert: Any
 
 
-def _ballot_statements(table: Table, key: Sequence[str], *, stamped: bool) -> _BallotStatements:
-    """Statements built once (building them costs more than running them), keyed by ``key``."""
+def _ballot_statements(
+    dialect: str, table: Table, key: Sequence[str], n_options: int | None, *, stamped: bool
+) -> _BallotStatements:
+    """Statements built once per dialect, table and ballot kind (building them costs more than
+    running them), keyed by ``key``.
+
+    ``upsert`` inserts a new ballot or, on conflict, replaces a choice ballot's content
+    (``n_options`` None) or merges marks: for each of the ``n_options`` positions, the new mark
+    unless it is ``-`` (not given), else the stored one. It returns the content stored."""
     where = [table.c[name] == bindparam(f"k_{name}") for name in key]
     values: dict[str, Any] = {"content": bindparam("new_content")}
     if stamped:
         values["updated_at"] = bindparam("now")
+    insert_ = postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    merged: Any = insert_.excluded.content
+    if n_options is not None:
+        positions = range(1, n_options + 1)
+        given = [func.substr(insert_.excluded.content, k, 1, type_=String) for k in positions]
+        stored = [func.substr(table.c.content, k, 1, type_=String) for k in positions]
+        pieces = [
+            case((new == UNMARKED, old), else_=new) for new, old in zip(given, stored, strict=True)
+        ]
+        merged = functools.reduce(operator.add, pieces)
+    changes: dict[str, Any] = {"content": merged}
+    if stamped:
+        changes["updated_at"] = insert_.excluded.updated_at
+    upsert = insert_.on_conflict_do_update(index_elements=list(key), set_=changes).returning(
+        table.c.content
+    )
     return _BallotStatements(
         read=select(table.c.content).where(*where).with_for_update(),
         insert=insert(table),
         update=update(table).where(*where).values(**values),
         delete=delete(table).where(*where),
+        upsert=upsert,
     )
 
 
-_NAMED = _ballot_statements(PollBallot.__table__, ("poll_id", "member_id"), stamped=True)  # type: ignore[arg-type]
-_ANONYMOUS = _ballot_statements(
-    PollAnonymousBallot.__table__,  # type: ignore[arg-type]
-    ("poll_id", "voter_key"),
-    stamped=False,
-)
+_STATEMENTS: dict[tuple[str, bool, int | None], _BallotStatements] = {}
+
+
+def _ballot_statements_for(dialect: str, poll: Poll) -> _BallotStatements:
+    marks = poll.mode in (PollMode.JUDGMENT, PollMode.DATES)
+    cache_key = (dialect, poll.anonymous, poll.n_options if marks else None)
+    statements = _STATEMENTS.get(cache_key)
+    if statements is None:
+        if poll.anonymous:
+            table, key, stamped = PollAnonymousBallot.__table__, ("poll_id", "voter_key"), False
+        else:
+            table, key, stamped = PollBallot.__table__, ("poll_id", "member_id"), True
+        statements = _ballot_statements(
+            dialect,
+            table,  # type: ignore[arg-type]
+            key,
+            cache_key[2],
+            stamped=stamped,
+        )
+        _STATEMENTS[cache_key] = statements
+    return statements
+
+
 _SEALED_VOTER = select(PollSealedVoter.poll_id).where(
     PollSealedVoter.poll_id == bindparam("poll_id"),
     PollSealedVoter.voter_key == bindparam("voter_key"),
 )
+_POLLS: Table = Poll.__table__  # type: ignore[assignment]
 _BUMP_REVISION = (
-    update(Poll)
+    update(_POLLS)
     .where(
-        Poll.id == bindparam("poll_id"),
-        Poll.closed_at.is_(None),
-        or_(Poll.deadline.is_(None), Poll.deadline > bindparam("now")),
+        _POLLS.c.id == bindparam("poll_id"),
+        _POLLS.c.closed_at.is_(None),
+        or_(_POLLS.c.deadline.is_(None), _POLLS.c.deadline > bindparam("now")),
     )
-    .values(revision=Poll.revision + 1)
-    .execution_options(synchronize_session=False)
+    .values(revision=_POLLS.c.revision + 1)
+    .returning(_POLLS.c.close_count)
 )
+"""A Core statement on the table: the ORM's bulk UPDATE would re-annotate (and re-key for the
+compiled cache) the statement at every vote."""
 
 
 def _sealed_text(t: Translator, poll: Poll) -> str:
@@ -1000,8 +1114,14 @@ _ANSWER_WORDS: dict[str, str] = {
 }
 
 
-def _grade_words(poll: Poll, translators: Translators) -> dict[str, str]:
-    size = poll.scale_size or 7
+def _grade_words(poll: Poll, translators: Translators) -> Mapping[str, str]:
+    return _grade_vocabulary(translators, poll.scale_size or 7)
+
+
+@functools.lru_cache(maxsize=32)
+def _grade_vocabulary(translators: Translators, size: int) -> Mapping[str, str]:
+    """Grade words (French and English names, numbers) -> grade index, built once per scale
+    (the catalogs do not change while the bot runs)."""
     words: dict[str, str] = {}
     for locale in ("en", "fr"):
         for index, name in enumerate(grade_names(translators.get(locale), size)):
@@ -1011,7 +1131,7 @@ def _grade_words(poll: Poll, translators: Translators) -> dict[str, str]:
         words.update({"rejeter": worst, "reject": worst})
     for index in range(size):
         words[str(index + 1)] = str(index)
-    return words
+    return MappingProxyType(words)
 
 
 def _option_index(t: Translator, poll: Poll, word: str) -> int:
@@ -1061,7 +1181,7 @@ def parse_text_vote(
             number=poll.id,
         )
     else:
-        vocabulary = dict(_ANSWER_WORDS)
+        vocabulary = _ANSWER_WORDS
 
         def problem(value: str) -> str:
             return t.gettext(
@@ -1166,7 +1286,14 @@ def _public_t(ctx: Context) -> Translator:
 
 
 def _secret_for(ctx: Context, poll: Poll) -> bytes | None:
-    return server_secret(ctx.settings) if poll.anonymous else None
+    """The server secret for an anonymous poll, read once per app (``App.services``)."""
+    if not poll.anonymous:
+        return None
+    secret: bytes | None = ctx.services.get(SECRET_SERVICE)
+    if secret is None:
+        secret = server_secret(ctx.settings)
+        ctx.services[SECRET_SERVICE] = secret
+    return secret
 
 
 def _may_manage(ctx: Context, poll: Poll) -> bool:
@@ -1501,7 +1628,7 @@ def vote_command(ctx: Context, args: Args) -> Reply:
         secret=_secret_for(ctx, poll),
         t=ctx.t,
     )
-    ctx.changed.add(WORK_NAME)
+    _after_vote(ctx, outcome.poll)
     return _confirmation(ctx.t, outcome)
 
 
@@ -1587,7 +1714,7 @@ def poll_choice(ctx: Context, action: str) -> Reply:
         secret=_secret_for(ctx, poll),
         t=ctx.t,
     )
-    ctx.changed.add(WORK_NAME)
+    _after_vote(ctx, outcome.poll)
     return _confirmation(ctx.t, outcome, chain_from=chain_from)
 
 
@@ -1605,15 +1732,42 @@ def _edit_due(rendered_at: datetime, failures: int) -> datetime:
     return rendered_at + EDIT_THROTTLE * (1 << min(failures, MAX_EDIT_FAILURES))
 
 
+def _after_vote(ctx: Context, poll: Poll) -> None:
+    """Have the poll message edited: re-arm the ``polls`` work unless it is already armed for a
+    moment no later than this poll's next edit (then the vote costs no query for it)."""
+    work: PollWork | None = ctx.services.get(WORK_SERVICE)
+    if work is None or not work.covers(_edit_due(poll.rendered_at, poll.edit_failures)):
+        ctx.changed.add(WORK_NAME)
+
+
 class PollWork:
     """The due-work provider ``polls``: closes polls at their deadline and edits stale poll
     messages, at most once per :data:`EDIT_THROTTLE` per poll. Everything comes from the
-    database, so a restart loses nothing."""
+    database, so a restart loses nothing.
+
+    A vote makes its poll stale; re-arming the provider (two queries and a transaction) after
+    every vote cost more than the vote itself. The provider remembers the moment it last
+    computed while the scheduler runs (:meth:`covers`): a vote whose edit falls no earlier needs
+    no re-arming, since the scheduler re-arms from the database after every run anyway. Anything
+    else (creating, closing, reopening) re-arms as before."""
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self._armed: datetime | None = None
+        """What :meth:`next_due` last returned while the scheduler was running (the scheduler
+        then arms that moment: it calls ``next_due`` only to arm it, or before ``rearm()``)."""
+
+    def covers(self, moment: datetime) -> bool:
+        """Whether the armed wake-up comes no later than ``moment``."""
+        armed = self._armed
+        return self.app.scheduler.running and armed is not None and armed <= moment
 
     def next_due(self) -> datetime | None:
+        due = self._next_due()
+        self._armed = due if self.app.scheduler.running else None
+        return due
+
+    def _next_due(self) -> datetime | None:
         with self.app.sessions() as db:
             deadline = db.scalar(
                 select(func.min(Poll.deadline)).where(
@@ -1719,6 +1873,7 @@ def setup(app: App) -> None:
     """Register the ``polls`` due-work provider (deadlines and throttled message edits)."""
     work = PollWork(app)
     app.scheduler.add_due_work(WORK_NAME, work.next_due, work.run)
+    app.services[WORK_SERVICE] = work
 
 
 __all__ = [

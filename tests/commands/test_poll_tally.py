@@ -20,6 +20,8 @@ from commands.poll_tally import (
     grade_scale,
     majority_grade,
     profile_bar,
+    rank_profiles,
+    rank_slots,
     tally_choices,
     tally_dates,
     tally_majority_judgment,
@@ -400,6 +402,43 @@ def test_compare_profiles_refuses_incomparable_profiles() -> None:
     with pytest.raises(ValueError, match="scales"):
         compare_profiles((1, 0), (1, 0, 0))
     assert compare_profiles((0, 0), (0, 0)) == 0
+
+
+def test_rank_profiles_ranks_counted_profiles_like_the_ballot_tally() -> None:
+    ballots = [(0, 2), (1, 2), (2, 0)]
+    counted = tally_majority_judgment(ballots, 2, 3)
+    profiles = [option.profile for option in sorted(counted.options, key=lambda o: o.option)]
+    assert rank_profiles(profiles, 3) == counted
+    assert rank_profiles(profiles, 3, voters=3) == counted
+    assert rank_profiles([], 5, voters=4).options == ()
+
+
+@pytest.mark.parametrize(
+    ("profiles", "scale", "voters", "message"),
+    [
+        ([(1, 0)], 3, None, "grades on a scale"),
+        ([(1, 0, 0), (0, 2, 0)], 3, None, "same number of voters"),
+        ([(1, 0, 0)], 3, 2, "for 2 voters"),
+        ([(2, -1, 0)], 3, None, "negative"),
+        ([(1,)], 1, None, "at least 2 grades"),
+    ],
+)
+def test_rank_profiles_refuses_profiles_that_do_not_fit(
+    profiles: list[tuple[int, ...]], scale: int, voters: int | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        rank_profiles(profiles, scale, voters=voters)
+
+
+def test_rank_slots_ranks_counts_like_the_ballot_tally() -> None:
+    ballots: list[Mapping[int, DateAnswer]] = [{0: "yes", 1: "ifneedbe"}, {1: "yes"}, {2: "no"}]
+    counted = tally_dates(ballots, 3)
+    by_slot = sorted(counted.slots, key=lambda s: s.option)
+    assert rank_slots([s.yes for s in by_slot], [s.ifneedbe for s in by_slot], 3) == counted
+    with pytest.raises(ValueError, match="among 1 voters"):
+        rank_slots([1], [1], 1)
+    with pytest.raises(ValueError, match="one count"):
+        rank_slots([1], [], 1)
 
 
 def test_large_poll_is_consistent() -> None:

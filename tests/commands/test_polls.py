@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -43,6 +43,7 @@ from bot.outbox import sent_ref
 from bot.storage.members import Member, upsert_member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.polls import Poll, PollAnonymousBallot, PollMode, PollSealedVoter
+from commands.poll_tally import tally_dates, tally_majority_judgment
 from commands.polls import (
     EDIT_THROTTLE,
     BallotChange,
@@ -55,7 +56,9 @@ from commands.polls import (
     close_poll,
     create_poll,
     poll_results,
+    reopen_poll,
     server_secret,
+    tally_contents,
     voter_key,
 )
 from tests.conftest import Database
@@ -225,6 +228,57 @@ async def test_votes_change_withdraw_and_edits_are_throttled(bot: Bot) -> None:
 
 
 @pytest.mark.asyncio
+async def test_votes_do_not_rearm_the_edit_already_armed(
+    database: Database, tmp_path: Path
+) -> None:
+    """With the scheduler running (as in production), the first vote arms the poll message's
+    edit; later votes, whose edit is already covered, cost no query for the scheduled work; the
+    armed moment is what the database says."""
+    settings = load_settings(
+        None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
+    )
+    clock = FrozenClock(START)
+    app = App(settings, clock=clock)
+    platform = RecordingPlatform()
+    app.add_platform(platform)
+    await app.start()  # with the scheduler: nothing falls due in real time during the test
+    harness = Bot(app, platform, clock, app.engine)
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    work = app.services["polls.work"]
+    try:
+        event.listen(app.engine, "before_cursor_execute", record)
+        await harness.say('/sondage "Quel thème ?" "Sobriété" "Eau"')
+        assert work.next_due() is None  # posted and not stale: nothing to do
+        for voter, expect_rearm in (("v1", True), ("v2", False), ("v3", False)):
+            statements.clear()
+            outcome = await app.process(
+                ChoiceEvent(
+                    actor=harness.actor(voter),
+                    place=Place("console", "general", "general"),
+                    at=START,
+                    action="poll:1:vote:1",
+                )
+            )
+            assert outcome.error_id is None
+            rearmed = any("min(polls.deadline)" in sql for sql in statements)
+            assert rearmed == expect_rearm, (voter, statements)
+        job = app.scheduler._aps.get_job("due:polls") if app.scheduler._aps else None
+        assert job is not None
+        assert work._next_due() == START + EDIT_THROTTLE == work._armed
+        statements.clear()
+        await harness.say("/sondage clore 1")  # anything but a vote re-arms from the database
+        assert any("min(polls.deadline)" in sql for sql in statements)
+    finally:
+        event.remove(app.engine, "before_cursor_execute", record)
+        await app.stop()
+    assert not work.covers(START + timedelta(days=1))  # stopped: nothing is armed
+
+
+@pytest.mark.asyncio
 async def test_multiple_choice_toggles_and_respects_max(bot: Bot) -> None:
     await bot.say('/sondage "Quels ateliers ?" "Compost" "Vélo" "Énergie" --multiple --max 2')
     await bot.click("poll:1:vote:1", user="alice")
@@ -275,9 +329,11 @@ def _change(mode: PollMode, kind: str, option: int, value: int, chosen: frozense
         return SetChoices(frozenset({option}))
     if mode == PollMode.MULTIPLE:
         return ToggleChoice(option) if kind == "toggle" else SetChoices(chosen)
+    # Marks: one option, or several at once (a text vote), merged into the stored ballot.
+    options = sorted(chosen | {option}) if kind == "set" else [option]
     if mode == PollMode.JUDGMENT:
-        return SetMarks({option: str(value)})
-    return SetMarks({option: "ymn"[value % 3]})
+        return SetMarks({o: str((value + o) % SCALE) for o in options})
+    return SetMarks({o: "ymn"[(value + o) % 3] for o in options})
 
 
 def _model_apply(
@@ -301,6 +357,15 @@ def _model_apply(
     marks = dict(ballot or {})
     marks.update(change.marks)
     return (True, marks)
+
+
+def _as_model(mode: PollMode, content: str | None) -> Any:
+    """A stored ballot content in the model's terms."""
+    if content is None:
+        return None
+    if mode in (PollMode.SINGLE, PollMode.MULTIPLE):
+        return {int(part) for part in content.split(",")}
+    return {i: mark for i, mark in enumerate(content) if mark != "-"}
 
 
 def _expected(mode: PollMode, ballots: dict[int, Any]) -> dict[str, Any]:
@@ -389,7 +454,7 @@ def test_tallies_equal_the_ballots(
             member = db.get(Member, member_ids[voter])
             assert member is not None
             try:
-                cast_vote(
+                outcome = cast_vote(
                     db,
                     poll_id=poll_id,
                     member=member,
@@ -404,6 +469,8 @@ def test_tallies_equal_the_ballots(
                 db.rollback()
                 recorded = False
         assert recorded == accepted, (change, model.get(voter))
+        if recorded:  # what the voter is told is what was stored
+            assert _as_model(mode, outcome.after) == after, (change, outcome.after)
         if accepted:
             model[voter] = after
     assert _observed(mode, engine, poll_id) == _expected(mode, model)
@@ -414,6 +481,152 @@ def test_tallies_equal_the_ballots(
         db.commit()
     # Closing (and sealing anonymous ballots) changes no count.
     assert _observed(mode, engine, poll_id) == _expected(mode, model)
+
+
+@pytest.mark.parametrize(
+    ("mode", "anonymous", "changes", "expected"),
+    [
+        # A first vote, a changed vote, a withdrawal: the revision bump and one write each.
+        (PollMode.SINGLE, False, [SetChoices(frozenset({0})), SetChoices(frozenset({1}))], 2),
+        (PollMode.SINGLE, False, [SetChoices(frozenset({0})), Withdraw()], 2),
+        (PollMode.SINGLE, True, [SetChoices(frozenset({0})), SetChoices(frozenset({2}))], 2),
+        # Marks given one option at a time are merged by the upsert, not read first.
+        (PollMode.JUDGMENT, False, [SetMarks({0: "1"}), SetMarks({2: "3"})], 2),
+        (PollMode.DATES, True, [SetMarks({0: "y"}), SetMarks({1: "m", 2: "n"})], 2),
+        # A toggle depends on the stored ballot: bump, read (FOR UPDATE), write.
+        (PollMode.MULTIPLE, False, [ToggleChoice(0), ToggleChoice(1)], 3),
+    ],
+)
+def test_a_vote_is_a_revision_bump_and_one_write(
+    engine: Engine,
+    mode: PollMode,
+    anonymous: bool,
+    changes: list[BallotChange],
+    expected: int,
+) -> None:
+    """Statements per vote once the poll is loaded (each one a round trip on PostgreSQL)."""
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        verb = str(args[2]).split(None, 1)[0]
+        if verb != "BEGIN":  # SQLite's BEGIN IMMEDIATE, the transaction's, not the vote's
+            statements.append(verb)
+
+    with Session(engine, expire_on_commit=False) as db:  # as the app's sessions
+        member = upsert_member(db, Actor("console", "p1", "P1"), START)
+        options = ["demain 9h", "mercredi 9h", "jeudi 9h"] if mode == PollMode.DATES else "ABC"
+        poll = create_poll(
+            db,
+            creator=member,
+            place=Place("console", "general", "general"),
+            question="Q ?",
+            options=list(options),
+            mode=mode.value,
+            anonymous=anonymous,
+            now=START,
+            scale_size=SCALE,
+            t=FR,
+        )
+        db.commit()
+        for change in changes:
+            statements.clear()
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                cast_vote(
+                    db,
+                    poll_id=poll.id,
+                    member=member,
+                    change=change,
+                    now=START,
+                    secret=b"s" * 32,
+                    t=FR,
+                )
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            db.commit()
+            assert statements[0] == "UPDATE" and len(statements) == expected, statements
+
+
+def test_a_reopened_anonymous_poll_checks_its_sealed_voters(engine: Engine) -> None:
+    with Session(engine) as db:
+        voter = upsert_member(db, Actor("console", "p1", "P1"), START)
+        poll = create_poll(
+            db,
+            creator=voter,
+            place=Place("console", "general", "general"),
+            question="Q ?",
+            options=["A", "B"],
+            anonymous=True,
+            now=START,
+            t=FR,
+        )
+        cast_vote(
+            db,
+            poll_id=poll.id,
+            member=voter,
+            change=SetChoices(frozenset({0})),
+            now=START,
+            secret=b"s" * 32,
+            t=FR,
+        )
+        assert close_poll(db, poll, now=START, public_t=FR)
+        reopen_poll(db, poll, now=START)
+        db.commit()
+        poll_id = poll.id
+        with pytest.raises(UserError, match="scellé"):
+            cast_vote(
+                db,
+                poll_id=poll_id,
+                member=voter,
+                change=SetChoices(frozenset({1})),
+                now=START,
+                secret=b"s" * 32,
+                t=FR,
+            )
+        db.rollback()
+    assert _observed(PollMode.SINGLE, engine, poll_id) == {"voters": 1, "counts": [1, 0]}
+
+
+_MARKS = {PollMode.JUDGMENT: "01234-", PollMode.DATES: "ymn-"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    mode=st.sampled_from([PollMode.JUDGMENT, PollMode.DATES]),
+    n_options=st.integers(2, 6),
+    data=st.data(),
+)
+def test_counting_stored_marks_equals_decoding_every_ballot(
+    mode: PollMode, n_options: int, data: st.DataObject
+) -> None:
+    """The fast count of stored contents (joined, sliced, counted) equals the reference tallies
+    of :mod:`commands.poll_tally` fed one decoded ballot per voter; contents may be shorter
+    than the poll (the rest unmarked) or mark nothing (a withdrawn vote, not counted)."""
+    content = st.text(alphabet=_MARKS[mode], max_size=n_options)
+    counted = data.draw(st.dictionaries(content, st.integers(1, 4), max_size=12))
+    poll = Poll(mode=mode.value, n_options=n_options, scale_size=SCALE)
+    ballots = [c for c, n in counted.items() for _ in range(n)]
+    observed = tally_contents(poll, counted)
+    if mode == PollMode.JUDGMENT:
+        grades = [[None if m == "-" else int(m) for m in c] for c in ballots]
+        assert observed.judgment == tally_majority_judgment(grades, n_options, SCALE)
+        assert observed.voters == observed.judgment.voters
+    else:
+        names = {"y": "yes", "m": "ifneedbe", "n": "no"}
+        answers = [{i: names[m] for i, m in enumerate(c) if m != "-"} for c in ballots]
+        assert observed.dates == tally_dates(answers, n_options)  # type: ignore[arg-type]
+    assert tally_contents(poll, ballots) == observed  # a list of contents counts the same
+
+
+@pytest.mark.parametrize(
+    "counted",
+    [{"0123": 1}, {"0x": 1}, {"01": -1}],
+    ids=["longer than the poll", "unknown mark", "negative count"],
+)
+def test_malformed_stored_marks_raise(counted: dict[str, int]) -> None:
+    poll = Poll(mode=PollMode.JUDGMENT.value, n_options=3, scale_size=SCALE)
+    with pytest.raises(ValueError):
+        tally_contents(poll, counted)
 
 
 # --- majority judgment and dates through the whole stack ---------------------------------------

@@ -7,9 +7,12 @@ Both worlds hold the same people: ``alice`` (a member) and ``camille`` (a coordi
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import pytest_asyncio
+from aiohttp import web
 
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.rocketchat import FakeRocketChat
@@ -65,3 +68,40 @@ async def no_leftover_tasks() -> AsyncIterator[None]:
     current = asyncio.current_task()
     left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
     assert left == [], f"tasks still pending: {left}"
+
+
+@dataclass
+class WebPages:
+    """A web server on loopback serving HTML pages by path (for shared links and feeds)."""
+
+    port: int = 0
+    pages: dict[str, str] = field(default_factory=dict)
+    requested: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def serve(self, request: web.Request) -> web.Response:
+        self.requested.append(request.path)
+        page = self.pages.get(request.path)
+        if page is None:
+            return web.Response(status=404, text="no such page")
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+@pytest_asyncio.fixture
+async def web_pages() -> AsyncIterator[WebPages]:
+    """Pages on 127.0.0.1 (the bot reaches them with ``[feeds] allow_private_networks``)."""
+    pages = WebPages()
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", pages.serve)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    pages.port = sock.getsockname()[1]
+    await web.SockSite(runner, sock).start()
+    try:
+        yield pages
+    finally:
+        await runner.cleanup()

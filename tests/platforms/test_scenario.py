@@ -1,13 +1,25 @@
 """One scenario, three platforms: the console, Rocket.Chat and Discord must agree.
 
 The scenario is written once, as data (:data:`CORE_STEPS`, the families' steps, and
-:data:`TIME_STEPS`): who does what, and what the bot must then have said in ``#general`` and in
-private. An adapter per platform knows how a person runs a command there (``/aide`` typed in the
-console, ``!aide`` said in a Rocket.Chat room, the ``help`` slash command on Discord), how a
-person picks a choice (``:click``, a numbered reaction or an action button, a Discord button),
-and how to read what the bot posted. Each adapter drives the real :class:`bot.app.App` (on
-SQLite, and on PostgreSQL when ``TISSERAND_TEST_DATABASE_URL`` is set) with the real platform;
-Rocket.Chat and Discord run against their fakes (tests/fakes/) over loopback sockets.
+:data:`TIME_STEPS`): who does what, and what the bot must then have said in ``#general``, in
+private to the actor, and in private to the other person. An adapter per platform knows how a
+person runs a command there (``/aide`` typed in the console, ``!aide`` said in a Rocket.Chat room,
+the ``help`` slash command on Discord), picks a choice (``:click``, a numbered reaction or an
+action button, a Discord button), says something in a channel, proposes a message for the
+gazette (the 📰 reaction; on Discord the message menu "Ajouter à la gazette", see
+:class:`Highlight`), and how to read what the bot posted. Each adapter drives the real
+:class:`bot.app.App` (on SQLite, and on PostgreSQL when ``TISSERAND_TEST_DATABASE_URL`` is set)
+with the real platform; Rocket.Chat and Discord run against their fakes (tests/fakes/) over
+loopback sockets, and the page a member shares is served on loopback too (``[feeds]
+allow_private_networks``).
+
+The story: help in French then in English, a refused and a delivered announcement, a scheduled
+one; a poll with two votes and its results; a session with one seat, taken by the member through
+the announcement's choice while the coordinator is waitlisted; a digest scheduled for Tuesday, a
+page shared with a comment, and the digest that carries it once the clock reaches Tuesday; the
+member's words proposed for the gazette by a coordinator, the author's consent asked privately
+and given through a choice, the highlight listed with its consent; then the scheduled
+announcement two days later, and a restart that posts nothing again.
 
 Steps wait on conditions, never on durations: the app below counts the events it has finished
 handling (replies sent, outbox delivered), and a step is checked once its event is handled.
@@ -16,9 +28,11 @@ Extension points
 ----------------
 A command family adds its steps to :data:`FAMILY_STEPS` (module name -> steps). They run between
 the announcements and the clock move, on every platform, as soon as the family is wired into
-``commands.all_modules()``. Polls are there; the steps still to write are listed next to
-:data:`FAMILY_STEPS`. A step that needs something learnt earlier (a poll number) names it with
-``learn=`` and uses it as ``{name}`` in a command text or :class:`Var` in Discord options.
+``commands.all_modules()``. A step that needs something learnt earlier (a poll number) names it
+with ``learn=`` and uses it as ``{name}`` in a command text or a text option, or :class:`Var` in
+Discord options; values known from the start (``{article}``, the shared page's URL) are given to
+:func:`play`. Clock moves are absolute (:class:`MoveClock`), so a family may move the clock
+without shifting the steps after it.
 """
 
 from __future__ import annotations
@@ -45,7 +59,7 @@ from bot.config import Settings, load_settings
 from bot.core import Event
 from bot.platforms.console import JOURNAL, ConsolePlatform
 from bot.platforms.discord import CUSTOM_ID_PREFIX, SELECT_PREFIX, DiscordPlatform, DiscordSettings
-from bot.platforms.discord_commands import application_commands
+from bot.platforms.discord_commands import MESSAGE_MENUS, application_commands
 from bot.platforms.rocketchat import (
     CHOICE_KEYWORD,
     NUMBER_EMOJIS,
@@ -62,6 +76,7 @@ from tests.platforms.conftest import (
     MEMBER_NAME,
     RC_BOT,
     RC_PASSWORD,
+    WebPages,
 )
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
@@ -95,7 +110,8 @@ class Var:
 class Command:
     """One command, in both forms: ``text`` is the French command line without prefix (console
     and Rocket.Chat), ``slash`` and ``options`` the Discord application command (English base
-    names, as Discord sends them). ``{name}`` in texts is replaced by learnt values."""
+    names, as Discord sends them). ``{name}`` in texts (and in text options) is replaced by
+    learnt values."""
 
     text: str
     slash: str
@@ -112,18 +128,43 @@ class Run:
 
 @dataclass(frozen=True)
 class Pick:
-    """``user`` picks choice number ``choice`` (from 1) of the bot's newest post in #general that
-    carries choices, the way the platform offers it."""
+    """``user`` picks choice number ``choice`` (from 1) of the bot's newest post that carries
+    choices, the way the platform offers it: in #general, or (``private``) among the bot's
+    private messages to ``user``."""
 
     user: str
     choice: int
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class Say:
+    """``user`` says ``text`` in #general (not a command); the message is remembered as
+    ``name`` for a later :class:`Highlight`."""
+
+    user: str
+    text: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """``user`` proposes the message remembered as ``name`` for the gazette, the platform's way:
+    the 📰 reaction on the console and Rocket.Chat, the message menu "Ajouter à la gazette" on
+    Discord (without the privileged Message Content intent, which Tisserand does not ask for by
+    default, Discord gives a bot neither the text of channel messages nor that of a reacted
+    message; the menu's interaction carries it)."""
+
+    user: str
+    name: str
 
 
 @dataclass(frozen=True)
 class MoveClock:
-    """The clock moves forward; the scheduler then runs what fell due."""
+    """The clock moves forward to ``to``; the scheduler then runs what fell due. Moments are
+    absolute, so a family's clock move does not shift the ones after it."""
 
-    delta: timedelta
+    to: datetime
 
 
 @dataclass(frozen=True)
@@ -131,7 +172,7 @@ class Restart:
     """The bot stops and starts again on the same database (and the same chat server)."""
 
 
-Action = Run | Pick | MoveClock | Restart
+Action = Run | Pick | Say | Highlight | MoveClock | Restart
 
 
 @dataclass(frozen=True)
@@ -139,7 +180,8 @@ class Seen:
     """New bot messages of one kind (in #general, or private to the actor), read as one text.
 
     ``count`` is the exact number of new messages; None means one or more (a long text may be
-    split on platforms with a size limit)."""
+    split on platforms with a size limit; Rocket.Chat posts an attached file as a message of its
+    own)."""
 
     contains: tuple[str, ...] = ()
     lacks: tuple[str, ...] = ()
@@ -150,13 +192,16 @@ class Seen:
 @dataclass(frozen=True)
 class Step:
     """One action and what must follow. ``public`` None: nothing new in #general; ``private``
-    None: nothing private to anyone. ``learn``: remember under this name the number in the first
+    None: nothing private to the actor; ``other`` None: nothing private to the other person (the
+    member when the coordinator acts, and the other way round; after a clock move or a restart,
+    nothing private to anyone). ``learn``: remember under this name the number in the first
     choice of the new public post (``poll:12:vote:1`` -> 12)."""
 
     title: str
     action: Action
     public: Seen | None = None
     private: Seen | None = None
+    other: Seen | None = None
     learn: str | None = None
 
 
@@ -264,24 +309,135 @@ def poll_steps() -> list[Step]:
     ]
 
 
+SESSION_TITLE = "Atelier compost"
+SESSION_WHEN = "2026-12-10 14:00"
+"""Far enough ahead that no reminder falls due during the scenario."""
+
+
+def session_steps() -> list[Step]:
+    """A session with one seat: the member takes it through the announcement's choice, the
+    coordinator lands on the waiting list."""
+    return [
+        Step(
+            "a coordinator creates a session with one seat: announced in #general with its choices",
+            Run(
+                COORDINATOR,
+                Command(
+                    f'session creer "{SESSION_TITLE}" --quand "{SESSION_WHEN}" --places 1',
+                    "session create",
+                    {"title": SESSION_TITLE, "when": SESSION_WHEN, "seats": 1},
+                ),
+            ),
+            public=Seen(contains=(SESSION_TITLE, "/inscription"), count=None),  # + the .ics
+            private=Seen(contains=("créée et annoncée ici",)),
+            learn="session",
+        ),
+        Step(
+            "the member registers through the announcement's choice: confirmed, and the "
+            "confirmation with its calendar file comes by direct message",
+            Pick(MEMBER, 1),
+            private=Seen(
+                contains=("You are registered for", "Your registration for", SESSION_TITLE),
+                count=None,  # the answer, the confirmation (and its .ics, a file of its own)
+            ),
+        ),
+        Step(
+            "the coordinator registers too: the session is full, so the waiting list",
+            Pick(COORDINATOR, 1),
+            private=Seen(contains=("est complète", "liste d'attente, en position 1")),
+        ),
+    ]
+
+
+ARTICLE_TITLE = "Le compost partagé en ville"
+ARTICLE_COMMENT = "Un retour d'expérience utile"
+ARTICLE_PAGE = (
+    "<!doctype html><html><head><meta charset='utf-8'>"
+    f"<title>{ARTICLE_TITLE}</title>"
+    "<meta name='description' content='Trois quartiers racontent leur compost collectif.'>"
+    "</head><body><p>Trois quartiers racontent leur compost collectif.</p></body></html>"
+)
+"""The page the member shares, served on loopback by the test (``{article}`` is its URL)."""
+DIGEST_DAY = START + timedelta(days=1, hours=1)
+"""Tuesday 10:00: past the digest slot the coordinator chooses (Tuesday 9:00)."""
+
+
+def veille_steps() -> list[Step]:
+    """A shared link, read from a local web page, then the weekly digest that carries it."""
+    return [
+        Step(
+            "a coordinator schedules the digest of #general on Tuesdays at 9:00",
+            Run(
+                COORDINATOR,
+                Command(
+                    'digest programmer #general "mardi 9h"',
+                    "digest schedule",
+                    {"channel": Channel(CHANNEL), "when": "mardi 9h"},
+                ),
+            ),
+            private=Seen(contains=("La veille de #general sera publiée chaque semaine le mardi",)),
+        ),
+        Step(
+            "the member shares a page with a comment: a private thank-you naming its title",
+            Run(
+                MEMBER,
+                Command(
+                    f'partager {{article}} "{ARTICLE_COMMENT}"',
+                    "share",
+                    {"url": "{article}", "comment": ARTICLE_COMMENT},
+                ),
+            ),
+            private=Seen(contains=(f"“{ARTICLE_TITLE}” will be in the digest of #general",)),
+        ),
+        Step(
+            "on Tuesday the digest is posted in #general with the shared page and its comment",
+            MoveClock(DIGEST_DAY),
+            public=Seen(contains=(ARTICLE_TITLE, ARTICLE_COMMENT), count=None),  # + its HTML
+        ),
+    ]
+
+
+WORDS = "Le compost collectif a réduit nos déchets de moitié."
+
+
+def highlight_steps() -> list[Step]:
+    """The member's words proposed by a coordinator, the author's consent asked privately and
+    given through a choice, then the highlight listed for the gazette."""
+    return [
+        Step("the member says something worth keeping in #general", Say(MEMBER, WORDS, "words")),
+        Step(
+            "a coordinator proposes it for the gazette: recorded, and its author is asked",
+            Highlight(COORDINATOR, "words"),
+            private=Seen(contains=("enregistrée", "J'ai demandé à")),
+            other=Seen(contains=("Your words in #general were chosen", WORDS)),
+        ),
+        Step(
+            "the member accepts through the choice of the private question",
+            Pick(MEMBER, 1, private=True),
+            private=Seen(contains=("may appear in the gazette with your name",)),
+        ),
+        Step(
+            "the coordinator lists the highlights: the words are there, published with the name",
+            Run(COORDINATOR, Command("pepite liste", "highlight list")),
+            private=Seen(
+                contains=("Dernières pépites", "Le compost collectif", "publiée avec le nom")
+            ),
+        ),
+    ]
+
+
 FAMILY_STEPS: dict[str, Callable[[], list[Step]]] = {
     "commands.polls": poll_steps,
-    # Still to write, when each family lands (same shape, same adapters):
-    # "commands.sessions": registrations: a coordinator creates a session with one seat; the
-    #     member registers through the session message's choice (confirmed, private receipt);
-    #     the coordinator registers too and is put on the waiting list.
-    # "commands.veille": shared links: the member runs /partager <url> "comment" (private
-    #     receipt); the link appears in the next digest posted in #general after a clock move.
-    # "commands.highlights": highlights: the member's message gets the 📰 reaction from a
-    #     coordinator; the author is asked for consent privately and accepts through a choice;
-    #     the highlight is listed for the gazette.
+    "commands.sessions": session_steps,
+    "commands.veille": veille_steps,
+    "commands.highlights": highlight_steps,
 }
 """Steps of each command family, keyed by module name (see the module docstring)."""
 
 TIME_STEPS: list[Step] = [
     Step(
         "two days later the scheduled announcement is delivered, once",
-        MoveClock(timedelta(days=2, hours=1)),
+        MoveClock(START + timedelta(days=2, hours=1)),
         public=Seen(starts="📣 La plénière commence"),
     ),
     Step("after a restart on the same database nothing is posted again", Restart()),
@@ -350,7 +506,16 @@ class Adapter(Protocol):
         """``user`` runs ``command`` in #general; returns once the app has handled it."""
 
     async def pick(self, user: str, post: Post, choice: int) -> None:
-        """``user`` picks choice ``choice`` of ``post``; returns once the app has handled it."""
+        """``user`` picks choice ``choice`` of ``post`` (in #general or in a private
+        conversation); returns once the app has handled it."""
+
+    async def say(self, user: str, text: str) -> str:
+        """``user`` says ``text`` in #general; returns the message's id on the platform, once
+        the app has handled what the platform gave it (if anything)."""
+
+    async def highlight(self, user: str, message_id: str) -> None:
+        """``user`` proposes message ``message_id`` for the gazette (see :class:`Highlight`);
+        returns once the app has handled it."""
 
     def public_posts(self) -> list[Post]:
         """The bot's posts in #general, oldest first."""
@@ -435,13 +600,26 @@ class ConsoleAdapter(_Base):
         await self._feed(f":as {self.users[user]}")
         await self._handled_after(lambda: self._feed(f":click {post.id} {choice}"))
 
-    def _journal(self) -> list[dict[str, Any]]:
+    async def say(self, user: str, text: str) -> str:
+        name = self.users[user]
+        await self._handled_after(lambda: self._feed(f"@{name}: {text}"))
+        said = [r for r in self._records() if r["author"] == name and r["text"] == text]
+        return str(said[-1]["n"])
+
+    async def highlight(self, user: str, message_id: str) -> None:
+        await self._feed(f":as {self.users[user]}")
+        await self._handled_after(lambda: self._feed(f":react {message_id} 📰"))
+
+    def _records(self) -> list[dict[str, Any]]:
         path = self.out_dir / JOURNAL
         latest: dict[int, dict[str, Any]] = {}
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             latest[int(record["n"])] = record  # an edit replaces the text it edits
-        return [latest[n] for n in sorted(latest) if latest[n]["author"] == "tisserand"]
+        return [latest[n] for n in sorted(latest)]
+
+    def _journal(self) -> list[dict[str, Any]]:
+        return [record for record in self._records() if record["author"] == "tisserand"]
 
     @staticmethod
     def _post(record: dict[str, Any]) -> Post:
@@ -493,8 +671,20 @@ class RocketChatAdapter(_Base):
             )
             await self._handled_after(lambda: self.server.react(username, post.id, emoji))
         else:
+            room = self.server.rooms[str(self.server.messages[post.id]["rid"])]
             button = f"!{CHOICE_KEYWORD} {post.actions[choice - 1]}"
-            await self._handled_after(lambda: self.server.say(username, self.general, button))
+            await self._handled_after(lambda: self.server.say(username, room, button))
+
+    async def say(self, user: str, text: str) -> str:
+        said: dict[str, Any] = {}
+        await self._handled_after(
+            lambda: said.update(self.server.say(self.users[user], self.general, text))
+        )
+        return str(said["_id"])
+
+    async def highlight(self, user: str, message_id: str) -> None:
+        username = self.users[user]
+        await self._handled_after(lambda: self.server.react(username, message_id, ":newspaper:"))
 
     @staticmethod
     def _post(message: dict[str, Any]) -> Post:
@@ -563,6 +753,8 @@ class DiscordAdapter(_Base):
                 value = str(self.channel.id)
             elif isinstance(value, Var):
                 value = int(values[value.name])
+            elif isinstance(value, str):
+                value = value.format(**values)
             options.append({"name": name, "type": types[name], "value": value})
         if len(path) == 2:
             return path[0], [{"type": 1, "name": path[1], "options": options}]
@@ -588,6 +780,19 @@ class DiscordAdapter(_Base):
             await self._handled_after(
                 lambda: self.fake.click(who, message, CUSTOM_ID_PREFIX + action)
             )
+
+    async def say(self, user: str, text: str) -> str:
+        # Without the Message Content intent the bot receives the message without its text and
+        # ignores it: there is nothing to wait for.
+        message = await self.fake.say(self.users[user], self.channel, text)
+        return str(message.id)
+
+    async def highlight(self, user: str, message_id: str) -> None:
+        message = self.fake.messages[int(message_id)]
+        who = self.users[user]
+        await self._handled_after(
+            lambda: self.fake.message_command(who, message, MESSAGE_MENUS[0].name)
+        )
 
     @staticmethod
     def _post(message: FakeMessage) -> Post:
@@ -641,8 +846,11 @@ def _check(seen: Seen | None, posts: list[Post], where: str) -> None:
         assert texts[0].startswith(seen.starts), f"{where}: {texts[0]!r}"
 
 
-async def play(adapter: Adapter, steps: list[Step]) -> None:
-    values: dict[str, str] = {}
+async def play(adapter: Adapter, steps: list[Step], known: Mapping[str, str] | None = None) -> None:
+    """Run ``steps`` on ``adapter``; ``known`` gives values the commands use from the start
+    (``{article}``: the URL of the page the test serves)."""
+    values: dict[str, str] = dict(known or {})
+    said: dict[str, str] = {}
     people = (MEMBER, COORDINATOR)
     for step in steps:
         public_before = {p.id for p in adapter.public_posts()}
@@ -656,11 +864,19 @@ async def play(adapter: Adapter, steps: list[Step]) -> None:
             await adapter.run(action.user, action.command, values)
         elif isinstance(action, Pick):
             actor = action.user
-            offering = [p for p in adapter.public_posts() if p.actions]
-            assert offering, f"{step.title}: no post with choices in #general"
+            posts = adapter.private_posts(actor) if action.private else adapter.public_posts()
+            offering = [p for p in posts if p.actions]
+            where = f"privately to the {actor}" if action.private else f"in #{CHANNEL}"
+            assert offering, f"{step.title}: no post with choices {where}"
             await adapter.pick(action.user, offering[-1], action.choice)
+        elif isinstance(action, Say):
+            actor = action.user
+            said[action.name] = await adapter.say(action.user, action.text)
+        elif isinstance(action, Highlight):
+            actor = action.user
+            await adapter.highlight(action.user, said[action.name])
         elif isinstance(action, MoveClock):
-            adapter.clock.advance(action.delta)
+            adapter.clock.move_to(action.to)
             await adapter.app.scheduler.run_due()
         else:
             await adapter.stop()
@@ -673,7 +889,9 @@ async def play(adapter: Adapter, steps: list[Step]) -> None:
             new_private = [
                 p for p in adapter.private_posts(person) if p.id not in private_before[person]
             ]
-            expected = step.private if person == actor else None
+            expected: Seen | None = None  # a clock move or a restart: nothing private
+            if actor is not None:
+                expected = step.private if person == actor else step.other
             _check(expected, new_private, f"privately to the {person} after “{step.title}”")
         if step.learn is not None:
             actions = new_public[0].actions
@@ -690,6 +908,7 @@ def _settings(database: Database, tmp_path: Path) -> Settings:
         overrides={
             "data_dir": str(tmp_path / "data"),
             "roles": {"console": {"coordinators": [COORDINATOR_NAME]}},
+            "feeds": {"allow_private_networks": True},  # the shared page is on loopback
         },
     )
 
@@ -731,7 +950,12 @@ async def test_the_platforms_agree(
     chat: tuple[str, FakeRocketChat | FakeDiscord | None],
     database: Database,
     tmp_path: Path,
+    web_pages: WebPages,
 ) -> None:
     steps = scenario()
+    web_pages.pages["/compost"] = ARTICLE_PAGE
+    known = {"article": web_pages.url("/compost")}
     async with adapter_for(chat, _settings(database, tmp_path), tmp_path) as adapter:
-        await play(adapter, steps)
+        await play(adapter, steps, known)
+    if any(isinstance(step.action, Run) and step.action.command.slash == "share" for step in steps):
+        assert web_pages.requested == ["/compost"]  # the shared page was read, once
