@@ -506,23 +506,24 @@ def list_sources(ctx: Context, args: Args) -> Reply:
     return Reply(text="\n".join(lines), ephemeral=True)
 
 
+_SOURCE_NUMBER = Option(
+    "numero",
+    "number",
+    N_("The number of the source, as /veille liste shows it."),
+    type=OptionType.INTEGER,
+    positional=True,
+    required=True,
+    autocomplete="source",
+)
+
+
 @command(
     "retirer",
     "remove",
     N_("Stops watching a feed (its entries not yet sent leave the next digest)."),
     group="veille",
     group_alias="watch",
-    options=[
-        Option(
-            "numero",
-            "number",
-            N_("The number of the source, as /veille liste shows it."),
-            type=OptionType.INTEGER,
-            positional=True,
-            required=True,
-            autocomplete="source",
-        )
-    ],
+    options=[_SOURCE_NUMBER],
     permission=Role.COORDINATOR,
     examples=("/veille retirer 3",),
 )
@@ -596,15 +597,7 @@ def _read_interval(ctx: Context, text: str) -> int | None:
     group="veille",
     group_alias="watch",
     options=[
-        Option(
-            "numero",
-            "number",
-            N_("The number of the source, as /veille liste shows it."),
-            type=OptionType.INTEGER,
-            positional=True,
-            required=True,
-            autocomplete="source",
-        ),
+        _SOURCE_NUMBER,
         Option(
             "intervalle",
             "interval",
