@@ -105,8 +105,6 @@ from bot.core import (
     UserError,
 )
 from bot.dates import (
-    DATE_EXAMPLES_EN,
-    DATE_EXAMPLES_FR,
     DURATION_EXAMPLES_EN,
     DURATION_EXAMPLES_FR,
     DateParseError,
@@ -1727,23 +1725,12 @@ def _user_error(ctx: Context, error: SessionError) -> UserError:
     return UserError(explain(ctx.t, error))
 
 
-def _date_error(ctx: Context, text: str) -> UserError:
-    examples = DATE_EXAMPLES_FR if ctx.t.locale == "fr" else DATE_EXAMPLES_EN
-    return UserError(
-        ctx._(
-            "I cannot read the date “{text}”. Examples that work: {examples}.",
-            text=text,
-            examples=", ".join(f"“{e}”" for e in examples),
-        )
-    )
-
-
 def _parse_start(ctx: Context, text: str) -> datetime:
     now = ctx.now()
     try:
         moment = parse_datetime(text, now=now, tz=ctx.t.tz)
     except DateParseError:
-        raise _date_error(ctx, text) from None
+        raise ctx.unreadable_date(text) from None
     if moment <= now:
         raise UserError(
             ctx._(
@@ -1780,7 +1767,7 @@ def _parse_deadline(ctx: Context, text: str, starts_at: datetime) -> datetime:
     try:
         moment = parse_deadline(text, now=now, tz=ctx.t.tz)
     except DateParseError:
-        raise _date_error(ctx, text) from None
+        raise ctx.unreadable_date(text) from None
     if moment <= now:
         raise UserError(
             ctx._("The registration deadline {date} is in the past.", date=ctx.t.datetime(moment))
