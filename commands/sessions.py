@@ -1578,16 +1578,16 @@ def _attendees(db: Session, session_id: int) -> list[tuple[Registration, Member]
 
 
 def setup(app: App) -> None:
-    from commands.sessions_registrar import REGISTRAR, Registrar
+    from commands.sessions_registrar import Registrar
 
     follow = FollowUp(app)
     app.scheduler.add_due_work("sessions", follow.next_due, follow.run)
-    previous = app.services.get(REGISTRAR)
+    previous = app.services.get(REGISTRAR_SERVICE)
     if previous is not None:  # started again: one worker only
         previous.close()
     registrar = Registrar(app.sessions, Notifier.from_settings(app.translators, app.settings))
     registrar.start()
-    app.services[REGISTRAR] = registrar  # closed by App.stop
+    app.services[REGISTRAR_SERVICE] = registrar  # closed by App.stop
 
 
 # =============================================================================================

@@ -60,7 +60,6 @@ from bot.storage.sessions import (
     SessionStatus,
 )
 from commands.sessions import (
-    REGISTRAR_SERVICE,
     Encoder,
     Notifier,
     Outgoing,
@@ -82,8 +81,6 @@ from commands.sessions import (
 
 log = logging.getLogger(__name__)
 
-REGISTRAR = REGISTRAR_SERVICE
-"""The registrar's name in ``App.services``."""
 
 DEFAULT_MAX_BATCH = 1000
 

@@ -36,6 +36,7 @@ from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.sessions import Registration, RegistrationStatus, SessionQuota, SessionRow
 from commands.sessions import (
+    REGISTRAR_SERVICE,
     Notifier,
     RegisterResult,
     RegistrarClosed,
@@ -47,7 +48,7 @@ from commands.sessions import (
     register_and_notify,
     unregister_and_notify,
 )
-from commands.sessions_registrar import REGISTRAR, Registrar
+from commands.sessions_registrar import Registrar
 from tests.conftest import Database
 from tests.support.platform import RecordingPlatform
 
@@ -727,7 +728,7 @@ async def test_the_register_command_goes_through_the_registrar(
         return "\n".join(reply.text for reply in outcome.replies)
 
     try:
-        registrar = app.services[REGISTRAR]
+        registrar = app.services[REGISTRAR_SERVICE]
         assert isinstance(registrar, Registrar)
         await command(
             "camille",
