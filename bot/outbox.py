@@ -51,7 +51,7 @@ from bot.core import (
 )
 from bot.i18n import N_, Translators
 from bot.platforms.base import Platform
-from bot.storage.members import Member
+from bot.storage.members import member_by_identity
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -365,11 +365,7 @@ class Sender:
         channel_id = target.fallback_channel_id
         if channel_id is None:
             return False, "no channel known to tell them; only recorded"
-        member = db.scalars(
-            select(Member).where(
-                Member.platform == target.platform, Member.user_id == target.user_id
-            )
-        ).one_or_none()
+        member = member_by_identity(db, target.platform, target.user_id)
         t = self.translators.get(member.locale if member is not None else None)
         day = now.astimezone(self.translators.tz).date().isoformat()
         notice_key = f"dm-closed:{target.platform}:{target.user_id}:{day}"

@@ -77,7 +77,7 @@ from bot.storage.highlights import (
     HighlightVote,
     RecentMessage,
 )
-from bot.storage.members import Member, upsert_member
+from bot.storage.members import Member, find_member, member_by_identity, upsert_member
 from digests.fetcher import Fetcher, FetchError, FetchPolicy
 from digests.gazette import ImageProblem, ImageRejected, check_image
 
@@ -171,26 +171,6 @@ def message_link(
         if server:
             return f"{server}/channel/{quote(channel_name)}?msg={quote(message_id)}"
     return None
-
-
-def member_by_identity(db: Session, platform: str, user_id: str) -> Member | None:
-    return db.scalars(
-        select(Member).where(Member.platform == platform, Member.user_id == user_id)
-    ).one_or_none()
-
-
-def find_member(db: Session, platform: str, name: str) -> Member | None:
-    """A member of ``platform`` by user id or display name (case- and accent-insensitive)."""
-    wanted = name.strip().lstrip("@")
-    found = member_by_identity(db, platform, wanted)
-    if found is not None:
-        return found
-    matches = [
-        m
-        for m in db.scalars(select(Member).where(Member.platform == platform)).all()
-        if fold(m.display_name) == fold(wanted)
-    ]
-    return matches[0] if len(matches) == 1 else None
 
 
 def _is(member: Member | None, actor: Actor) -> bool:

@@ -115,7 +115,7 @@ from bot.dates import (
 from bot.i18n import N_, Translator, Translators, fold
 from bot.outbox import enqueue, payload_of, sent_ref
 from bot.registry import Args, Option, OptionType, command, on_choice
-from bot.storage.members import Member
+from bot.storage.members import Member, find_member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.sessions import (
     Registration,
@@ -2587,28 +2587,6 @@ def participants(ctx: Context, args: Args) -> Reply:
             ]
         )
     return Reply(text="\n".join(lines), ephemeral=True)
-
-
-_MENTION = re.compile(r"^<@!?(\w+)>$")
-
-
-def find_member(db: Session, platform: str, name: str) -> Member | None:
-    """A member of ``platform`` by identifier, mention or (unique) display name."""
-    raw = name.strip()
-    mention = _MENTION.match(raw)
-    raw = mention.group(1) if mention else raw.lstrip("@")
-    member = db.scalars(
-        select(Member).where(Member.platform == platform, Member.user_id == raw)
-    ).one_or_none()
-    if member is not None:
-        return member
-    wanted = fold(raw)
-    named = [
-        m
-        for m in db.scalars(select(Member).where(Member.platform == platform))
-        if fold(m.display_name) == wanted
-    ]
-    return named[0] if len(named) == 1 else None
 
 
 @command(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import Boolean, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core import Actor, Place
+from bot.i18n import fold
 from bot.storage.base import Base
 
 
@@ -45,6 +47,32 @@ _MEMBER_BY_IDENTITY = select(Member).where(
 _PLACE_BY_IDENTITY = select(PlaceRow).where(
     PlaceRow.platform == bindparam("platform"), PlaceRow.channel_id == bindparam("channel_id")
 )
+
+
+def member_by_identity(db: Session, platform: str, user_id: str) -> Member | None:
+    """The member with this platform identity, or None."""
+    return db.scalars(_MEMBER_BY_IDENTITY, {"platform": platform, "user_id": user_id}).one_or_none()
+
+
+_MENTION = re.compile(r"^<@!?(\w+)>$")
+
+
+def find_member(db: Session, platform: str, name: str) -> Member | None:
+    """A member of ``platform`` by identifier, mention (``<@id>``, ``@id``) or display name
+    (case- and accent-insensitive; only when one member has it)."""
+    raw = name.strip()
+    mention = _MENTION.match(raw)
+    raw = mention.group(1) if mention else raw.lstrip("@")
+    member = member_by_identity(db, platform, raw)
+    if member is not None:
+        return member
+    wanted = fold(raw)
+    named = [
+        m
+        for m in db.scalars(select(Member).where(Member.platform == platform))
+        if fold(m.display_name) == wanted
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 def upsert_member(db: Session, actor: Actor, now: datetime) -> Member:
