@@ -124,12 +124,14 @@ from bot.storage.polls import (
     MAX_OPTIONS,
     MAX_QUESTION,
     MIN_OPTIONS,
+    AnyPoll,
     Poll,
     PollAnonymousBallot,
     PollBallot,
     PollMode,
     PollOption,
     PollSealedVoter,
+    PollView,
 )
 from commands.poll_tally import (
     DateAnswer,
@@ -168,6 +170,9 @@ WORK_NAME = "polls"
 """The due-work provider's name: handlers put it in ``ctx.changed``."""
 WORK_SERVICE = "polls.work"
 """Where :func:`setup` puts the :class:`PollWork` provider (``App.services``)."""
+DEFINITIONS_SERVICE = "polls.definitions"
+"""Where the polls read by votes are kept (``App.services``, :func:`poll_definition`)."""
+MAX_CACHED_DEFINITIONS = 1024
 
 _Ballot = TypeVar("_Ballot")
 _ANSWER_MARKS: dict[str, DateAnswer] = {"y": "yes", "m": "ifneedbe", "n": "no"}
@@ -369,13 +374,13 @@ def get_poll(db: Session, number: int, t: Translator | None = None) -> Poll:
     return poll
 
 
-def accepts_votes(poll: Poll, now: datetime) -> bool:
+def accepts_votes(poll: AnyPoll, now: datetime) -> bool:
     """Open, and its deadline (if any) not reached: a vote that comes after the deadline is
     refused even before the scheduled close has run."""
     return poll.closed_at is None and (poll.deadline is None or poll.deadline > now)
 
 
-def _closed_error(t: Translator, poll: Poll) -> UserError:
+def _closed_error(t: Translator, poll: AnyPoll) -> UserError:
     return UserError(
         t.gettext("Poll {ref} is closed: votes are no longer accepted.", ref=t.ref(poll.id))
     )
@@ -699,11 +704,11 @@ BallotChange = SetChoices | ToggleChoice | SetMarks | Withdraw
 class VoteOutcome:
     """The poll voted on and the voter's ballot content after the vote (None: no ballot)."""
 
-    poll: Poll
+    poll: PollView
     after: str | None
 
 
-def _check_change(t: Translator, poll: Poll, change: BallotChange) -> None:
+def _check_change(t: Translator, poll: AnyPoll, change: BallotChange) -> None:
     choice_modes = (PollMode.SINGLE, PollMode.MULTIPLE)
     indexes: list[int] = []
     if isinstance(change, SetChoices | ToggleChoice):
@@ -725,7 +730,7 @@ def _check_change(t: Translator, poll: Poll, change: BallotChange) -> None:
             raise UserError(_not_an_option(t, poll, str(index + 1)))
 
 
-def _not_an_option(t: Translator, poll: Poll, value: str) -> str:
+def _not_an_option(t: Translator, poll: AnyPoll, value: str) -> str:
     return t.gettext(
         "Option {value} is not in poll {ref}: give a number from 1 to {count}.",
         value=quote(t, value),
@@ -734,7 +739,7 @@ def _not_an_option(t: Translator, poll: Poll, value: str) -> str:
     )
 
 
-def _too_many(t: Translator, poll: Poll) -> UserError:
+def _too_many(t: Translator, poll: AnyPoll) -> UserError:
     limit = poll.max_choices or poll.n_options
     return UserError(
         t.ngettext(
@@ -748,7 +753,7 @@ def _too_many(t: Translator, poll: Poll) -> UserError:
     )
 
 
-def _apply(t: Translator, poll: Poll, before: str | None, change: BallotChange) -> str | None:
+def _apply(t: Translator, poll: AnyPoll, before: str | None, change: BallotChange) -> str | None:
     if isinstance(change, Withdraw):
         return None
     if isinstance(change, SetChoices | ToggleChoice):
@@ -775,6 +780,37 @@ def _apply(t: Translator, poll: Poll, before: str | None, change: BallotChange) 
     return _encode_marks(marks)
 
 
+def poll_definition(ctx: Context, number: int) -> PollView:
+    """Poll ``n° number`` as a vote reads it: what never changes after creation is read once per
+    process (``App.services``); its state is only what the database had when it was first read
+    (:func:`open_for_vote` reads the state that counts). UserError when there is no such poll."""
+    cache: dict[int, PollView] | None = ctx.services.get(DEFINITIONS_SERVICE)
+    if cache is None:
+        cache = ctx.services[DEFINITIONS_SERVICE] = {}
+    view = cache.get(number)
+    if view is None:
+        view = PollView.of(get_poll(ctx.db, number, ctx.t))
+        if len(cache) >= MAX_CACHED_DEFINITIONS:
+            cache.clear()
+        cache[number] = view
+    return view
+
+
+def open_for_vote(db: Session, poll: PollView, now: datetime, t: Translator) -> PollView:
+    """The atomic "still open?" check of a vote, in the vote's transaction: one UPDATE that
+    marks the poll message stale (it bumps the revision), locks the poll row on PostgreSQL, and
+    returns the poll's current state; UserError when the poll is closed or past its deadline."""
+    row = db.connection().execute(_OPEN_FOR_VOTE, {"poll_id": poll.id, "now": now}).first()
+    if row is None:
+        raise _closed_error(t, poll)
+    return poll.with_state(
+        deadline=row.deadline,
+        close_count=row.close_count,
+        rendered_at=row.rendered_at,
+        edit_failures=row.edit_failures,
+    )
+
+
 def cast_vote(
     db: Session,
     *,
@@ -784,31 +820,32 @@ def cast_vote(
     now: datetime,
     secret: bytes | None = None,
     t: Translator | None = None,
+    opened: PollView | None = None,
 ) -> VoteOutcome:
     """Record ``member``'s change to their ballot on poll ``poll_id``.
 
     UserError (in ``t``'s language) for an unknown or closed poll, an option out of range, a
     selection over ``--max``, withdrawing a vote never cast, or changing a sealed anonymous
     ballot; the caller's transaction must then be rolled back (the dispatcher does). ``secret``
-    is required for anonymous polls (:func:`server_secret`).
+    is required for anonymous polls (:func:`server_secret`). ``opened`` is the poll as
+    :func:`open_for_vote` returned it in this transaction (the handlers call it before reading
+    the vote, so that a closed poll is said before a badly typed vote); without it, the poll is
+    loaded and opened here.
 
-    Round trips, the poll being loaded: one UPDATE bumping the revision (the atomic "still open?"
-    check, which also locks the poll row on PostgreSQL), then one statement for the ballot: an
+    Round trips: one UPDATE (:func:`open_for_vote`), then one statement for the ballot: an
     upsert returning the new content (a choice, grades or answers: the database merges the marks
     given into the stored ones), or a DELETE (withdrawing). Only a multiple-choice toggle reads
     the ballot (``FOR UPDATE``) before writing it. An anonymous poll that was closed before
     (``close_count`` > 0, read under the lock) also checks its sealed voters.
     """
     t = t or _fallback_translator()
-    poll = db.get(Poll, poll_id) or get_poll(db, poll_id, t)  # no query when already loaded
-    if not accepts_votes(poll, now):
-        raise _closed_error(t, poll)
+    if opened is None:
+        loaded = db.get(Poll, poll_id) or get_poll(db, poll_id, t)  # no query when loaded
+        opened = open_for_vote(db, PollView.of(loaded), now, t)
+    poll = opened
     _check_change(t, poll, change)
     connection = db.connection()
-    # The atomic "still open?" check; it also marks the poll message stale.
-    close_count = connection.execute(_BUMP_REVISION, {"poll_id": poll.id, "now": now}).scalar()
-    if close_count is None:
-        raise _closed_error(t, poll)
+    close_count = poll.close_count
     statements = _ballot_statements_for(connection.dialect.name, poll)
     columns: dict[str, object]
     if poll.anonymous:
@@ -896,7 +933,7 @@ def _ballot_statements(
 _STATEMENTS: dict[tuple[str, bool, int | None], _BallotStatements] = {}
 
 
-def _ballot_statements_for(dialect: str, poll: Poll) -> _BallotStatements:
+def _ballot_statements_for(dialect: str, poll: AnyPoll) -> _BallotStatements:
     marks = poll.mode in (PollMode.JUDGMENT, PollMode.DATES)
     cache_key = (dialect, poll.anonymous, poll.n_options if marks else None)
     statements = _STATEMENTS.get(cache_key)
@@ -921,7 +958,7 @@ _SEALED_VOTER = select(PollSealedVoter.poll_id).where(
     PollSealedVoter.voter_key == bindparam("voter_key"),
 )
 _POLLS: Table = Poll.__table__  # type: ignore[assignment]
-_BUMP_REVISION = (
+_OPEN_FOR_VOTE = (
     update(_POLLS)
     .where(
         _POLLS.c.id == bindparam("poll_id"),
@@ -929,13 +966,15 @@ _BUMP_REVISION = (
         or_(_POLLS.c.deadline.is_(None), _POLLS.c.deadline > bindparam("now")),
     )
     .values(revision=_POLLS.c.revision + 1)
-    .returning(_POLLS.c.close_count)
+    .returning(
+        _POLLS.c.close_count, _POLLS.c.deadline, _POLLS.c.rendered_at, _POLLS.c.edit_failures
+    )
 )
 """A Core statement on the table: the ORM's bulk UPDATE would re-annotate (and re-key for the
 compiled cache) the statement at every vote."""
 
 
-def _sealed_text(t: Translator, poll: Poll) -> str:
+def _sealed_text(t: Translator, poll: AnyPoll) -> str:
     return t.gettext(
         "Your vote on poll {ref} was sealed when the poll closed and still counts; it can no "
         "longer be changed.",
@@ -1114,7 +1153,7 @@ _ANSWER_WORDS: dict[str, str] = {
 }
 
 
-def _grade_words(poll: Poll, translators: Translators) -> Mapping[str, str]:
+def _grade_words(poll: AnyPoll, translators: Translators) -> Mapping[str, str]:
     return _grade_vocabulary(translators, poll.scale_size or 7)
 
 
@@ -1134,7 +1173,7 @@ def _grade_vocabulary(translators: Translators, size: int) -> Mapping[str, str]:
     return MappingProxyType(words)
 
 
-def _option_index(t: Translator, poll: Poll, word: str) -> int:
+def _option_index(t: Translator, poll: AnyPoll, word: str) -> int:
     match = re.fullmatch(r"(?:n[°o]\s*|#)?(\d{1,3})", word.strip(), re.IGNORECASE)
     if match and 1 <= int(match.group(1)) <= poll.n_options:
         return int(match.group(1)) - 1
@@ -1146,7 +1185,7 @@ def _option_index(t: Translator, poll: Poll, word: str) -> int:
 
 
 def parse_text_vote(
-    t: Translator, translators: Translators, poll: Poll, words: Sequence[str]
+    t: Translator, translators: Translators, poll: AnyPoll, words: Sequence[str]
 ) -> BallotChange:
     """What ``/voter N words...`` asks for (see the module docstring for the syntax)."""
     if len(words) == 1 and fold(words[0]) in _WITHDRAW_WORDS:
@@ -1213,7 +1252,7 @@ def parse_text_vote(
 # --- replies -----------------------------------------------------------------------------------
 
 
-def _ballot_summary(t: Translator, poll: Poll, content: str) -> str:
+def _ballot_summary(t: Translator, poll: AnyPoll, content: str) -> str:
     if poll.mode in (PollMode.SINGLE, PollMode.MULTIPLE):
         return ", ".join(
             quote(t, option_text(t, poll.options[i])) for i in _decode_choices(content)
@@ -1232,7 +1271,7 @@ def _ballot_summary(t: Translator, poll: Poll, content: str) -> str:
     return ", ".join(parts)
 
 
-def _unmarked(poll: Poll, content: str | None) -> list[int]:
+def _unmarked(poll: AnyPoll, content: str | None) -> list[int]:
     return [i for i, m in enumerate(_decode_marks(content, poll.n_options)) if m == UNMARKED]
 
 
@@ -1285,7 +1324,7 @@ def _public_t(ctx: Context) -> Translator:
     return ctx.translators.get(ctx.settings.network.locale)
 
 
-def _secret_for(ctx: Context, poll: Poll) -> bytes | None:
+def _secret_for(ctx: Context, poll: AnyPoll) -> bytes | None:
     """The server secret for an anonymous poll, read once per app (``App.services``)."""
     if not poll.anonymous:
         return None
@@ -1612,12 +1651,10 @@ def list_command(ctx: Context, args: Args) -> Reply:
     examples=("/voter 12 2", "/voter 12 1 3", "/voter 12 1=bien 2=passable", "/voter 12 retirer"),
 )
 def vote_command(ctx: Context, args: Args) -> Reply:
-    poll = get_poll(ctx.db, args["numero"], ctx.t)
     words: list[str] = args["choix"] or []
     if not words:
-        return _show_vote(ctx, poll)
-    if not accepts_votes(poll, ctx.now()):
-        raise _closed_error(ctx.t, poll)
+        return _show_vote(ctx, get_poll(ctx.db, args["numero"], ctx.t))
+    poll = open_for_vote(ctx.db, poll_definition(ctx, args["numero"]), ctx.now(), ctx.t)
     change = parse_text_vote(ctx.t, ctx.translators, poll, words)
     outcome = cast_vote(
         ctx.db,
@@ -1627,6 +1664,7 @@ def vote_command(ctx: Context, args: Args) -> Reply:
         now=ctx.now(),
         secret=_secret_for(ctx, poll),
         t=ctx.t,
+        opened=poll,
     )
     _after_vote(ctx, outcome.poll)
     return _confirmation(ctx.t, outcome)
@@ -1670,14 +1708,10 @@ def poll_choice(ctx: Context, action: str) -> Reply:
     match = _ACTION.match(action)
     if match is None:
         raise UserError(ctx._("This button no longer does anything."))
-    poll = get_poll(ctx.db, int(match["id"]), ctx.t)
-    if not accepts_votes(poll, ctx.now()):
-        raise _closed_error(ctx.t, poll)
-    change: BallotChange
-    chain_from: int | None = None
-    if match["withdraw"]:
-        change = Withdraw()
-    elif match["verb"] == "pick":
+    poll = poll_definition(ctx, int(match["id"]))
+    if match["verb"] == "pick":  # shows a prompt: nothing changes, so nothing is written
+        if not accepts_votes(get_poll(ctx.db, poll.id, ctx.t), ctx.now()):
+            raise _closed_error(ctx.t, poll)
         index = _button_index(ctx, poll, match["k"])
         if poll.mode not in (PollMode.JUDGMENT, PollMode.DATES):
             raise UserError(ctx._("This button no longer does anything."))
@@ -1686,6 +1720,11 @@ def poll_choice(ctx: Context, action: str) -> Reply:
             choices=prompt_choices(ctx.t, poll, index),
             ephemeral=True,
         )
+    poll = open_for_vote(ctx.db, poll, ctx.now(), ctx.t)
+    change: BallotChange
+    chain_from: int | None = None
+    if match["withdraw"]:
+        change = Withdraw()
     elif match["verb"] == "vote":
         index = _button_index(ctx, poll, match["k"])
         if poll.mode == PollMode.SINGLE:
@@ -1713,12 +1752,13 @@ def poll_choice(ctx: Context, action: str) -> Reply:
         now=ctx.now(),
         secret=_secret_for(ctx, poll),
         t=ctx.t,
+        opened=poll,
     )
     _after_vote(ctx, outcome.poll)
     return _confirmation(ctx.t, outcome, chain_from=chain_from)
 
 
-def _button_index(ctx: Context, poll: Poll, raw: str) -> int:
+def _button_index(ctx: Context, poll: AnyPoll, raw: str) -> int:
     index = int(raw) - 1
     if not 0 <= index < poll.n_options:
         raise UserError(ctx._("This button no longer does anything."))
@@ -1732,7 +1772,7 @@ def _edit_due(rendered_at: datetime, failures: int) -> datetime:
     return rendered_at + EDIT_THROTTLE * (1 << min(failures, MAX_EDIT_FAILURES))
 
 
-def _after_vote(ctx: Context, poll: Poll) -> None:
+def _after_vote(ctx: Context, poll: AnyPoll) -> None:
     """Have the poll message edited: re-arm the ``polls`` work unless it is already armed for a
     moment no later than this poll's next edit (then the vote costs no query for it)."""
     work: PollWork | None = ctx.services.get(WORK_SERVICE)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bot.core import Choice, ChoiceStyle, Reply
 from bot.i18n import Translator
-from bot.storage.polls import Poll, PollMode, PollOption
+from bot.storage.polls import AnyOption, AnyPoll, PollMode
 from commands.poll_tally import (
     GRADE_SYMBOLS,
     ChoiceResult,
@@ -51,7 +51,7 @@ class PollResults:
 # --- small pieces ----------------------------------------------------------------------------
 
 
-def option_text(t: Translator, option: PollOption) -> str:
+def option_text(t: Translator, option: AnyOption) -> str:
     """An option as people read it: its label, or its slot in the reader's language."""
     if option.starts_at is None:
         return option.label
@@ -74,11 +74,11 @@ def participants(t: Translator, voters: int) -> str:
     return t.ngettext("{n} participant", "{n} participants", voters)
 
 
-def header(t: Translator, poll: Poll) -> str:
+def header(t: Translator, poll: AnyPoll) -> str:
     return t.gettext("📊 **Poll {ref}: {question}**", ref=t.ref(poll.id), question=poll.question)
 
 
-def mode_line(t: Translator, poll: Poll) -> str:
+def mode_line(t: Translator, poll: AnyPoll) -> str:
     """What kind of poll it is, and its state, on one line."""
     if poll.mode == PollMode.MULTIPLE:
         if poll.max_choices:
@@ -108,14 +108,14 @@ def quote(t: Translator, text: str) -> str:
     return t.gettext("“{text}”", text=text)
 
 
-def _names(t: Translator, poll: Poll, indexes: Sequence[int]) -> str:
+def _names(t: Translator, poll: AnyPoll, indexes: Sequence[int]) -> str:
     return ", ".join(quote(t, option_text(t, poll.options[i])) for i in indexes)
 
 
 # --- results ---------------------------------------------------------------------------------
 
 
-def results_lines(t: Translator, poll: Poll, results: PollResults, *, final: bool) -> list[str]:
+def results_lines(t: Translator, poll: AnyPoll, results: PollResults, *, final: bool) -> list[str]:
     """One line per option (plus a legend for judgments and dates).
 
     Single and multiple choice, and date polls, keep the options' order (so that their numbers are
@@ -129,7 +129,7 @@ def results_lines(t: Translator, poll: Poll, results: PollResults, *, final: boo
     return _date_lines(t, poll, results.dates, final=final)
 
 
-def _choice_lines(t: Translator, poll: Poll, result: ChoiceResult, *, final: bool) -> list[str]:
+def _choice_lines(t: Translator, poll: AnyPoll, result: ChoiceResult, *, final: bool) -> list[str]:
     lines = []
     for count in result.counts:
         mark = " 🏆" if final and count.option in result.winners else ""
@@ -148,7 +148,7 @@ def _choice_lines(t: Translator, poll: Poll, result: ChoiceResult, *, final: boo
     return lines
 
 
-def _judgment_lines(t: Translator, poll: Poll, result: MJResult, *, final: bool) -> list[str]:
+def _judgment_lines(t: Translator, poll: AnyPoll, result: MJResult, *, final: bool) -> list[str]:
     names = grade_names(t, result.scale_size)
     entries = sorted(result.options, key=lambda o: o.option) if not final else result.options
     lines = []
@@ -170,7 +170,7 @@ def _judgment_lines(t: Translator, poll: Poll, result: MJResult, *, final: bool)
     return lines
 
 
-def _date_lines(t: Translator, poll: Poll, result: DateResult, *, final: bool) -> list[str]:
+def _date_lines(t: Translator, poll: AnyPoll, result: DateResult, *, final: bool) -> list[str]:
     lines = []
     for slot in sorted(result.slots, key=lambda s: s.option):
         mark = " ⭐" if slot.option in result.best else ""
@@ -182,7 +182,7 @@ def _date_lines(t: Translator, poll: Poll, result: DateResult, *, final: bool) -
     return lines
 
 
-def outcome_line(t: Translator, poll: Poll, results: PollResults, *, final: bool) -> str | None:
+def outcome_line(t: Translator, poll: AnyPoll, results: PollResults, *, final: bool) -> str | None:
     """Who leads (open) or won (closed); None when nobody voted."""
     if results.voters == 0:
         return None
@@ -218,7 +218,7 @@ def outcome_line(t: Translator, poll: Poll, results: PollResults, *, final: bool
 # --- messages --------------------------------------------------------------------------------
 
 
-def how_to_vote(t: Translator, poll: Poll) -> str:
+def how_to_vote(t: Translator, poll: AnyPoll) -> str:
     if poll.mode == PollMode.SINGLE:
         return t.gettext(
             "Vote with the buttons, or type /vote {number} followed by the option number.",
@@ -244,7 +244,7 @@ def how_to_vote(t: Translator, poll: Poll) -> str:
     )
 
 
-def poll_choices(t: Translator, poll: Poll) -> tuple[Choice, ...]:
+def poll_choices(t: Translator, poll: AnyPoll) -> tuple[Choice, ...]:
     """The buttons under an open poll message (none once closed)."""
     if not poll.is_open:
         return ()
@@ -267,7 +267,7 @@ def poll_choices(t: Translator, poll: Poll) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
-def poll_message(t: Translator, poll: Poll, results: PollResults) -> Reply:
+def poll_message(t: Translator, poll: AnyPoll, results: PollResults) -> Reply:
     """The poll message: question, live (or final) results, and the buttons while open."""
     lines = [header(t, poll), mode_line(t, poll), ""]
     hidden = poll.hidden_results and poll.is_open
@@ -286,7 +286,7 @@ def poll_message(t: Translator, poll: Poll, results: PollResults) -> Reply:
     return Reply(text="\n".join(lines), choices=poll_choices(t, poll))
 
 
-def results_message(t: Translator, poll: Poll, results: PollResults) -> Reply:
+def results_message(t: Translator, poll: AnyPoll, results: PollResults) -> Reply:
     """The results of a poll (posted when it closes, and shown by ``/sondage resultats``)."""
     final = not poll.is_open
     title = (
@@ -313,7 +313,7 @@ def results_message(t: Translator, poll: Poll, results: PollResults) -> Reply:
 # --- private prompts -------------------------------------------------------------------------
 
 
-def prompt_choices(t: Translator, poll: Poll, position: int) -> tuple[Choice, ...]:
+def prompt_choices(t: Translator, poll: AnyPoll, position: int) -> tuple[Choice, ...]:
     """The grades (majority judgment) or answers (date poll) offered for one option."""
     k = position + 1
     if poll.mode == PollMode.JUDGMENT:
@@ -336,7 +336,7 @@ def prompt_choices(t: Translator, poll: Poll, position: int) -> tuple[Choice, ..
     )
 
 
-def prompt_question(t: Translator, poll: Poll, position: int) -> str:
+def prompt_question(t: Translator, poll: AnyPoll, position: int) -> str:
     option = option_text(t, poll.options[position])
     if poll.mode == PollMode.JUDGMENT:
         return t.gettext(

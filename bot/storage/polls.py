@@ -19,7 +19,9 @@ so that after the close not even the holder of the secret can link a ballot to a
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -157,3 +159,93 @@ class PollSealedVoter(Base):
         ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
     )
     voter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+@dataclass(frozen=True, slots=True)
+class OptionView:
+    """An option as a vote reads it (see :class:`PollView`)."""
+
+    position: int
+    label: str
+    starts_at: datetime | None
+    all_day: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PollView:
+    """A poll as a vote reads it, without the ORM.
+
+    What never changes once a poll is created (question, mode, options...) is read once per
+    process and kept (``commands.polls.poll_definition``); the state a vote needs (deadline,
+    closings, when the message was last edited) comes from the vote's own ``UPDATE ...
+    RETURNING`` (:meth:`with_state`). Loading the ORM poll and its options for every vote cost
+    a round trip and more Python time than the vote itself."""
+
+    id: int
+    place_id: int
+    creator_id: int
+    question: str
+    mode: str
+    n_options: int
+    max_choices: int | None
+    scale_size: int | None
+    anonymous: bool
+    hidden_results: bool
+    created_at: datetime
+    options: tuple[OptionView, ...]
+    deadline: datetime | None
+    closed_at: datetime | None
+    close_count: int
+    rendered_at: datetime
+    edit_failures: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @classmethod
+    def of(cls, poll: Poll) -> PollView:
+        return cls(
+            id=poll.id,
+            place_id=poll.place_id,
+            creator_id=poll.creator_id,
+            question=poll.question,
+            mode=poll.mode,
+            n_options=poll.n_options,
+            max_choices=poll.max_choices,
+            scale_size=poll.scale_size,
+            anonymous=poll.anonymous,
+            hidden_results=poll.hidden_results,
+            created_at=poll.created_at,
+            options=tuple(
+                OptionView(o.position, o.label, o.starts_at, o.all_day) for o in poll.options
+            ),
+            deadline=poll.deadline,
+            closed_at=poll.closed_at,
+            close_count=poll.close_count,
+            rendered_at=poll.rendered_at,
+            edit_failures=poll.edit_failures,
+        )
+
+    def with_state(
+        self,
+        *,
+        deadline: datetime | None,
+        close_count: int,
+        rendered_at: datetime,
+        edit_failures: int,
+    ) -> PollView:
+        """This poll, open, with the state read by a vote."""
+        return dataclasses.replace(
+            self,
+            deadline=deadline,
+            closed_at=None,
+            close_count=close_count,
+            rendered_at=rendered_at,
+            edit_failures=edit_failures,
+        )
+
+
+AnyPoll = Poll | PollView
+"""What the functions a vote shares with the rest of the polls code accept."""
+AnyOption = PollOption | OptionView
