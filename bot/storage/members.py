@@ -5,7 +5,17 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, UniqueConstraint, bindparam, select
+from sqlalchemy import (
+    Boolean,
+    String,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    exists,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core import Actor, Place
@@ -75,11 +85,54 @@ def find_member(db: Session, platform: str, name: str) -> Member | None:
     return named[0] if len(named) == 1 else None
 
 
+_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
+_FOUND = (
+    select(_MEMBERS)
+    .where(_MEMBERS.c.platform == bindparam("platform"), _MEMBERS.c.user_id == bindparam("user_id"))
+    .cte("found")
+)
+_NEW = (
+    postgresql_insert(_MEMBERS)
+    .from_select(
+        ["platform", "user_id", "display_name", "created_at", "updated_at"],
+        select(
+            bindparam("platform", type_=String),
+            bindparam("user_id", type_=String),
+            bindparam("display_name", type_=String),
+            bindparam("now", type_=_MEMBERS.c.created_at.type),
+            bindparam("now", type_=_MEMBERS.c.updated_at.type),
+        ).where(~exists(select(_FOUND.c.id))),
+    )
+    .on_conflict_do_nothing(index_elements=["platform", "user_id"])
+    .returning(*_MEMBERS.c)
+    .cte("new")
+)
+_FIND_OR_CREATE_PG = select(Member).from_statement(
+    union_all(select(_FOUND), select(_NEW)),
+)
+"""PostgreSQL: the member, created when new, in one round trip (the event's first statement).
+The INSERT runs only when the SELECT found nothing (no sequence number is spent on a known
+member); a concurrent first sight of the same member finds neither row, and falls back to the
+two-step path below."""
+
+
 def upsert_member(db: Session, actor: Actor, now: datetime) -> Member:
     """The member row for ``actor``, created on first sight; the display name follows the platform."""
-    member = db.scalars(
-        _MEMBER_BY_IDENTITY, {"platform": actor.platform, "user_id": actor.user_id}
-    ).one_or_none()
+    member: Member | None = None
+    if db.get_bind().dialect.name == "postgresql":
+        member = db.scalars(
+            _FIND_OR_CREATE_PG,
+            {
+                "platform": actor.platform,
+                "user_id": actor.user_id,
+                "display_name": actor.display_name,
+                "now": now,
+            },
+        ).one_or_none()
+    if member is None:
+        member = db.scalars(
+            _MEMBER_BY_IDENTITY, {"platform": actor.platform, "user_id": actor.user_id}
+        ).one_or_none()
     if member is None:
         member = Member(
             platform=actor.platform,

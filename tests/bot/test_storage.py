@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -107,6 +109,38 @@ def test_one_member_row_per_platform_identity(engine: Engine) -> None:
             db.commit()
 
 
+def test_first_sight_of_a_member_from_many_connections_at_once(engine: Engine) -> None:
+    """Events of a new member handled at the same moment by several connections: one row, one
+    id for all, a later display name kept; no id is spent by the events of a known member."""
+    workers = 8
+    barrier = threading.Barrier(workers)
+
+    def first_event(i: int) -> int:
+        with Session(engine) as db:
+            barrier.wait()
+            member = upsert_member(db, Actor("console", "nadia", "Nadia"), NOW)
+            db.commit()
+            return member.id
+
+    with ThreadPoolExecutor(workers) as pool:
+        ids = set(pool.map(first_event, range(workers)))
+    assert len(ids) == 1
+    with Session(engine) as db:
+        rows = db.scalars(select(Member).where(Member.user_id == "nadia")).all()
+        assert [(m.id, m.display_name) for m in rows] == [(ids.pop(), "Nadia")]
+        renamed = upsert_member(db, Actor("console", "nadia", "Nadia B."), NOW)
+        db.commit()
+        assert renamed.display_name == "Nadia B."
+        newcomer = upsert_member(db, Actor("console", "omar", "Omar"), NOW).id
+        db.commit()
+    for _ in range(3):  # events of a known member
+        with Session(engine) as db:
+            assert upsert_member(db, Actor("console", "omar", "Omar"), NOW).id == newcomer
+            db.commit()
+    with Session(engine) as db:
+        assert upsert_member(db, Actor("console", "paul", "Paul"), NOW).id == newcomer + 1
+
+
 def test_datetimes_come_back_aware_in_utc(engine: Engine) -> None:
     paris_winter = timezone(timedelta(hours=1))
     moment = datetime(2026, 12, 3, 14, 0, tzinfo=paris_winter)
@@ -139,4 +173,38 @@ def test_sqlite_pragmas_and_immediate_transactions(database: Database) -> None:
     with eng.begin(), pytest.raises(Exception, match="locked"), other.begin() as conn2:
         conn2.exec_driver_sql("SELECT 1")
     other.dispose()
+    eng.dispose()
+
+
+def test_postgres_pings_only_connections_idle_for_a_while(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection killed while idle is replaced before use; one given back a moment
+    ago is handed out without the ping's round trip."""
+    if database.kind != "postgres":
+        pytest.skip("PostgreSQL connection pool")
+    eng = database.engine(pool_size=1, max_overflow=0)
+    pings: list[object] = []
+    real_ping = eng.dialect.do_ping
+
+    def counting_ping(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(eng.dialect, "do_ping", counting_ping)
+    with eng.connect() as conn:
+        first_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with eng.connect() as conn:  # back in the pool a moment ago: no ping
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == first_pid
+    assert pings == []
+
+    # The server ends the idle connection (as a restart would); it has been idle "long enough".
+    with database.engine().connect() as admin:
+        admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(first_pid or 0)})")
+        admin.commit()
+    monkeypatch.setattr("bot.storage.engine.PING_AFTER_IDLE_S", 0.0)
+    with eng.connect() as conn:
+        new_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert new_pid != first_pid  # without the ping, the dead connection would have failed
+    assert pings, "the idle connection was not checked"
     eng.dispose()
