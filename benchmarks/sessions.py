@@ -13,7 +13,8 @@ PostgreSQL schema that is dropped afterwards) and creates one session with ``sea
   once, each its share of members one after the other (a closed loop: 200 requests are always
   outstanding), each registration in its own transaction:
   :func:`commands.sessions.register_and_notify` (seat or waitlist number, registration row,
-  confirmation message and reminders in the outbox) and the commit. Clients take a connection
+  confirmation message in the outbox; reminders are written later, when they fall due) and the
+  commit. Clients take a connection
   first come, first served (see :class:`FairGate`).
 - ``registrar`` — the same closed loop through :class:`commands.sessions_registrar.Registrar`,
   the path of the bot's commands: ``clients`` asyncio tasks (the bot's handlers are tasks of one

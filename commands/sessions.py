@@ -41,12 +41,21 @@ Decisions (also in docs/design.md, "Sessions"):
   has no quota, are limited by the capacity only. The category counted is the one the member
   had when registering.
 - **Reminders** (24 h and 1 h before by default; ``[sessions] reminder_hours`` when the
-  configuration has it) are outbox rows ``session:<id>:reminder:<member>:<h>h`` written in the
-  registration's (or promotion's) transaction with ``due_at = start - h``, only when that is
-  still ahead. Unregistering or cancelling marks the pending rows ``skipped`` (reason
-  ``withdrawn``) in the same transaction; registering again revives them; a change of time moves
-  the pending ones. A reminder already sent is never sent again (the key is unique), and a row
-  is durable, so a restart loses nothing.
+  configuration has it) are *due work derived from registrations*, not rows written at
+  registration: when ``start - h`` is reached, the ``sessions`` provider (:func:`remind_due`)
+  locks the session row and writes, in one statement, the outbox rows
+  ``session:<id>:reminder:<member>:<h>h`` (``due_at = start - h``) of the members confirmed at
+  that moment (confirmed by a request made before it: ``registrations.updated_at < start - h``),
+  and records ``sessions.reminded_through`` in the same transaction, so a restart neither loses
+  nor repeats them (and the unique key means never twice anyway). A member confirmed after a
+  reminder's moment does not get that one (too late) but gets the later ones; a request made
+  before the moment but handled just after the provider wrote it gets it from the registration's
+  own transaction (:func:`late_reminders`). Unregistering or cancelling marks pending rows
+  ``skipped`` (``withdrawn``); registering again before the moment gets it again (a skipped row
+  is revived). A change of time moves the reminders: pending ones are withdrawn, and those whose
+  new moment is ahead are written again (revived) then. A reminder whose moment passed while
+  the bot was down is still written if the session has not started; when several of a session's
+  reminders are late at once, only the last (the nearest to the start) is written.
 - **Calendars**: see :mod:`commands.calendar` (UTC times, stable UID, SEQUENCE raised by every
   change registrants are told about, PUBLISH, CANCEL when cancelled).
 - **Check-in and feedback** come from a due-work provider (``sessions``): at the start it posts
@@ -716,6 +725,7 @@ def update_session(
             raise SessionError("capacity_below_confirmed", session, confirmed=session.confirmed)
         promoted = _promote(db, session_id, now)
         db.refresh(session)
+    moved = changes.starts_at is not None and changes.starts_at != session.starts_at
     calendar_changed = False
     for name in _CALENDAR_FIELDS:
         value = getattr(changes, name)
@@ -724,6 +734,11 @@ def update_session(
             calendar_changed = True
     if changes.registration_deadline is not None:
         session.registration_deadline = changes.registration_deadline
+    if moved:
+        # Reminders follow the new time: those whose new moment has passed are too late (done),
+        # those still ahead fall due again.
+        reminded = session.reminded_through
+        session.reminded_through = now if reminded is None or reminded < now else reminded
     if calendar_changed:
         session.sequence += 1
     session.updated_at = now
@@ -947,6 +962,12 @@ PG_OUTBOX_UNNEST = """
          AS batch (key, platform, target_kind, target_id, payload, due_at)
     ON CONFLICT (key) DO NOTHING
 """
+_REVIVE_SKIPPED = """
+    ON CONFLICT (key) DO UPDATE SET status = excluded.status, payload = excluded.payload,
+        due_at = excluded.due_at, next_attempt_at = excluded.next_attempt_at, attempts = 0,
+        last_error = NULL
+    WHERE outbox.status = 'skipped'
+"""
 
 
 def _target_columns(target: Target) -> tuple[str, str]:
@@ -955,16 +976,22 @@ def _target_columns(target: Target) -> tuple[str, str]:
     return "place", target.channel_id
 
 
-def enqueue_many(db: Session, messages: Sequence[Outgoing], now: datetime) -> None:
+def enqueue_many(
+    db: Session, messages: Sequence[Outgoing], now: datetime, *, revive: bool = False
+) -> None:
     """:func:`bot.outbox.enqueue` for several messages in one statement (hot path).
 
     Same rows and same idempotency: a key already there is left alone (``ON CONFLICT DO
     NOTHING`` on SQLite and PostgreSQL; other databases fall back to one ``enqueue`` each).
+    With ``revive``, a row already there but ``skipped`` (withdrawn) becomes pending again with
+    the new payload and moment; a row sent, being sent, failed or pending is still left alone.
     """
     if not messages:
         return
     dialect = db.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):
+        if revive:
+            _revive_rows(db, messages)
         for message in messages:
             enqueue(
                 db,
@@ -997,7 +1024,7 @@ def enqueue_many(db: Session, messages: Sequence[Outgoing], now: datetime) -> No
     kinds, target_ids = zip(*(_target_columns(m.target) for m in messages), strict=True)
     if dialect == "postgresql":
         db.connection().exec_driver_sql(
-            PG_OUTBOX_UNNEST,
+            _revived(PG_OUTBOX_UNNEST) if revive else PG_OUTBOX_UNNEST,
             (
                 OutboxStatus.PENDING.value,
                 utc(now),
@@ -1025,7 +1052,34 @@ def enqueue_many(db: Session, messages: Sequence[Outgoing], now: datetime) -> No
         )
         for m, kind, target_id, payload in zip(messages, kinds, target_ids, encoded, strict=True)
     ]
-    db.connection().exec_driver_sql(_SQLITE_OUTBOX_INSERT, rows)
+    db.connection().exec_driver_sql(
+        _revived(_SQLITE_OUTBOX_INSERT) if revive else _SQLITE_OUTBOX_INSERT, rows
+    )
+
+
+@lru_cache(maxsize=4)
+def _revived(statement: str) -> str:
+    head, _, _ = statement.partition("ON CONFLICT")
+    return head + _REVIVE_SKIPPED.strip()
+
+
+def _revive_rows(db: Session, messages: Sequence[Outgoing]) -> None:
+    """``revive`` where the database has no upsert: skipped rows back to pending, one by one."""
+    rows = db.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.key.in_([m.key for m in messages]),
+            OutboxMessage.status == OutboxStatus.SKIPPED,
+        )
+    ).all()
+    by_key = {m.key: m for m in messages}
+    for row in rows:
+        message = by_key[row.key]
+        row.status = OutboxStatus.PENDING
+        row.payload = payload_of(message.reply, message.target)
+        row.due_at = row.next_attempt_at = message.due_at
+        row.attempts = 0
+        row.last_error = None
+    db.flush()
 
 
 def utc(moment: datetime) -> datetime:
@@ -1052,59 +1106,98 @@ class Encoder:
         return encoded
 
 
-def sync_reminders(
-    db: Session,
-    notifier: Notifier,
-    session: SessionRow,
-    member: Member,
-    now: datetime,
-    *,
-    fresh: bool = False,
-) -> list[Outgoing]:
-    """Make the member's reminders match the session (confirmed members only).
+def reminder_moment(session: SessionRow, hours: int) -> datetime:
+    return session.starts_at - timedelta(hours=hours)
 
-    Existing rows are updated in place (moved, revived after a withdrawal, or withdrawn when
-    too late); the reminders still to write are returned for :func:`enqueue_many`. ``fresh``
-    says no reminder row can exist yet (a first registration), so none is looked up.
+
+def _reminded(moment: datetime, reminded_through: datetime | None) -> bool:
+    """Whether the reminder falling due at ``moment`` was materialised (or found too late)."""
+    return reminded_through is not None and moment <= reminded_through
+
+
+def next_reminder(
+    starts_at: datetime, reminded_through: datetime | None, hours: Iterable[int]
+) -> datetime | None:
+    """When the session's next reminder still to materialise falls due (perhaps already)."""
+    moments = [starts_at - timedelta(hours=h) for h in hours]
+    return min((m for m in moments if not _reminded(m, reminded_through)), default=None)
+
+
+def late_reminders(session: SessionRow, hours: Iterable[int], now: datetime) -> list[int]:
+    """The reminders a member confirmed by a request made at ``now`` gets from that request's
+    own transaction: those whose moment is still ahead of ``now`` but which :func:`remind_due`
+    already wrote (the request was handled just after it). Usually none."""
+    if session.reminded_through is None:
+        return []
+    return [
+        h
+        for h in hours
+        if now < (moment := reminder_moment(session, h))
+        and _reminded(moment, session.reminded_through)
+    ]
+
+
+def remind_due(db: Session, notifier: Notifier, now: datetime) -> bool:
+    """Materialise the reminders that fell due; True when outbox rows were written.
+
+    For each scheduled session with a reminder due (``start - h <= now``, not yet recorded in
+    ``reminded_through``): the row is locked (registrations of that session wait, so "confirmed
+    at the moment" is exact), the rows of the members confirmed by a request made before the
+    moment are written in one statement, and ``reminded_through = now`` records it. A session
+    already started gets none; when several reminders are late at once (the bot was down), only
+    the nearest to the start is written.
     """
-    target = _direct(member, session)
-    t = notifier.t_for(member)
-    wanted = {
-        hours: session.starts_at - timedelta(hours=hours)
-        for hours in notifier.reminder_hours
-        if session.starts_at - timedelta(hours=hours) > now
-    }
-    keys = {reminder_key(session.id, member.id, hours): hours for hours in notifier.reminder_hours}
-    existing: dict[str, OutboxMessage] = {}
-    if not fresh:
-        existing = {
-            row.key: row
-            for row in db.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.key.in_(list(keys)))
-                .execution_options(populate_existing=True)
-            )
-        }
-    missing: list[Outgoing] = []
-    for key, hours in keys.items():
-        row = existing.get(key)
-        if hours not in wanted:
-            if row is not None and row.status == OutboxStatus.PENDING:
-                row.status = OutboxStatus.SKIPPED
-                row.last_error = "withdrawn: too late for this reminder"
+    hours = notifier.reminder_hours
+    if not hours:
+        return False
+    candidates = db.execute(
+        select(SessionRow.id, SessionRow.starts_at, SessionRow.reminded_through).where(
+            SessionRow.status == SessionStatus.SCHEDULED,
+            SessionRow.stage == SessionStage.PLANNED,
+        )
+    ).all()
+    wrote = False
+    for session_id, starts_at, reminded_through in candidates:
+        due = next_reminder(starts_at, reminded_through, hours)
+        if due is None or due > now:
             continue
-        due = wanted[hours]
-        reply = reminder_reply(t, session, hours)
-        if row is None:
-            missing.append(Outgoing(key, reply, target, due))
-        elif row.status in (OutboxStatus.PENDING, OutboxStatus.SKIPPED):
-            row.status = OutboxStatus.PENDING
-            row.payload = payload_of(reply, target)
-            row.due_at = due
-            row.next_attempt_at = due
-            row.attempts = 0
-            row.last_error = None
-    return missing
+        session = lock_session(db, session_id)  # read again under the lock
+        due_hours = [
+            h
+            for h in hours
+            if (moment := reminder_moment(session, h)) <= now
+            and not _reminded(moment, session.reminded_through)
+        ]
+        if session.status != SessionStatus.SCHEDULED or not due_hours:
+            continue
+        session.reminded_through = now
+        if session.starts_at <= now:  # too late for every one of them
+            continue
+        hours_due = min(due_hours)
+        moment = reminder_moment(session, hours_due)
+        members = db.scalars(
+            select(Member)
+            .join(Registration, Registration.member_id == Member.id)
+            .where(
+                Registration.session_id == session.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Registration.updated_at < moment,
+            )
+            .order_by(Registration.arrival)
+        ).all()
+        replies: dict[str, Reply] = {}
+        outgoing = []
+        for member in members:
+            t = notifier.t_for(member)
+            reply = replies.get(t.locale)
+            if reply is None:
+                reply = replies[t.locale] = reminder_reply(t, session, hours_due)
+            key = reminder_key(session.id, member.id, hours_due)
+            outgoing.append(Outgoing(key, reply, _direct(member, session), moment))
+        enqueue_many(db, outgoing, now, revive=True)
+        wrote = wrote or bool(outgoing)
+    db.flush()
+    return wrote
 
 
 def _direct(member: Member, session: SessionRow) -> DirectTarget:
@@ -1310,17 +1403,36 @@ def confirm_seat(
     now: datetime,
     *,
     promoted: bool = False,
-    fresh: bool = False,
 ) -> None:
-    """The direct message with the .ics, and the reminders, for a member who has a seat."""
+    """The direct message with the .ics for a member who has a seat (the caller holds the
+    session row), and the reminders :func:`late_reminders` gives them (usually none: reminders
+    are written when they fall due, by :func:`remind_due`)."""
+    t = notifier.t_for(member)
+    target = _direct(member, session)
     message = Outgoing(
         seat_key(session.id, member.id, registration.arrival, promoted=promoted),
-        seat_reply(notifier.t_for(member), notifier, session, now, promoted=promoted),
-        _direct(member, session),
+        seat_reply(t, notifier, session, now, promoted=promoted),
+        target,
         now,
     )
-    reminders = sync_reminders(db, notifier, session, member, now, fresh=fresh)
-    enqueue_many(db, [message, *reminders], now)
+    enqueue_many(db, [message], now)
+    if any(now < reminder_moment(session, h) for h in notifier.reminder_hours):
+        # Read under the row lock: the session object may have been loaded before it.
+        reminded_through = db.scalar(
+            select(SessionRow.reminded_through).where(SessionRow.id == session.id)
+        )
+        late = [
+            Outgoing(
+                reminder_key(session.id, member.id, h),
+                reminder_reply(t, session, h),
+                target,
+                reminder_moment(session, h),
+            )
+            for h in notifier.reminder_hours
+            if now < reminder_moment(session, h)
+            and _reminded(reminder_moment(session, h), reminded_through)
+        ]
+        enqueue_many(db, late, now, revive=True)
 
 
 def notify_promoted(
@@ -1339,12 +1451,12 @@ def notify_promoted(
 def register_and_notify(
     db: Session, notifier: Notifier, session_id: int, member: Member, now: datetime
 ) -> RegisterResult:
-    """:func:`register`, plus the confirmation message and reminders when a seat was taken."""
+    """:func:`register`, plus the confirmation message when a seat was taken."""
     result = register(db, session_id, member, now)
     if result.status == RegistrationStatus.CONFIRMED:
         registration = result.registration
         assert isinstance(registration, Registration)
-        confirm_seat(db, notifier, result.session, member, registration, now, fresh=result.new)
+        confirm_seat(db, notifier, result.session, member, registration, now)
     return result
 
 
@@ -1403,7 +1515,7 @@ def export_calendar(
 
 
 # =============================================================================================
-# Due work: check-in at the start, closing at the end, feedback afterwards
+# Due work: reminders, check-in at the start, closing at the end, feedback afterwards
 # =============================================================================================
 
 
@@ -1412,10 +1524,26 @@ class FollowUp:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.notifier = Notifier.from_settings(app.translators, app.settings)
 
     def next_due(self) -> datetime | None:
         scheduled = SessionRow.status == SessionStatus.SCHEDULED
+        hours = self.notifier.reminder_hours
+        reminders: list[datetime] = []
         with self.app.sessions() as db:
+            if hours:
+                # Sessions not started whose reminders are not all done: a few rows.
+                for starts_at, reminded_through in db.execute(
+                    select(SessionRow.starts_at, SessionRow.reminded_through).where(
+                        scheduled,
+                        SessionRow.stage == SessionStage.PLANNED,
+                        (SessionRow.reminded_through.is_(None))
+                        | (SessionRow.reminded_through < SessionRow.starts_at),
+                    )
+                ):
+                    moment = next_reminder(starts_at, reminded_through, hours)
+                    if moment is not None:
+                        reminders.append(moment)
             start = db.scalar(
                 select(func.min(SessionRow.starts_at)).where(
                     scheduled, SessionRow.stage == SessionStage.PLANNED
@@ -1431,7 +1559,7 @@ class FollowUp:
                     scheduled, SessionRow.stage == SessionStage.CHECKIN_CLOSED
                 )
             )
-        moments = [m for m in (start, end) if m is not None]
+        moments = [m for m in (start, end) if m is not None] + reminders
         if feedback is not None:
             moments.append(feedback + FEEDBACK_DELAY)
         return min(moments) if moments else None
@@ -1439,15 +1567,16 @@ class FollowUp:
     async def run(self) -> None:
         app = self.app
         now = app.clock.now()
-        notifier = Notifier.from_settings(app.translators, app.settings)
+        notifier = self.notifier
         edits: list[tuple[MessageRef, Reply]] = []
         with app.sessions() as db:
+            reminded = remind_due(db, notifier, now)
             wrote = follow_up(db, notifier, now, edits)
             db.commit()
         for ref, reply in edits:
             if not await app.edit_message(ref, reply):
                 log.warning("could not close the check-in message %s", ref.message_id)
-        if wrote:
+        if wrote or reminded:
             await app.after_change({"outbox"})
 
 
@@ -2326,7 +2455,13 @@ def edit(ctx: Context, args: Args) -> Reply:
 
 
 def _tell_changed(db: Session, notifier: Notifier, session: SessionRow, now: datetime) -> int:
-    """Direct messages (with the new .ics for confirmed members) and a notice in the channel."""
+    """Direct messages (with the new .ics for confirmed members) and a notice in the channel.
+
+    Reminders written but not sent yet are withdrawn: their moment has passed (too late, as
+    for a change of time that brings it before now) or, when the time moved later, they are
+    written again (revived) when their new moment comes (see :func:`update_session`).
+    """
+    withdraw_outbox(db, f"session:{session.id}:reminder:", "the session changed")
     people = registrants(
         db, session.id, (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
     )
@@ -2341,7 +2476,6 @@ def _tell_changed(db: Session, notifier: Notifier, session: SessionRow, now: dat
         ]
         if confirmed:
             lines.extend(["", t.gettext("Your updated calendar file is attached.")])
-            enqueue_many(db, sync_reminders(db, notifier, session, member, now), now)
         enqueue(
             db,
             key=f"session:{session.id}:changed:{session.sequence}:{member.id}",

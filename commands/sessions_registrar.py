@@ -11,10 +11,13 @@ unregister) to one worker thread, which takes everything pending at once, groups
 and handles each group in **one** transaction: the session row is locked once, seats and waiting
 list numbers are handed out in arrival (submission) order, registrations and cancellations are
 applied in that order (promotions included), the direct messages (confirmations, promotions)
-and the reminders are written to the outbox exactly as :func:`commands.sessions.register_and_notify` and
+are written to the outbox exactly as :func:`commands.sessions.register_and_notify` and
 :func:`commands.sessions.unregister_and_notify` write them (same keys, same texts), and the
 counters are written back with a guarded UPDATE; then one commit, and each request's future gets
-its own result or its own :class:`~commands.sessions.SessionError`.
+its own result or its own :class:`~commands.sessions.SessionError`. Reminders are not written
+here: they are derived from the registrations when they fall due
+(:func:`commands.sessions.remind_due`), except those a request made before their moment still
+gets when it is handled after it (:func:`commands.sessions.late_reminders`, usually none).
 
 - A refusal (already registered, session cancelled or started, registrations closed, unknown
   session, not registered...) is that request's answer; the others of the group go on.
@@ -41,11 +44,10 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, any_, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -69,12 +71,13 @@ from commands.sessions import (
     SessionError,
     UnregisterResult,
     enqueue_many,
+    late_reminders,
     lock_session,
     reminder_key,
+    reminder_moment,
     reminder_reply,
     seat_key,
     seat_reply,
-    sync_reminders,
     utc,
     withdraw_outbox,
 )
@@ -342,6 +345,7 @@ _PG_INSERT_REGISTRATIONS = """
 
 
 _WAITING = aliased(Registration)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def _load_members(member_filter: Any) -> Any:
@@ -376,11 +380,20 @@ def _load_members(member_filter: Any) -> Any:
 
 
 _LOAD_MEMBERS_IN = _load_members(Member.id.in_(bindparam("member_ids", expanding=True)))
-# PostgreSQL: one array parameter, so the statement's text is the same for every batch (an IN
-# list of 200 parameters is a new statement each time, parsed again by driver and server).
-_LOAD_MEMBERS_ANY = _load_members(
-    Member.id == any_(bindparam("member_ids", type_=postgresql.ARRAY(Integer)))
-)
+# PostgreSQL: the same query with one array parameter, so the statement's text is the same for
+# every batch (an IN list of 200 parameters is a new statement each time, parsed again by driver
+# and server), run through the driver *unprepared* (see _Batch._load_members_postgresql).
+_PG_LOAD_MEMBERS = """
+    SELECT members.id, members.platform, members.user_id, members.locale, members.category,
+           registrations.id, registrations.status, registrations.arrival, registrations.category,
+           (SELECT count(*) FROM registrations AS waiting
+            WHERE waiting.session_id = %(session_id)s::integer AND waiting.status = 'waitlisted')
+    FROM members
+    LEFT JOIN registrations
+           ON registrations.member_id = members.id
+          AND registrations.session_id = %(session_id)s::integer
+    WHERE members.id = ANY(%(member_ids)s::integer[])
+"""
 
 
 @dataclass(slots=True, eq=False)
@@ -422,6 +435,8 @@ class _Batch:
         self.session_id = session_id
         self.inserts: list[dict[str, Any]] = []
         self.outgoing: list[Outgoing] = []
+        self.late: list[Outgoing] = []
+        """Reminders written by a request's own transaction (see ``late_reminders``)."""
         self.replies: dict[tuple[Any, ...], Reply] = {}
         self.now: datetime | None = None
         """The current request's time (outbox rows record it as their creation time)."""
@@ -436,6 +451,12 @@ class _Batch:
             return [SessionError("not_found", number=self.session_id) for _ in requests]
         self.session = session
         self.snapshot = _snapshot(session)
+        # The reminders already written (or too late): a confirmation by a request made before
+        # one of their moments gets it (see late_reminders); computed once for the batch.
+        self.reminded = [
+            (hours, reminder_moment(session, hours))
+            for hours in late_reminders(session, self.notifier.reminder_hours, _EARLIEST)
+        ]
         self.capacity = session.capacity
         self.confirmed = self.confirmed_before = session.confirmed
         self.last_arrival = self.last_arrival_before = session.last_arrival
@@ -445,19 +466,17 @@ class _Batch:
         self.seats: dict[int, _Seat] = {
             member_id: _Seat(member_id, None, None) for member_id in member_ids
         }
-        on_postgresql = db.get_bind().dialect.name == "postgresql"
-        load = _LOAD_MEMBERS_ANY if on_postgresql else _LOAD_MEMBERS_IN
-        for row in db.execute(load, {"session_id": self.session_id, "member_ids": member_ids}):
-            self.waiting = row.waiting
+        if db.get_bind().dialect.name == "postgresql":
+            rows: Sequence[Sequence[Any]] = self._load_members_postgresql(member_ids)
+        else:
+            rows = db.execute(
+                _LOAD_MEMBERS_IN, {"session_id": self.session_id, "member_ids": member_ids}
+            ).all()
+        for row in rows:
+            self.waiting = row[9]
             self.people[row[0]] = _Person(*row[:5])
-            if row.registration_id is not None:
-                self.seats[row[0]] = _Seat(
-                    row[0],
-                    row.registration_id,
-                    row.registration_status,
-                    row.arrival,
-                    row.registration_category,
-                )
+            if row[5] is not None:
+                self.seats[row[0]] = _Seat(row[0], row[5], row[6], row[7], row[8])
         # The whole waiting list is needed only when someone may leave it during the batch
         # (a cancellation, a promotion) or asks for their place in it.
         self.waitlist: list[_Seat] | None = None
@@ -488,6 +507,24 @@ class _Batch:
                 outcomes.append(error)
         self._write()
         return outcomes
+
+    def _load_members_postgresql(self, member_ids: list[int]) -> list[tuple[Any, ...]]:
+        """:data:`_PG_LOAD_MEMBERS` through the driver, never prepared.
+
+        psycopg prepares a statement after 5 executions, and the server may then use a generic
+        plan, chosen without the parameters' values. For this join it was a nested loop over
+        all the session's registrations for each member of the batch: the batch time grew with
+        every registration (1 ms, then 35 ms after 2,000). Planned with the values each time
+        (an unnamed statement, 0.2 ms) it is a hash join or an index lookup, under 1 ms.
+        """
+        driver = self.db.connection().connection.driver_connection
+        assert driver is not None
+        cursor = driver.execute(
+            _PG_LOAD_MEMBERS,
+            {"session_id": self.session_id, "member_ids": member_ids},
+            prepare=False,
+        )
+        return cast(list[tuple[Any, ...]], cursor.fetchall())
 
     def _load_waitlist(self) -> list[_Seat]:
         waitlist: list[_Seat] = []
@@ -591,7 +628,7 @@ class _Batch:
                 self.waiting += 1
                 position = seat.position = self.waiting
         else:
-            self._confirm(person, seat, now, promoted=False, fresh=new)
+            self._confirm(person, seat, now, promoted=False)
         registration = RegistrationView(
             seat.id, self.session_id, person.id, status, arrival, person.category
         )
@@ -639,7 +676,7 @@ class _Batch:
             person = _Person(
                 member.id, member.platform, member.user_id, member.locale, member.category
             )
-            self._confirm(person, candidate, now, promoted=True, fresh=False, member=member)
+            self._confirm(person, candidate, now, promoted=True)
             snapshots.append(
                 Registration(
                     id=candidate.id,
@@ -708,10 +745,9 @@ class _Batch:
         now: datetime,
         *,
         promoted: bool,
-        fresh: bool,
-        member: Member | None = None,
     ) -> None:
-        """What :func:`commands.sessions.confirm_seat` writes: the message and the reminders."""
+        """What :func:`commands.sessions.confirm_seat` writes: the message (and the reminders
+        already due that the request, made before their moment, still gets: usually none)."""
         t = self._translator(person)
         session = self.session
         target = DirectTarget(
@@ -725,18 +761,10 @@ class _Batch:
                 now,
             )
         )
-        if fresh:  # no reminder row can exist yet: no need to look
-            for hours in self.notifier.reminder_hours:
-                due = session.starts_at - timedelta(hours=hours)
-                if due > now:
-                    key = reminder_key(self.session_id, person.id, hours)
-                    self.outgoing.append(Outgoing(key, self._reminder_reply(t, hours), target, due))
-            return
-        if member is None:
-            member = self.db.get(Member, person.id)
-            assert member is not None
-        self._flush()
-        self.outgoing.extend(sync_reminders(self.db, self.notifier, session, member, now))
+        for hours, moment in self.reminded:  # usually none
+            if now < moment:
+                key = reminder_key(self.session_id, person.id, hours)
+                self.late.append(Outgoing(key, self._reminder_reply(t, hours), target, moment))
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -757,6 +785,10 @@ class _Batch:
             outgoing, self.outgoing = self.outgoing, []
             assert self.now is not None
             enqueue_many(self.db, outgoing, self.now)
+        if self.late:
+            late, self.late = self.late, []
+            assert self.now is not None
+            enqueue_many(self.db, late, self.now, revive=True)
         self.db.flush()
 
     def _insert_registrations(self, rows: list[dict[str, Any]]) -> dict[int, int]:

@@ -8,7 +8,9 @@ Invariants held by the database itself (see ``commands/sessions.py`` for how the
   registers again reuses the row;
 - ``last_arrival`` is the per-session sequence handed out, under the session row's lock, to each
   registration as its ``arrival``: the waitlist is ordered by it;
-- the same for quotas per member category (``session_quotas``): ``confirmed <= capacity``.
+- the same for quotas per member category (``session_quotas``): ``confirmed <= capacity``;
+- reminders are not rows of their own: they are derived from confirmed registrations when they
+  fall due, and ``sessions.reminded_through`` records how far that went.
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ class SessionRow(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     """iCalendar SEQUENCE: raised by every change registrants are told about."""
     stage: Mapped[int] = mapped_column(Integer, default=SessionStage.PLANNED)
+    reminded_through: Mapped[datetime | None] = mapped_column(default=None)
+    """Reminders are materialised up to this moment: the reminder ``h`` hours before the start
+    is done (written to the outbox, or too late) when ``starts_at - h <= reminded_through``;
+    None while none is (see ``commands.sessions.remind_due``)."""
     platform: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(128))
     """Where the session was announced (check-in is posted there too)."""

@@ -40,6 +40,8 @@ from commands.sessions import (
     SessionError,
     configured_reminder_hours,
     register,
+    register_and_notify,
+    remind_due,
     unregister,
     update_session,
 )
@@ -148,6 +150,19 @@ def _statuses(h: Harness, session_id: int) -> dict[str, str]:
     return {str(user): str(status) for user, status in rows}
 
 
+def _write_due_reminders(h: Harness) -> None:
+    """What the ``sessions`` provider writes at the clock's time, without running the outbox
+    (as if the bot stopped, or someone acted, between the two)."""
+    with h.db() as db:
+        remind_due(db, Notifier.from_settings(h.app.translators, h.app.settings), h.clock.now())
+        db.commit()
+
+
+def _reminders(h: Harness, user: str) -> list[str]:
+    """The reminders ``user`` received (their texts)."""
+    return [reply.text for reply in h.dms(user) if "⏰ Rappel" in reply.text]
+
+
 def _outbox(h: Harness, prefix: str) -> list[OutboxMessage]:
     with h.db() as db:
         return list(
@@ -243,18 +258,22 @@ async def test_registration_confirms_by_direct_message_with_calendar_and_reminde
     assert "confirmée" in dm.text
     (event,) = _ics(dm).walk("VEVENT")
     assert event.decoded("DTSTART") == START
+    again = await h.text("alice", f"inscription {session_id}")
+    assert "déjà inscrite" in again or "déjà inscrit" in again
+    assert len(h.dms("alice")) == 1
+    # Reminders are written when they fall due, not at registration.
+    assert _outbox(h, f"session:{session_id}:reminder:") == []
+    await h.move_to(START - timedelta(hours=24))
+    await h.move_to(START - timedelta(hours=1))
     reminders = _outbox(h, f"session:{session_id}:reminder:")
-    assert [(r.key.rsplit(":", 1)[1], r.due_at) for r in reminders] == [
-        ("24h", START - timedelta(hours=24)),
-        ("1h", START - timedelta(hours=1)),
+    assert [(r.key.rsplit(":", 1)[1], r.due_at, r.status) for r in reminders] == [
+        ("24h", START - timedelta(hours=24), OutboxStatus.SENT),
+        ("1h", START - timedelta(hours=1), OutboxStatus.SENT),
     ]
     # Closed direct messages: the receipt and the reminders fall back to the session's channel.
     direct = [r for r in _outbox(h, f"session:{session_id}:") if r.target_kind == "direct"]
     assert len(direct) == 3
     assert {r.payload.get("fallback_channel_id") for r in direct} == {GENERAL.channel_id}
-    again = await h.text("alice", f"inscription {session_id}")
-    assert "déjà inscrite" in again or "déjà inscrit" in again
-    assert len(h.dms("alice")) == 1
 
 
 @pytest.mark.asyncio
@@ -285,23 +304,14 @@ async def test_full_session_waitlists_then_promotes_the_first_in_line(h: Harness
         "david": "waitlisted",
     }
     assert "position 1" in await h.text("david", f"session {session_id}")
-    # Bob's reminders are withdrawn, Chloé's written.
-    assert {r.status for r in _outbox(h, f"session:{session_id}:reminder:")} == {
-        OutboxStatus.PENDING,
-        OutboxStatus.SKIPPED,
-    }
-    with h.db() as db:
-        bob = db.scalar(select(Member.id).where(Member.user_id == "bob"))
-        chloe_id = db.scalar(select(Member.id).where(Member.user_id == "chloe"))
-    assert {r.status for r in _outbox(h, f"session:{session_id}:reminder:{bob}:")} == {
-        OutboxStatus.SKIPPED
-    }
-    assert [r.status for r in _outbox(h, f"session:{session_id}:reminder:{chloe_id}:")] == [
-        OutboxStatus.PENDING
-    ] * 2
     # Leaving the waitlist, and unregistering twice.
     assert "liste d'attente" in await h.click("david", f"session:{session_id}:unregister")
     assert "pas inscrit" in await h.text("david", f"desinscription {session_id}")
+    # The reminder goes to those confirmed when it falls due: Alice and Chloé (promoted before),
+    # not Bob (who left) nor David (who was waiting).
+    await h.move_to(START - timedelta(hours=24))
+    reminded = {user for user in ("alice", "bob", "chloe", "david") if _reminders(h, user)}
+    assert reminded == {"alice", "chloe"}
 
 
 @pytest.mark.asyncio
@@ -351,15 +361,139 @@ async def test_reminders_survive_a_restart_and_are_not_sent_twice(
             assert len(texts) == 1 and "dans 24 heures" in texts[0]
         else:
             assert texts == []
+        # Materialised once: one row, and the session records how far it went.
+        assert [r.key.rsplit(":", 1)[1] for r in _outbox(h, f"session:{session_id}:rem")] == ["24h"]
+        with h.db() as db:
+            row = db.get(SessionRow, session_id)
+            assert row is not None
+            assert row.reminded_through == START - timedelta(hours=23)
+
+
+@pytest.mark.asyncio
+async def test_reminders_written_but_not_sent_before_a_stop_are_sent_once_after_it(
+    database: Database, tmp_path: Path
+) -> None:
+    """A stop between writing the reminders and sending them: the next start sends them and
+    writes none again."""
+    settings = load_settings(
+        None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
+    )
+    clock = FrozenClock(NOW)
+    posted: list[str] = []
+    for start in range(2):
+        app = App(settings, clock=clock)
+        platform = RecordingPlatform()
+        app.add_platform(platform)
+        await app.start(with_scheduler=False)
+        h = Harness(app, platform, clock)
+        if start == 0:
+            session_id = await h.create(seats=5)
+            for user in ("alice", "bob"):
+                await h.click(user, f"session:{session_id}:register")
+            clock.move_to(START - timedelta(hours=24))
+            _write_due_reminders(h)  # written, the outbox not run yet
+            assert len(_outbox(h, f"session:{session_id}:reminder:")) == 2
+        else:
+            await app.scheduler.run_due()
+            await app.scheduler.run_due()
+        posted += [reply.text for _, reply, _ in platform.posted if "⏰ Rappel" in reply.text]
+        await app.stop()
+    assert len(posted) == 2 and all("dans 24 heures" in text for text in posted)
+    assert len(_outbox(h, f"session:{session_id}:reminder:")) == 2
 
 
 @pytest.mark.asyncio
 async def test_registering_late_gets_only_the_reminders_still_ahead(h: Harness) -> None:
     session_id = await h.create(seats=5)
+    await h.click("bob", f"session:{session_id}:register")
     await h.move_to(START - timedelta(hours=5))
     await h.click("alice", f"session:{session_id}:register")
+    await h.move_to(START - timedelta(minutes=30))
     keys = [r.key for r in _outbox(h, f"session:{session_id}:reminder:")]
-    assert [k.rsplit(":", 1)[1] for k in keys] == ["1h"]
+    assert sorted(k.rsplit(":", 1)[1] for k in keys) == ["1h", "1h", "24h"]
+    assert len(_reminders(h, "alice")) == 1 and "dans 1 heure" in _reminders(h, "alice")[0]
+    assert len(_reminders(h, "bob")) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_member_promoted_after_a_reminder_gets_only_the_later_ones(h: Harness) -> None:
+    session_id = await h.create(seats=1)
+    await h.click("alice", f"session:{session_id}:register")
+    await h.click("bob", f"session:{session_id}:register")  # waiting
+    await h.move_to(START - timedelta(hours=24))
+    await h.click("alice", f"session:{session_id}:unregister")  # Bob promoted: too late
+    assert "Une place s'est libérée" in h.dms("bob")[-1].text
+    await h.move_to(START - timedelta(hours=1))
+    assert [("24 heures" in t, "1 heure," in t) for t in _reminders(h, "alice")] == [(True, False)]
+    assert [("24 heures" in t, "1 heure," in t) for t in _reminders(h, "bob")] == [(False, True)]
+
+
+@pytest.mark.asyncio
+async def test_unregistering_withdraws_a_reminder_written_but_not_sent(h: Harness) -> None:
+    session_id = await h.create(seats=5)
+    for user in ("alice", "bob"):
+        await h.click(user, f"session:{session_id}:register")
+    h.clock.move_to(START - timedelta(hours=24))
+    _write_due_reminders(h)  # written, not sent yet
+    await h.click("bob", f"session:{session_id}:unregister")
+    await h.app.scheduler.run_due()
+    assert len(_reminders(h, "alice")) == 1
+    assert _reminders(h, "bob") == []
+    with h.db() as db:
+        bob = db.scalar(select(Member.id).where(Member.user_id == "bob"))
+    (row,) = _outbox(h, f"session:{session_id}:reminder:{bob}:")
+    assert (row.status, row.last_error) == (
+        OutboxStatus.SKIPPED,
+        "withdrawn: registration cancelled",
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_request_made_before_a_reminder_but_handled_after_it_still_gets_it(
+    h: Harness,
+) -> None:
+    """The provider wrote the 24-hour reminder; a registration made a moment before that (its
+    request waited for the session's lock) is confirmed after: it gets the reminder too."""
+    session_id = await h.create(seats=5)
+    await h.click("alice", f"session:{session_id}:register")
+    h.clock.move_to(START - timedelta(hours=24))
+    _write_due_reminders(h)
+    notifier = Notifier.from_settings(h.app.translators, h.app.settings)
+    before = START - timedelta(hours=24, seconds=1)
+    with h.db() as db:
+        bob = Member(platform="console", user_id="bob", display_name="Bob")
+        bob.created_at = bob.updated_at = before
+        db.add(bob)
+        db.flush()
+        register_and_notify(db, notifier, session_id, bob, before)
+        db.commit()
+        bob_id = bob.id
+    (row,) = _outbox(h, f"session:{session_id}:reminder:{bob_id}:")
+    assert (row.due_at, row.status) == (START - timedelta(hours=24), OutboxStatus.PENDING)
+    await h.app.scheduler.run_due()
+    assert len(_reminders(h, "alice")) == len(_reminders(h, "bob")) == 1
+
+
+@pytest.mark.asyncio
+async def test_reminders_missed_while_the_bot_was_down_only_the_nearest_before_the_start(
+    h: Harness,
+) -> None:
+    first = await h.create(seats=5)
+    second = await h.create(seats=5)
+    for session_id in (first, second):
+        await h.click("alice", f"session:{session_id}:register")
+    with h.db() as db:  # the second one starts an hour later
+        row = db.get(SessionRow, second)
+        assert row is not None
+        row.starts_at += timedelta(hours=1)
+        row.ends_at += timedelta(hours=1)
+        db.commit()
+    # Down from before the 24-hour reminders until after the first session's start.
+    await h.move_to(START + timedelta(minutes=30))
+    reminders = _reminders(h, "alice")
+    assert len(reminders) == 1 and "dans 1 heure" in reminders[0]  # the second session's
+    assert _outbox(h, f"session:{first}:reminder:") == []
+    assert [r.key.rsplit(":", 1)[1] for r in _outbox(h, f"session:{second}:reminder:")] == ["1h"]
 
 
 @pytest.mark.asyncio
@@ -375,10 +509,13 @@ async def test_registering_again_after_leaving_revives_reminders_and_goes_to_the
     await h.click("bob", f"session:{session_id}:unregister")  # Alice promoted again
     with h.db() as db:
         alice = db.scalar(select(Member.id).where(Member.user_id == "alice"))
-    reminders = _outbox(h, f"session:{session_id}:reminder:{alice}:")
-    assert [r.status for r in reminders] == [OutboxStatus.PENDING] * 2
     assert len(h.dms("alice")) == 2  # the confirmation, then the promotion
     assert _statuses(h, session_id)["alice"] == "confirmed"
+    await h.move_to(START - timedelta(hours=24))
+    assert [r.status for r in _outbox(h, f"session:{session_id}:reminder:{alice}:")] == [
+        OutboxStatus.SENT
+    ]
+    assert len(_reminders(h, "alice")) == 1 and _reminders(h, "bob") == []
 
 
 @pytest.mark.asyncio
@@ -457,11 +594,6 @@ async def test_edit_tells_registrants_with_a_higher_sequence_and_moves_reminders
     assert h.dms("bob")[-1].attachments == ()  # waitlisted: told, no calendar entry
     notice = h.channel()[-1]
     assert "a changé" in notice.text and _ics(notice).walk("VEVENT")[0]["SEQUENCE"] == 1
-    reminders = _outbox(h, f"session:{session_id}:reminder:")
-    assert [r.due_at for r in reminders] == [
-        new_start - timedelta(hours=24),
-        new_start - timedelta(hours=1),
-    ]
     # More seats promote Bob; fewer than taken is refused and changes nothing.
     await h.text("camille", f"session modifier {session_id} --places 2", coordinator=True)
     assert _statuses(h, session_id)["bob"] == "confirmed"
@@ -475,6 +607,55 @@ async def test_edit_tells_registrants_with_a_higher_sequence_and_moves_reminders
         row = db.get(SessionRow, session_id)
         assert row is not None
         assert (row.capacity, row.confirmed, row.sequence) == (2, 2, 1)
+    # The reminders follow the new time (none at the old one).
+    await h.move_to(START - timedelta(hours=24))
+    assert _outbox(h, f"session:{session_id}:reminder:") == []
+    await h.move_to(new_start - timedelta(hours=24))
+    reminders = _outbox(h, f"session:{session_id}:reminder:")
+    assert [r.due_at for r in reminders] == [new_start - timedelta(hours=24)] * 2
+    for user in ("alice", "bob"):
+        (text,) = _reminders(h, user)
+        assert "dans 24 heures" in text and "vendredi 4 décembre" in text
+
+
+@pytest.mark.asyncio
+async def test_a_reminder_written_but_not_sent_moves_with_the_session(h: Harness) -> None:
+    """Postponed after its reminder was written but before it was sent: withdrawn, then
+    written again (the same row, revived) at the new moment, with the new date."""
+    session_id = await h.create(seats=5)
+    await h.click("alice", f"session:{session_id}:register")
+    h.clock.move_to(START - timedelta(hours=24))
+    _write_due_reminders(h)  # written, not sent
+    await h.text(
+        "camille",
+        f'session modifier {session_id} --quand "samedi 5 décembre 10h"',
+        coordinator=True,
+    )
+    (row,) = _outbox(h, f"session:{session_id}:reminder:")
+    assert (row.status, row.last_error) == (OutboxStatus.SKIPPED, "withdrawn: the session changed")
+    await h.app.scheduler.run_due()
+    assert _reminders(h, "alice") == []
+    new_start = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    await h.move_to(new_start - timedelta(hours=24))
+    (text,) = _reminders(h, "alice")
+    assert "samedi 5 décembre" in text
+    (row,) = _outbox(h, f"session:{session_id}:reminder:")
+    assert (row.status, row.due_at) == (OutboxStatus.SENT, new_start - timedelta(hours=24))
+
+
+@pytest.mark.asyncio
+async def test_a_session_brought_forward_past_a_reminder_does_not_send_it(h: Harness) -> None:
+    session_id = await h.create(seats=5)
+    await h.click("alice", f"session:{session_id}:register")
+    await h.move_to(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    await h.text(  # now 10 hours ahead: the 24-hour reminder is too late
+        "camille",
+        f'session modifier {session_id} --quand "mardi 1 décembre 19h"',
+        coordinator=True,
+    )
+    await h.move_to(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
+    reminders = _reminders(h, "alice")
+    assert len(reminders) == 1 and "dans 1 heure" in reminders[0]
 
 
 @pytest.mark.asyncio
@@ -494,9 +675,6 @@ async def test_cancel_tells_registrants_with_a_cancelling_calendar_file(h: Harne
     assert str(event["STATUS"]) == "CANCELLED" and event["SEQUENCE"] == 1
     assert "est annulé" in h.dms("bob")[-1].text
     assert "est annulé" in h.channel()[-1].text
-    assert {r.status for r in _outbox(h, f"session:{session_id}:reminder:")} == {
-        OutboxStatus.SKIPPED
-    }
     assert "a été annulée" in await h.click("chloe", f"session:{session_id}:register")
     assert "a été annulée" in await h.text(
         "camille", f"session annuler {session_id}", coordinator=True
@@ -506,6 +684,20 @@ async def test_cancel_tells_registrants_with_a_cancelling_calendar_file(h: Harne
     )
     await h.move_to(START - timedelta(hours=1))
     assert len(h.dms("alice")) == 2  # no reminder after the cancellation
+    assert _outbox(h, f"session:{session_id}:reminder:") == []
+
+
+@pytest.mark.asyncio
+async def test_cancelling_withdraws_reminders_written_but_not_sent(h: Harness) -> None:
+    session_id = await h.create(seats=5)
+    await h.click("alice", f"session:{session_id}:register")
+    h.clock.move_to(START - timedelta(hours=24))
+    _write_due_reminders(h)
+    await h.text("camille", f"session annuler {session_id}", coordinator=True)
+    await h.move_to(START - timedelta(minutes=30))
+    assert _reminders(h, "alice") == []
+    (row,) = _outbox(h, f"session:{session_id}:reminder:")
+    assert (row.status, row.last_error) == (OutboxStatus.SKIPPED, "withdrawn: session cancelled")
 
 
 # --- coordinators: participants, attendance, check-in, feedback --------------------------------

@@ -62,6 +62,7 @@ async def test_session_filled_waitlisted_cancelled_promoted_and_reminded(
             ":as camille",
             "/participants 1",
             ":clock 2026-12-02T14:00",
+            ":clock 2026-12-03T13:00",
             ":clock 2026-12-03T14:01",
         ],
         settings=settings,
@@ -96,7 +97,7 @@ async def test_session_filled_waitlisted_cancelled_promoted_and_reminded(
 
     # Reminders: 24 h then 1 h before, to confirmed members only, each once.
     day_before = first.index("horloge : mercredi 2 décembre 2026 à 14h00")
-    hour_before = first.index("horloge : jeudi 3 décembre 2026 à 14h01")
+    hour_before = first.index("horloge : jeudi 3 décembre 2026 à 13h00")
     for user in ("alice", "chloe"):
         reminders = [m for m in _to(messages, user) if "⏰ Rappel" in m]
         assert [("24 heures" in m, "1 heure," in m) for m in reminders] == [

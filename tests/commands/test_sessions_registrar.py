@@ -46,6 +46,7 @@ from commands.sessions import (
     cancel_session,
     create_session,
     register_and_notify,
+    remind_due,
     unregister_and_notify,
 )
 from commands.sessions_registrar import Registrar
@@ -162,6 +163,13 @@ def _outbox(engine: Engine, prefix: str = "") -> list[OutboxMessage]:
         )
 
 
+def _remind(engine: Engine, at: datetime = START - timedelta(hours=24)) -> None:
+    """The ``sessions`` provider at ``at`` (by default the moment of the 24-hour reminder)."""
+    with Session(engine) as db:
+        remind_due(db, NOTIFIER, at)
+        db.commit()
+
+
 def _outcome(future: Future[Any]) -> Any:
     """The result, or the exception, of a future the worker resolves."""
     try:
@@ -196,7 +204,10 @@ async def test_200_concurrent_registrations_for_20_seats_in_submission_order(
     assert (counter.confirmed, counter.capacity, counter.last_arrival) == (20, 20, 200)
     confirmations = _outbox(engine, f"session:{session_id}:confirmed:")
     assert sorted(int(m.key.split(":")[3]) for m in confirmations) == sorted(members[:20])
-    assert len(_outbox(engine, f"session:{session_id}:reminder:")) == 40
+    assert _outbox(engine, f"session:{session_id}:reminder:") == []  # written when due
+    _remind(engine)
+    reminders = _outbox(engine, f"session:{session_id}:reminder:")
+    assert sorted(int(m.key.split(":")[3]) for m in reminders) == sorted(members[:20])
     assert registrar.handled == 200
     assert registrar.transactions < 200  # they were grouped
 
@@ -287,7 +298,8 @@ def test_one_member_50_times_is_one_registration(
     assert len(_outbox(engine, f"session:{session_id}:confirmed:{member_id}:")) == (
         0 if full else 1
     )
-    assert len(_outbox(engine, f"session:{session_id}:reminder:{member_id}:")) == (0 if full else 2)
+    _remind(engine)
+    assert len(_outbox(engine, f"session:{session_id}:reminder:{member_id}:")) == (0 if full else 1)
 
 
 def test_cancellations_racing_with_registrations_promote_in_order(
@@ -349,11 +361,12 @@ def test_cancellations_racing_with_registrations_promote_in_order(
     for registration in confirmed:
         member_id = registration.member_id
         assert len(_outbox(engine, f"session:{session_id}:promoted:{member_id}:")) == 1
-        reminders = _outbox(engine, f"session:{session_id}:reminder:{member_id}:")
-        assert [r.status for r in reminders] == [OutboxStatus.PENDING] * 2
-    for member_id in leaving:
-        reminders = _outbox(engine, f"session:{session_id}:reminder:{member_id}:")
-        assert OutboxStatus.PENDING not in {r.status for r in reminders}
+    _remind(engine)  # exactly the confirmed members, no leaver
+    reminders = _outbox(engine, f"session:{session_id}:reminder:")
+    assert {r.status for r in reminders} == {OutboxStatus.PENDING}
+    assert sorted(int(r.key.split(":")[3]) for r in reminders) == sorted(
+        r.member_id for r in confirmed
+    )
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -577,10 +590,18 @@ def _prepare(engine: Engine) -> tuple[list[int], list[int]]:
     main = _session(engine, capacity=5, quotas={"elu": 2, "agent": 1})
     small = _session(engine, capacity=1)
     cancelled = _session(engine, capacity=3)
+    soon = _session(engine, capacity=3)
     with Session(engine) as db:
         row = db.get(SessionRow, main)
         assert row is not None
         row.registration_deadline = START - timedelta(days=1)
+        # Its 1-hour reminder fell due at NOW + 60 s and the provider wrote it at NOW + 120 s:
+        # requests made before NOW + 60 s but handled after that get it (late_reminders).
+        row = db.get(SessionRow, soon)
+        assert row is not None
+        row.starts_at = NOW + timedelta(hours=1, seconds=60)
+        row.ends_at = row.starts_at + timedelta(hours=1)
+        row.reminded_through = NOW + timedelta(seconds=120)
         for member_id in members[:8]:  # some history: confirmed, waitlisted, cancelled
             member = db.get(Member, member_id)
             assert member is not None
@@ -590,7 +611,7 @@ def _prepare(engine: Engine) -> tuple[list[int], list[int]]:
         unregister_and_notify(db, NOTIFIER, main, member, NOW - timedelta(minutes=30))
         cancel_session(db, cancelled, NOW - timedelta(minutes=10))
         db.commit()
-    return members, [main, small, cancelled, 404]
+    return members, [main, small, cancelled, soon, 404]
 
 
 def _describe(outcome: Any) -> Any:
@@ -613,7 +634,7 @@ def _state(engine: Engine) -> dict[str, Any]:
     with Session(engine) as db:
         return {
             "sessions": [
-                (s.id, s.confirmed, s.last_arrival, s.status)
+                (s.id, s.confirmed, s.last_arrival, s.status, s.reminded_through)
                 for s in db.scalars(select(SessionRow).order_by(SessionRow.id))
             ],
             "quotas": [
@@ -621,7 +642,15 @@ def _state(engine: Engine) -> dict[str, Any]:
                 for q in db.scalars(select(SessionQuota).order_by(SessionQuota.id))
             ],
             "registrations": sorted(
-                (r.session_id, r.member_id, r.status, r.arrival, r.category, r.registered_at)
+                (
+                    r.session_id,
+                    r.member_id,
+                    r.status,
+                    r.arrival,
+                    r.category,
+                    r.registered_at,
+                    r.updated_at,
+                )
                 for r in db.scalars(select(Registration))
             ),
             "outbox": [
@@ -692,6 +721,14 @@ def test_a_batch_does_what_the_direct_path_does_in_the_same_order(
         # Seats freed and taken again within the batch, and members coming back.
         assert any(e[0] == "left" and e[2] for e in expected)
         assert any(e[0] == "registered" and not e[4] for e in expected)
+        late = [
+            m for m in _state(reference)["outbox"] if f"session:{sessions[3]}:reminder:" in m[0]
+        ]
+        assert late, "no request got a reminder already written (late_reminders)"
+        assert _state(engine) == _state(reference)
+        # Then the reminders that fall due: the same rows on both sides.
+        for eng in (engine, reference):
+            _remind(eng)
         assert _state(engine) == _state(reference)
     finally:
         reference.dispose()
