@@ -374,7 +374,7 @@ def get_poll(db: Session, number: int, t: Translator | None = None) -> Poll:
     return poll
 
 
-def accepts_votes(poll: AnyPoll, now: datetime) -> bool:
+def accepts_votes(poll: Poll, now: datetime) -> bool:
     """Open, and its deadline (if any) not reached: a vote that comes after the deadline is
     refused even before the scheduled close has run."""
     return poll.closed_at is None and (poll.deadline is None or poll.deadline > now)
@@ -1708,19 +1708,20 @@ def poll_choice(ctx: Context, action: str) -> Reply:
     match = _ACTION.match(action)
     if match is None:
         raise UserError(ctx._("This button no longer does anything."))
-    poll = poll_definition(ctx, int(match["id"]))
+    number = int(match["id"])
     if match["verb"] == "pick":  # shows a prompt: nothing changes, so nothing is written
-        if not accepts_votes(get_poll(ctx.db, poll.id, ctx.t), ctx.now()):
-            raise _closed_error(ctx.t, poll)
-        index = _button_index(ctx, poll, match["k"])
-        if poll.mode not in (PollMode.JUDGMENT, PollMode.DATES):
+        shown = get_poll(ctx.db, number, ctx.t)
+        if not accepts_votes(shown, ctx.now()):
+            raise _closed_error(ctx.t, shown)
+        index = _button_index(ctx, shown, match["k"])
+        if shown.mode not in (PollMode.JUDGMENT, PollMode.DATES):
             raise UserError(ctx._("This button no longer does anything."))
         return Reply(
-            text=prompt_question(ctx.t, poll, index),
-            choices=prompt_choices(ctx.t, poll, index),
+            text=prompt_question(ctx.t, shown, index),
+            choices=prompt_choices(ctx.t, shown, index),
             ephemeral=True,
         )
-    poll = open_for_vote(ctx.db, poll, ctx.now(), ctx.t)
+    poll = open_for_vote(ctx.db, poll_definition(ctx, number), ctx.now(), ctx.t)
     change: BallotChange
     chain_from: int | None = None
     if match["withdraw"]:

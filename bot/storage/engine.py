@@ -51,8 +51,6 @@ def make_engine(
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    if "pool_pre_ping" in kwargs:  # the caller chose
-        return create_engine(url, **kwargs)
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
     return engine
