@@ -737,8 +737,7 @@ def update_session(
     if moved:
         # Reminders follow the new time: those whose new moment has passed are too late (done),
         # those still ahead fall due again.
-        reminded = session.reminded_through
-        session.reminded_through = now if reminded is None or reminded < now else reminded
+        session.reminded_through = max(session.reminded_through or now, now)
     if calendar_changed:
         session.sequence += 1
     session.updated_at = now
@@ -1123,17 +1122,19 @@ def next_reminder(
     return min((m for m in moments if not _reminded(m, reminded_through)), default=None)
 
 
-def late_reminders(session: SessionRow, hours: Iterable[int], now: datetime) -> list[int]:
+def late_reminders(
+    session: SessionRow, reminded_through: datetime | None, hours: Iterable[int], now: datetime
+) -> list[int]:
     """The reminders a member confirmed by a request made at ``now`` gets from that request's
     own transaction: those whose moment is still ahead of ``now`` but which :func:`remind_due`
-    already wrote (the request was handled just after it). Usually none."""
-    if session.reminded_through is None:
+    already wrote (the request was handled just after it). Usually none. ``reminded_through``
+    is the session's, read under its row lock."""
+    if reminded_through is None:
         return []
     return [
         h
         for h in hours
-        if now < (moment := reminder_moment(session, h))
-        and _reminded(moment, session.reminded_through)
+        if now < (moment := reminder_moment(session, h)) and _reminded(moment, reminded_through)
     ]
 
 
@@ -1428,9 +1429,7 @@ def confirm_seat(
                 target,
                 reminder_moment(session, h),
             )
-            for h in notifier.reminder_hours
-            if now < reminder_moment(session, h)
-            and _reminded(reminder_moment(session, h), reminded_through)
+            for h in late_reminders(session, reminded_through, notifier.reminder_hours, now)
         ]
         enqueue_many(db, late, now, revive=True)
 

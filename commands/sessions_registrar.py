@@ -455,7 +455,9 @@ class _Batch:
         # one of their moments gets it (see late_reminders); computed once for the batch.
         self.reminded = [
             (hours, reminder_moment(session, hours))
-            for hours in late_reminders(session, self.notifier.reminder_hours, _EARLIEST)
+            for hours in late_reminders(
+                session, session.reminded_through, self.notifier.reminder_hours, _EARLIEST
+            )
         ]
         self.capacity = session.capacity
         self.confirmed = self.confirmed_before = session.confirmed
