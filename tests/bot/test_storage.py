@@ -199,9 +199,11 @@ def test_postgres_pings_only_connections_idle_for_a_while(
     assert pings == []
 
     # The server ends the idle connection (as a restart would); it has been idle "long enough".
-    with database.engine().connect() as admin:
-        admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(first_pid or 0)})")
-        admin.commit()
+    admin = database.engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(first_pid or 0)})")
+        conn.commit()
+    admin.dispose()
     monkeypatch.setattr("bot.storage.engine.PING_AFTER_IDLE_S", 0.0)
     with eng.connect() as conn:
         new_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()

@@ -15,15 +15,14 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.i18n import Translators
 from bot.storage.engine import migrate
 from bot.storage.members import Member
-from bot.storage.outbox import OutboxMessage, OutboxStatus
-from bot.storage.sessions import Registration, RegistrationStatus, SessionRow
+from bot.storage.outbox import OutboxStatus
+from bot.storage.sessions import RegistrationStatus
 from commands.sessions import (
     Notifier,
     SessionDraft,
@@ -31,12 +30,19 @@ from commands.sessions import (
     create_session,
     register,
     register_and_notify,
-    remind_due,
     unregister_and_notify,
 )
 from tests.conftest import Database
+from tests.support.sessions import (
+    make_members,
+    outbox_rows,
+    registrations,
+    session_row,
+    write_due_reminders,
+)
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+START = NOW + timedelta(days=10)
 NOTIFIER = Notifier(
     translators=Translators(ZoneInfo("Europe/Paris"), "fr"),
     network_locale="fr",
@@ -58,23 +64,6 @@ def racing_engine(database: Database) -> Iterator[Engine]:
     eng.dispose()
 
 
-def _members(engine: Engine, count: int, prefix: str) -> list[int]:
-    with Session(engine) as db:
-        rows = [
-            Member(
-                platform="console",
-                user_id=f"{prefix}{i}",
-                display_name=f"{prefix} {i}",
-                created_at=NOW,
-                updated_at=NOW,
-            )
-            for i in range(count)
-        ]
-        db.add_all(rows)
-        db.commit()
-        return [row.id for row in rows]
-
-
 def _session(engine: Engine, capacity: int) -> int:
     with Session(engine) as db:
         row = create_session(
@@ -82,8 +71,8 @@ def _session(engine: Engine, capacity: int) -> int:
             SessionDraft(
                 title="Plénière",
                 kind="pleniere",
-                starts_at=NOW + timedelta(days=10),
-                ends_at=NOW + timedelta(days=10, hours=3),
+                starts_at=START,
+                ends_at=START + timedelta(hours=3),
                 capacity=capacity,
             ),
             platform="console",
@@ -152,36 +141,13 @@ def _unregister_job(session_id: int, member_id: int) -> Callable[[Session], str]
     return job
 
 
-def _registrations(engine: Engine, session_id: int) -> list[Registration]:
-    with Session(engine) as db:
-        return list(
-            db.scalars(
-                select(Registration)
-                .where(Registration.session_id == session_id)
-                .order_by(Registration.arrival)
-            )
-        )
+def _members(engine: Engine, count: int, prefix: str) -> list[int]:
+    return make_members(engine, count, prefix, NOW)
 
 
-def _counter(engine: Engine, session_id: int) -> SessionRow:
-    with Session(engine) as db:
-        row = db.get(SessionRow, session_id)
-        assert row is not None
-        return row
-
-
-def _outbox(engine: Engine, prefix: str) -> list[OutboxMessage]:
-    with Session(engine) as db:
-        return list(db.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith(prefix))))
-
-
-def _remind(engine: Engine, session_id: int) -> None:
+def _remind(engine: Engine) -> None:
     """The ``sessions`` provider at the moment of the 24-hour reminder."""
-    with Session(engine) as db:
-        start = db.scalar(select(SessionRow.starts_at).where(SessionRow.id == session_id))
-        assert start is not None
-        remind_due(db, NOTIFIER, start - timedelta(hours=24))
-        db.commit()
+    write_due_reminders(engine, NOTIFIER, START - timedelta(hours=24))
 
 
 def test_200_simultaneous_registrations_for_20_seats(racing_engine: Engine) -> None:
@@ -193,13 +159,13 @@ def test_200_simultaneous_registrations_for_20_seats(racing_engine: Engine) -> N
     assert statuses.count("waitlisted") == 180
     positions = sorted(r[1] for r in results if isinstance(r, tuple) and r[1] is not None)
     assert positions == list(range(1, 181))  # no gap, no duplicate
-    rows = _registrations(racing_engine, session_id)
+    rows = registrations(racing_engine, session_id)
     # Arrival order is the order the database serialised them: seats went to the first 20,
     # and each waitlisted member's position is their rank among those who came after.
     assert [r.arrival for r in rows] == list(range(1, 201))
     assert {r.status for r in rows[:20]} == {RegistrationStatus.CONFIRMED}
     assert {r.status for r in rows[20:]} == {RegistrationStatus.WAITLISTED}
-    counter = _counter(racing_engine, session_id)
+    counter = session_row(racing_engine, session_id)
     assert counter.confirmed == counter.capacity == 20
     assert counter.last_arrival == 200
 
@@ -220,13 +186,13 @@ def test_one_member_registering_50_times_at_once_is_one_registration(
     assert [e.code for e in refusals] == [expected] * 49
     if full:
         assert {e.params["position"] for e in refusals} == {1}
-    rows = [r for r in _registrations(racing_engine, session_id) if r.member_id == member_id]
+    rows = [r for r in registrations(racing_engine, session_id) if r.member_id == member_id]
     assert len(rows) == 1
-    assert _counter(racing_engine, session_id).confirmed == 1
-    confirmations = _outbox(racing_engine, f"session:{session_id}:confirmed:{member_id}:")
+    assert session_row(racing_engine, session_id).confirmed == 1
+    confirmations = outbox_rows(racing_engine, f"session:{session_id}:confirmed:{member_id}:")
     assert len(confirmations) == (0 if full else 1)
-    _remind(racing_engine, session_id)  # one reminder, for a confirmed member only
-    reminders = _outbox(racing_engine, f"session:{session_id}:reminder:{member_id}:")
+    _remind(racing_engine)  # one reminder, for a confirmed member only
+    reminders = outbox_rows(racing_engine, f"session:{session_id}:reminder:{member_id}:")
     assert len(reminders) == (0 if full else 1)
 
 
@@ -242,12 +208,12 @@ def test_cancellations_racing_with_registrations_promote_in_order(racing_engine:
     results = _race(racing_engine, jobs)
     assert all(isinstance(r, str) for r in results), results
 
-    rows = _registrations(racing_engine, session_id)
+    rows = registrations(racing_engine, session_id)
     by_member = {r.member_id: r for r in rows}
     active = [r for r in rows if r.status in ("confirmed", "waitlisted")]
     confirmed = [r for r in active if r.status == RegistrationStatus.CONFIRMED]
     waiting = [r for r in active if r.status == RegistrationStatus.WAITLISTED]
-    counter = _counter(racing_engine, session_id)
+    counter = session_row(racing_engine, session_id)
     assert counter.confirmed == len(confirmed) == 10  # never above capacity, never a seat lost
     # Promotions in order: the seats are held by the earliest arrivals still registered.
     assert sorted(r.arrival for r in confirmed) == sorted(r.arrival for r in active)[:10]
@@ -258,12 +224,12 @@ def test_cancellations_racing_with_registrations_promote_in_order(racing_engine:
     # Messages: each promoted member was told once; when the reminder falls due, exactly the
     # confirmed members get it, and no leaver.
     for registration in confirmed:
-        promoted = _outbox(
+        promoted = outbox_rows(
             racing_engine, f"session:{session_id}:promoted:{registration.member_id}:"
         )
         assert len(promoted) == 1
-    _remind(racing_engine, session_id)
-    reminders = _outbox(racing_engine, f"session:{session_id}:reminder:")
+    _remind(racing_engine)
+    reminders = outbox_rows(racing_engine, f"session:{session_id}:reminder:")
     assert {r.status for r in reminders} == {OutboxStatus.PENDING}
     assert sorted(int(r.key.split(":")[3]) for r in reminders) == sorted(
         r.member_id for r in confirmed

@@ -46,12 +46,18 @@ from commands.sessions import (
     cancel_session,
     create_session,
     register_and_notify,
-    remind_due,
     unregister_and_notify,
 )
 from commands.sessions_registrar import Registrar
 from tests.conftest import Database
 from tests.support.platform import RecordingPlatform
+from tests.support.sessions import (
+    make_members,
+    outbox_rows,
+    registrations,
+    session_row,
+    write_due_reminders,
+)
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 START = NOW + timedelta(days=10)
@@ -85,32 +91,6 @@ def registrar(factory: sessionmaker[Session]) -> Iterator[Registrar]:
     reg.close(timeout=WAIT)
 
 
-def _members(
-    engine: Engine,
-    count: int,
-    prefix: str,
-    *,
-    categories: list[str | None] | None = None,
-    locales: list[str | None] | None = None,
-) -> list[int]:
-    with Session(engine) as db:
-        rows = [
-            Member(
-                platform="console",
-                user_id=f"{prefix}{i}",
-                display_name=f"{prefix} {i}",
-                category=categories[i % len(categories)] if categories else None,
-                locale=locales[i % len(locales)] if locales else None,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-            for i in range(count)
-        ]
-        db.add_all(rows)
-        db.commit()
-        return [row.id for row in rows]
-
-
 def _session(engine: Engine, capacity: int, quotas: dict[str, int] | None = None) -> int:
     with Session(engine) as db:
         row = create_session(
@@ -134,40 +114,13 @@ def _session(engine: Engine, capacity: int, quotas: dict[str, int] | None = None
         return row.id
 
 
-def _registrations(engine: Engine, session_id: int) -> list[Registration]:
-    with Session(engine) as db:
-        return list(
-            db.scalars(
-                select(Registration)
-                .where(Registration.session_id == session_id)
-                .order_by(Registration.arrival)
-            )
-        )
-
-
-def _counter(engine: Engine, session_id: int) -> SessionRow:
-    with Session(engine) as db:
-        row = db.get(SessionRow, session_id)
-        assert row is not None
-        return row
-
-
-def _outbox(engine: Engine, prefix: str = "") -> list[OutboxMessage]:
-    with Session(engine) as db:
-        return list(
-            db.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.key.startswith(prefix))
-                .order_by(OutboxMessage.key)
-            )
-        )
+def _members(engine: Engine, count: int, prefix: str, **kinds: Any) -> list[int]:
+    return make_members(engine, count, prefix, NOW, **kinds)
 
 
 def _remind(engine: Engine, at: datetime = START - timedelta(hours=24)) -> None:
     """The ``sessions`` provider at ``at`` (by default the moment of the 24-hour reminder)."""
-    with Session(engine) as db:
-        remind_due(db, NOTIFIER, at)
-        db.commit()
+    write_due_reminders(engine, NOTIFIER, at)
 
 
 def _outcome(future: Future[Any]) -> Any:
@@ -196,17 +149,17 @@ async def test_200_concurrent_registrations_for_20_seats_in_submission_order(
     assert [r.status for r in results] == ["confirmed"] * 20 + ["waitlisted"] * 180
     assert [r.position for r in results[20:]] == list(range(1, 181))
     assert all(r.new for r in results)
-    rows = _registrations(engine, session_id)
+    rows = registrations(engine, session_id)
     assert [r.member_id for r in rows] == members  # arrival order = submission order
     assert [r.arrival for r in rows] == list(range(1, 201))
     assert [r.id for r in rows] == [r.registration.id for r in results]
-    counter = _counter(engine, session_id)
+    counter = session_row(engine, session_id)
     assert (counter.confirmed, counter.capacity, counter.last_arrival) == (20, 20, 200)
-    confirmations = _outbox(engine, f"session:{session_id}:confirmed:")
+    confirmations = outbox_rows(engine, f"session:{session_id}:confirmed:")
     assert sorted(int(m.key.split(":")[3]) for m in confirmations) == sorted(members[:20])
-    assert _outbox(engine, f"session:{session_id}:reminder:") == []  # written when due
+    assert outbox_rows(engine, f"session:{session_id}:reminder:") == []  # written when due
     _remind(engine)
-    reminders = _outbox(engine, f"session:{session_id}:reminder:")
+    reminders = outbox_rows(engine, f"session:{session_id}:reminder:")
     assert sorted(int(m.key.split(":")[3]) for m in reminders) == sorted(members[:20])
     assert registrar.handled == 200
     assert registrar.transactions < 200  # they were grouped
@@ -233,14 +186,14 @@ def test_200_threads_at_once_never_overbook(engine: Engine, registrar: Registrar
     statuses = [r.status for r in results]
     assert statuses.count("confirmed") == 20
     assert sorted(r.position for r in results if r.position is not None) == list(range(1, 181))
-    rows = _registrations(engine, session_id)
+    rows = registrations(engine, session_id)
     assert [r.arrival for r in rows] == list(range(1, 201))
     assert {r.status for r in rows[:20]} == {RegistrationStatus.CONFIRMED}
     assert {r.status for r in rows[20:]} == {RegistrationStatus.WAITLISTED}
     by_member = {r.registration.member_id: r for r in results}
     for row in rows[20:]:  # each position is the rank among those who came after the seats
         assert by_member[row.member_id].position == row.arrival - 20
-    assert _counter(engine, session_id).confirmed == 20
+    assert session_row(engine, session_id).confirmed == 20
 
 
 def test_one_batch_is_one_transaction(engine: Engine, registrar: Registrar) -> None:
@@ -292,14 +245,16 @@ def test_one_member_50_times_is_one_registration(
     assert [e.code for e in refusals] == [expected] * 49
     if full:
         assert {e.params["position"] for e in refusals} == {1}
-    rows = [r for r in _registrations(engine, session_id) if r.member_id == member_id]
+    rows = [r for r in registrations(engine, session_id) if r.member_id == member_id]
     assert len(rows) == 1
-    assert _counter(engine, session_id).confirmed == 1
-    assert len(_outbox(engine, f"session:{session_id}:confirmed:{member_id}:")) == (
+    assert session_row(engine, session_id).confirmed == 1
+    assert len(outbox_rows(engine, f"session:{session_id}:confirmed:{member_id}:")) == (
         0 if full else 1
     )
     _remind(engine)
-    assert len(_outbox(engine, f"session:{session_id}:reminder:{member_id}:")) == (0 if full else 1)
+    assert len(outbox_rows(engine, f"session:{session_id}:reminder:{member_id}:")) == (
+        0 if full else 1
+    )
 
 
 def test_cancellations_racing_with_registrations_promote_in_order(
@@ -347,12 +302,12 @@ def test_cancellations_racing_with_registrations_promote_in_order(
     assert len(outcomes) == 45
     assert all(isinstance(r, RegisterResult | UnregisterResult) for r in outcomes), outcomes
 
-    rows = _registrations(engine, session_id)
+    rows = registrations(engine, session_id)
     by_member = {r.member_id: r for r in rows}
     active = [r for r in rows if r.status in ("confirmed", "waitlisted")]
     confirmed = [r for r in active if r.status == RegistrationStatus.CONFIRMED]
     waiting = [r for r in active if r.status == RegistrationStatus.WAITLISTED]
-    assert _counter(engine, session_id).confirmed == len(confirmed) == 10
+    assert session_row(engine, session_id).confirmed == len(confirmed) == 10
     assert sorted(r.arrival for r in confirmed) == sorted(r.arrival for r in active)[:10]
     assert max(r.arrival for r in confirmed) < min(r.arrival for r in waiting)
     assert all(by_member[m].status == RegistrationStatus.CANCELLED for m in leaving)
@@ -360,9 +315,9 @@ def test_cancellations_racing_with_registrations_promote_in_order(
     assert len(waiting) == 30 + 20 - 5 - 10
     for registration in confirmed:
         member_id = registration.member_id
-        assert len(_outbox(engine, f"session:{session_id}:promoted:{member_id}:")) == 1
+        assert len(outbox_rows(engine, f"session:{session_id}:promoted:{member_id}:")) == 1
     _remind(engine)  # exactly the confirmed members, no leaver
-    reminders = _outbox(engine, f"session:{session_id}:reminder:")
+    reminders = outbox_rows(engine, f"session:{session_id}:reminder:")
     assert {r.status for r in reminders} == {OutboxStatus.PENDING}
     assert sorted(int(r.key.split(":")[3]) for r in reminders) == sorted(
         r.member_id for r in confirmed
@@ -411,9 +366,9 @@ def test_an_error_on_one_request_does_not_fail_the_batch(
     assert results[9].promoted == []
     # The refusals carry the session, for the sentence the member reads.
     assert results[1].session.title == "Plénière"
-    statuses = {r.member_id: r.status for r in _registrations(engine, session_id)}
+    statuses = {r.member_id: r.status for r in registrations(engine, session_id)}
     assert statuses == {alice: "cancelled", bob: "confirmed", david: "confirmed"}
-    assert _counter(engine, session_id).confirmed == 2
+    assert session_row(engine, session_id).confirmed == 2
 
 
 class _Faults:
@@ -454,15 +409,15 @@ def test_a_database_failure_fails_the_batch_cleanly_and_the_next_works(
     results = [_outcome(f) for f in futures]
     assert all(isinstance(r, OperationalError) for r in results), results
     assert "database down" in str(results[0])
-    assert _registrations(engine, session_id) == []  # nothing half-written
-    counter = _counter(engine, session_id)
+    assert registrations(engine, session_id) == []  # nothing half-written
+    counter = session_row(engine, session_id)
     assert (counter.confirmed, counter.last_arrival) == (0, 0)
-    assert _outbox(engine, f"session:{session_id}:confirmed:") == []
+    assert outbox_rows(engine, f"session:{session_id}:confirmed:") == []
     # The worker goes on: the next batch works.
     again = [_outcome(registrar.submit_register(session_id, m, NOW)) for m in members]
     assert [r.status for r in again] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
     assert [r.position for r in again] == [None, None, 1, 2]
-    assert len(_outbox(engine, f"session:{session_id}:confirmed:")) == 2
+    assert len(outbox_rows(engine, f"session:{session_id}:confirmed:")) == 2
 
 
 def test_an_integrity_error_retries_the_batch_one_request_at_a_time(
@@ -479,7 +434,7 @@ def test_an_integrity_error_retries_the_batch_one_request_at_a_time(
     assert isinstance(results[0], IntegrityError)
     assert [r.status for r in results[1:]] == ["confirmed", "confirmed"]
     assert registrar.transactions == 1 + 3
-    assert [r.member_id for r in _registrations(engine, session_id)] == members[1:]
+    assert [r.member_id for r in registrations(engine, session_id)] == members[1:]
 
 
 def test_stop_answers_every_pending_request(engine: Engine, factory: sessionmaker[Session]) -> None:
@@ -520,7 +475,7 @@ async def test_a_request_whose_caller_gave_up_is_not_applied(
         await task
     registrar.start()
     assert (await registrar.register(session_id, kept, NOW)).status == "confirmed"
-    assert [r.member_id for r in _registrations(engine, session_id)] == [kept]
+    assert [r.member_id for r in registrations(engine, session_id)] == [kept]
     assert registrar.handled == 1
 
 
