@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.i18n import Translators
 from bot.storage.engine import migrate
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxStatus
 from bot.storage.sessions import RegistrationStatus
 from commands.sessions import (
-    Notifier,
     SessionDraft,
     SessionError,
     create_session,
@@ -34,6 +31,9 @@ from commands.sessions import (
 )
 from tests.conftest import Database
 from tests.support.sessions import (
+    NOTIFIER,
+    NOW,
+    START,
     make_members,
     outbox_rows,
     registrations,
@@ -41,14 +41,6 @@ from tests.support.sessions import (
     write_due_reminders,
 )
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-START = NOW + timedelta(days=10)
-NOTIFIER = Notifier(
-    translators=Translators(ZoneInfo("Europe/Paris"), "fr"),
-    network_locale="fr",
-    network_name="Réseau",
-    tz_name="Europe/Paris",
-)
 PG_CONNECTIONS = 20
 """PostgreSQL's max_connections is shared with other tests: threads queue for these."""
 
@@ -141,10 +133,6 @@ def _unregister_job(session_id: int, member_id: int) -> Callable[[Session], str]
     return job
 
 
-def _members(engine: Engine, count: int, prefix: str) -> list[int]:
-    return make_members(engine, count, prefix, NOW)
-
-
 def _remind(engine: Engine) -> None:
     """The ``sessions`` provider at the moment of the 24-hour reminder."""
     write_due_reminders(engine, NOTIFIER, START - timedelta(hours=24))
@@ -152,7 +140,7 @@ def _remind(engine: Engine) -> None:
 
 def test_200_simultaneous_registrations_for_20_seats(racing_engine: Engine) -> None:
     session_id = _session(racing_engine, capacity=20)
-    members = _members(racing_engine, 200, "m")
+    members = make_members(racing_engine, 200, "m")
     results = _race(racing_engine, [_register_job(session_id, m) for m in members])
     statuses = [r[0] for r in results if isinstance(r, tuple)]
     assert statuses.count("confirmed") == 20
@@ -175,7 +163,7 @@ def test_one_member_registering_50_times_at_once_is_one_registration(
     racing_engine: Engine, full: bool
 ) -> None:
     session_id = _session(racing_engine, capacity=1 if full else 5)
-    (member_id, other) = _members(racing_engine, 2, "solo")
+    (member_id, other) = make_members(racing_engine, 2, "solo")
     if full:
         _race(racing_engine, [_register_job(session_id, other)])
     results = _race(racing_engine, [_notify_register_job(session_id, member_id)] * 50)
@@ -198,8 +186,8 @@ def test_one_member_registering_50_times_at_once_is_one_registration(
 
 def test_cancellations_racing_with_registrations_promote_in_order(racing_engine: Engine) -> None:
     session_id = _session(racing_engine, capacity=10)
-    first = _members(racing_engine, 30, "first")
-    newcomers = _members(racing_engine, 30, "new")
+    first = make_members(racing_engine, 30, "first")
+    newcomers = make_members(racing_engine, 30, "new")
     for member_id in first:  # arrivals 1..30: 10 confirmed, 20 waitlisted
         _race(racing_engine, [_notify_register_job(session_id, member_id)])
     leaving = first[:10] + [first[i] for i in (11, 14, 17, 20, 23)]

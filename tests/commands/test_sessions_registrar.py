@@ -15,10 +15,9 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, func, select
@@ -30,14 +29,12 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.core import Actor, CommandEvent, DirectTarget, MessageRef, Place, Role
-from bot.i18n import Translators
 from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.sessions import Registration, RegistrationStatus, SessionQuota, SessionRow
 from commands.sessions import (
     REGISTRAR_SERVICE,
-    Notifier,
     RegisterResult,
     RegistrarClosed,
     SessionDraft,
@@ -52,6 +49,9 @@ from commands.sessions_registrar import Registrar
 from tests.conftest import Database
 from tests.support.platform import RecordingPlatform
 from tests.support.sessions import (
+    NOTIFIER,
+    NOW,
+    START,
     make_members,
     outbox_rows,
     registrations,
@@ -59,14 +59,6 @@ from tests.support.sessions import (
     write_due_reminders,
 )
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-START = NOW + timedelta(days=10)
-NOTIFIER = Notifier(
-    translators=Translators(ZoneInfo("Europe/Paris"), "fr"),
-    network_locale="fr",
-    network_name="Réseau",
-    tz_name="Europe/Paris",
-)
 WAIT = 120  # seconds: a bound for a hung worker, never reached when things work
 
 
@@ -114,10 +106,6 @@ def _session(engine: Engine, capacity: int, quotas: dict[str, int] | None = None
         return row.id
 
 
-def _members(engine: Engine, count: int, prefix: str, **kinds: Any) -> list[int]:
-    return make_members(engine, count, prefix, NOW, **kinds)
-
-
 def _remind(engine: Engine, at: datetime = START - timedelta(hours=24)) -> None:
     """The ``sessions`` provider at ``at`` (by default the moment of the 24-hour reminder)."""
     write_due_reminders(engine, NOTIFIER, at)
@@ -139,7 +127,7 @@ async def test_200_concurrent_registrations_for_20_seats_in_submission_order(
     engine: Engine, registrar: Registrar
 ) -> None:
     session_id = _session(engine, capacity=20)
-    members = _members(engine, 200, "m")
+    members = make_members(engine, 200, "m")
     registrar.start()
     # Tasks of one event loop submit in the order they were created, while the worker runs
     # (batches form as they come): submission order is the members' order.
@@ -167,7 +155,7 @@ async def test_200_concurrent_registrations_for_20_seats_in_submission_order(
 
 def test_200_threads_at_once_never_overbook(engine: Engine, registrar: Registrar) -> None:
     session_id = _session(engine, capacity=20)
-    members = _members(engine, 200, "t")
+    members = make_members(engine, 200, "t")
     registrar.start()
     barrier = threading.Barrier(len(members))
     futures: list[Future[RegisterResult] | None] = [None] * len(members)
@@ -199,7 +187,7 @@ def test_200_threads_at_once_never_overbook(engine: Engine, registrar: Registrar
 def test_one_batch_is_one_transaction(engine: Engine, registrar: Registrar) -> None:
     session_id = _session(engine, capacity=20)
     other = _session(engine, capacity=5)
-    members = _members(engine, 30, "b")
+    members = make_members(engine, 30, "b")
     futures = [registrar.submit_register(session_id, m, NOW) for m in members]
     futures += [registrar.submit_register(other, m, NOW) for m in members[:10]]
     registrar.start()
@@ -215,7 +203,7 @@ def test_one_member_50_times_is_one_registration(
     engine: Engine, registrar: Registrar, full: bool
 ) -> None:
     session_id = _session(engine, capacity=1 if full else 5)
-    member_id, other = _members(engine, 2, "solo")
+    member_id, other = make_members(engine, 2, "solo")
     if full:
         registrar.start()
         assert _outcome(registrar.submit_register(session_id, other, NOW)).status == "confirmed"
@@ -263,8 +251,8 @@ def test_cancellations_racing_with_registrations_promote_in_order(
     """Through the registrar from threads, and through the direct path (its own transactions,
     as another process or the CLI would) at the same time: the lock order is the same."""
     session_id = _session(engine, capacity=10)
-    first = _members(engine, 30, "first")
-    newcomers = _members(engine, 30, "new")
+    first = make_members(engine, 30, "first")
+    newcomers = make_members(engine, 30, "new")
     registrar.start()
     for member_id in first:  # arrivals 1..30: 10 confirmed, 20 waitlisted
         _outcome(registrar.submit_register(session_id, member_id, NOW))
@@ -332,7 +320,7 @@ def test_an_error_on_one_request_does_not_fail_the_batch(
 ) -> None:
     session_id = _session(engine, capacity=3)
     cancelled = _session(engine, capacity=3)
-    alice, bob, chloe, david = _members(engine, 4, "e")
+    alice, bob, chloe, david = make_members(engine, 4, "e")
     with Session(engine) as db:
         cancel_session(db, cancelled, NOW)
         db.commit()
@@ -401,7 +389,7 @@ def test_a_database_failure_fails_the_batch_cleanly_and_the_next_works(
     engine: Engine, registrar: Registrar, faults: _Faults
 ) -> None:
     session_id = _session(engine, capacity=2)
-    members = _members(engine, 4, "f")
+    members = make_members(engine, 4, "f")
     # The outbox rows are written after the registrations: the failure comes half-way.
     faults.fail_on, faults.times = "INSERT INTO outbox", 1
     futures = [registrar.submit_register(session_id, m, NOW) for m in members]
@@ -424,7 +412,7 @@ def test_an_integrity_error_retries_the_batch_one_request_at_a_time(
     engine: Engine, registrar: Registrar, faults: _Faults
 ) -> None:
     session_id = _session(engine, capacity=2)
-    members = _members(engine, 3, "i")
+    members = make_members(engine, 3, "i")
     faults.fail_on, faults.times, faults.error = "INSERT INTO registrations", 2, IntegrityError
     futures = [registrar.submit_register(session_id, m, NOW) for m in members]
     registrar.start()
@@ -439,7 +427,7 @@ def test_an_integrity_error_retries_the_batch_one_request_at_a_time(
 
 def test_stop_answers_every_pending_request(engine: Engine, factory: sessionmaker[Session]) -> None:
     session_id = _session(engine, capacity=5)
-    members = _members(engine, 300, "s")
+    members = make_members(engine, 300, "s")
     # Never started: close fails everything that waited.
     idle = Registrar(factory, NOTIFIER)
     waiting = [idle.submit_register(session_id, m, NOW) for m in members[:3]]
@@ -467,7 +455,7 @@ async def test_a_request_whose_caller_gave_up_is_not_applied(
     engine: Engine, registrar: Registrar
 ) -> None:
     session_id = _session(engine, capacity=5)
-    gone, kept = _members(engine, 2, "c")
+    gone, kept = make_members(engine, 2, "c")
     task = asyncio.ensure_future(registrar.register(session_id, gone, NOW))
     await asyncio.sleep(0)  # submitted, not handled: the worker is not started
     task.cancel()
@@ -485,7 +473,7 @@ def test_close_with_a_hung_worker_fails_what_is_left(
     """The worker is stuck in a transaction past the close's timeout: the requests it has not
     taken fail with RegistrarClosed; the one it holds is answered when it comes back."""
     session_id = _session(engine, capacity=5)
-    first, second = _members(engine, 2, "h")
+    first, second = make_members(engine, 2, "h")
     release = threading.Event()
     entered = threading.Event()
 
@@ -535,7 +523,7 @@ def _ops(seed: int, members: list[int], sessions: list[int]) -> list[_Op]:
 
 
 def _prepare(engine: Engine) -> tuple[list[int], list[int]]:
-    members = _members(
+    members = make_members(
         engine,
         12,
         "q",

@@ -1,25 +1,35 @@
-"""Database helpers shared by the sessions tests that work below the App (the direct path and
-the registrar): members made in bulk, and what a test reads back."""
+"""What the sessions tests that work below the App (the direct path, the registrar) share:
+their clock and notifier, members made in bulk, and what a test reads back."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.i18n import Translators
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage
 from bot.storage.sessions import Registration, SessionRow
 from commands.sessions import Notifier, remind_due
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+START = NOW + timedelta(days=10)
+NOTIFIER = Notifier(
+    translators=Translators(ZoneInfo("Europe/Paris"), "fr"),
+    network_locale="fr",
+    network_name="Réseau",
+    tz_name="Europe/Paris",
+)
 
 
 def make_members(
     engine: Engine,
     count: int,
     prefix: str,
-    now: datetime,
     *,
     categories: list[str | None] | None = None,
     locales: list[str | None] | None = None,
@@ -33,8 +43,8 @@ def make_members(
                 display_name=f"{prefix} {i}",
                 category=categories[i % len(categories)] if categories else None,
                 locale=locales[i % len(locales)] if locales else None,
-                created_at=now,
-                updated_at=now,
+                created_at=NOW,
+                updated_at=NOW,
             )
             for i in range(count)
         ]
