@@ -18,9 +18,9 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import App
 from bot.config import load_settings
 from bot.core import Actor, CommandEvent, MessageRef, Place, Role
+from bot.wiring import make_app
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -32,7 +32,7 @@ async def run(count: int, database: str | None, command: str, trace: bool) -> di
     with tempfile.TemporaryDirectory() as tmp:
         url = database or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         settings = load_settings(None, database_url=url, environ={})
-        app = App(settings)
+        app = make_app(settings)
         await app.start(with_scheduler=False)
         actor = Actor(
             "console", "camille", "Camille", roles=frozenset({Role.MEMBER, Role.COORDINATOR})

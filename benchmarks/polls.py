@@ -30,7 +30,6 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.app import App
 from bot.config import load_settings, normalize_database_url
 from bot.core import (
     Actor,
@@ -46,6 +45,7 @@ from bot.core import (
 from bot.platforms.base import EventHandler
 from bot.storage.engine import make_engine
 from bot.storage.polls import Poll
+from bot.wiring import make_app
 from commands.polls import poll_results
 from commands.polls_render import poll_message
 
@@ -149,7 +149,7 @@ async def _measure(
     settings = load_settings(
         None, database_url=url, environ={}, overrides={"data_dir": str(data_dir)}
     )
-    app = App(settings)
+    app = make_app(settings)
     app.add_platform(NullPlatform())
     await app.start(with_scheduler=scheduler)
     executed = [0]

@@ -1,6 +1,6 @@
-"""Wiring: settings, database, registry, scheduler, outbox and platforms.
+"""The running bot: settings, database, registry, scheduler, outbox and platforms.
 
-With :mod:`bot.cli`, the only module of ``bot`` that imports ``commands`` and ``digests``.
+The families it runs are given by the composition root (:mod:`bot.wiring`).
 """
 
 from __future__ import annotations
@@ -8,17 +8,15 @@ from __future__ import annotations
 import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from types import ModuleType
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import commands
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Context
@@ -28,6 +26,7 @@ from bot.core import (
     CommandEvent,
     DeliveryError,
     Event,
+    GazetteSource,
     MessageEvent,
     MessageRef,
     ReactionEvent,
@@ -35,6 +34,7 @@ from bot.core import (
     Role,
     UserError,
 )
+from bot.family import Family, Listener, ListenerKind, check_families, gazette_sources
 from bot.i18n import Translator, Translators
 from bot.outbox import RetryPolicy, Sender
 from bot.platforms.base import Platform
@@ -52,8 +52,6 @@ from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.members import record_place, upsert_member
 
 log = logging.getLogger(__name__)
-
-Listener = Callable[[Context], ReplyLike | Awaitable[ReplyLike]]
 
 
 @dataclass(slots=True)
@@ -79,14 +77,16 @@ class App:
         *,
         clock: Clock | None = None,
         engine: Engine | None = None,
-        modules: Sequence[ModuleType] | None = None,
+        families: Sequence[Family],
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = engine or make_engine(settings.effective_database_url)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self.translators = Translators(settings.network.tz, settings.network.locale)
-        self.registry = Registry.build(modules or commands.all_modules())
+        self.families = check_families(families)
+        self.registry = Registry.build_groups(family.handlers for family in self.families)
+        self.gazette_sources: dict[str, GazetteSource] = gazette_sources(self.families)
         self.templates = Environment(
             loader=PackageLoader("digests", "templates"),
             autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
@@ -96,15 +96,21 @@ class App:
         self.platforms: dict[str, Platform] = {}
         self.scheduler = Scheduler(self.clock)
         self.sender: Sender | None = None
-        self.listeners: list[tuple[str, Listener]] = []
+        self.listeners: list[tuple[ListenerKind, Listener]] = []
         self._known_places: set[tuple[str, str, str]] = set()
         self.services: dict[str, Any] = {}
-        """Long-lived helpers installed by command families in ``setup(app)``, by name."""
+        """Long-lived helpers installed by command families in ``setup(host)``, by name."""
 
     # --- life cycle ---------------------------------------------------------------------------
 
     def add_platform(self, platform: Platform) -> None:
         self.platforms[platform.name] = platform
+
+    def listen(self, kind: ListenerKind, listener: Listener) -> None:
+        """Call ``listener`` for every plain message (or reaction) of a member."""
+        if kind not in ("message", "reaction"):
+            raise ValueError(f"unknown listener kind {kind!r}")
+        self.listeners.append((kind, listener))
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -126,10 +132,9 @@ class App:
         self.sender = self._build_sender()
         sender = self.sender
         self.scheduler.add_due_work("outbox", sender.next_due, sender.deliver_due)
-        for module in commands.all_modules():
-            setup = getattr(module, "setup", None)
-            if setup is not None:
-                setup(self)
+        for family in self.families:
+            if family.setup is not None:
+                family.setup(self)
         for platform in self.platforms.values():
             await platform.start(self.handle)
         if with_scheduler:
@@ -226,6 +231,7 @@ class App:
                 templates=self.templates,
                 changed=changed,
                 services=self.services,
+                gazette_sources=self.gazette_sources,
             )
             try:
                 replies = await self._route(ctx, event)

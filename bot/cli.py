@@ -305,7 +305,9 @@ def build_cli(locale: str | None = None) -> click.Group:
         settings = _settings(ctx)
         from bot.clock import SystemClock
         from bot.dates import DateParseError, parse_datetime
+        from bot.family import gazette_sources
         from bot.storage.engine import make_session_factory
+        from bot.wiring import FAMILIES
         from commands.gazette import build_gazette_file
 
         start = None
@@ -323,6 +325,7 @@ def build_cli(locale: str | None = None) -> click.Group:
                 session_id=session_id,
                 settings=settings,
                 locale=t.locale,
+                sources=gazette_sources(FAMILIES),
             )
         except UserError as exc:
             click.echo(exc.message, err=True)
@@ -340,9 +343,9 @@ def build_cli(locale: str | None = None) -> click.Group:
         )
 
     def _app(settings: Settings) -> Any:
-        from bot.app import App
+        from bot.wiring import make_app
 
-        app = App(settings)
+        app = make_app(settings)
         try:
             app.migrate()
         except DatabaseTooNewError as exc:

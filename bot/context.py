@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core import Actor, DirectTarget, Event, Place, Reply, Target, UserError
+from bot.core import (
+    Actor,
+    DirectTarget,
+    Event,
+    GazetteSource,
+    Place,
+    Reply,
+    Target,
+    UserError,
+)
 from bot.dates import DATE_EXAMPLES_EN, DATE_EXAMPLES_FR, DateParseError, parse_datetime
 from bot.i18n import Translator, Translators
 from bot.outbox import enqueue
@@ -42,7 +52,9 @@ class Context:
     """Names of scheduled work whose state this handler changed (re-armed after commit)."""
     extras: dict[str, Any] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)
-    """Long-lived helpers a command family installed in its ``setup(app)`` (``App.services``)."""
+    """Long-lived helpers a command family installed in its ``setup(host)`` (``App.services``)."""
+    gazette_sources: Mapping[str, GazetteSource] = field(default_factory=dict)
+    """What the families offer the gazette, by stored item kind (:class:`bot.family.Family`)."""
 
     def _(self, message: str, /, **params: Any) -> str:
         return self.t.gettext(message, **params)

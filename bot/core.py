@@ -18,10 +18,15 @@ Contract:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.i18n import Translator
 
 
 class Role(enum.StrEnum):
@@ -276,6 +281,33 @@ class Reply:
                 for m in payload.get("ping") or ()
             ),
         )
+
+
+# --- what a family shows in the gazette --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraEntry:
+    """An item a family offers the gazette (a session held, a closed poll, a veille item).
+
+    A family declares where they come from in its :class:`bot.family.Family` (``gazette``);
+    ``kind`` is the item kind stored in the gazette's items; ``details`` are lines already
+    translated; ``value`` feeds charts (attendance for sessions).
+    """
+
+    kind: str
+    ref_id: int
+    title: str
+    at: datetime | None = None
+    details: tuple[str, ...] = ()
+    link: str | None = None
+    value: int | None = None
+
+
+GazetteSource = Callable[
+    ["Session", "Translator", datetime, datetime, "int | None"], Sequence[ExtraEntry]
+]
+"""``(db, t, since, until, session_id) -> entries``: one section a family offers the gazette."""
 
 
 # --- errors ----------------------------------------------------------------------------------

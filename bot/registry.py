@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from bot.core import Reply, Role, UserError
+from bot.core import Reply, Role, TisserandError, UserError
 from bot.i18n import N_, Translator, fold
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ class Args(dict[str, Any]):
     """Parsed option values by canonical (French) name; missing optional options are None."""
 
 
-class InvalidSpecError(Exception):
+class InvalidSpecError(TisserandError):
     """A command spec is wrong: raised at start-up, before anything runs."""
 
 
@@ -221,9 +221,33 @@ class Registry:
 
     @classmethod
     def build(cls, modules: Iterable[ModuleType]) -> Registry:
+        """The registry of the tagged functions of ``modules``, each module in turn."""
+        return cls.build_groups([module] for module in modules)
+
+    @classmethod
+    def build_groups(cls, groups: Iterable[Sequence[ModuleType]]) -> Registry:
+        """The registry of several groups of modules (a family's handler modules form a group).
+
+        Within a group, tagged functions are taken in the order of their names across all its
+        modules, so splitting a family's handlers into several modules keeps the order users see
+        (in ``/aide`` and in the Discord command list); a function found in two modules of a
+        group (imported by one from the other) counts once.
+        """
         registry = cls()
-        for module in modules:
-            for _, value in sorted(vars(module).items()):
+        for group in groups:
+            seen: set[int] = set()
+            named = sorted(
+                (
+                    (name, index, value)
+                    for index, module in enumerate(group)
+                    for name, value in vars(module).items()
+                ),
+                key=lambda item: (item[0], item[1]),
+            )
+            for _, _, value in named:
+                if id(value) in seen:
+                    continue
+                seen.add(id(value))
                 for spec in getattr(value, _SPEC_ATTR, []):
                     registry.add(spec)
                 prefix = getattr(value, _CHOICE_ATTR, None)

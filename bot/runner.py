@@ -20,6 +20,7 @@ from bot.i18n import N_
 from bot.platforms.base import Platform
 from bot.platforms.console import ConsolePlatform, run_lines
 from bot.storage.engine import make_engine
+from bot.wiring import make_app
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ async def run_console(
     out: TextIO | None = None,
     interactive: bool | None = None,
 ) -> None:
-    app = App(settings, clock=clock)
+    app = make_app(settings, clock=clock)
     console = ConsolePlatform(
         out=out or sys.stdout,
         out_dir=out_dir,
@@ -225,7 +226,7 @@ async def _check_online(
 
 async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Connect every configured platform and run until ``stop`` is set, SIGINT or SIGTERM."""
-    app = App(settings, clock=SystemClock())
+    app = make_app(settings, clock=SystemClock())
     for platform in build_platforms(settings, app):
         app.add_platform(platform)
     stop = stop or asyncio.Event()

@@ -8,9 +8,11 @@ if the bot restarts in between.
 from __future__ import annotations
 
 import hashlib
+import sys
 
 from bot.context import Context
 from bot.core import CommandEvent, PlaceTarget, Reply, Role, UserError
+from bot.family import Family
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, command
 
@@ -96,3 +98,10 @@ def announce(ctx: Context, args: Args) -> Reply:
         ),
         ephemeral=True,
     )
+
+
+FAMILY = Family(
+    name="announce",
+    handlers=(sys.modules[__name__],),
+    outbox_topics=("announce",),
+)

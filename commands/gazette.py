@@ -30,21 +30,31 @@ from drafts, publications and rebuilt archives without anyone touching the items
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from jinja2 import Environment
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Context
-from bot.core import Actor, Attachment, PlaceTarget, Reply, Role, UserError
+from bot.core import (
+    Actor,
+    Attachment,
+    ExtraEntry,
+    GazetteSource,
+    PlaceTarget,
+    Reply,
+    Role,
+    UserError,
+)
+from bot.family import Family
 from bot.i18n import N_, Translator, Translators
 from bot.registry import Args, Option, OptionType, autocompleter, command
 from bot.storage.highlights import (
@@ -59,7 +69,6 @@ from bot.storage.highlights import (
 )
 from bot.storage.members import Member
 from digests.gazette import (
-    ExtraEntry,
     GazetteContent,
     GazetteImage,
     HighlightEntry,
@@ -91,14 +100,7 @@ SECTION_TITLES = {
     ItemKind.NEWCOMER: N_("Welcome to the newcomers"),
 }
 EXTRA_KINDS = (ItemKind.SESSION, ItemKind.POLL, ItemKind.VEILLE)
-PROVIDER_MODULES = {
-    ItemKind.SESSION: "commands.sessions",
-    ItemKind.POLL: "commands.polls",
-    ItemKind.VEILLE: "commands.veille",
-}
 EXCERPT = 90
-
-Provider = Callable[[Session, Translator, datetime, datetime, int | None], list[ExtraEntry]]
 
 
 # --- what goes in ------------------------------------------------------------------------------
@@ -194,158 +196,16 @@ def named_newcomers(db: Session, settings: Settings, period: Period) -> list[Mem
     return [m for m in joined_members(db, period) if m.id not in hidden]
 
 
-# --- sections from the other modules (each optional) ---------------------------------------------
+# --- sections from the other families ------------------------------------------------------------
 
 
-def _sessions_held(
-    db: Session, t: Translator, since: datetime, until: datetime, session_id: int | None
-) -> list[ExtraEntry]:
-    try:
-        from bot.storage.sessions import Registration, SessionRow, SessionStatus
-    except ImportError:
-        return []
-    query = select(SessionRow).where(SessionRow.status != SessionStatus.CANCELLED)
-    if session_id is not None:
-        query = query.where(SessionRow.id == session_id)
-    else:
-        query = query.where(SessionRow.starts_at >= since, SessionRow.starts_at <= until)
-    query = query.where(SessionRow.starts_at <= until)
-    rows = db.scalars(query.order_by(SessionRow.starts_at, SessionRow.id)).all()
-    entries: list[ExtraEntry] = []
-    for row in rows:
-        present = int(
-            db.scalar(
-                select(func.count())
-                .select_from(Registration)
-                .where(Registration.session_id == row.id, Registration.attended_at.is_not(None))
-            )
-            or 0
-        )
-        details = [t.ngettext("{n} participant", "{n} participants", present)]
-        if row.location:
-            details.append(row.location)
-        entries.append(
-            ExtraEntry(
-                kind="session",
-                ref_id=row.id,
-                title=row.title,
-                at=row.starts_at,
-                details=tuple(details),
-                link=row.link,
-                value=present,
-            )
-        )
-    return entries
-
-
-def _closed_polls(
-    db: Session, t: Translator, since: datetime, until: datetime, session_id: int | None
-) -> list[ExtraEntry]:
-    try:
-        from bot.storage.polls import Poll
-        from commands.polls import poll_results
-        from commands.polls_render import outcome_line, participants
-    except ImportError:
-        return []
-    rows = db.scalars(
-        select(Poll)
-        .where(Poll.closed_at.is_not(None), Poll.closed_at >= since, Poll.closed_at <= until)
-        .order_by(Poll.closed_at, Poll.id)
-    ).all()
-    entries: list[ExtraEntry] = []
-    for poll in rows:
-        results = poll_results(db, poll)
-        details = [participants(t, results.voters)]
-        outcome = outcome_line(t, poll, results, final=True)
-        if outcome:
-            details.insert(0, outcome)
-        entries.append(
-            ExtraEntry(
-                kind="poll",
-                ref_id=poll.id,
-                title=poll.question,
-                at=poll.closed_at,
-                details=tuple(details),
-                value=results.voters,
-            )
-        )
-    return entries
-
-
-VEILLE_ITEMS = 6
-
-
-def _best_veille(
-    db: Session, t: Translator, since: datetime, until: datetime, session_id: int | None
-) -> list[ExtraEntry]:
-    """Pinned items first, then links shared by members, then the newest feed items.
-
-    Who shared a link is not printed (a name needs consent), nor their comment (their words).
-    """
-    try:
-        from bot.storage.veille import ENTRY_SHARE, FeedEntry
-    except ImportError:
-        return []
-    rows = db.scalars(
-        select(FeedEntry)
-        .where(
-            FeedEntry.dropped.is_(False),
-            FeedEntry.created_at >= since,
-            FeedEntry.created_at <= until,
-        )
-        .order_by(
-            case((FeedEntry.pinned.is_(True), 0), else_=1),
-            case((FeedEntry.kind == ENTRY_SHARE, 0), else_=1),
-            FeedEntry.created_at.desc(),
-            FeedEntry.id,
-        )
-        .limit(VEILLE_ITEMS)
-    ).all()
-    return [
-        ExtraEntry(
-            kind="veille",
-            ref_id=row.id,
-            title=row.title,
-            at=row.published_at or row.created_at,
-            details=(_excerpt(row.summary, 220),) if row.summary.strip() else (),
-            link=row.link,
-        )
-        for row in rows
-    ]
-
-
-def _builtin_providers() -> dict[ItemKind, Provider]:
-    return {
-        ItemKind.SESSION: _sessions_held,
-        ItemKind.POLL: _closed_polls,
-        ItemKind.VEILLE: _best_veille,
-    }
-
-
-def providers() -> dict[ItemKind, Provider]:
-    """Where the sessions, polls and veille sections come from.
-
-    A module ``commands.sessions`` / ``commands.polls`` / ``commands.veille`` may define
-    ``gazette_items(db, t, since, until, session_id) -> list[ExtraEntry]``; it wins over the
-    built-in reading of its tables. A module that is not there leaves its section out.
-    """
-    found = _builtin_providers()
-    for kind, module_name in PROVIDER_MODULES.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        provider = getattr(module, "gazette_items", None)
-        if callable(provider):
-            found[kind] = provider
-    return found
-
-
-def extra_entries(db: Session, t: Translator, period: Period) -> dict[ItemKind, list[ExtraEntry]]:
+def extra_entries(
+    db: Session, t: Translator, period: Period, sources: Mapping[str, GazetteSource]
+) -> dict[ItemKind, list[ExtraEntry]]:
+    """The sections the other families offer (:attr:`bot.family.Family.gazette`), by kind."""
     entries: dict[ItemKind, list[ExtraEntry]] = {}
-    for kind, provider in providers().items():
+    for kind_name, provider in sources.items():
+        kind = ItemKind(kind_name)
         try:
             entries[kind] = list(provider(db, t, period.since, period.until, period.session_id))
         except Exception:  # a broken section must not stop the gazette
@@ -384,7 +244,11 @@ def already_published(db: Session) -> set[tuple[ItemKind, int]]:
 
 
 def candidates(
-    db: Session, t: Translator, settings: Settings, period: Period
+    db: Session,
+    t: Translator,
+    settings: Settings,
+    period: Period,
+    sources: Mapping[str, GazetteSource],
 ) -> list[tuple[ItemKind, int]]:
     """What the period (or the session) offers, in its natural order.
 
@@ -394,7 +258,7 @@ def candidates(
     found: list[tuple[ItemKind, int]] = [
         (ItemKind.HIGHLIGHT, h.id) for h in publishable_highlights(db, period)
     ]
-    extras = extra_entries(db, t, period)
+    extras = extra_entries(db, t, period, sources)
     for kind in EXTRA_KINDS:
         found.extend((kind, entry.ref_id) for entry in extras.get(kind, []))
     found.extend((ItemKind.NEWCOMER, m.id) for m in named_newcomers(db, settings, period))
@@ -411,11 +275,15 @@ class RefreshReport:
 
 
 def refresh_items(
-    db: Session, t: Translator, settings: Settings, gazette: Gazette
+    db: Session,
+    t: Translator,
+    settings: Settings,
+    gazette: Gazette,
+    sources: Mapping[str, GazetteSource],
 ) -> RefreshReport:
     """Bring the items in line with what the period offers now; keeps order and drops."""
     period = Period(gazette.since, gazette.until, gazette.session_id)
-    wanted = candidates(db, t, settings, period)
+    wanted = candidates(db, t, settings, period, sources)
     wanted_keys = set(wanted)
     removed = 0
     for item in list(gazette.items):
@@ -443,6 +311,7 @@ def open_draft(
     period: Period,
     now: datetime,
     creator: Member | None,
+    sources: Mapping[str, GazetteSource],
 ) -> tuple[Gazette, RefreshReport]:
     draft = current_draft(db)
     if draft is None:
@@ -462,7 +331,7 @@ def open_draft(
         draft.until = period.until
         draft.session_id = period.session_id
         draft.updated_at = now
-    return draft, refresh_items(db, t, settings, draft)
+    return draft, refresh_items(db, t, settings, draft, sources)
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -491,6 +360,7 @@ def build_content(
     generated_at: datetime,
     *,
     draft: bool,
+    sources: Mapping[str, GazetteSource],
 ) -> GazetteContent:
     """What the gazette shows now: its items that are not dropped and still consented to."""
     period = Period(gazette.since, gazette.until, gazette.session_id)
@@ -512,7 +382,7 @@ def build_content(
                 highlights.append(_highlight_entry(row))
     extras: dict[ItemKind, list[ExtraEntry]] = {}
     if any(by_kind[kind] for kind in EXTRA_KINDS):
-        available = extra_entries(db, t, period)
+        available = extra_entries(db, t, period, sources)
         for kind in EXTRA_KINDS:
             known = {entry.ref_id: entry for entry in available.get(kind, [])}
             extras[kind] = [known[r] for r in by_kind[kind] if r in known]
@@ -558,8 +428,9 @@ def render(
     env: Environment | None,
     *,
     draft: bool,
+    sources: Mapping[str, GazetteSource],
 ) -> tuple[bytes, GazetteContent]:
-    content = build_content(db, t, settings, gazette, generated_at, draft=draft)
+    content = build_content(db, t, settings, gazette, generated_at, draft=draft, sources=sources)
     html = render_gazette(content, t, env)
     return html.encode("utf-8"), content
 
@@ -578,6 +449,7 @@ def rebuild_archive(ctx: Context, gazette: Gazette) -> None:
         gazette.published_at or ctx.now(),
         ctx.templates,
         draft=False,
+        sources=ctx.gazette_sources,
     )
     gazette.html = html
     gazette.rebuilt_at = ctx.now()
@@ -630,7 +502,7 @@ def _describe_items(
     }
     extras: dict[ItemKind, dict[int, ExtraEntry]] = {}
     if any(ids[kind] for kind in EXTRA_KINDS):
-        available = extra_entries(ctx.db, _network_translator(ctx), period)
+        available = extra_entries(ctx.db, _network_translator(ctx), period, ctx.gazette_sources)
         extras = {kind: {e.ref_id: e for e in available.get(kind, [])} for kind in EXTRA_KINDS}
     described: list[tuple[GazetteItem, str]] = []
     for item in items:
@@ -719,6 +591,7 @@ def preview_reply(ctx: Context, gazette: Gazette, prefix: str | None = None) -> 
         ctx.now(),
         ctx.templates,
         draft=True,
+        sources=ctx.gazette_sources,
     )
     text = draft_listing(ctx, gazette)
     if prefix:
@@ -807,7 +680,7 @@ def draft_command(ctx: Context, args: Args) -> Reply:
     else:
         period = default_period(ctx.db, ctx.settings, now)
     draft, report = open_draft(
-        ctx.db, _network_translator(ctx), ctx.settings, period, now, ctx.member
+        ctx.db, _network_translator(ctx), ctx.settings, period, now, ctx.member, ctx.gazette_sources
     )
     changes: list[str] = []
     if report.added:
@@ -1053,7 +926,9 @@ def publish_command(ctx: Context, args: Args) -> Reply:
     t = _network_translator(ctx)
     draft.status = GazetteStatus.PUBLISHED
     draft.published_at = now
-    html, content = render(ctx.db, t, ctx.settings, draft, now, ctx.templates, draft=False)
+    html, content = render(
+        ctx.db, t, ctx.settings, draft, now, ctx.templates, draft=False, sources=ctx.gazette_sources
+    )
     if content.item_count == 0:
         raise UserError(
             ctx._(
@@ -1210,6 +1085,7 @@ def build_gazette_file(
     clock: Clock | None = None,
     locale: str | None = None,
     env: Environment | None = None,
+    sources: Mapping[str, GazetteSource],
 ) -> BuildResult:
     """Write a gazette to ``out`` (``tisserand gazette build --out FILE``); changes nothing.
 
@@ -1237,9 +1113,12 @@ def build_gazette_file(
                 created_at=now,
                 updated_at=now,
             )
-            for position, (kind, ref_id) in enumerate(candidates(db, t, settings, period), start=1):
+            wanted = candidates(db, t, settings, period, sources)
+            for position, (kind, ref_id) in enumerate(wanted, start=1):
                 draft.items.append(GazetteItem(kind=kind, ref_id=ref_id, position=position))
-        html, content = render(db, t, settings, draft, now, env or make_environment(), draft=True)
+        html, content = render(
+            db, t, settings, draft, now, env or make_environment(), draft=True, sources=sources
+        )
         db.rollback()  # nothing of this is kept
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(html)
@@ -1261,3 +1140,10 @@ def suggest_gazettes(db: Session, typed: str, actor: Actor, t: Translator) -> li
         if not typed.strip() or typed.strip().lstrip("#") in label:
             suggestions.append((label, str(number)))
     return suggestions
+
+
+FAMILY = Family(
+    name="gazette",
+    handlers=(sys.modules[__name__],),
+    outbox_topics=("gazette",),
+)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from bot.context import Context
 from bot.core import Reply, Role, UserError
+from bot.family import Family
 from bot.i18n import N_
 from bot.registry import Args, CommandSpec, Option, OptionType, command
 
@@ -94,3 +97,6 @@ def _group_help(ctx: Context, default: CommandSpec, members: list[CommandSpec]) 
     for member in sorted(visible, key=lambda s: s.display_name(ctx.t.locale)):
         lines.append(f"- `{member.usage(ctx.t)}` — {ctx._(member.help)}")
     return "\n".join(lines)
+
+
+FAMILY = Family(name="help", handlers=(sys.modules[__name__],))

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
 
 from sqlalchemy import delete, func, select
@@ -54,6 +54,7 @@ from bot.core import (
     Role,
     UserError,
 )
+from bot.family import Family, Host
 from bot.i18n import N_, Translator, fold
 from bot.registry import (
     Args,
@@ -80,9 +81,6 @@ from bot.storage.highlights import (
 from bot.storage.members import Member, find_member, member_by_identity, upsert_member
 from digests.fetcher import Fetcher, FetchError, FetchPolicy
 from digests.gazette import ImageProblem, ImageRejected, check_image
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -530,9 +528,9 @@ def remember_message(ctx: Context) -> ReplyLike:
     return None
 
 
-def setup(app: App) -> None:
-    app.listeners.append(("reaction", on_reaction))
-    app.listeners.append(("message", remember_message))
+def setup(app: Host) -> None:
+    app.listen("reaction", on_reaction)
+    app.listen("message", remember_message)
 
 
 def _clip_quote(text: str, limit: int) -> str:
@@ -1279,3 +1277,11 @@ def suggest_highlights(
         if not wanted or wanted in fold(label):
             suggestions.append((label, str(number)))
     return suggestions[:25]
+
+
+FAMILY = Family(
+    name="highlights",
+    handlers=(sys.modules[__name__],),
+    setup=setup,
+    outbox_topics=("consent",),
+)

@@ -88,13 +88,14 @@ import os
 import re
 import secrets
 import stat
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, Table, bindparam, case, delete, func, insert, or_, select, update
@@ -104,7 +105,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from bot.config import Settings, read_secret
 from bot.context import Context
-from bot.core import Attachment, Place, PlaceTarget, Reply, Role, UserError
+from bot.core import Attachment, ExtraEntry, Place, PlaceTarget, Reply, Role, UserError
 from bot.dates import (
     DATE_EXAMPLES_EN,
     DATE_EXAMPLES_FR,
@@ -114,6 +115,7 @@ from bot.dates import (
     parse_datetime,
     parse_deadline,
 )
+from bot.family import Family, GazetteSection, Host
 from bot.i18n import DEFAULT_LOCALE, N_, Translator, Translators, fold
 from bot.outbox import enqueue, sent_ref
 from bot.registry import Args, Option, OptionType, command, on_choice
@@ -145,6 +147,7 @@ from commands.polls_render import (
     answer_name,
     grade_names,
     option_text,
+    outcome_line,
     participants,
     poll_choices,
     poll_message,
@@ -154,9 +157,6 @@ from commands.polls_render import (
     results_message,
 )
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 log = logging.getLogger(__name__)
 
 EDIT_THROTTLE = timedelta(seconds=5)
@@ -165,13 +165,13 @@ EDIT_THROTTLE = timedelta(seconds=5)
 MAX_EDIT_FAILURES = 10
 SECRET_FILE = "secret.key"
 SECRET_SERVICE = "polls.secret"
-"""Where the server secret is kept once read (``App.services``): read once, not at every vote."""
+"""Where the server secret is kept once read (``Host.services``): read once, not at every vote."""
 WORK_NAME = "polls"
 """The due-work provider's name: handlers put it in ``ctx.changed``."""
 WORK_SERVICE = "polls.work"
-"""Where :func:`setup` puts the :class:`PollWork` provider (``App.services``)."""
+"""Where :func:`setup` puts the :class:`PollWork` provider (``Host.services``)."""
 DEFINITIONS_SERVICE = "polls.definitions"
-"""Where the polls read by votes are kept (``App.services``, :func:`poll_definition`)."""
+"""Where the polls read by votes are kept (``Host.services``, :func:`poll_definition`)."""
 MAX_CACHED_DEFINITIONS = 1024
 
 _Ballot = TypeVar("_Ballot")
@@ -782,7 +782,7 @@ def _apply(t: Translator, poll: AnyPoll, before: str | None, change: BallotChang
 
 def poll_definition(ctx: Context, number: int) -> PollView:
     """Poll ``n° number`` as a vote reads it: what never changes after creation is read once per
-    process (``App.services``); its state is only what the database had when it was first read
+    process (``Host.services``); its state is only what the database had when it was first read
     (:func:`open_for_vote` reads the state that counts). UserError when there is no such poll."""
     cache: dict[int, PollView] | None = ctx.services.get(DEFINITIONS_SERVICE)
     if cache is None:
@@ -1325,7 +1325,7 @@ def _public_t(ctx: Context) -> Translator:
 
 
 def _secret_for(ctx: Context, poll: AnyPoll) -> bytes | None:
-    """The server secret for an anonymous poll, read once per app (``App.services``)."""
+    """The server secret for an anonymous poll, read once per app (``Host.services``)."""
     if not poll.anonymous:
         return None
     secret: bytes | None = ctx.services.get(SECRET_SERVICE)
@@ -1792,7 +1792,7 @@ class PollWork:
     no re-arming, since the scheduler re-arms from the database after every run anyway. Anything
     else (creating, closing, reopening) re-arms as before."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: Host) -> None:
         self.app = app
         self._armed: datetime | None = None
         """What :meth:`next_due` last returned while the scheduler was running (the scheduler
@@ -1910,7 +1910,7 @@ class PollWork:
             )
 
 
-def setup(app: App) -> None:
+def setup(app: Host) -> None:
     """Register the ``polls`` due-work provider (deadlines and throttled message edits)."""
     work = PollWork(app)
     app.scheduler.add_due_work(WORK_NAME, work.next_due, work.run)
@@ -1939,3 +1939,43 @@ __all__ = [
     "setup",
     "tally_contents",
 ]
+
+
+# --- what the family gives the gazette ---------------------------------------------------------
+
+
+def gazette_closed_polls(
+    db: Session, t: Translator, since: datetime, until: datetime, session_id: int | None
+) -> list[ExtraEntry]:
+    rows = db.scalars(
+        select(Poll)
+        .where(Poll.closed_at.is_not(None), Poll.closed_at >= since, Poll.closed_at <= until)
+        .order_by(Poll.closed_at, Poll.id)
+    ).all()
+    entries: list[ExtraEntry] = []
+    for poll in rows:
+        results = poll_results(db, poll)
+        details = [participants(t, results.voters)]
+        outcome = outcome_line(t, poll, results, final=True)
+        if outcome:
+            details.insert(0, outcome)
+        entries.append(
+            ExtraEntry(
+                kind="poll",
+                ref_id=poll.id,
+                title=poll.question,
+                at=poll.closed_at,
+                details=tuple(details),
+                value=results.voters,
+            )
+        )
+    return entries
+
+
+FAMILY = Family(
+    name="polls",
+    handlers=(sys.modules[__name__],),
+    setup=setup,
+    outbox_topics=("poll",),
+    gazette=(GazetteSection("poll", gazette_closed_polls),),
+)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from bot.context import Context
 from bot.core import Reply
+from bot.family import Family
 from bot.i18n import N_, SUPPORTED_LOCALES
 from bot.registry import Args, Option, OptionType, command
 from commands import highlights
@@ -133,3 +136,6 @@ def never_ask_me(ctx: Context, args: Args) -> Reply:
 )
 def ask_me_again(ctx: Context, args: Args) -> Reply:
     return highlights.ask_again(ctx)
+
+
+FAMILY = Family(name="profile", handlers=(sys.modules[__name__],))

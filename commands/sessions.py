@@ -26,7 +26,7 @@ Decisions (also in docs/design.md, "Sessions"):
   registration raced by the same member fails on the unique constraint inside a savepoint,
   which also gives the seat back.
 - **Group commit.** The commands register and unregister through
-  :class:`commands.sessions_registrar.Registrar` (an ``App`` service): one worker thread handles
+  :class:`commands.sessions_registrar.Registrar` (a ``Host`` service): one worker thread handles
   everything pending in one transaction per session, which locks the row once. The functions
   here stay the reference and the path of anything else (another process, scripts): the
   registrar applies the same rules in the same order and writes the same rows and messages,
@@ -83,6 +83,7 @@ import io
 import json
 import logging
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,7 @@ from bot.core import (
     Choice,
     ChoiceStyle,
     DirectTarget,
+    ExtraEntry,
     MessageRef,
     PlaceTarget,
     Reply,
@@ -121,6 +123,7 @@ from bot.dates import (
     parse_deadline,
     parse_duration,
 )
+from bot.family import Family, GazetteSection, Host
 from bot.i18n import N_, Translator, Translators, fold
 from bot.outbox import enqueue, payload_of, sent_ref
 from bot.registry import Args, Option, OptionType, command, on_choice
@@ -138,11 +141,10 @@ from bot.storage.sessions import (
 from commands.calendar import MEDIA_TYPE, CalendarEvent, Method, build_calendar, session_uid
 
 if TYPE_CHECKING:
-    from bot.app import App
     from commands.sessions_registrar import Registrar
 
 REGISTRAR_SERVICE = "sessions.registrar"
-"""The name of the :class:`~commands.sessions_registrar.Registrar` in ``App.services``."""
+"""The name of the :class:`~commands.sessions_registrar.Registrar` in ``Host.services``."""
 
 log = logging.getLogger(__name__)
 
@@ -1521,7 +1523,7 @@ def export_calendar(
 class FollowUp:
     """The ``sessions`` due-work provider (registered by :func:`setup`)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: Host) -> None:
         self.app = app
         self.notifier = Notifier.from_settings(app.translators, app.settings)
 
@@ -1705,7 +1707,7 @@ def _attendees(db: Session, session_id: int) -> list[tuple[Registration, Member]
     return [(registration, member) for registration, member in rows]
 
 
-def setup(app: App) -> None:
+def setup(app: Host) -> None:
     from commands.sessions_registrar import Registrar
 
     follow = FollowUp(app)
@@ -2862,3 +2864,52 @@ async def session_choice(ctx: Context, action: str) -> Reply:
     except SessionError as error:
         raise _user_error(ctx, error) from None
     raise UserError(ctx._("This button no longer does anything."))
+
+
+# --- what the family gives the gazette ---------------------------------------------------------
+
+
+def gazette_sessions_held(
+    db: Session, t: Translator, since: datetime, until: datetime, session_id: int | None
+) -> list[ExtraEntry]:
+    query = select(SessionRow).where(SessionRow.status != SessionStatus.CANCELLED)
+    if session_id is not None:
+        query = query.where(SessionRow.id == session_id)
+    else:
+        query = query.where(SessionRow.starts_at >= since, SessionRow.starts_at <= until)
+    query = query.where(SessionRow.starts_at <= until)
+    rows = db.scalars(query.order_by(SessionRow.starts_at, SessionRow.id)).all()
+    entries: list[ExtraEntry] = []
+    for row in rows:
+        present = int(
+            db.scalar(
+                select(func.count())
+                .select_from(Registration)
+                .where(Registration.session_id == row.id, Registration.attended_at.is_not(None))
+            )
+            or 0
+        )
+        details = [t.ngettext("{n} participant", "{n} participants", present)]
+        if row.location:
+            details.append(row.location)
+        entries.append(
+            ExtraEntry(
+                kind="session",
+                ref_id=row.id,
+                title=row.title,
+                at=row.starts_at,
+                details=tuple(details),
+                link=row.link,
+                value=present,
+            )
+        )
+    return entries
+
+
+FAMILY = Family(
+    name="sessions",
+    handlers=(sys.modules[__name__],),
+    setup=setup,
+    outbox_topics=("session",),
+    gazette=(GazetteSection("session", gazette_sessions_held),),
+)

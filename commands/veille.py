@@ -16,18 +16,29 @@ database lock is held while a remote server takes its time.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.core import Actor, Attachment, Choice, ChoiceStyle, CommandEvent, Reply, Role, UserError
+from bot.core import (
+    Actor,
+    Attachment,
+    Choice,
+    ChoiceStyle,
+    CommandEvent,
+    ExtraEntry,
+    Reply,
+    Role,
+    UserError,
+)
 from bot.dates import DateParseError, parse_datetime, parse_duration
+from bot.family import Family, GazetteSection, Host
 from bot.i18n import N_, Translator, fold
 from bot.registry import Args, Option, OptionType, autocompleter, command, on_choice
 from bot.storage.members import Member, PlaceRow
@@ -71,9 +82,6 @@ from digests.refresh import (
 )
 from digests.urls import canonical_url, validate_url
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 MAX_PROPOSALS = 5
 MAX_COMMENT = 1000
 MAX_THEME = 100
@@ -83,7 +91,7 @@ MAX_ATTACHMENT = 5 * 1024 * 1024
 # --- setup: scheduled work ----------------------------------------------------------------------
 
 
-def setup(app: App) -> None:
+def setup(app: Host) -> None:
     """Register the refresh of the feeds and the sending of the digests."""
 
     async def refresh() -> None:
@@ -1146,3 +1154,58 @@ def suggest_items(db: Session, typed: str, actor: Actor, t: Translator) -> list[
         .limit(500)
     )
     return _matching(((f"{t.ref(i)} · {title}", str(i)) for i, title in rows), typed)
+
+
+# --- what the family gives the gazette ---------------------------------------------------------
+
+
+GAZETTE_VEILLE_ITEMS = 6
+
+
+def gazette_best_veille(
+    db: Session, t: Translator, since: datetime, until: datetime, session_id: int | None
+) -> list[ExtraEntry]:
+    """Pinned items first, then links shared by members, then the newest feed items.
+
+    Who shared a link is not printed (a name needs consent), nor their comment (their words).
+    """
+    rows = db.scalars(
+        select(FeedEntry)
+        .where(
+            FeedEntry.dropped.is_(False),
+            FeedEntry.created_at >= since,
+            FeedEntry.created_at <= until,
+        )
+        .order_by(
+            case((FeedEntry.pinned.is_(True), 0), else_=1),
+            case((FeedEntry.kind == ENTRY_SHARE, 0), else_=1),
+            FeedEntry.created_at.desc(),
+            FeedEntry.id,
+        )
+        .limit(GAZETTE_VEILLE_ITEMS)
+    ).all()
+    return [
+        ExtraEntry(
+            kind="veille",
+            ref_id=row.id,
+            title=row.title,
+            at=row.published_at or row.created_at,
+            details=(_gazette_excerpt(row.summary, 220),) if row.summary.strip() else (),
+            link=row.link,
+        )
+        for row in rows
+    ]
+
+
+def _gazette_excerpt(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+FAMILY = Family(
+    name="veille",
+    handlers=(sys.modules[__name__],),
+    setup=setup,
+    outbox_topics=("digest", "feed-disabled"),
+    gazette=(GazetteSection("veille", gazette_best_veille),),
+)

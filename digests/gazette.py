@@ -25,13 +25,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from bot.core import ExtraEntry
 from bot.i18n import Translator
 
 TEMPLATE = "gazette.html.j2"
@@ -115,27 +116,6 @@ class HighlightEntry:
     link: str | None = None
     themes: tuple[str, ...] = ()
     images: tuple[GazetteImage, ...] = ()
-
-
-ExtraKind = Literal["session", "poll", "veille"]
-
-
-@dataclass(frozen=True, slots=True)
-class ExtraEntry:
-    """An item from another module (a session held, a closed poll, a veille item).
-
-    Modules ``commands.sessions``, ``commands.polls`` and ``commands.veille`` may offer them with
-    ``gazette_items(db, t, since, until, session_id) -> list[ExtraEntry]``; ``details`` are
-    lines already translated; ``value`` feeds charts (attendance for sessions).
-    """
-
-    kind: ExtraKind
-    ref_id: int
-    title: str
-    at: datetime | None = None
-    details: tuple[str, ...] = ()
-    link: str | None = None
-    value: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from bot.config import load_settings
 from bot.core import Actor, CommandEvent, Place, Role
 from bot.i18n import Translators
 from bot.platforms.discord_commands import application_commands
+from bot.wiring import make_app
 from tests.conftest import Database
 from tests.support.golden import check_golden
 
@@ -34,7 +35,7 @@ def _app(database: Database, tmp_path: Path) -> App:
     settings = load_settings(
         None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
     )
-    return App(settings, clock=FrozenClock(NOW))
+    return make_app(settings, clock=FrozenClock(NOW))
 
 
 def test_discord_command_payload_is_pinned(tmp_path: Path, database: Database) -> None:

@@ -16,8 +16,10 @@ from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.context import Context
 from bot.core import Actor, ChoiceEvent, CommandEvent, Place, Reply, Role, UserError
+from bot.family import Family
 from bot.registry import Args, command
 from bot.storage.members import Member
+from bot.wiring import FAMILIES
 from tests.conftest import Database
 from tests.support.platform import RecordingPlatform
 
@@ -40,15 +42,17 @@ def refuse(ctx: Context, args: Args) -> Reply:
 
 
 def _app(database: Database, tmp_path: Path) -> App:
-    import commands
-
     module = types.ModuleType("failing")
     module.crash = crash  # type: ignore[attr-defined]
     module.refuse = refuse  # type: ignore[attr-defined]
     settings = load_settings(
         None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
     )
-    return App(settings, clock=FrozenClock(NOW), modules=[*commands.all_modules(), module])
+    return App(
+        settings,
+        clock=FrozenClock(NOW),
+        families=[*FAMILIES, Family("failing", handlers=(module,))],
+    )
 
 
 def _event(actor: Actor, text: str) -> CommandEvent:

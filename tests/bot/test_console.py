@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import wiring
 from bot.context import Context
 from bot.core import Attachment, Choice, Reply
+from bot.family import Family
 from bot.registry import Args, command, on_choice
 from tests.conftest import Database
 from tests.support.console import console_settings, run_script
@@ -132,13 +134,10 @@ def trial_choice(ctx: Context, action: str) -> Reply:
 async def test_click_react_and_attachments(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import commands
-
     module = types.ModuleType("trial_commands")
     module.trial = trial  # type: ignore[attr-defined]
     module.trial_choice = trial_choice  # type: ignore[attr-defined]
-    real = commands.all_modules
-    monkeypatch.setattr(commands, "all_modules", lambda: [*real(), module])
+    monkeypatch.setattr(wiring, "FAMILIES", (*wiring.FAMILIES, Family("trial", handlers=(module,))))
     settings = console_settings(database.url, tmp_path)
     out_dir = tmp_path / "out"
     out = await run_script(

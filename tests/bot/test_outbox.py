@@ -31,6 +31,7 @@ from bot.core import (
     Reply,
     Target,
 )
+from bot.family import Family
 from bot.i18n import Translators
 from bot.outbox import OPEN_DM_HELP, RetryPolicy, Sender, about, enqueue
 from bot.registry import Args, command
@@ -384,7 +385,11 @@ async def test_send_later_keeps_the_channel_of_the_command_as_fallback(
     settings = load_settings(
         None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
     )
-    app = App(settings, clock=FrozenClock(NOW), modules=[module])
+    app = App(
+        settings,
+        clock=FrozenClock(NOW),
+        families=[Family("test", handlers=(module,))],
+    )
     platform = ClosedDms(closed={"alice"})
     app.add_platform(platform)
     await app.start(with_scheduler=False)

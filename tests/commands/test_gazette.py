@@ -277,13 +277,24 @@ def session_id(bot: Bot) -> int:
 async def test_build_gazette_file_from_the_command_line(bot: Bot, tmp_path: Path) -> None:
     await _highlight(bot, "alice", "Pour le fichier", "yes")
     out = tmp_path / "sortie" / "gazette.html"
-    result = build_gazette_file(bot.app.sessions, out, settings=bot.app.settings, clock=bot.clock)
+    result = build_gazette_file(
+        bot.app.sessions,
+        out,
+        settings=bot.app.settings,
+        clock=bot.clock,
+        sources=bot.app.gazette_sources,
+    )
     assert not result.from_draft and result.items >= 2 and result.size == out.stat().st_size
     assert "Pour le fichier" in out.read_text(encoding="utf-8")
     await bot.command("camille", "/gazette brouillon")
     await bot.command("camille", '/gazette edito "Depuis le brouillon"')
     result = build_gazette_file(
-        bot.app.sessions, out, settings=bot.app.settings, clock=bot.clock, locale="en"
+        bot.app.sessions,
+        out,
+        settings=bot.app.settings,
+        clock=bot.clock,
+        locale="en",
+        sources=bot.app.gazette_sources,
     )
     text = out.read_text(encoding="utf-8")
     assert result.from_draft and "Depuis le brouillon" in text and '<html lang="en">' in text
@@ -293,6 +304,7 @@ async def test_build_gazette_file_from_the_command_line(bot: Bot, tmp_path: Path
         settings=bot.app.settings,
         clock=bot.clock,
         since=START + timedelta(hours=1),
+        sources=bot.app.gazette_sources,
     )
     assert not result.from_draft and result.items == 0
     with bot.db() as db:  # nothing was written by the builder

@@ -41,6 +41,7 @@ from bot.storage.highlights import (
     RecentMessage,
 )
 from bot.storage.members import Member
+from bot.wiring import make_app
 from commands.gazette import Period, build_content, open_draft
 from commands.highlights import merge_themes, parse_message_ref, parse_themes
 from tests.conftest import Database
@@ -67,7 +68,7 @@ class Bot:
             None, database_url=url, environ={}, overrides={"data_dir": str(data_dir), **overrides}
         )
         clock = FrozenClock(START)
-        app = App(settings, clock=clock)
+        app = make_app(settings, clock=clock)
         platform = RecordingPlatform()
         app.add_platform(platform)
         await app.start(with_scheduler=False)
@@ -324,8 +325,11 @@ def _published(bot: Bot) -> tuple[str, str | None] | None:
             Period(START - timedelta(days=1), START + timedelta(days=1)),
             START,
             None,
+            bot.app.gazette_sources,
         )
-        content = build_content(db, t, bot.app.settings, draft, START, draft=True)
+        content = build_content(
+            db, t, bot.app.settings, draft, START, draft=True, sources=bot.app.gazette_sources
+        )
         db.rollback()
     if not content.highlights:
         return None

@@ -43,6 +43,7 @@ from bot.outbox import sent_ref
 from bot.storage.members import Member, upsert_member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.polls import Poll, PollAnonymousBallot, PollMode, PollSealedVoter
+from bot.wiring import make_app
 from commands.poll_tally import tally_dates, tally_majority_judgment
 from commands.polls import (
     EDIT_THROTTLE,
@@ -87,7 +88,7 @@ class Bot:
             None, database_url=url, environ={}, overrides={"data_dir": str(data_dir), **overrides}
         )
         clock = clock or FrozenClock(START)
-        app = App(settings, clock=clock)
+        app = make_app(settings, clock=clock)
         platform = RecordingPlatform()
         app.add_platform(platform)
         await app.start(with_scheduler=False)
@@ -238,7 +239,7 @@ async def test_votes_do_not_rearm_the_edit_already_armed(
         None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
     )
     clock = FrozenClock(START)
-    app = App(settings, clock=clock)
+    app = make_app(settings, clock=clock)
     platform = RecordingPlatform()
     app.add_platform(platform)
     await app.start()  # with the scheduler: nothing falls due in real time during the test

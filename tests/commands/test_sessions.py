@@ -33,6 +33,7 @@ from bot.i18n import Translators
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.sessions import Registration, SessionQuota, SessionRow
+from bot.wiring import make_app
 from commands.sessions import (
     FEEDBACK_DELAY,
     Notifier,
@@ -126,7 +127,7 @@ async def h(database: Database, tmp_path: Path) -> AsyncIterator[Harness]:
         None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
     )
     clock = FrozenClock(NOW)
-    app = App(settings, clock=clock)
+    app = make_app(settings, clock=clock)
     platform = RecordingPlatform()
     app.add_platform(platform)
     await app.start(with_scheduler=False)
@@ -341,7 +342,7 @@ async def test_reminders_survive_a_restart_and_are_not_sent_twice(
         None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
     )
     clock = FrozenClock(NOW)
-    first = App(settings, clock=clock)
+    first = make_app(settings, clock=clock)
     first.add_platform(RecordingPlatform())
     await first.start(with_scheduler=False)
     h = Harness(first, RecordingPlatform(), clock)
@@ -350,7 +351,7 @@ async def test_reminders_survive_a_restart_and_are_not_sent_twice(
     await first.stop()
     for _ in range(2):  # two restarts after the reminder time
         clock.move_to(START - timedelta(hours=23))
-        app = App(settings, clock=clock)
+        app = make_app(settings, clock=clock)
         platform = RecordingPlatform()
         app.add_platform(platform)
         await app.start(with_scheduler=False)
@@ -381,7 +382,7 @@ async def test_reminders_written_but_not_sent_before_a_stop_are_sent_once_after_
     clock = FrozenClock(NOW)
     posted: list[str] = []
     for start in range(2):
-        app = App(settings, clock=clock)
+        app = make_app(settings, clock=clock)
         platform = RecordingPlatform()
         app.add_platform(platform)
         await app.start(with_scheduler=False)

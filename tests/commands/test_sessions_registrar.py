@@ -25,7 +25,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.core import Actor, CommandEvent, DirectTarget, MessageRef, Place, Role
@@ -33,6 +32,7 @@ from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.sessions import Registration, RegistrationStatus, SessionQuota, SessionRow
+from bot.wiring import make_app
 from commands.sessions import (
     REGISTRAR_SERVICE,
     RegisterResult,
@@ -688,7 +688,7 @@ async def test_the_register_command_goes_through_the_registrar(
         None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
     )
     clock = FrozenClock(NOW)
-    app = App(settings, clock=clock)
+    app = make_app(settings, clock=clock)
     platform = RecordingPlatform()
     app.add_platform(platform)
     await app.start(with_scheduler=False)

@@ -98,7 +98,7 @@ class Bot:
             overrides={"feeds": {"allow_private_networks": True, "parse_processes": 0, **feeds}},
         )
         self.clock = FrozenClock(START)
-        self.app = App(settings, clock=self.clock, engine=engine, modules=[veille])
+        self.app = App(settings, clock=self.clock, engine=engine, families=[veille.FAMILY])
 
     def actor(self, user: str) -> Actor:
         roles = {Role.MEMBER} | ({Role.COORDINATOR} if user == "camille" else set())

@@ -40,7 +40,7 @@ class EnglishBot(Bot):
             },
         )
         self.clock = FrozenClock(START)
-        self.app = App(settings, clock=self.clock, engine=engine, modules=[veille])
+        self.app = App(settings, clock=self.clock, engine=engine, families=[veille.FAMILY])
 
 
 def cached(body: str, max_age: int | None = None) -> Handler:

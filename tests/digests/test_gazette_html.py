@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core import ExtraEntry
 from bot.i18n import Translators
 from digests.gazette import (
-    ExtraEntry,
     GazetteContent,
     GazetteImage,
     HighlightEntry,

@@ -62,6 +62,7 @@ from bot.storage.engine import make_session_factory
 from bot.storage.highlights import Highlight, HighlightSource
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
+from bot.wiring import FAMILIES
 from tests.conftest import Database
 from tests.fakes.discord import (
     FLAG_EPHEMERAL,
@@ -1088,7 +1089,7 @@ async def tisserand(
         environ={},
         overrides={"data_dir": str(tmp_path / "data"), "feeds": {"allow_private_networks": True}},
     )
-    app = TracedApp(config, clock=clock)
+    app = TracedApp(config, clock=clock, families=FAMILIES)
     app.add_platform(
         DiscordPlatform(
             DiscordSettings(api_base_url=world.fake.base_url, **(settings or {})),

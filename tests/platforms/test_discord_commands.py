@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-import commands
 from bot.core import Role
 from bot.i18n import Translators
 from bot.platforms.discord import same_commands
 from bot.platforms.discord_commands import MESSAGE_MENUS, application_commands, menu_command
 from bot.registry import Registry
+from bot.wiring import FAMILIES
 
 NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
 
 
 def test_every_command_is_in_the_payload_with_french_localizations() -> None:
-    registry = Registry.build(commands.all_modules())
+    registry = Registry.build_groups(f.handlers for f in FAMILIES)
     payload = application_commands(registry, Translators(ZoneInfo("Europe/Paris")))
     by_name = {c["name"]: c for c in payload if c["type"] == 1}
     for spec in registry.specs:
@@ -50,7 +50,7 @@ def test_every_command_is_in_the_payload_with_french_localizations() -> None:
 
 
 def test_the_gazette_context_menu_runs_the_highlight_command() -> None:
-    registry = Registry.build(commands.all_modules())
+    registry = Registry.build_groups(f.handlers for f in FAMILIES)
     payload = application_commands(registry, Translators(ZoneInfo("Europe/Paris")))
     menus = [c for c in payload if c["type"] == 3]
     assert menus == [

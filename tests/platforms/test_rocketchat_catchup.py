@@ -24,7 +24,6 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import App
 from bot.config import load_settings
 from bot.core import CommandEvent, Event, ReactionEvent
 from bot.platforms.rocketchat import (
@@ -38,6 +37,7 @@ from bot.runner import build_platforms
 from bot.storage.engine import make_session_factory, migrate
 from bot.storage.platform_state import CLEAN_STOP, LISTENING, Cursor, CursorStore
 from bot.storage.polls import Poll
+from bot.wiring import make_app
 from tests.conftest import Database
 from tests.fakes.rocketchat import FakeRocketChat
 
@@ -107,7 +107,7 @@ class Run:
             environ={},
             overrides={"data_dir": str(tmp_path / "data"), "rocketchat": options},
         )
-        self.app = App(settings)
+        self.app = make_app(settings)
         if store is None:
             (platform,) = build_platforms(settings, self.app)  # as `tisserand run` does
         else:

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from discord.http import Route
 
-import commands
 from bot.config import Settings, load_settings
 from bot.core import ConfigError
 from bot.i18n import Translators
@@ -25,6 +24,7 @@ from bot.platforms.discord import DISCORD_API
 from bot.platforms.discord_commands import application_commands
 from bot.registry import Registry
 from bot.runner import check_settings, run_platforms
+from bot.wiring import FAMILIES
 from tests.conftest import Database
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.rocketchat import FakeRocketChat
@@ -135,7 +135,7 @@ async def test_both_platforms_run_in_one_process_and_stop_on_sigterm(
         # The command sync payload is the registry's, every command localized in French.
         (sync,) = discord_server.requests_to("PUT", commands_path)
         expected = application_commands(
-            Registry.build(commands.all_modules()),
+            Registry.build_groups(f.handlers for f in FAMILIES),
             Translators(settings.network.tz, settings.network.locale),
         )
         assert sync.json == expected

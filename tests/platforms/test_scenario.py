@@ -26,9 +26,9 @@ handling (replies sent, outbox delivered), and a step is checked once its event 
 
 Extension points
 ----------------
-A command family adds its steps to :data:`FAMILY_STEPS` (module name -> steps). They run between
+A command family adds its steps to :data:`FAMILY_STEPS` (family name -> steps). They run between
 the announcements and the clock move, on every platform, as soon as the family is wired into
-``commands.all_modules()``. A step that needs something learnt earlier (a poll number) names it
+``bot.wiring.FAMILIES``. A step that needs something learnt earlier (a poll number) names it
 with ``learn=`` and uses it as ``{name}`` in a command text or a text option, or :class:`Var` in
 Discord options; values known from the start (``{article}``, the shared page's URL) are given to
 :func:`play`. Clock moves are absolute (:class:`MoveClock`), so a family may move the clock
@@ -52,7 +52,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import commands
 from bot.app import App
 from bot.clock import MovableClock
 from bot.config import Settings, load_settings
@@ -66,6 +65,7 @@ from bot.platforms.rocketchat import (
     RocketChatPlatform,
     RocketChatSettings,
 )
+from bot.wiring import FAMILIES
 from tests.conftest import Database
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeMessage, FakeUser
 from tests.fakes.rocketchat import FakeRocketChat, FakeRoom
@@ -427,12 +427,12 @@ def highlight_steps() -> list[Step]:
 
 
 FAMILY_STEPS: dict[str, Callable[[], list[Step]]] = {
-    "commands.polls": poll_steps,
-    "commands.sessions": session_steps,
-    "commands.veille": veille_steps,
-    "commands.highlights": highlight_steps,
+    "polls": poll_steps,
+    "sessions": session_steps,
+    "veille": veille_steps,
+    "highlights": highlight_steps,
 }
-"""Steps of each command family, keyed by module name (see the module docstring)."""
+"""Steps of each command family, keyed by family name (see the module docstring)."""
 
 TIME_STEPS: list[Step] = [
     Step(
@@ -445,11 +445,12 @@ TIME_STEPS: list[Step] = [
 
 
 def scenario() -> list[Step]:
-    wired = {module.__name__ for module in commands.all_modules()}
+    wired = {family.name for family in FAMILIES}
+    unknown = set(FAMILY_STEPS) - wired
+    assert not unknown, f"FAMILY_STEPS names families that are not wired: {sorted(unknown)}"
     steps = list(CORE_STEPS)
-    for module, family in FAMILY_STEPS.items():
-        if module in wired:
-            steps.extend(family())
+    for family in FAMILY_STEPS.values():
+        steps.extend(family())
     return steps + TIME_STEPS
 
 
@@ -541,7 +542,7 @@ class _Base:
         raise NotImplementedError
 
     async def start(self) -> None:
-        self.app = TracedApp(self.settings, clock=self.clock)
+        self.app = TracedApp(self.settings, clock=self.clock, families=FAMILIES)
         self.app.add_platform(self._platform(self.app))
         # No wall-clock wake-ups: the scenario moves the clock and runs what is due itself.
         await self.app.start(with_scheduler=False)

@@ -1,0 +1,148 @@
+"""What a command family declares, and what its ``setup`` may use.
+
+A family (polls, sessions, veille, the gazette, …) is a package of ``commands/`` that ends with
+one :class:`Family` object. The composition root (:mod:`bot.wiring`) lists them; the app builds
+the registry from their handler modules, calls their ``setup`` with a :class:`Host`, and gives the
+gazette what they contribute. Nothing is found by name: a family that declares something wrong
+fails when the app is built (:class:`FamilyError`), never skips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from bot.core import GazetteSource, MessageRef, Reply, TisserandError
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.clock import Clock
+    from bot.config import Settings
+    from bot.context import Context
+    from bot.i18n import Translator, Translators
+    from bot.registry import ReplyLike
+    from bot.scheduler import Scheduler
+
+ListenerKind = Literal["message", "reaction"]
+Listener = Callable[["Context"], "ReplyLike | Awaitable[ReplyLike]"]
+
+
+class FamilyError(TisserandError):
+    """A family is declared wrong (raised when the app is built, before anything runs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GazetteSection:
+    """One section a family gives the gazette: the stored item kind and where entries come from."""
+
+    kind: str
+    source: GazetteSource
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A command family, as the composition root sees it.
+
+    ``handlers`` are the modules whose tagged functions (commands, choice handlers,
+    autocompleters) the registry collects; ``setup`` registers scheduled work, listeners and
+    services on the :class:`Host`; ``outbox_topics`` are the first segments of the outbox keys
+    the family writes (``session`` for ``session:12:announce``), each owned by one family;
+    ``gazette`` the sections it offers the gazette.
+    """
+
+    name: str
+    handlers: tuple[ModuleType, ...]
+    setup: Callable[[Host], None] | None = None
+    outbox_topics: tuple[str, ...] = ()
+    gazette: tuple[GazetteSection, ...] = ()
+
+
+class Host(Protocol):
+    """What a family's ``setup`` may use of the running bot (the app implements it).
+
+    ``sessions`` open database sessions (UTC datetimes, committed by whoever opens them);
+    ``services`` keeps long-lived helpers by name (closed by the app when it stops, after the
+    platforms); ``after_change`` re-arms scheduled work whose state changed and delivers outbox
+    rows due now; ``edit_message`` returns False when the platform refused the edit.
+    """
+
+    settings: Settings
+    clock: Clock
+    sessions: sessionmaker[Session]
+    translators: Translators
+    scheduler: Scheduler
+    services: dict[str, Any]
+    templates: Environment
+
+    def translator(self, *locales: str | None) -> Translator: ...
+
+    def listen(self, kind: ListenerKind, listener: Listener) -> None: ...
+
+    async def after_change(self, changed: set[str]) -> None: ...
+
+    async def edit_message(self, ref: MessageRef, reply: Reply) -> bool: ...
+
+
+def check_families(families: Iterable[Family]) -> tuple[Family, ...]:
+    """The families in order, refused when two share a name, an outbox topic or a gazette kind."""
+    found = tuple(families)
+    names: set[str] = set()
+    topics: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for family in found:
+        if not isinstance(family, Family):
+            raise FamilyError(f"{family!r} is not a Family")
+        if family.name in names:
+            raise FamilyError(f"two families named {family.name!r}")
+        names.add(family.name)
+        if not family.handlers and family.setup is None:
+            raise FamilyError(f"the family {family.name!r} declares no handlers and no setup")
+        for module in family.handlers:
+            if not isinstance(module, ModuleType):
+                raise FamilyError(f"a handler of {family.name!r} is not a module: {module!r}")
+        for topic in family.outbox_topics:
+            if not topic or ":" in topic:
+                raise FamilyError(
+                    f"the outbox topic {topic!r} of {family.name!r} is not a key segment"
+                )
+            if topic in topics:
+                raise FamilyError(
+                    f"the outbox topic {topic!r} is claimed by {topics[topic]!r} and {family.name!r}"
+                )
+            topics[topic] = family.name
+        for section in family.gazette:
+            if section.kind in kinds:
+                raise FamilyError(
+                    f"the gazette kind {section.kind!r} is offered by {kinds[section.kind]!r} "
+                    f"and {family.name!r}"
+                )
+            kinds[section.kind] = family.name
+    return found
+
+
+def gazette_sources(families: Iterable[Family]) -> dict[str, GazetteSource]:
+    """Every gazette section the families offer, by stored item kind."""
+    return {section.kind: section.source for family in families for section in family.gazette}
+
+
+def outbox_topic_owners(families: Iterable[Family]) -> dict[str, str]:
+    """Which family writes the outbox keys beginning with each topic."""
+    return {topic: family.name for family in families for topic in family.outbox_topics}
+
+
+__all__ = [
+    "Family",
+    "FamilyError",
+    "GazetteSection",
+    "GazetteSource",
+    "Host",
+    "Listener",
+    "ListenerKind",
+    "check_families",
+    "gazette_sources",
+    "outbox_topic_owners",
+]
