@@ -43,6 +43,7 @@ from bot.registry import (
     CommandSpec,
     Registry,
     ReplyLike,
+    StaleChoice,
     parse_arguments,
     split_words,
     structured_arguments,
@@ -283,11 +284,14 @@ class App:
                 )
             return _as_list(await _call(spec.handler, ctx, args))
         if isinstance(event, ChoiceEvent):
-            prefix = event.action.split(":", 1)[0]
-            handler = self.registry.choice_handlers.get(prefix)
-            if handler is None:
-                raise UserError(ctx._("This button no longer does anything."))
-            return _as_list(await _call(handler, ctx, event.action))
+            choice = self.registry.choice_handlers.get(event.action.split(":", 1)[0])
+            match = choice.match(event.action) if choice is not None else None
+            try:
+                if choice is None or match is None:
+                    raise StaleChoice(event.action)
+                return _as_list(await _call(choice.handler, ctx, match))
+            except StaleChoice:
+                raise UserError(ctx._("This button no longer does anything.")) from None
         replies: list[Reply] = []
         kind = "reaction" if isinstance(event, ReactionEvent) else "message"
         if isinstance(event, MessageEvent | ReactionEvent):

@@ -166,14 +166,45 @@ def command(
     return tag
 
 
-ChoiceHandler: TypeAlias = Callable[["Context", str], ReplyLike | Awaitable[ReplyLike]]
+ChoiceHandler: TypeAlias = Callable[["Context", "re.Match[str]"], ReplyLike | Awaitable[ReplyLike]]
 
 
-def on_choice(prefix: str) -> Callable[[ChoiceHandler], ChoiceHandler]:
-    """Tag ``handler`` as the one that handles choices whose action starts with ``prefix:``."""
+class StaleChoice(TisserandError):
+    """Raised by a choice handler when a button's action no longer means anything (the poll
+    changed mode, the option is gone): the dispatcher answers it, in one place, as it answers an
+    action that matches no declared pattern."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChoicePattern:
+    """The buttons one handler answers: actions ``prefix:…`` that ``pattern`` matches whole."""
+
+    prefix: str
+    pattern: re.Pattern[str]
+    handler: ChoiceHandler
+
+    def match(self, action: str) -> re.Match[str] | None:
+        return self.pattern.fullmatch(action)
+
+
+def on_choice(prefix: str, pattern: str) -> Callable[[ChoiceHandler], ChoiceHandler]:
+    """Tag ``handler`` as the one for the actions ``prefix:<pattern>``.
+
+    ``pattern`` is a regular expression for what follows ``prefix:``, compiled here (a bad one
+    fails at import, not at the first click) and matched against the whole action; the handler
+    receives the match. Actions it does not match are answered by the dispatcher ("this button no
+    longer does anything") without calling the handler. Action strings live on posted buttons:
+    a pattern must keep matching every action the family ever posted.
+    """
+    if not prefix or ":" in prefix:
+        raise InvalidSpecError(f"a choice prefix is one key segment, not {prefix!r}")
+    try:
+        compiled = re.compile(re.escape(prefix) + ":" + pattern, re.ASCII)
+    except re.error as error:
+        raise InvalidSpecError(f"the choice pattern of {prefix!r} is not valid: {error}") from None
 
     def tag(handler: ChoiceHandler) -> ChoiceHandler:
-        setattr(handler, _CHOICE_ATTR, prefix)
+        setattr(handler, _CHOICE_ATTR, ChoicePattern(prefix, compiled, handler))
         return handler
 
     return tag
@@ -212,7 +243,7 @@ class Resolved:
 @dataclass(slots=True)
 class Registry:
     specs: list[CommandSpec] = field(default_factory=list)
-    choice_handlers: dict[str, ChoiceHandler] = field(default_factory=dict)
+    choice_handlers: dict[str, ChoicePattern] = field(default_factory=dict)
     autocompleters: dict[str, Autocompleter] = field(default_factory=dict)
     _top: dict[str, CommandSpec] = field(default_factory=dict)
     _groups: dict[str, dict[str, CommandSpec]] = field(default_factory=dict)
@@ -250,11 +281,11 @@ class Registry:
                 seen.add(id(value))
                 for spec in getattr(value, _SPEC_ATTR, []):
                     registry.add(spec)
-                prefix = getattr(value, _CHOICE_ATTR, None)
-                if prefix is not None:
-                    if prefix in registry.choice_handlers:
-                        raise InvalidSpecError(f"two handlers for choices {prefix!r}")
-                    registry.choice_handlers[prefix] = value
+                choice = getattr(value, _CHOICE_ATTR, None)
+                if isinstance(choice, ChoicePattern):
+                    if choice.prefix in registry.choice_handlers:
+                        raise InvalidSpecError(f"two handlers for choices {choice.prefix!r}")
+                    registry.choice_handlers[choice.prefix] = choice
                 kind = getattr(value, _AUTOCOMPLETE_ATTR, None)
                 if kind is not None:
                     if kind in registry.autocompleters:

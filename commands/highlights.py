@@ -1105,12 +1105,10 @@ def change_consent(ctx: Context, row: Highlight, answer: Consent) -> list[int]:
     return []
 
 
-@on_choice("consent")
-def answer_consent(ctx: Context, action: str) -> Reply:
-    parts = action.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in (*ANSWERS, "never"):
-        raise UserError(ctx._("This button no longer does anything."))
-    row = ctx.db.get(Highlight, int(parts[1]))
+@on_choice("consent", r"(?P<id>\d{1,9}):(?P<answer>" + "|".join([*ANSWERS, "never"]) + ")")
+def answer_consent(ctx: Context, match: re.Match[str]) -> Reply:
+    answer = match["answer"]
+    row = ctx.db.get(Highlight, int(match["id"]))
     if row is None:
         raise UserError(ctx._("This highlight was deleted: there is nothing left to decide."))
     author = ctx.db.get(Member, row.author_id) if row.author_id is not None else None
@@ -1123,7 +1121,7 @@ def answer_consent(ctx: Context, action: str) -> Reply:
         )
     assert author is not None
     number = ctx.t.ref(row.id)
-    if parts[2] == "never":
+    if answer == "never":
         rebuilt = change_consent(ctx, row, Consent.NEVER_ASK)
         set_never_ask(ctx, author, True)
         text = ctx._(
@@ -1132,7 +1130,7 @@ def answer_consent(ctx: Context, action: str) -> Reply:
             number=number,
         )
     else:
-        answer = ANSWERS[parts[2]]
+        answer = ANSWERS[answer]
         rebuilt = change_consent(ctx, row, answer)
         text = {
             Consent.YES: ctx._(

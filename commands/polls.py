@@ -118,7 +118,7 @@ from bot.dates import (
 from bot.family import Family, GazetteSection, Host
 from bot.i18n import DEFAULT_LOCALE, N_, Translator, Translators, fold
 from bot.outbox import enqueue, sent_ref
-from bot.registry import Args, Option, OptionType, command, on_choice
+from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.members import Member, PlaceRow, record_place
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.polls import (
@@ -1694,20 +1694,16 @@ def _show_vote(ctx: Context, poll: Poll) -> Reply:
 
 # --- buttons -----------------------------------------------------------------------------------
 
-_ACTION = re.compile(
-    r"^poll:(?P<id>\d{1,9}):(?:"
+
+@on_choice(
+    "poll",
+    r"(?P<id>\d{1,9}):(?:"
     r"(?P<verb>vote|pick):(?P<k>\d{1,2})"
     r"|grade:(?P<gk>\d{1,2}):(?P<g>\d)"
     r"|date:(?P<dk>\d{1,2}):(?P<answer>yes|ifneedbe|no)"
-    r"|(?P<withdraw>withdraw))$"
+    r"|(?P<withdraw>withdraw))",
 )
-
-
-@on_choice("poll")
-def poll_choice(ctx: Context, action: str) -> Reply:
-    match = _ACTION.match(action)
-    if match is None:
-        raise UserError(ctx._("This button no longer does anything."))
+def poll_choice(ctx: Context, match: re.Match[str]) -> Reply:
     number = int(match["id"])
     if match["verb"] == "pick":  # shows a prompt: nothing changes, so nothing is written
         shown = get_poll(ctx.db, number, ctx.t)
@@ -1715,7 +1711,7 @@ def poll_choice(ctx: Context, action: str) -> Reply:
             raise _closed_error(ctx.t, shown)
         index = _button_index(ctx, shown, match["k"])
         if shown.mode not in (PollMode.JUDGMENT, PollMode.DATES):
-            raise UserError(ctx._("This button no longer does anything."))
+            raise StaleChoice(match.string)
         return Reply(
             text=prompt_question(ctx.t, shown, index),
             choices=prompt_choices(ctx.t, shown, index),
@@ -1733,17 +1729,17 @@ def poll_choice(ctx: Context, action: str) -> Reply:
         elif poll.mode == PollMode.MULTIPLE:
             change = ToggleChoice(index)
         else:
-            raise UserError(ctx._("This button no longer does anything."))
+            raise StaleChoice(match.string)
     elif match["gk"] is not None:
         index = _button_index(ctx, poll, match["gk"])
         grade = int(match["g"]) - 1
         if poll.mode != PollMode.JUDGMENT or not 0 <= grade < (poll.scale_size or 7):
-            raise UserError(ctx._("This button no longer does anything."))
+            raise StaleChoice(match.string)
         change, chain_from = SetMarks({index: str(grade)}), index
     else:
         index = _button_index(ctx, poll, match["dk"])
         if poll.mode != PollMode.DATES:
-            raise UserError(ctx._("This button no longer does anything."))
+            raise StaleChoice(match.string)
         change, chain_from = SetMarks({index: _MARK_OF_ANSWER[match["answer"]]}), index
     outcome = cast_vote(
         ctx.db,
@@ -1762,7 +1758,7 @@ def poll_choice(ctx: Context, action: str) -> Reply:
 def _button_index(ctx: Context, poll: AnyPoll, raw: str) -> int:
     index = int(raw) - 1
     if not 0 <= index < poll.n_options:
-        raise UserError(ctx._("This button no longer does anything."))
+        raise StaleChoice(raw)
     return index
 
 

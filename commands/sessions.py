@@ -126,7 +126,7 @@ from bot.dates import (
 from bot.family import Family, GazetteSection, Host
 from bot.i18n import N_, Translator, Translators, fold
 from bot.outbox import enqueue, payload_of, sent_ref
-from bot.registry import Args, Option, OptionType, command, on_choice
+from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.members import Member, find_member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.sessions import (
@@ -2817,13 +2817,15 @@ def category(ctx: Context, args: Args) -> Reply:
     )
 
 
-@on_choice("session")
-async def session_choice(ctx: Context, action: str) -> Reply:
-    parts = action.split(":")
-    if len(parts) < 3 or not parts[1].isdigit():
-        raise UserError(ctx._("This button no longer does anything."))
-    session_id = int(parts[1])
-    verb = parts[2]
+@on_choice(
+    "session",
+    r"(?P<id>\d{1,9}):(?:(?P<verb>register|unregister|checkin)"
+    r"|feedback:(?P<feedback>" + "|".join(FEEDBACK_VALUES) + "))",
+)
+async def session_choice(ctx: Context, match: re.Match[str]) -> Reply:
+    session_id = int(match["id"])
+    verb = match["verb"] or "feedback"
+    answer = match["feedback"]
     if verb == "register":
         return await _register(ctx, session_id)
     if verb == "unregister":
@@ -2847,9 +2849,9 @@ async def session_choice(ctx: Context, action: str) -> Reply:
                 ),
                 ephemeral=True,
             )
-        if verb == "feedback" and len(parts) == 4 and parts[3] in FEEDBACK_VALUES:
+        if verb == "feedback" and answer in FEEDBACK_VALUES:
             try:
-                record_feedback(ctx.db, session_id, ctx.member, parts[3], now)
+                record_feedback(ctx.db, session_id, ctx.member, answer, now)
             except SessionError as error:
                 if error.code == "not_attending":
                     error = SessionError("feedback_not_attended", error.session)
@@ -2857,13 +2859,13 @@ async def session_choice(ctx: Context, action: str) -> Reply:
             return Reply(
                 text=ctx._(
                     "Thank you! Your answer (“{answer}”) is recorded.",
-                    answer=ctx._(_FEEDBACK_LABELS[parts[3]]),
+                    answer=ctx._(_FEEDBACK_LABELS[answer]),
                 ),
                 ephemeral=True,
             )
     except SessionError as error:
         raise _user_error(ctx, error) from None
-    raise UserError(ctx._("This button no longer does anything."))
+    raise StaleChoice(match.string)
 
 
 # --- what the family gives the gazette ---------------------------------------------------------

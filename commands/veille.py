@@ -16,6 +16,7 @@ database lock is held while a remote server takes its time.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -406,14 +407,11 @@ async def add_source(ctx: Context, args: Args) -> Reply:
     )
 
 
-@on_choice("veille")
-async def on_veille_choice(ctx: Context, action: str) -> Reply:
-    parts = action.split(":")
-    if len(parts) != 3 or parts[1] != "add" or not parts[2].isdigit():
-        raise UserError(ctx._("This button no longer does anything."))
+@on_choice("veille", r"add:(?P<proposal>\d{1,9})")
+async def on_veille_choice(ctx: Context, match: re.Match[str]) -> Reply:
     if not ctx.actor.is_coordinator:
         raise UserError(ctx._("Only the network's coordinators can add a feed."))
-    proposal = ctx.db.get(FeedProposal, int(parts[2]))
+    proposal = ctx.db.get(FeedProposal, int(match["proposal"]))
     if proposal is None or proposal.platform != ctx.actor.platform:
         raise UserError(ctx._("This proposal has expired. Run /veille ajouter again."))
     name = ctx.db.scalar(

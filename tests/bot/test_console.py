@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import types
 from pathlib import Path
 
@@ -125,9 +126,9 @@ def trial(ctx: Context, args: Args) -> Reply:
     )
 
 
-@on_choice("trial")
-def trial_choice(ctx: Context, action: str) -> Reply:
-    return Reply(text=f"{ctx.actor.user_id} a choisi {action.split(':')[1]}")
+@on_choice("trial", r"(?P<answer>yes|no)")
+def trial_choice(ctx: Context, match: re.Match[str]) -> Reply:
+    return Reply(text=f"{ctx.actor.user_id} a choisi {match['answer']}")
 
 
 @pytest.mark.asyncio
