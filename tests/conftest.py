@@ -6,15 +6,17 @@ import ipaddress
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.storage.engine import make_engine, migrate
+from tests.support.chat import Chat
 
 PG_URL_ENV = "TISSERAND_TEST_DATABASE_URL"
 
@@ -132,3 +134,13 @@ def engine(database: Database) -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+@pytest_asyncio.fixture
+async def chat(database: Database, tmp_path: Path) -> AsyncIterator[Chat]:
+    """The one chat harness (:mod:`tests.support.chat`) on a fresh database, every family wired."""
+    running = await Chat.start(database.url, tmp_path)
+    try:
+        yield running
+    finally:
+        await running.stop()

@@ -18,11 +18,12 @@ from babel.messages.pofile import read_po
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import load_settings
-from bot.core import Actor, CommandEvent, Place, Role
+from bot.core import Place
 from bot.i18n import Translators
 from bot.platforms.discord_commands import application_commands
 from bot.wiring import make_app
 from tests.conftest import Database
+from tests.support.chat import Chat, text_of
 from tests.support.golden import check_golden
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,19 +49,11 @@ def test_discord_command_payload_is_pinned(tmp_path: Path, database: Database) -
 @pytest.mark.asyncio
 @pytest.mark.parametrize("locale", ["fr", "en"])
 @pytest.mark.parametrize("coordinator", [False, True], ids=["member", "coordinator"])
-async def test_help_is_pinned(
-    tmp_path: Path, database: Database, locale: str, coordinator: bool
-) -> None:
-    app = _app(database, tmp_path)
-    app.migrate()
-    roles = frozenset({Role.MEMBER, Role.COORDINATOR} if coordinator else {Role.MEMBER})
-    actor = Actor("console", "camille", "Camille", roles=roles, locale=locale)
-    outcome = await app.process(CommandEvent(actor=actor, place=HERE, at=NOW, text="aide"))
-    assert outcome.error_id is None
-    text = "\n\n---\n\n".join(reply.text for reply in outcome.replies) + "\n"
+async def test_help_is_pinned(chat: Chat, locale: str, coordinator: bool) -> None:
+    chat.locales["sam"] = locale
+    text = text_of(await chat.command("sam", "/aide", coordinator=coordinator))
     role = "coordinator" if coordinator else "member"
-    check_golden(GOLDEN / f"help_{role}_{locale}.txt", text)
-    app.engine.dispose()
+    check_golden(GOLDEN / f"help_{role}_{locale}.txt", text + "\n")
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import types
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +20,7 @@ from bot.registry import (
     parse_arguments,
     split_words,
 )
-from tests.conftest import Database
+from tests.support.chat import Chat, text_of
 
 T = Translators(ZoneInfo("Europe/Paris"))
 FR = T.get("fr")
@@ -256,26 +255,7 @@ def test_a_choice_pattern_is_checked_when_declared() -> None:
     ],
 )
 async def test_a_button_the_patterns_do_not_match_is_answered_in_one_place(
-    action: str, tmp_path: Path, database: Database
+    chat: Chat, action: str
 ) -> None:
     """Before any handler runs, and with nothing written (non-ASCII digits included)."""
-    from datetime import UTC, datetime
-
-    from bot.clock import FrozenClock
-    from bot.config import load_settings
-    from bot.core import Actor, ChoiceEvent, Place
-    from bot.wiring import make_app
-
-    settings = load_settings(
-        None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
-    )
-    app = make_app(settings, clock=FrozenClock(datetime(2026, 11, 23, tzinfo=UTC)))
-    app.migrate()
-    actor = Actor("console", "alice", "Alice", locale="fr")
-    event = ChoiceEvent(
-        actor=actor, place=Place("console", "g", "g"), at=app.clock.now(), action=action
-    )
-    outcome = await app.process(event)
-    app.engine.dispose()
-    assert outcome.error_id is None
-    assert [r.text for r in outcome.replies] == ["Ce bouton ne fait plus rien."]
+    assert text_of(await chat.click("alice", action)) == "Ce bouton ne fait plus rien."

@@ -1,0 +1,238 @@
+"""The one chat harness: the real App over an in-memory platform and a clock that tests move.
+
+Tests read like a chat (after errbot's test backend)::
+
+    chat = await Chat.start(database.url, tmp_path)
+    await chat.command("camille", '/sondage "Quel thème ?" "Eau" "Énergie"')
+    await chat.click("alice", "poll:1:vote:2")
+    await chat.move_to(START + timedelta(days=2))
+    assert "Eau" in chat.posts()[-1].text
+
+Every action goes through :meth:`bot.app.App.process` (parsing, permissions, the database
+transaction, the handler), then runs the scheduled work that fell due, as the running bot would;
+what the bot posts (through the outbox) and edits is recorded by :class:`RecordingPlatform`.
+An action that crashes a handler fails the test (``expect_error=True`` to check the apology).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.app import App, Outcome
+from bot.clock import FrozenClock
+from bot.config import load_settings
+from bot.core import (
+    Actor,
+    Attachment,
+    ChoiceEvent,
+    CommandEvent,
+    DirectTarget,
+    Event,
+    MessageEvent,
+    MessageRef,
+    Place,
+    PlaceTarget,
+    ReactionEvent,
+    Reply,
+    Role,
+)
+from bot.family import Family
+from bot.wiring import FAMILIES
+from tests.support.platform import RecordingPlatform
+
+START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+"""Monday 23 November 2026, 09:00 in Paris: where the clock of a chat starts by default."""
+COORDINATORS = frozenset({"camille", "dominique"})
+"""Who is a coordinator unless a test says otherwise."""
+
+
+def place(channel: str = "general") -> Place:
+    """A channel, or ``@user`` for the direct conversation with that user."""
+    if channel.startswith("@"):
+        return Place("console", channel, channel, is_direct=True)
+    return Place("console", channel, channel)
+
+
+def _is_edit(token: str | None) -> bool:
+    return token is not None and token.startswith("edit:")
+
+
+def text_of(replies: Iterable[Reply] | Outcome) -> str:
+    """The texts of replies (or of an outcome), one per line."""
+    found = replies.replies if isinstance(replies, Outcome) else replies
+    return "\n".join(reply.text for reply in found)
+
+
+@dataclass
+class Chat:
+    """A running bot, driven event by event (see the module docstring)."""
+
+    app: App
+    platform: RecordingPlatform
+    clock: FrozenClock
+    coordinators: frozenset[str] = COORDINATORS
+    locales: dict[str, str] = field(default_factory=dict)
+    _said: dict[str, tuple[Actor, str]] = field(default_factory=dict)
+    _next_message: int = 100
+
+    @classmethod
+    async def start(
+        cls,
+        database_url: str,
+        data_dir: Path,
+        *,
+        start: datetime = START,
+        families: Sequence[Family] = FAMILIES,
+        coordinators: Iterable[str] = COORDINATORS,
+        **overrides: Any,
+    ) -> Chat:
+        """Start the app on a migrated database (``overrides`` are configuration keys)."""
+        settings = load_settings(
+            None,
+            database_url=database_url,
+            environ={},
+            overrides={"data_dir": str(data_dir), **overrides},
+        )
+        clock = FrozenClock(start)
+        app = App(settings, clock=clock, families=families)
+        platform = RecordingPlatform()
+        app.add_platform(platform)
+        await app.start(with_scheduler=False)
+        return cls(app, platform, clock, frozenset(coordinators))
+
+    async def stop(self) -> None:
+        await self.app.stop()
+
+    # --- who -----------------------------------------------------------------------------------
+
+    def actor(self, user: str, *, coordinator: bool | None = None) -> Actor:
+        is_coordinator = user in self.coordinators if coordinator is None else coordinator
+        roles = {Role.MEMBER} | ({Role.COORDINATOR} if is_coordinator else set())
+        return Actor(
+            "console",
+            user,
+            user.capitalize(),
+            roles=frozenset(roles),
+            locale=self.locales.get(user),
+        )
+
+    # --- what people do -------------------------------------------------------------------------
+
+    async def command(
+        self,
+        user: str,
+        line: str,
+        *,
+        channel: str = "general",
+        attachments: Sequence[Attachment] = (),
+        coordinator: bool | None = None,
+        expect_error: bool = False,
+    ) -> list[Reply]:
+        """``user`` types the command ``line`` (with or without its ``/``) in ``channel``."""
+        where = place(channel)
+        event = CommandEvent(
+            actor=self.actor(user, coordinator=coordinator),
+            place=where,
+            at=self.clock.now(),
+            text=line.removeprefix("/"),
+            ref=self._ref(where),
+            attachments=tuple(attachments),
+        )
+        return (await self.send(event, expect_error=expect_error)).replies
+
+    async def say(self, user: str, text: str, *, channel: str = "general") -> MessageRef:
+        """``user`` writes a plain message; the reference lets others react to it."""
+        where = place(channel)
+        ref = self._ref(where)
+        actor = self.actor(user)
+        self._said[ref.message_id] = (actor, text)
+        await self.send(MessageEvent(actor, where, text, ref, self.clock.now()))
+        return ref
+
+    async def react(
+        self,
+        user: str,
+        ref: MessageRef,
+        emoji: str = "📰",
+        *,
+        added: bool = True,
+        channel: str = "general",
+    ) -> list[Reply]:
+        """``user`` adds (or removes) ``emoji`` on a message said earlier in this chat."""
+        author, said = self._said[ref.message_id]
+        event = ReactionEvent(
+            self.actor(user),
+            place(channel),
+            self.clock.now(),
+            ref,
+            emoji,
+            added=added,
+            message_author=author,
+            message_text=said,
+        )
+        return (await self.send(event)).replies
+
+    async def click(
+        self, user: str, action: str, *, channel: str = "general", expect_error: bool = False
+    ) -> list[Reply]:
+        """``user`` presses the button (or picks the choice) whose action is ``action``."""
+        event = ChoiceEvent(self.actor(user), place(channel), self.clock.now(), action)
+        return (await self.send(event, expect_error=expect_error)).replies
+
+    async def send(self, event: Event, *, expect_error: bool = False) -> Outcome:
+        """Any event, handled as the platform would hand it over; then the due work runs."""
+        outcome = await self.app.process(event)
+        if expect_error:
+            assert outcome.error_id is not None, outcome
+        else:
+            assert outcome.error_id is None, outcome
+        await self.app.scheduler.run_due()
+        return outcome
+
+    # --- time ---------------------------------------------------------------------------------
+
+    async def move_to(self, moment: datetime) -> None:
+        """The clock jumps to ``moment``; the scheduled work that fell due runs."""
+        self.clock.move_to(moment)
+        await self.app.scheduler.run_due()
+
+    async def advance(self, delta: timedelta) -> None:
+        await self.move_to(self.clock.now() + delta)
+
+    # --- what the bot did -----------------------------------------------------------------------
+
+    def posts(self, channel: str | None = None) -> list[Reply]:
+        """Messages the bot posted in channels (all of them, or in ``channel``), oldest first."""
+        return [
+            reply
+            for target, reply, token in self.platform.posted
+            if isinstance(target, PlaceTarget)
+            and not _is_edit(token)
+            and channel in (None, target.channel_id)
+        ]
+
+    def direct_messages(self, user: str) -> list[Reply]:
+        """Direct messages the bot sent ``user``, oldest first."""
+        return [
+            reply
+            for target, reply, _ in self.platform.posted
+            if isinstance(target, DirectTarget) and target.user_id == user
+        ]
+
+    def edits(self) -> list[Reply]:
+        """Edits of earlier bot messages (live results), oldest first."""
+        return [reply for _, reply, token in self.platform.posted if _is_edit(token)]
+
+    def db(self) -> Session:
+        """A database session for checks (objects stay readable after it closes)."""
+        return Session(self.app.engine, expire_on_commit=False)
+
+    def _ref(self, where: Place) -> MessageRef:
+        self._next_message += 1
+        return MessageRef("console", where.channel_id, str(self._next_message))
