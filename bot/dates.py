@@ -52,6 +52,8 @@ from fractions import Fraction
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
+from bot.core import TisserandError
+
 __all__ = [
     "DATE_EXAMPLES_EN",
     "DATE_EXAMPLES_FR",
@@ -70,7 +72,7 @@ __all__ = [
 ErrorCode = Literal["unreadable", "ambiguous", "invalid_date", "empty"]
 
 
-class DateParseError(ValueError):
+class DateParseError(TisserandError, ValueError):
     """A date, time or duration that could not be read.
 
     ``code`` is one of ``"unreadable"``, ``"ambiguous"``, ``"invalid_date"``, ``"empty"``;

@@ -32,7 +32,7 @@ from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from bot.core import ExtraEntry
+from bot.core import ExtraEntry, TisserandError
 from bot.i18n import Translator
 
 TEMPLATE = "gazette.html.j2"
@@ -49,7 +49,7 @@ class ImageProblem(enum.StrEnum):
     EMPTY = "empty"
 
 
-class ImageRejected(Exception):
+class ImageRejected(TisserandError):
     """An image was refused; ``code`` tells why (the caller translates it)."""
 
     def __init__(self, code: ImageProblem, *, size: int = 0, limit: int = 0) -> None:
