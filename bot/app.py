@@ -49,7 +49,7 @@ from bot.registry import (
     structured_arguments,
 )
 from bot.scheduler import Scheduler
-from bot.storage.engine import make_engine, make_session_factory, migrate
+from bot.storage.engine import make_engine, make_session_factory, migrate, unwritable_database
 from bot.storage.members import record_place, upsert_member
 
 log = logging.getLogger(__name__)
@@ -209,59 +209,79 @@ class App:
         if event.actor.is_bot:
             return Outcome([])
         changed: set[str] = set()
+        t = self.translators.get(event.actor.locale, self.settings.network.locale)
         with self.sessions() as db:
-            now = self.clock.now()
-            member = upsert_member(db, event.actor, now)
-            place_key = (event.place.platform, event.place.channel_id, event.place.name)
-            if place_key not in self._known_places:
-                record_place(db, event.place, now)
-            t = self.translators.get(
-                member.locale, event.actor.locale, self.settings.network.locale
-            )
-            ctx = Context(
-                actor=event.actor,
-                place=event.place,
-                event=event,
-                db=db,
-                clock=self.clock,
-                t=t,
-                translators=self.translators,
-                settings=self.settings,
-                registry=self.registry,
-                member=member,
-                templates=self.templates,
-                changed=changed,
-                services=self.services,
-                gazette_sources=self.gazette_sources,
-            )
             try:
+                now = self.clock.now()
+                member = upsert_member(db, event.actor, now)
+                place_key = (event.place.platform, event.place.channel_id, event.place.name)
+                if place_key not in self._known_places:
+                    record_place(db, event.place, now)
+                t = self.translators.get(
+                    member.locale, event.actor.locale, self.settings.network.locale
+                )
+                ctx = Context(
+                    actor=event.actor,
+                    place=event.place,
+                    event=event,
+                    db=db,
+                    clock=self.clock,
+                    t=t,
+                    translators=self.translators,
+                    settings=self.settings,
+                    registry=self.registry,
+                    member=member,
+                    templates=self.templates,
+                    changed=changed,
+                    services=self.services,
+                    gazette_sources=self.gazette_sources,
+                )
                 replies = await self._route(ctx, event)
                 db.commit()
                 self._known_places.add(place_key)
             except UserError as exc:
                 db.rollback()
                 return Outcome([Reply(text=exc.message, ephemeral=True)])
-            except Exception:
+            except Exception as exc:
                 db.rollback()
-                error_id = secrets.token_hex(4)
-                log.exception("error %s while handling %s", error_id, _describe(event))
-                return Outcome(
-                    [
-                        Reply(
-                            text=t.gettext(
-                                "Sorry, something went wrong on my side (error {error_id}). "
-                                "Your request was not applied; a coordinator can find the "
-                                "details in the logs with this id.",
-                                error_id=error_id,
-                            ),
-                            ephemeral=True,
-                        )
-                    ],
-                    error_id=error_id,
-                )
+                return self._failure(event, exc, t)
         if changed:
             await self.after_change(changed)
         return Outcome(replies)
+
+    def _failure(self, event: Event, exc: Exception, t: Translator) -> Outcome:
+        """What a person is told when handling their event failed (nothing of it was kept).
+
+        A database that cannot be written (read-only, full) is named as such for commands and
+        buttons, and plain chat messages and reactions get no answer (the member asked nothing);
+        anything else is logged with an id the apology names.
+        """
+        error_id = secrets.token_hex(4)
+        quiet = isinstance(event, MessageEvent | ReactionEvent)
+        if unwritable_database(exc):
+            log.error(
+                "error %s: the database cannot be written (%s) while handling %s",
+                error_id,
+                exc,
+                _describe(event),
+            )
+            text = t.gettext(
+                "Sorry, I cannot record anything right now: the database is read-only or full "
+                "(error {error_id}). Your request was not applied; please tell a coordinator, "
+                "then try again later.",
+                error_id=error_id,
+            )
+        else:
+            log.exception("error %s while handling %s", error_id, _describe(event))
+            text = t.gettext(
+                "Sorry, something went wrong on my side (error {error_id}). "
+                "Your request was not applied; a coordinator can find the "
+                "details in the logs with this id.",
+                error_id=error_id,
+            )
+        if quiet:
+            return Outcome([], error_id=error_id)
+        return Outcome([Reply(text=text, ephemeral=True)], error_id=error_id)
 
     async def after_change(self, changed: set[str]) -> None:
         """Scheduled work whose state changed: re-arm it, and deliver outbox rows due now."""

@@ -207,3 +207,31 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+_UNWRITABLE_SQLITE = frozenset(
+    {"SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN"}
+)
+_UNWRITABLE_SQLSTATE = frozenset(
+    {
+        "25006",  # read_only_sql_transaction (default_transaction_read_only, a hot standby)
+        "53100",  # disk_full
+        "53200",  # out_of_memory
+        "53300",  # too_many_connections
+        "57P03",  # cannot_connect_now (recovery)
+    }
+)
+
+
+def unwritable_database(error: BaseException) -> bool:
+    """True when ``error`` says the database cannot be written now (read-only, full, not up).
+
+    Read from the driver's own codes (``sqlite_errorname`` of sqlite3 from Python 3.11, the
+    SQLSTATE of psycopg), not from message texts.
+    """
+    original = error.orig if isinstance(error, DBAPIError) else error
+    name = getattr(original, "sqlite_errorname", None)
+    if isinstance(name, str):
+        return any(name.startswith(code) for code in _UNWRITABLE_SQLITE)
+    state = getattr(original, "sqlstate", None)
+    return isinstance(state, str) and state in _UNWRITABLE_SQLSTATE
