@@ -45,7 +45,7 @@ from commands.sessions import (
     register_and_notify,
     unregister_and_notify,
 )
-from commands.sessions_registrar import Registrar
+from commands.sessions.registrar import Registrar
 from tests.conftest import Database
 from tests.support.platform import RecordingPlatform
 from tests.support.sessions import (

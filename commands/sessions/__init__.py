@@ -26,7 +26,7 @@ Decisions (also in docs/design.md, "Sessions"):
   registration raced by the same member fails on the unique constraint inside a savepoint,
   which also gives the seat back.
 - **Group commit.** The commands register and unregister through
-  :class:`commands.sessions_registrar.Registrar` (a ``Host`` service): one worker thread handles
+  :class:`commands.sessions.registrar.Registrar` (a ``Host`` service): one worker thread handles
   everything pending in one transaction per session, which locks the row once. The functions
   here stay the reference and the path of anything else (another process, scripts): the
   registrar applies the same rules in the same order and writes the same rows and messages,
@@ -56,7 +56,7 @@ Decisions (also in docs/design.md, "Sessions"):
   new moment is ahead are written again (revived) then. A reminder whose moment passed while
   the bot was down is still written if the session has not started; when several of a session's
   reminders are late at once, only the last (the nearest to the start) is written.
-- **Calendars**: see :mod:`commands.calendar` (UTC times, stable UID, SEQUENCE raised by every
+- **Calendars**: see :mod:`commands.sessions.ics` (UTC times, stable UID, SEQUENCE raised by every
   change registrants are told about, PUBLISH, CANCEL when cancelled).
 - **Check-in and feedback** come from a due-work provider (``sessions``): at the start it posts
   a check-in choice in the session's channel (outbox ``session:<id>:checkin``), open until the
@@ -138,13 +138,13 @@ from bot.storage.sessions import (
     SessionStage,
     SessionStatus,
 )
-from commands.calendar import MEDIA_TYPE, CalendarEvent, Method, build_calendar, session_uid
+from commands.sessions.ics import MEDIA_TYPE, CalendarEvent, Method, build_calendar, session_uid
 
 if TYPE_CHECKING:
-    from commands.sessions_registrar import Registrar
+    from commands.sessions.registrar import Registrar
 
 REGISTRAR_SERVICE = "sessions.registrar"
-"""The name of the :class:`~commands.sessions_registrar.Registrar` in ``Host.services``."""
+"""The name of the :class:`~commands.sessions.registrar.Registrar` in ``Host.services``."""
 
 log = logging.getLogger(__name__)
 
@@ -1708,7 +1708,7 @@ def _attendees(db: Session, session_id: int) -> list[tuple[Registration, Member]
 
 
 def setup(app: Host) -> None:
-    from commands.sessions_registrar import Registrar
+    from commands.sessions.registrar import Registrar
 
     follow = FollowUp(app)
     app.scheduler.add_due_work("sessions", follow.next_due, follow.run)
