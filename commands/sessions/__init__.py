@@ -80,20 +80,19 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import re
 import sys
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -111,7 +110,6 @@ from bot.core import (
     PlaceTarget,
     Reply,
     Role,
-    Target,
     TisserandError,
     UserError,
 )
@@ -125,10 +123,9 @@ from bot.dates import (
 )
 from bot.family import Family, GazetteSection, Host
 from bot.i18n import N_, Translator, Translators, fold
-from bot.outbox import enqueue, payload_of, sent_ref
+from bot.outbox import Outgoing, enqueue, enqueue_many, sent_ref, withdraw
 from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.members import Member, find_member
-from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.sessions import (
     Registration,
     RegistrationStatus,
@@ -762,8 +759,8 @@ def cancel_session(db: Session, session_id: int, now: datetime) -> SessionRow:
     db.refresh(session)
     if _rowcount(done) != 1:
         raise SessionError("cancelled", session)
-    withdraw_outbox(db, f"session:{session_id}:reminder:", "session cancelled")
-    withdraw_outbox(db, f"session:{session_id}:checkin", "session cancelled")
+    withdraw(db, f"session:{session_id}:reminder:", "session cancelled")
+    withdraw(db, f"session:{session_id}:checkin", "session cancelled")
     return session
 
 
@@ -914,197 +911,8 @@ class Notifier:
         return self.translators.get(member.locale, self.network_locale)
 
 
-def withdraw_outbox(db: Session, key_prefix: str, reason: str) -> int:
-    """Pending outbox rows whose key starts with ``key_prefix`` will not be sent."""
-    done = db.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.key.startswith(key_prefix, autoescape=True),
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .values(status=OutboxStatus.SKIPPED, last_error=f"withdrawn: {reason}")
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(done)
-
-
 def reminder_key(session_id: int, member_id: int, hours: int) -> str:
     return f"session:{session_id}:reminder:{member_id}:{hours}h"
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One outbox message to write (see :func:`enqueue_many`)."""
-
-    key: str
-    reply: Reply
-    target: Target
-    due_at: datetime
-
-
-_OUTBOX_TABLE = cast(Table, OutboxMessage.__table__)
-_SQLITE_OUTBOX_INSERT = (
-    'INSERT INTO outbox ("key", platform, target_kind, target_id, payload, status, due_at, '
-    "next_attempt_at, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?) "
-    'ON CONFLICT ("key") DO NOTHING'
-)
-# PostgreSQL: one short statement whatever the number of rows, the columns as arrays sent in
-# binary format (%b). psycopg runs an executemany as one INSERT per row; a multi-row VALUES of
-# hundreds of rows is a new statement text each time (parsed again by driver and server); and
-# arrays in text format escape every quote of every JSON payload, then the server parses them
-# back: ten times slower than the binary form on a batch of confirmations.
-PG_OUTBOX_UNNEST = """
-    INSERT INTO outbox (key, platform, target_kind, target_id, payload, status, due_at,
-                        next_attempt_at, attempts, created_at)
-    SELECT key, platform, target_kind, target_id, CAST(payload AS json), %b, due_at, due_at, 0,
-           %b
-    FROM unnest(%b::varchar[], %b::varchar[], %b::varchar[], %b::varchar[], %b::text[],
-                %b::timestamptz[])
-         AS batch (key, platform, target_kind, target_id, payload, due_at)
-    ON CONFLICT (key) DO NOTHING
-"""
-_REVIVE_SKIPPED = """
-    ON CONFLICT (key) DO UPDATE SET status = excluded.status, payload = excluded.payload,
-        due_at = excluded.due_at, next_attempt_at = excluded.next_attempt_at, attempts = 0,
-        last_error = NULL
-    WHERE outbox.status = 'skipped'
-"""
-
-
-def _target_columns(target: Target) -> tuple[str, str]:
-    if isinstance(target, DirectTarget):
-        return "direct", target.user_id
-    return "place", target.channel_id
-
-
-def enqueue_many(
-    db: Session, messages: Sequence[Outgoing], now: datetime, *, revive: bool = False
-) -> None:
-    """:func:`bot.outbox.enqueue` for several messages in one statement (hot path).
-
-    Same rows and same idempotency: a key already there is left alone (``ON CONFLICT DO
-    NOTHING`` on SQLite and PostgreSQL; other databases fall back to one ``enqueue`` each).
-    With ``revive``, a row already there but ``skipped`` (withdrawn) becomes pending again with
-    the new payload and moment; a row sent, being sent, failed or pending is still left alone.
-    """
-    if not messages:
-        return
-    dialect = db.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):
-        if revive:
-            _revive_rows(db, messages)
-        for message in messages:
-            enqueue(
-                db,
-                key=message.key,
-                reply=message.reply,
-                target=message.target,
-                due_at=message.due_at,
-                now=now,
-            )
-        return
-    db.flush()  # rows go to the driver directly below: what the ORM holds goes first
-    bind = db.get_bind().dialect
-    # A batch repeats a few replies and moments many times: each is encoded once, and the rows
-    # go to the driver as they are (SQLAlchemy would process every value of every row).
-    payloads: dict[tuple[int, str | None], Any] = {}
-    encode_payload: Callable[[Any], Any] = (
-        json.dumps
-        if dialect == "postgresql"
-        else _OUTBOX_TABLE.c.payload.type.bind_processor(bind) or (lambda value: value)
-    )
-    encoded = []
-    for m in messages:
-        fallback = m.target.fallback_channel_id if isinstance(m.target, DirectTarget) else None
-        payload = payloads.get((id(m.reply), fallback))
-        if payload is None:
-            payload = payloads[(id(m.reply), fallback)] = encode_payload(
-                payload_of(m.reply, m.target)
-            )
-        encoded.append(payload)
-    kinds, target_ids = zip(*(_target_columns(m.target) for m in messages), strict=True)
-    if dialect == "postgresql":
-        db.connection().exec_driver_sql(
-            _revived(PG_OUTBOX_UNNEST) if revive else PG_OUTBOX_UNNEST,
-            (
-                OutboxStatus.PENDING.value,
-                utc(now),
-                [m.key for m in messages],
-                [m.target.platform for m in messages],
-                list(kinds),
-                list(target_ids),
-                encoded,
-                [utc(m.due_at) for m in messages],
-            ),
-        )
-        return
-    moment = Encoder(_OUTBOX_TABLE.c.due_at.type, bind)
-    rows = [
-        (
-            m.key,
-            m.target.platform,
-            kind,
-            target_id,
-            payload,
-            OutboxStatus.PENDING.value,
-            moment(m.due_at),
-            moment(m.due_at),
-            moment(now),
-        )
-        for m, kind, target_id, payload in zip(messages, kinds, target_ids, encoded, strict=True)
-    ]
-    db.connection().exec_driver_sql(
-        _revived(_SQLITE_OUTBOX_INSERT) if revive else _SQLITE_OUTBOX_INSERT, rows
-    )
-
-
-@lru_cache(maxsize=4)
-def _revived(statement: str) -> str:
-    head, _, _ = statement.partition("ON CONFLICT")
-    return head + _REVIVE_SKIPPED.strip()
-
-
-def _revive_rows(db: Session, messages: Sequence[Outgoing]) -> None:
-    """``revive`` where the database has no upsert: skipped rows back to pending, one by one."""
-    rows = db.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.key.in_([m.key for m in messages]),
-            OutboxMessage.status == OutboxStatus.SKIPPED,
-        )
-    ).all()
-    by_key = {m.key: m for m in messages}
-    for row in rows:
-        message = by_key[row.key]
-        row.status = OutboxStatus.PENDING
-        row.payload = payload_of(message.reply, message.target)
-        row.due_at = row.next_attempt_at = message.due_at
-        row.attempts = 0
-        row.last_error = None
-    db.flush()
-
-
-def utc(moment: datetime) -> datetime:
-    """``moment`` in UTC for the driver; a naive datetime is refused (as ``UTCDateTime`` does)."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetimes are not stored; give a UTC-aware one")
-    return moment.astimezone(UTC)
-
-
-_MISSING = object()
-
-
-class Encoder:
-    """A column type's bind processing, remembered per distinct value."""
-
-    def __init__(self, type_: Any, dialect: Any) -> None:
-        self._process: Callable[[Any], Any] = type_.bind_processor(dialect) or (lambda v: v)
-        self._seen: dict[Any, Any] = {}
-
-    def __call__(self, value: Any) -> Any:
-        encoded = self._seen.get(value, _MISSING)
-        if encoded is _MISSING:
-            encoded = self._seen[value] = self._process(value)
-        return encoded
 
 
 def reminder_moment(session: SessionRow, hours: int) -> datetime:
@@ -1465,7 +1273,7 @@ def unregister_and_notify(
     db: Session, notifier: Notifier, session_id: int, member: Member, now: datetime
 ) -> UnregisterResult:
     result = unregister(db, session_id, member, now)
-    withdraw_outbox(db, f"session:{session_id}:reminder:{member.id}:", "registration cancelled")
+    withdraw(db, f"session:{session_id}:reminder:{member.id}:", "registration cancelled")
     if result.promoted:
         notify_promoted(db, notifier, result.session, result.promoted, now)
     return result
@@ -1629,7 +1437,7 @@ def follow_up(
         )
     ).all()
     for session in closing:
-        withdraw_outbox(db, f"session:{session.id}:checkin", "session over")
+        withdraw(db, f"session:{session.id}:checkin", "session over")
         ref = sent_ref(db, f"session:{session.id}:checkin")
         if ref is not None:
             present = _present_count(db, session.id)
@@ -2462,7 +2270,7 @@ def _tell_changed(db: Session, notifier: Notifier, session: SessionRow, now: dat
     for a change of time that brings it before now) or, when the time moved later, they are
     written again (revived) when their new moment comes (see :func:`update_session`).
     """
-    withdraw_outbox(db, f"session:{session.id}:reminder:", "the session changed")
+    withdraw(db, f"session:{session.id}:reminder:", "the session changed")
     people = registrants(
         db, session.id, (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
     )

@@ -53,6 +53,8 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.core import DirectTarget, Reply
 from bot.i18n import Translator
+from bot.outbox import Outgoing, enqueue_many, withdraw
+from bot.storage.bulk import Encoder, utc
 from bot.storage.members import Member
 from bot.storage.sessions import (
     Registration,
@@ -62,15 +64,12 @@ from bot.storage.sessions import (
     SessionStatus,
 )
 from commands.sessions import (
-    Encoder,
     Notifier,
-    Outgoing,
     RegisterResult,
     RegistrarClosed,
     RegistrationView,
     SessionError,
     UnregisterResult,
-    enqueue_many,
     late_reminders,
     lock_session,
     reminder_key,
@@ -78,8 +77,6 @@ from commands.sessions import (
     reminder_reply,
     seat_key,
     seat_reply,
-    utc,
-    withdraw_outbox,
 )
 
 log = logging.getLogger(__name__)
@@ -333,7 +330,7 @@ _SQLITE_INSERT_REGISTRATIONS = (
     "registered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 # PostgreSQL: one short statement, the columns as binary arrays (see
-# commands.sessions.PG_OUTBOX_UNNEST for why).
+# bot.outbox.PG_UNNEST_INSERT for why).
 _PG_INSERT_REGISTRATIONS = """
     INSERT INTO registrations (session_id, member_id, status, arrival, category, registered_at,
                                updated_at)
@@ -666,7 +663,7 @@ class _Batch:
             self.confirmed -= 1
             self._give_quota_back(seat.category)
             promoted = self._promote(now)
-        withdraw_outbox(
+        withdraw(
             self.db,
             f"session:{self.session_id}:reminder:{request.member_id}:",
             "registration cancelled",
