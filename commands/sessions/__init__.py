@@ -92,7 +92,24 @@ from __future__ import annotations
 
 from bot.family import Family, GazetteSection
 from commands.sessions import coordinator_handlers, member_handlers
-from commands.sessions.errors import RegistrarClosed, SessionError
+from commands.sessions.errors import (
+    AlreadyConfirmed,
+    AlreadyWaitlisted,
+    AttendanceTooEarly,
+    CapacityBelowConfirmed,
+    CheckinClosed,
+    FeedbackNotAttended,
+    NotAttending,
+    NotRegistered,
+    RegistrarClosed,
+    RegistrationsClosed,
+    SessionCancelled,
+    SessionError,
+    SessionNotFound,
+    TooLateToChange,
+    TooLateToRegister,
+    TooLateToUnregister,
+)
 from commands.sessions.gazette import gazette_sessions_held
 from commands.sessions.notify import REMINDER_HOURS, Notifier, configured_reminder_hours
 from commands.sessions.registrar import REGISTRAR_SERVICE, Registrar
@@ -118,13 +135,27 @@ __all__ = [
     "FEEDBACK_DELAY",
     "REGISTRAR_SERVICE",
     "REMINDER_HOURS",
+    "AlreadyConfirmed",
+    "AlreadyWaitlisted",
+    "AttendanceTooEarly",
+    "CapacityBelowConfirmed",
+    "CheckinClosed",
+    "FeedbackNotAttended",
+    "NotAttending",
+    "NotRegistered",
     "Notifier",
     "RegisterResult",
     "Registrar",
     "RegistrarClosed",
+    "RegistrationsClosed",
+    "SessionCancelled",
     "SessionChanges",
     "SessionDraft",
     "SessionError",
+    "SessionNotFound",
+    "TooLateToChange",
+    "TooLateToRegister",
+    "TooLateToUnregister",
     "UnregisterResult",
     "UpdateResult",
     "cancel_session",

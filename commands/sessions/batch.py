@@ -28,7 +28,17 @@ from bot.storage.sessions import (
     SessionRow,
     SessionStatus,
 )
-from commands.sessions.errors import SessionError
+from commands.sessions.errors import (
+    AlreadyConfirmed,
+    AlreadyWaitlisted,
+    NotRegistered,
+    RegistrationsClosed,
+    SessionCancelled,
+    SessionError,
+    SessionNotFound,
+    TooLateToRegister,
+    TooLateToUnregister,
+)
 from commands.sessions.notify import (
     Notifier,
     late_reminders,
@@ -196,8 +206,8 @@ class Batch:
         db = self.db
         try:
             session = lock_session(db, self.session_id)
-        except SessionError:
-            return [SessionError("not_found", number=self.session_id) for _ in requests]
+        except SessionNotFound:
+            return [SessionNotFound(self.session_id) for _ in requests]
         self.session = session
         self.snapshot = _snapshot(session)
         # The reminders already written (or too late): a confirmation by a request made before
@@ -299,9 +309,6 @@ class Batch:
 
     # --- the rules, in memory (the same as service.register / unregister) ----------------------
 
-    def _error(self, code: str, **params: Any) -> SessionError:
-        return SessionError(code, self.snapshot, **params)
-
     def _rank(self, seat: _Seat) -> int:
         if self.waitlist is None:
             return seat.position
@@ -309,8 +316,8 @@ class Batch:
 
     def _already(self, seat: _Seat) -> SessionError:
         if seat.status == RegistrationStatus.CONFIRMED:
-            return self._error("already_confirmed")
-        return self._error("already_waitlisted", position=self._rank(seat))
+            return AlreadyConfirmed(self.snapshot)
+        return AlreadyWaitlisted(self.snapshot, position=self._rank(seat))
 
     def _quota_free(self, category: str | None) -> bool:
         quota = self.quotas.get(category) if category is not None else None
@@ -327,11 +334,11 @@ class Batch:
     def _register(self, request: Request) -> RegisterResult:
         session, now = self.session, request.now
         if session.status == SessionStatus.CANCELLED:
-            raise self._error("cancelled")
+            raise SessionCancelled(self.snapshot)
         if session.starts_at <= now:
-            raise self._error("started")
+            raise TooLateToRegister(self.snapshot)
         if session.registration_deadline is not None and session.registration_deadline < now:
-            raise self._error("closed")
+            raise RegistrationsClosed(self.snapshot)
         person = self.people.get(request.member_id)
         if person is None:
             raise LookupError(f"member {request.member_id} does not exist")
@@ -390,12 +397,12 @@ class Batch:
     def _unregister(self, request: Request) -> UnregisterResult:
         session, now = self.session, request.now
         if session.status == SessionStatus.CANCELLED:
-            raise self._error("cancelled")
+            raise SessionCancelled(self.snapshot)
         if session.starts_at <= now:
-            raise self._error("unregister_started")
+            raise TooLateToUnregister(self.snapshot)
         seat = self.seats[request.member_id]
         if seat.status not in ACTIVE:
-            raise self._error("not_registered")
+            raise NotRegistered(self.snapshot)
         previous = RegistrationStatus(seat.status)
         seat.status = RegistrationStatus.CANCELLED
         self._execute_now(

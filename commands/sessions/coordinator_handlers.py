@@ -9,7 +9,7 @@ from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, command
 from bot.storage.members import Member, find_member
 from bot.storage.sessions import RegistrationStatus, SessionKind
-from commands.sessions.errors import SessionError, user_error
+from commands.sessions.errors import SessionError
 from commands.sessions.messages import STATUS_LABELS, category_label, participants_csv, title_text
 from commands.sessions.notify import (
     announce,
@@ -192,7 +192,7 @@ def edit(ctx: Context, args: Args) -> Reply:
     try:
         session = get_session(ctx.db, session_id)
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     keys = (
         "titre",
         "quand",
@@ -242,7 +242,7 @@ def edit(ctx: Context, args: Args) -> Reply:
     try:
         result = update_session(ctx.db, session_id, changes, now)
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     session = get_session(ctx.db, session_id)
     told = 0
     if result.calendar_changed:
@@ -280,7 +280,7 @@ def cancel(ctx: Context, args: Args) -> Reply:
     try:
         session = cancel_session(ctx.db, args["numero"], now)
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     told = tell_cancelled(ctx.db, notifier_for(ctx), session, reason, now)
     ctx.changed.update({"outbox", "sessions"})
     return Reply(
@@ -309,7 +309,7 @@ def participants(ctx: Context, args: Args) -> Reply:
     try:
         session = get_session(ctx.db, args["numero"])
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     t = ctx.t
     rows, positions = ordered_participants(ctx.db, session.id)
     if args["csv"]:
@@ -407,7 +407,7 @@ def attendance(ctx: Context, args: Args) -> Reply:
     try:
         marked = record_attendance(ctx.db, args["numero"], found, ctx.now())
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     session = get_session(ctx.db, args["numero"])
     lines = []
     if marked:

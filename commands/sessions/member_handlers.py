@@ -11,7 +11,12 @@ from bot.core import Reply, UserError
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.sessions import RegistrationStatus, SessionRow, SessionStatus
-from commands.sessions.errors import RegistrarClosed, SessionError, user_error
+from commands.sessions.errors import (
+    FeedbackNotAttended,
+    NotAttending,
+    RegistrarClosed,
+    SessionError,
+)
 from commands.sessions.messages import (
     FEEDBACK_LABELS,
     FEEDBACK_VALUES,
@@ -69,7 +74,7 @@ def show(ctx: Context, args: Args) -> Reply:
     try:
         session = get_session(ctx.db, args["numero"])
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     t = ctx.t
     waiting = waitlist_counts(ctx.db, [session.id]).get(session.id, 0)
     lines = describe(t, session, waiting)
@@ -198,7 +203,7 @@ async def _register(ctx: Context, session_id: int) -> Reply:
             ctx.db.commit()  # no transaction (nor SQLite's write lock) held across the await
             result = await registrar.register(session_id, member_id, now)
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     except RegistrarClosed:
         raise _stopping(ctx) from None
     ctx.changed.add("outbox")
@@ -216,7 +221,7 @@ async def _unregister(ctx: Context, session_id: int) -> Reply:
             ctx.db.commit()  # as in _register
             result = await registrar.unregister(session_id, member_id, now)
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     except RegistrarClosed:
         raise _stopping(ctx) from None
     ctx.changed.add("outbox")
@@ -326,10 +331,8 @@ async def session_choice(ctx: Context, match: re.Match[str]) -> Reply:
         if verb == "feedback" and answer in FEEDBACK_VALUES:
             try:
                 record_feedback(ctx.db, session_id, ctx.member, answer, now)
-            except SessionError as error:
-                if error.code == "not_attending":
-                    error = SessionError("feedback_not_attended", error.session)
-                raise error from None
+            except NotAttending as error:
+                raise FeedbackNotAttended(error.session, number=error.number) from None
             return Reply(
                 text=ctx._(
                     "Thank you! Your answer (“{answer}”) is recorded.",
@@ -338,5 +341,5 @@ async def session_choice(ctx: Context, match: re.Match[str]) -> Reply:
                 ephemeral=True,
             )
     except SessionError as error:
-        raise user_error(ctx.t, error) from None
+        raise UserError(error.message(ctx.t)) from None
     raise StaleChoice(match.string)

@@ -25,7 +25,22 @@ from bot.storage.sessions import (
     SessionStage,
     SessionStatus,
 )
-from commands.sessions.errors import SessionError
+from commands.sessions.errors import (
+    AlreadyConfirmed,
+    AlreadyWaitlisted,
+    AttendanceTooEarly,
+    CapacityBelowConfirmed,
+    CheckinClosed,
+    NotAttending,
+    NotRegistered,
+    RegistrationsClosed,
+    SessionCancelled,
+    SessionError,
+    SessionNotFound,
+    TooLateToChange,
+    TooLateToRegister,
+    TooLateToUnregister,
+)
 from commands.sessions.ics import Method, build_calendar, session_uid
 from commands.sessions.messages import FEEDBACK_VALUES, calendar_event
 from commands.sessions.notify import Notifier, confirm_seat, notify_promoted
@@ -178,7 +193,7 @@ def _seat_or_queue(
         return RegistrationStatus.WAITLISTED, arrival, True
     row = db.execute(TAKE_ARRIVAL, {"session_id": session_id}).one_or_none()
     if row is None:
-        raise SessionError("cancelled", number=session_id)
+        raise SessionCancelled(number=session_id)
     arrival, confirmed, capacity = row
     if confirmed < capacity and take_seat(db, session_id, arrival=False) is not None:
         # A seat was given back between the two statements; the row is ours now.
@@ -191,8 +206,8 @@ def _seat_or_queue(
 
 def _already(db: Session, session: SessionRow, registration: Registration) -> SessionError:
     if registration.status == RegistrationStatus.CONFIRMED:
-        return SessionError("already_confirmed", session)
-    return SessionError("already_waitlisted", session, position=waitlist_position(db, registration))
+        return AlreadyConfirmed(session)
+    return AlreadyWaitlisted(session, position=waitlist_position(db, registration))
 
 
 def register(db: Session, session_id: int, member: Member, now: datetime) -> RegisterResult:
@@ -206,15 +221,15 @@ def register(db: Session, session_id: int, member: Member, now: datetime) -> Reg
         LOAD_FOR_REGISTRATION, {"session_id": session_id, "member_id": member.id}
     ).one_or_none()
     if row is None:
-        raise SessionError("not_found", number=session_id)
+        raise SessionNotFound(session_id)
     session: SessionRow = row[0]
     existing: Registration | None = row[1]
     if session.status == SessionStatus.CANCELLED:
-        raise SessionError("cancelled", session)
+        raise SessionCancelled(session)
     if session.starts_at <= now:
-        raise SessionError("started", session)
+        raise TooLateToRegister(session)
     if session.registration_deadline is not None and session.registration_deadline < now:
-        raise SessionError("closed", session)
+        raise RegistrationsClosed(session)
     if existing is not None and existing.status in ACTIVE:
         raise _already(db, session, existing)
     category = member.category
@@ -257,7 +272,7 @@ def register(db: Session, session_id: int, member: Member, now: datetime) -> Reg
             give_seat_back(db, session_id)
         current = find_registration(db, session_id, member.id)
         if current is None or current.status not in ACTIVE:  # pragma: no cover - raced twice
-            raise SessionError("not_registered", session)
+            raise NotRegistered(session)
         raise _already(db, session, current)
     position = (
         waitlist_position(db, registration) if status == RegistrationStatus.WAITLISTED else None
@@ -311,12 +326,12 @@ def unregister(db: Session, session_id: int, member: Member, now: datetime) -> U
     """
     session = lock_session(db, session_id)
     if session.status == SessionStatus.CANCELLED:
-        raise SessionError("cancelled", session)
+        raise SessionCancelled(session)
     if session.starts_at <= now:
-        raise SessionError("unregister_started", session)
+        raise TooLateToUnregister(session)
     registration = find_registration(db, session_id, member.id)
     if registration is None or registration.status not in ACTIVE:
-        raise SessionError("not_registered", session)
+        raise NotRegistered(session)
     previous = RegistrationStatus(registration.status)
     registration.status = RegistrationStatus.CANCELLED
     registration.updated_at = now
@@ -334,9 +349,9 @@ def update_session(
 ) -> UpdateResult:
     session = get_session(db, session_id)
     if session.status == SessionStatus.CANCELLED:
-        raise SessionError("cancelled", session)
+        raise SessionCancelled(session)
     if session.starts_at <= now:
-        raise SessionError("edit_started", session)
+        raise TooLateToChange(session)
     promoted: list[Registration] = []
     if changes.capacity is not None and changes.capacity != session.capacity:
         resized = db.execute(
@@ -348,7 +363,7 @@ def update_session(
         ).scalar_one_or_none()
         if resized is None:
             db.refresh(session)
-            raise SessionError("capacity_below_confirmed", session, confirmed=session.confirmed)
+            raise CapacityBelowConfirmed(session, confirmed=session.confirmed)
         promoted = _promote(db, session_id, now)
         db.refresh(session)
     moved = changes.starts_at is not None and changes.starts_at != session.starts_at
@@ -374,9 +389,9 @@ def update_session(
 def cancel_session(db: Session, session_id: int, now: datetime) -> SessionRow:
     session = get_session(db, session_id)
     if session.status == SessionStatus.CANCELLED:
-        raise SessionError("cancelled", session)
+        raise SessionCancelled(session)
     if session.starts_at <= now:
-        raise SessionError("edit_started", session)
+        raise TooLateToChange(session)
     done = db.execute(
         update(SessionRow)
         .where(SessionRow.id == session_id, SessionRow.status == SessionStatus.SCHEDULED)
@@ -385,7 +400,7 @@ def cancel_session(db: Session, session_id: int, now: datetime) -> SessionRow:
     )
     db.refresh(session)
     if rowcount(done) != 1:
-        raise SessionError("cancelled", session)
+        raise SessionCancelled(session)
     withdraw(db, f"session:{session_id}:reminder:", "session cancelled")
     withdraw(db, f"session:{session_id}:checkin", "session cancelled")
     return session
@@ -397,9 +412,9 @@ def record_attendance(
     """Mark ``members`` present (``walk_in`` rows for members who were not registered)."""
     session = get_session(db, session_id)
     if session.status == SessionStatus.CANCELLED:
-        raise SessionError("cancelled", session)
+        raise SessionCancelled(session)
     if session.starts_at > now:
-        raise SessionError("attendance_too_early", session)
+        raise AttendanceTooEarly(session)
     marked: list[Member] = []
     for member in members:
         registration = find_registration(db, session_id, member.id)
@@ -430,15 +445,15 @@ def check_in(db: Session, session_id: int, member: Member, now: datetime) -> boo
     """A confirmed member says they are there; False when they already had."""
     session = get_session(db, session_id)
     if session.status == SessionStatus.CANCELLED:
-        raise SessionError("cancelled", session)
+        raise SessionCancelled(session)
     if not session.starts_at <= now < session.ends_at:
-        raise SessionError("checkin_closed", session)
+        raise CheckinClosed(session)
     registration = find_registration(db, session_id, member.id)
     if registration is None or registration.status not in (
         RegistrationStatus.CONFIRMED,
         RegistrationStatus.WALK_IN,
     ):
-        raise SessionError("not_attending", session)
+        raise NotAttending(session)
     if registration.attended_at is not None:
         return False
     registration.attended_at = now
@@ -454,7 +469,7 @@ def record_feedback(
     session = get_session(db, session_id)
     registration = find_registration(db, session_id, member.id)
     if registration is None or registration.attended_at is None:
-        raise SessionError("not_attending", session)
+        raise NotAttending(session)
     registration.feedback = value
     registration.updated_at = now
 

@@ -21,7 +21,7 @@ from bot.storage.sessions import (
     SessionRow,
     SessionStatus,
 )
-from commands.sessions.errors import SessionError
+from commands.sessions.errors import SessionNotFound
 
 LIST_LIMIT = 15
 ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
@@ -30,7 +30,7 @@ ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 def get_session(db: Session, session_id: int) -> SessionRow:
     session = db.get(SessionRow, session_id, populate_existing=True)
     if session is None:
-        raise SessionError("not_found", number=session_id)
+        raise SessionNotFound(session_id)
     return session
 
 
@@ -49,7 +49,7 @@ def lock_session(db: Session, session_id: int) -> SessionRow:
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if session is None:
-        raise SessionError("not_found", number=session_id)
+        raise SessionNotFound(session_id)
     return session
 
 
