@@ -62,8 +62,13 @@ from bot.i18n import Translators
 from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.members import Member
 from bot.storage.sessions import Registration, RegistrationStatus, SessionRow
-from commands.sessions import Notifier, SessionDraft, create_session, register_and_notify
-from commands.sessions.registrar import Registrar
+from commands.sessions import (
+    Notifier,
+    Registrar,
+    SessionDraft,
+    create_session,
+    register_and_notify,
+)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
