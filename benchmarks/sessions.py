@@ -16,7 +16,7 @@ PostgreSQL schema that is dropped afterwards) and creates one session with ``sea
   confirmation message in the outbox; reminders are written later, when they fall due) and the
   commit. Clients take a connection
   first come, first served (see :class:`FairGate`).
-- ``registrar`` — the same closed loop through :class:`commands.sessions_registrar.Registrar`,
+- ``registrar`` — the same closed loop through :class:`commands.sessions.registrar.Registrar`,
   the path of the bot's commands: ``clients`` asyncio tasks (the bot's handlers are tasks of one
   event loop) await ``Registrar.register``; the worker thread takes everything pending and
   commits it in one transaction per session (group commit), writing exactly what
@@ -62,8 +62,13 @@ from bot.i18n import Translators
 from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.members import Member
 from bot.storage.sessions import Registration, RegistrationStatus, SessionRow
-from commands.sessions import Notifier, SessionDraft, create_session, register_and_notify
-from commands.sessions_registrar import Registrar
+from commands.sessions import (
+    Notifier,
+    Registrar,
+    SessionDraft,
+    create_session,
+    register_and_notify,
+)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -50,6 +50,12 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural message (its two ids, for ``ngettext``) for extraction without translating
+    it now."""
+    return singular, plural
+
+
 def normalize_locale(value: str | None) -> str | None:
     """``"en-US"`` -> ``"en"``, ``"FR_fr"`` -> ``"fr"``; None when not supported."""
     if not value:

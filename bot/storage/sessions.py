@@ -1,6 +1,6 @@
 """Sessions members register for: capacity, waitlist, quotas per category, attendance.
 
-Invariants held by the database itself (see ``commands/sessions.py`` for how they are used):
+Invariants held by the database itself (see ``commands/sessions/`` for how they are used):
 
 - ``capacity >= 1`` and ``0 <= confirmed <= capacity`` (check constraints): ``confirmed`` is the
   seat counter, moved only by conditional UPDATEs (``... WHERE confirmed < capacity``);

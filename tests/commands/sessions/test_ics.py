@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.storage.engine import make_session_factory
-from commands.calendar import (
+from commands.sessions import SessionDraft, cancel_session, create_session, export_calendar
+from commands.sessions.ics import (
     MAX_OCTETS,
     CalendarEvent,
     Method,
@@ -24,7 +25,6 @@ from commands.calendar import (
     session_uid,
     slugify,
 )
-from commands.sessions import SessionDraft, cancel_session, create_session, export_calendar
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 START = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)  # 14:00 in Paris

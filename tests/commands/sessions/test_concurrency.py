@@ -22,6 +22,8 @@ from bot.storage.members import Member
 from bot.storage.outbox import OutboxStatus
 from bot.storage.sessions import RegistrationStatus
 from commands.sessions import (
+    AlreadyConfirmed,
+    AlreadyWaitlisted,
     SessionDraft,
     SessionError,
     create_session,
@@ -170,10 +172,10 @@ def test_one_member_registering_50_times_at_once_is_one_registration(
     wins = [r for r in results if isinstance(r, str)]
     refusals = [r for r in results if isinstance(r, SessionError)]
     assert wins == ["waitlisted" if full else "confirmed"]
-    expected = "already_waitlisted" if full else "already_confirmed"
-    assert [e.code for e in refusals] == [expected] * 49
+    expected = AlreadyWaitlisted if full else AlreadyConfirmed
+    assert [type(e) for e in refusals] == [expected] * 49
     if full:
-        assert {e.params["position"] for e in refusals} == {1}
+        assert {e.position for e in refusals if isinstance(e, AlreadyWaitlisted)} == {1}
     rows = [r for r in registrations(racing_engine, session_id) if r.member_id == member_id]
     assert len(rows) == 1
     assert session_row(racing_engine, session_id).confirmed == 1

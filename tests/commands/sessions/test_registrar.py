@@ -35,17 +35,24 @@ from bot.storage.sessions import Registration, RegistrationStatus, SessionQuota,
 from bot.wiring import make_app
 from commands.sessions import (
     REGISTRAR_SERVICE,
+    AlreadyConfirmed,
+    AlreadyWaitlisted,
+    NotRegistered,
     RegisterResult,
     RegistrarClosed,
+    RegistrationsClosed,
+    SessionCancelled,
     SessionDraft,
     SessionError,
+    SessionNotFound,
+    TooLateToRegister,
     UnregisterResult,
     cancel_session,
     create_session,
     register_and_notify,
     unregister_and_notify,
 )
-from commands.sessions_registrar import Registrar
+from commands.sessions.registrar import Registrar
 from tests.conftest import Database
 from tests.support.platform import RecordingPlatform
 from tests.support.sessions import (
@@ -229,10 +236,10 @@ def test_one_member_50_times_is_one_registration(
     wins = [r for r in results if isinstance(r, RegisterResult)]
     refusals = [r for r in results if isinstance(r, SessionError)]
     assert [w.status for w in wins] == ["waitlisted" if full else "confirmed"]
-    expected = "already_waitlisted" if full else "already_confirmed"
-    assert [e.code for e in refusals] == [expected] * 49
+    expected = AlreadyWaitlisted if full else AlreadyConfirmed
+    assert [type(e) for e in refusals] == [expected] * 49
     if full:
-        assert {e.params["position"] for e in refusals} == {1}
+        assert {e.position for e in refusals if isinstance(e, AlreadyWaitlisted)} == {1}
     rows = [r for r in registrations(engine, session_id) if r.member_id == member_id]
     assert len(rows) == 1
     assert session_row(engine, session_id).confirmed == 1
@@ -340,12 +347,12 @@ def test_an_error_on_one_request_does_not_fail_the_batch(
     results = [_outcome(f) for f in futures]
     assert isinstance(results[0], RegisterResult)
     assert results[0].status == "confirmed"
-    assert [getattr(results[i], "code", None) for i in (1, 2, 5, 6, 7)] == [
-        "already_confirmed",
-        "not_registered",
-        "not_found",
-        "cancelled",
-        "started",
+    assert [type(results[i]) for i in (1, 2, 5, 6, 7)] == [
+        AlreadyConfirmed,
+        NotRegistered,
+        SessionNotFound,
+        SessionCancelled,
+        TooLateToRegister,
     ]
     assert isinstance(results[3], LookupError)
     assert [results[i].status for i in (4, 8)] == ["confirmed", "confirmed"]
@@ -559,7 +566,7 @@ def _prepare(engine: Engine) -> tuple[list[int], list[int]]:
 
 def _describe(outcome: Any) -> Any:
     if isinstance(outcome, SessionError):
-        return ("error", outcome.code, outcome.params)
+        return ("error", type(outcome), outcome.number, outcome.params)
     if isinstance(outcome, RegisterResult):
         return (
             "registered",
@@ -654,12 +661,12 @@ def test_a_batch_does_what_the_direct_path_does_in_the_same_order(
         assert {
             "registered",
             "left",
-            "already_confirmed",
-            "already_waitlisted",
-            "not_registered",
-            "not_found",
-            "closed",
-            "cancelled",
+            AlreadyConfirmed,
+            AlreadyWaitlisted,
+            NotRegistered,
+            SessionNotFound,
+            RegistrationsClosed,
+            SessionCancelled,
         } <= kinds
         # Seats freed and taken again within the batch, and members coming back.
         assert any(e[0] == "left" and e[2] for e in expected)

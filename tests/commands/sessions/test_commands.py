@@ -36,9 +36,11 @@ from bot.storage.sessions import Registration, SessionQuota, SessionRow
 from bot.wiring import make_app
 from commands.sessions import (
     FEEDBACK_DELAY,
+    CapacityBelowConfirmed,
     Notifier,
+    NotRegistered,
     SessionChanges,
-    SessionError,
+    SessionNotFound,
     configured_reminder_hours,
     register,
     register_and_notify,
@@ -815,16 +817,15 @@ async def test_services_refuse_what_would_break_an_invariant(h: Harness) -> None
         db.add(alice)
         db.flush()
         register(db, session_id, alice, NOW)
-        with pytest.raises(SessionError) as caught:
+        with pytest.raises(CapacityBelowConfirmed) as caught:
             update_session(db, session_id, SessionChanges(capacity=0), NOW)
-        assert caught.value.code == "capacity_below_confirmed"
-        with pytest.raises(SessionError) as caught:
+        assert caught.value.confirmed == 1
+        with pytest.raises(SessionNotFound) as not_found:
             unregister(db, session_id + 1, alice, NOW)
-        assert caught.value.code == "not_found"
+        assert not_found.value.number == session_id + 1
         unregister(db, session_id, alice, NOW)
-        with pytest.raises(SessionError) as caught:
+        with pytest.raises(NotRegistered):
             unregister(db, session_id, alice, NOW)
-        assert caught.value.code == "not_registered"
         db.commit()
         row = db.get(SessionRow, session_id)
         assert row is not None and row.confirmed == 0

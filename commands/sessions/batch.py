@@ -1,46 +1,12 @@
-"""The registrar: session registrations and cancellations, committed in groups.
-
-Every change of seats for one session locks that session's row until commit (the invariant that
-makes overbooking impossible, see :func:`commands.sessions.lock_session`), so the registrations
-of one session are serial, and with one commit each a session cannot take more registrations per
-second than the database can commit transactions. Under 200 outstanding clicks the latency is
-then about 200 ÷ that rate (Little's law): seconds, not milliseconds.
-
-The registrar keeps the lock and shares the commit. Handlers submit requests (register, or
-unregister) to one worker thread, which takes everything pending at once, groups it by session,
-and handles each group in **one** transaction: the session row is locked once, seats and waiting
-list numbers are handed out in arrival (submission) order, registrations and cancellations are
-applied in that order (promotions included), the direct messages (confirmations, promotions)
-are written to the outbox exactly as :func:`commands.sessions.register_and_notify` and
-:func:`commands.sessions.unregister_and_notify` write them (same keys, same texts), and the
-counters are written back with a guarded UPDATE; then one commit, and each request's future gets
-its own result or its own :class:`~commands.sessions.SessionError`. Reminders are not written
-here: they are derived from the registrations when they fall due
-(:func:`commands.sessions.remind_due`), except those a request made before their moment still
-gets when it is handled after it (:func:`commands.sessions.late_reminders`, usually none).
-
-- A refusal (already registered, session cancelled or started, registrations closed, unknown
-  session, not registered...) is that request's answer; the others of the group go on.
-- A failure of the transaction (the database is down, a statement fails) fails every request of
-  the group with the error: nothing of it was written. An integrity error (a row written by
-  someone who does not take the session's lock, such as a walk-in recorded at the very start)
-  is retried one request per transaction, so only the request that caused it fails.
-- Several processes (another bot, ``tisserand`` commands, the direct functions) stay safe: they
-  all lock the session row first.
-- :meth:`Registrar.close` refuses new requests, handles those already submitted, stops the
-  worker, and fails whatever is left with :class:`RegistrarClosed`: no request is left hanging.
-
-Handlers must commit their own transaction before awaiting a result: the worker needs the
-session row (PostgreSQL) or the database (SQLite) that such a transaction could hold, and the
-event loop that would finish it is the one waiting.
-"""
+"""One session's batch for the registrar: the requests it answers, the state read under the row
+lock, the rules applied in memory in submission order (the same as
+:func:`commands.sessions.service.register` and :func:`~commands.sessions.service.unregister`),
+and the writes (see :mod:`commands.sessions.registrar`)."""
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import logging
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -48,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, aliased
 
 from bot.core import DirectTarget, Reply
 from bot.i18n import Translator
+from bot.outbox import Outgoing, enqueue_many, withdraw
+from bot.storage.bulk import Encoder, utc
 from bot.storage.members import Member
 from bot.storage.sessions import (
     Registration,
@@ -61,46 +28,43 @@ from bot.storage.sessions import (
     SessionRow,
     SessionStatus,
 )
-from commands.sessions import (
-    Encoder,
-    Notifier,
-    Outgoing,
-    RegisterResult,
-    RegistrarClosed,
-    RegistrationView,
+from commands.sessions.errors import (
+    AlreadyConfirmed,
+    AlreadyWaitlisted,
+    NotRegistered,
+    RegistrationsClosed,
+    SessionCancelled,
     SessionError,
-    UnregisterResult,
-    enqueue_many,
+    SessionNotFound,
+    TooLateToRegister,
+    TooLateToUnregister,
+)
+from commands.sessions.notify import (
+    Notifier,
     late_reminders,
-    lock_session,
     reminder_key,
     reminder_moment,
     reminder_reply,
     seat_key,
     seat_reply,
-    utc,
-    withdraw_outbox,
 )
-
-log = logging.getLogger(__name__)
-
-
-DEFAULT_MAX_BATCH = 1000
+from commands.sessions.service import RegisterResult, RegistrationView, UnregisterResult
+from commands.sessions.store import ACTIVE, lock_session
 
 
-class _Kind(enum.Enum):
+class RequestKind(enum.Enum):
     REGISTER = "register"
     UNREGISTER = "unregister"
 
 
-_Outcome = RegisterResult | UnregisterResult | BaseException
+Outcome = RegisterResult | UnregisterResult | BaseException
 
 
 @dataclass(slots=True, eq=False)
-class _Request:
+class Request:
     """One request and who waits for it: a thread (``future``) or an event loop (``waiter``)."""
 
-    kind: _Kind
+    kind: RequestKind
     session_id: int
     member_id: int
     now: datetime
@@ -115,215 +79,6 @@ class _Request:
         return not self.waiter.cancelled()  # read from the worker: a benign race
 
 
-def _settle(requests: Sequence[_Request], outcomes: Sequence[_Outcome]) -> None:
-    """Answer each request; waiters of one event loop are answered with one wake-up."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], _Outcome]]] = {}
-    for request, outcome in zip(requests, outcomes, strict=True):
-        if request.future is not None:
-            if isinstance(outcome, BaseException):
-                request.future.set_exception(outcome)
-            else:
-                request.future.set_result(outcome)
-        elif request.waiter is not None:
-            waiter = request.waiter
-            by_loop.setdefault(waiter.get_loop(), []).append((waiter, outcome))
-    for loop, answers in by_loop.items():
-        try:
-            loop.call_soon_threadsafe(_settle_waiters, answers)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            log.debug("%d session answers for a closed event loop dropped", len(answers))
-
-
-def _settle_waiters(answers: list[tuple[asyncio.Future[Any], _Outcome]]) -> None:
-    for waiter, outcome in answers:
-        if waiter.done():  # cancelled meanwhile
-            continue
-        if isinstance(outcome, BaseException):
-            waiter.set_exception(outcome)
-        else:
-            waiter.set_result(outcome)
-
-
-class Registrar:
-    """Registrations and cancellations of every session, group-committed by one worker thread.
-
-    ``sessions`` makes the worker's database sessions (the app's factory); ``notifier`` writes
-    the messages. :meth:`start` starts the worker; requests submitted before it wait for it.
-    """
-
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        notifier: Notifier,
-        *,
-        max_batch: int = DEFAULT_MAX_BATCH,
-    ) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
-        self._sessions = sessions
-        self._notifier = notifier
-        self._max_batch = max_batch
-        self._condition = threading.Condition()
-        self._pending: list[_Request] = []
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        self.transactions = 0
-        """Transactions committed or attempted so far (one per session and batch)."""
-        self.handled = 0
-        """Requests answered so far (results and errors)."""
-
-    # --- life cycle -----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        with self._condition:
-            if self._closed:
-                raise RegistrarClosed()
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="sessions-registrar", daemon=True
-                )
-                self._thread.start()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self, timeout: float | None = 60.0) -> None:
-        """Refuse new requests, handle those already submitted, then stop the worker.
-
-        Requests still pending when the worker stops (or when ``timeout`` seconds have passed,
-        or when it was never started) fail with :class:`RegistrarClosed`. Idempotent.
-        """
-        with self._condition:
-            self._closed = True
-            self._condition.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-            if thread.is_alive():
-                log.warning("the sessions registrar did not stop within %s s", timeout)
-        self._fail_pending()
-
-    def _fail_pending(self) -> None:
-        with self._condition:
-            left, self._pending = self._pending, []
-        started = [request for request in left if request.start()]
-        _settle(started, [RegistrarClosed() for _ in started])
-
-    # --- submitting -----------------------------------------------------------------------------
-
-    def submit_register(
-        self, session_id: int, member_id: int, now: datetime
-    ) -> Future[RegisterResult]:
-        """Register the member (a seat, or the waiting list); the future has the result or the
-        :class:`~commands.sessions.SessionError` that explains the refusal."""
-        future: Future[RegisterResult] = Future()
-        self._submit(_Request(_Kind.REGISTER, session_id, member_id, now, future=future))
-        return future
-
-    def submit_unregister(
-        self, session_id: int, member_id: int, now: datetime
-    ) -> Future[UnregisterResult]:
-        """Cancel the member's registration (promoting the first in line that fits)."""
-        future: Future[UnregisterResult] = Future()
-        self._submit(_Request(_Kind.UNREGISTER, session_id, member_id, now, future=future))
-        return future
-
-    async def register(self, session_id: int, member_id: int, now: datetime) -> RegisterResult:
-        """:meth:`submit_register` for a coroutine: raises the refusal, or returns the result.
-
-        The answers of one batch reach the event loop together (one wake-up, not one each).
-        """
-        waiter: asyncio.Future[RegisterResult] = asyncio.get_running_loop().create_future()
-        self._submit(_Request(_Kind.REGISTER, session_id, member_id, now, waiter=waiter))
-        return await waiter
-
-    async def unregister(self, session_id: int, member_id: int, now: datetime) -> UnregisterResult:
-        waiter: asyncio.Future[UnregisterResult] = asyncio.get_running_loop().create_future()
-        self._submit(_Request(_Kind.UNREGISTER, session_id, member_id, now, waiter=waiter))
-        return await waiter
-
-    def _submit(self, request: _Request) -> None:
-        if request.now.tzinfo is None:
-            raise ValueError("now must be an aware datetime")
-        with self._condition:
-            if not self._closed:
-                self._pending.append(request)
-                if len(self._pending) == 1:  # the worker waits only when nothing is pending
-                    self._condition.notify()
-                return
-        if request.future is not None:
-            request.future.set_exception(RegistrarClosed())
-        else:
-            raise RegistrarClosed()
-
-    # --- the worker -----------------------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            while True:
-                with self._condition:
-                    while not self._pending and not self._closed:
-                        self._condition.wait()
-                    if not self._pending:
-                        return
-                    batch = self._pending[: self._max_batch]
-                    del self._pending[: self._max_batch]
-                self._handle(batch)
-        except BaseException:  # pragma: no cover - _handle answers every error itself
-            log.exception("the sessions registrar stopped on an unexpected error")
-            raise
-        finally:
-            with self._condition:
-                self._closed = True
-            self._fail_pending()
-
-    def _handle(self, batch: Sequence[_Request]) -> None:
-        groups: dict[int, list[_Request]] = {}
-        for request in batch:
-            if request.start():  # else its caller gave up
-                groups.setdefault(request.session_id, []).append(request)
-        for session_id, requests in groups.items():
-            self._handle_group(session_id, requests)
-
-    def _handle_group(self, session_id: int, requests: list[_Request]) -> None:
-        try:
-            outcomes = self._transaction(session_id, requests)
-        except IntegrityError as exc:
-            if len(requests) == 1:
-                outcomes = [exc]
-            else:
-                log.warning(
-                    "integrity error in a batch of %d requests for session %d; handling them "
-                    "one by one: %s",
-                    len(requests),
-                    session_id,
-                    exc.orig,
-                )
-                for request in requests:
-                    self._handle_group(session_id, [request])
-                return
-        except Exception as exc:
-            log.exception(
-                "could not handle %d session requests for session %d", len(requests), session_id
-            )
-            outcomes = [exc] * len(requests)
-        self.handled += len(requests)  # before the answers: callers may read it at once
-        _settle(requests, outcomes)
-
-    def _transaction(self, session_id: int, requests: list[_Request]) -> list[_Outcome]:
-        self.transactions += 1
-        with self._sessions() as db:
-            outcomes = _Batch(db, self._notifier, session_id).run(requests)
-            db.commit()
-        return outcomes
-
-
-# =============================================================================================
-# One session's batch: the state under the lock, and the writes
-# =============================================================================================
-
-_ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 _REGISTRATIONS = cast(Table, Registration.__table__)
 _INSERT_REGISTRATIONS = insert(_REGISTRATIONS).returning(
     _REGISTRATIONS.c.member_id, _REGISTRATIONS.c.id
@@ -332,8 +87,10 @@ _SQLITE_INSERT_REGISTRATIONS = (
     "INSERT INTO registrations (session_id, member_id, status, arrival, category, "
     "registered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+
+
 # PostgreSQL: one short statement, the columns as binary arrays (see
-# commands.sessions.PG_OUTBOX_UNNEST for why).
+# bot.outbox.PG_UNNEST_INSERT for why).
 _PG_INSERT_REGISTRATIONS = """
     INSERT INTO registrations (session_id, member_id, status, arrival, category, registered_at,
                                updated_at)
@@ -380,9 +137,11 @@ def _load_members(member_filter: Any) -> Any:
 
 
 _LOAD_MEMBERS_IN = _load_members(Member.id.in_(bindparam("member_ids", expanding=True)))
+
+
 # PostgreSQL: the same query with one array parameter, so the statement's text is the same for
 # every batch (an IN list of 200 parameters is a new statement each time, parsed again by driver
-# and server), run through the driver *unprepared* (see _Batch._load_members_postgresql).
+# and server), run through the driver *unprepared* (see Batch._load_members_postgresql).
 _PG_LOAD_MEMBERS = """
     SELECT members.id, members.platform, members.user_id, members.locale, members.category,
            registrations.id, registrations.status, registrations.arrival, registrations.category,
@@ -428,7 +187,7 @@ def _snapshot(session: SessionRow) -> SessionRow:
     return SessionRow(**{column.key: getattr(session, column.key) for column in table.columns})
 
 
-class _Batch:
+class Batch:
     def __init__(self, db: Session, notifier: Notifier, session_id: int) -> None:
         self.db = db
         self.notifier = notifier
@@ -443,12 +202,12 @@ class _Batch:
 
     # --- loading --------------------------------------------------------------------------------
 
-    def run(self, requests: Sequence[_Request]) -> list[_Outcome]:
+    def run(self, requests: Sequence[Request]) -> list[Outcome]:
         db = self.db
         try:
             session = lock_session(db, self.session_id)
-        except SessionError:
-            return [SessionError("not_found", number=self.session_id) for _ in requests]
+        except SessionNotFound:
+            return [SessionNotFound(self.session_id) for _ in requests]
         self.session = session
         self.snapshot = _snapshot(session)
         # The reminders already written (or too late): a confirmation by a request made before
@@ -482,7 +241,7 @@ class _Batch:
         # The whole waiting list is needed only when someone may leave it during the batch
         # (a cancellation, a promotion) or asks for their place in it.
         self.waitlist: list[_Seat] | None = None
-        if any(r.kind is _Kind.UNREGISTER for r in requests) or any(
+        if any(r.kind is RequestKind.UNREGISTER for r in requests) or any(
             seat.status == RegistrationStatus.WAITLISTED for seat in self.seats.values()
         ):
             self.waitlist = self._load_waitlist()
@@ -497,11 +256,11 @@ class _Batch:
                 self.quotas[category] = [capacity, confirmed]
                 self.quotas_before[category] = confirmed
 
-        outcomes: list[_Outcome] = []
+        outcomes: list[Outcome] = []
         for request in requests:
             self.now = request.now
             try:
-                if request.kind is _Kind.REGISTER:
+                if request.kind is RequestKind.REGISTER:
                     outcomes.append(self._register(request))
                 else:
                     outcomes.append(self._unregister(request))
@@ -548,10 +307,7 @@ class _Batch:
             waitlist.append(seat)
         return waitlist
 
-    # --- the rules, in memory (the same as commands.sessions.register / unregister) ---------------
-
-    def _error(self, code: str, **params: Any) -> SessionError:
-        return SessionError(code, self.snapshot, **params)
+    # --- the rules, in memory (the same as service.register / unregister) ----------------------
 
     def _rank(self, seat: _Seat) -> int:
         if self.waitlist is None:
@@ -560,8 +316,8 @@ class _Batch:
 
     def _already(self, seat: _Seat) -> SessionError:
         if seat.status == RegistrationStatus.CONFIRMED:
-            return self._error("already_confirmed")
-        return self._error("already_waitlisted", position=self._rank(seat))
+            return AlreadyConfirmed(self.snapshot)
+        return AlreadyWaitlisted(self.snapshot, position=self._rank(seat))
 
     def _quota_free(self, category: str | None) -> bool:
         quota = self.quotas.get(category) if category is not None else None
@@ -575,19 +331,19 @@ class _Batch:
         if category is not None and category in self.quotas:
             self.quotas[category][1] -= 1
 
-    def _register(self, request: _Request) -> RegisterResult:
+    def _register(self, request: Request) -> RegisterResult:
         session, now = self.session, request.now
         if session.status == SessionStatus.CANCELLED:
-            raise self._error("cancelled")
+            raise SessionCancelled(self.snapshot)
         if session.starts_at <= now:
-            raise self._error("started")
+            raise TooLateToRegister(self.snapshot)
         if session.registration_deadline is not None and session.registration_deadline < now:
-            raise self._error("closed")
+            raise RegistrationsClosed(self.snapshot)
         person = self.people.get(request.member_id)
         if person is None:
             raise LookupError(f"member {request.member_id} does not exist")
         seat = self.seats[request.member_id]
-        if seat.status in _ACTIVE:
+        if seat.status in ACTIVE:
             raise self._already(seat)
         self.last_arrival += 1
         arrival = self.last_arrival
@@ -638,15 +394,15 @@ class _Batch:
             seat.snapshots.append(registration)
         return RegisterResult(self.snapshot, registration, status, position, quota_full, new)
 
-    def _unregister(self, request: _Request) -> UnregisterResult:
+    def _unregister(self, request: Request) -> UnregisterResult:
         session, now = self.session, request.now
         if session.status == SessionStatus.CANCELLED:
-            raise self._error("cancelled")
+            raise SessionCancelled(self.snapshot)
         if session.starts_at <= now:
-            raise self._error("unregister_started")
+            raise TooLateToUnregister(self.snapshot)
         seat = self.seats[request.member_id]
-        if seat.status not in _ACTIVE:
-            raise self._error("not_registered")
+        if seat.status not in ACTIVE:
+            raise NotRegistered(self.snapshot)
         previous = RegistrationStatus(seat.status)
         seat.status = RegistrationStatus.CANCELLED
         self._execute_now(
@@ -666,7 +422,7 @@ class _Batch:
             self.confirmed -= 1
             self._give_quota_back(seat.category)
             promoted = self._promote(now)
-        withdraw_outbox(
+        withdraw(
             self.db,
             f"session:{self.session_id}:reminder:{request.member_id}:",
             "registration cancelled",
@@ -748,7 +504,7 @@ class _Batch:
         *,
         promoted: bool,
     ) -> None:
-        """What :func:`commands.sessions.confirm_seat` writes: the message (and the reminders
+        """What :func:`commands.sessions.notify.confirm_seat` writes: the message (and the reminders
         already due that the request, made before their moment, still gets: usually none)."""
         t = self._translator(person)
         session = self.session

@@ -1,0 +1,250 @@
+"""Reading what people type: dates and durations, kinds, categories, quotas, lengths and links,
+and the options the member and coordinator commands share."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from bot.context import Context
+from bot.core import UserError
+from bot.dates import (
+    DURATION_EXAMPLES_EN,
+    DURATION_EXAMPLES_FR,
+    DateParseError,
+    parse_datetime,
+    parse_deadline,
+    parse_duration,
+)
+from bot.i18n import N_, fold
+from bot.registry import Option, OptionType
+from bot.storage.sessions import SessionKind
+
+DEFAULT_DURATION = timedelta(hours=1)
+MAX_DURATION = timedelta(days=14)
+MAX_TITLE = 200
+MAX_LOCATION = 300
+MAX_LINK = 500
+MAX_DESCRIPTION = 2000
+MAX_CAPACITY = 100_000
+
+
+CATEGORIES: tuple[str, ...] = ("elu", "agent", "association", "partenaire")
+_CATEGORY_WORDS = {
+    "elu": "elu",
+    "elue": "elu",
+    "elus": "elu",
+    "elected": "elu",
+    "agent": "agent",
+    "agente": "agent",
+    "association": "association",
+    "asso": "association",
+    "partenaire": "partenaire",
+    "partner": "partenaire",
+}
+_NO_CATEGORY = ("aucune", "none")
+_KIND_WORDS = {
+    "webinaire": SessionKind.WEBINAR,
+    "webinar": SessionKind.WEBINAR,
+    "pleniere": SessionKind.PLENARY,
+    "plenary": SessionKind.PLENARY,
+    "rencontre": SessionKind.MEETING,
+    "meeting": SessionKind.MEETING,
+    "formation": SessionKind.TRAINING,
+    "training": SessionKind.TRAINING,
+    "visite": SessionKind.VISIT,
+    "visit": SessionKind.VISIT,
+}
+_LINK = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+GROUP_HELP = N_(
+    "Sessions members register for: details, creation, changes and cancellation "
+    "(/session 12 shows session n° 12)."
+)
+
+
+NUMBER = Option(
+    "numero",
+    "number",
+    N_("The number of the session, for example 12."),
+    type=OptionType.INTEGER,
+    positional=True,
+    required=True,
+)
+
+
+def read_start(ctx: Context, text: str) -> datetime:
+    now = ctx.now()
+    try:
+        moment = parse_datetime(text, now=now, tz=ctx.t.tz)
+    except DateParseError:
+        raise ctx.unreadable_date(text) from None
+    if moment <= now:
+        raise UserError(
+            ctx._(
+                "{date} is in the past. Give a date to come for --when.",
+                date=ctx.t.datetime(moment),
+            )
+        )
+    return moment
+
+
+def read_length(ctx: Context, text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    try:
+        length = parse_duration(text)
+    except DateParseError:
+        examples = DURATION_EXAMPLES_FR if ctx.t.locale == "fr" else DURATION_EXAMPLES_EN
+        raise UserError(
+            ctx._(
+                "I cannot read the duration “{text}”. Examples that work: {examples}.",
+                text=text,
+                examples=", ".join(f"“{e}”" for e in examples),
+            )
+        ) from None
+    if length <= timedelta(0) or length > MAX_DURATION:
+        raise UserError(
+            ctx._("A session lasts between a minute and 14 days (got “{text}”).", text=text)
+        )
+    return length
+
+
+def read_deadline(ctx: Context, text: str, starts_at: datetime) -> datetime:
+    now = ctx.now()
+    try:
+        moment = parse_deadline(text, now=now, tz=ctx.t.tz)
+    except DateParseError:
+        raise ctx.unreadable_date(text) from None
+    if moment <= now:
+        raise UserError(
+            ctx._("The registration deadline {date} is in the past.", date=ctx.t.datetime(moment))
+        )
+    if moment > starts_at:
+        raise UserError(
+            ctx._(
+                "The registration deadline ({deadline}) must come before the start ({start}).",
+                deadline=ctx.t.datetime(moment),
+                start=ctx.t.datetime(starts_at),
+            )
+        )
+    return moment
+
+
+def read_kind(ctx: Context, text: str | None) -> str | None:
+    if text is None:
+        return None
+    kind = _KIND_WORDS.get(fold(text.strip()))
+    if kind is None:
+        raise UserError(
+            ctx._(
+                "Unknown type “{text}”. Use one of: {choices}.",
+                text=text,
+                choices=", ".join(k.value for k in SessionKind),
+            )
+        )
+    return kind.value
+
+
+def read_category(ctx: Context, text: str) -> str | None:
+    word = fold(text.strip())
+    if word in _NO_CATEGORY:
+        return None
+    category = _CATEGORY_WORDS.get(word)
+    if category is None:
+        raise UserError(
+            ctx._(
+                "Unknown category “{text}”. Use one of: {choices}.",
+                text=text,
+                choices=", ".join((*CATEGORIES, _NO_CATEGORY[0])),
+            )
+        )
+    return category
+
+
+def read_quotas(ctx: Context, text: str | None, capacity: int) -> dict[str, int]:
+    if not text:
+        return {}
+    quotas: dict[str, int] = {}
+    for part in re.split(r"[,;]", text):
+        if not part.strip():
+            continue
+        match = re.fullmatch(r"\s*([^=:\s]+)\s*[=:]\s*(\d{1,6})\s*", part)
+        category = _CATEGORY_WORDS.get(fold(match.group(1))) if match else None
+        if match is None or category is None or category in quotas:
+            raise UserError(
+                ctx._(
+                    "I cannot read the quotas “{text}”. Write them like elu=10,agent=5 "
+                    "(categories: {choices}).",
+                    text=text,
+                    choices=", ".join(CATEGORIES),
+                )
+            )
+        quotas[category] = min(int(match.group(2)), capacity)
+    return quotas
+
+
+def check_capacity(ctx: Context, capacity: int) -> int:
+    if capacity < 1 or capacity > MAX_CAPACITY:
+        raise UserError(
+            ctx._(
+                "The number of seats must be between 1 and {limit} (got {value}).",
+                limit=MAX_CAPACITY,
+                value=capacity,
+            )
+        )
+    return capacity
+
+
+def check_length(ctx: Context, option: str, value: str | None, limit: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        raise UserError(ctx._("--{option} is empty.", option=option))
+    if len(value) > limit:
+        raise UserError(
+            ctx._(
+                "--{option} is too long ({length} characters); keep it under {limit}.",
+                option=option,
+                length=len(value),
+                limit=limit,
+            )
+        )
+    return value
+
+
+def check_link(ctx: Context, link: str | None) -> str | None:
+    link = check_length(ctx, "link", link, MAX_LINK)
+    if link is not None and not _LINK.match(link):
+        raise UserError(
+            ctx._("The link must start with http:// or https:// (got “{link}”).", link=link)
+        )
+    return link
+
+
+def start_of_creation(ctx: Context, when: str | None, poll: int | None) -> datetime:
+    if when is not None and poll is not None:
+        raise UserError(ctx._("Give either --when or --from-poll, not both."))
+    if when is not None:
+        return read_start(ctx, when)
+    if poll is None:
+        raise UserError(
+            ctx._(
+                "Say when the session starts with --when, or take the best slot of a date poll "
+                "with --from-poll."
+            )
+        )
+    from commands.polls import best_date_slot  # the polls family owns date polls
+
+    starts_at = best_date_slot(ctx.db, poll, ctx.t)
+    if starts_at <= ctx.now():
+        raise UserError(
+            ctx._(
+                "The best slot of poll {ref} ({date}) is in the past.",
+                ref=ctx.t.ref(poll),
+                date=ctx.t.datetime(starts_at),
+            )
+        )
+    return starts_at
