@@ -23,10 +23,10 @@ from bot.config import load_settings
 from bot.i18n import Translators
 from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.veille import FeedEntry
-from digests.digest import collect, render
+from commands.veille.digest import collect, render
+from commands.veille.opml import add_source_row
+from commands.veille.refresh import store_entries
 from digests.feeds import FeedParseError, ParsedFeed, parse_feed
-from digests.opml import add_source_row
-from digests.refresh import store_entries
 
 CORPUS = Path(__file__).parents[2].parent / "shared" / "corpora" / "feedparser"
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

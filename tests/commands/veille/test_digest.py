@@ -1,4 +1,4 @@
-"""The weekly digest (digests.digest): schedule arithmetic, selection, exactly-once sending and
+"""The weekly digest (commands.veille.digest): schedule arithmetic, selection, exactly-once sending and
 golden files for the rendered text and HTML (regenerate with UPDATE_GOLDEN=1)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bot.storage.engine import make_session_factory
 from bot.storage.members import record_place, upsert_member
 from bot.storage.outbox import OutboxMessage
 from bot.storage.veille import DigestArchive, DigestSchedule, FeedEntry
-from digests.digest import (
+from commands.veille.digest import (
     Schedule,
     collect,
     latest_slot,
@@ -36,9 +36,9 @@ from digests.digest import (
     render,
     send_due_digests,
 )
+from commands.veille.opml import add_source_row
+from commands.veille.refresh import store_entries
 from digests.feeds import ParsedEntry, ParsedFeed, link_hash
-from digests.opml import add_source_row
-from digests.refresh import store_entries
 
 PARIS = ZoneInfo("Europe/Paris")
 GOLDEN = Path(__file__).parent / "golden"

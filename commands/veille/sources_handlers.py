@@ -1,23 +1,10 @@
-"""The veille: feed sources (/veille), members' shares (/partager) and weekly digests (/digest).
-
-A source belongs to the channel where it was added, a share to the channel where it was shared:
-that channel's weekly digest gathers them (see :mod:`digests.digest`). Fetching goes through the
-one outbound fetcher (:mod:`digests.fetcher`), parsing through :mod:`digests.feeds`, the periodic
-refresh through :mod:`digests.refresh`.
-
-:func:`setup` registers two due-work providers derived from the database: ``feeds`` (the earliest
-``next_fetch_at`` of the sources) and ``digests`` (the next weekly slot of each channel), so both
-survive restarts exactly.
-
-Handlers that fetch commit the dispatcher's transaction before awaiting the network, so that no
-database lock is held while a remote server takes its time.
-"""
+"""The veille's chat commands: /veille, /partager and /digest, and what the family gives the
+gazette."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +26,7 @@ from bot.core import (
     UserError,
 )
 from bot.dates import DateParseError, parse_datetime, parse_duration
-from bot.family import Family, GazetteSection, Host
+from bot.family import Host
 from bot.i18n import N_, Translator, fold
 from bot.registry import Args, Option, OptionType, autocompleter, command, on_choice
 from bot.storage.members import Member, PlaceRow
@@ -50,13 +37,23 @@ from bot.storage.veille import (
     FeedProposal,
     FeedSource,
 )
-from digests.digest import (
+from commands.veille.digest import (
     Schedule,
     build_preview,
     channel_schedule,
     next_digest_due,
     next_slot,
     send_due_digests,
+)
+from commands.veille.opml import add_source_row, import_outlines
+from commands.veille.refresh import (
+    describe_error,
+    error_code,
+    fetch_policy,
+    next_refresh_due,
+    record_success,
+    refresh_all,
+    success_delay,
 )
 from digests.feeds import (
     MAX_TITLE,
@@ -71,16 +68,7 @@ from digests.feeds import (
     sanitize_html,
 )
 from digests.fetcher import Fetcher, FetchError, FetchResult
-from digests.opml import OpmlError, add_source_row, build_opml, import_outlines, parse_opml
-from digests.refresh import (
-    describe_error,
-    error_code,
-    fetch_policy,
-    next_refresh_due,
-    record_success,
-    refresh_all,
-    success_delay,
-)
+from digests.opml import OpmlError, build_opml, parse_opml
 from digests.urls import canonical_url, validate_url
 
 MAX_PROPOSALS = 5
@@ -1198,12 +1186,3 @@ def gazette_best_veille(
 def _gazette_excerpt(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-FAMILY = Family(
-    name="veille",
-    handlers=(sys.modules[__name__],),
-    setup=setup,
-    outbox_topics=("digest", "feed-disabled"),
-    gazette=(GazetteSection("veille", gazette_best_veille),),
-)
