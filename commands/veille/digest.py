@@ -22,11 +22,8 @@ Sending (:func:`send_due_digests`): one outbox row per channel and period, key
 week with nothing new posts nothing (``empty_digest = "skip"``) or a short line (``"line"``); its
 archive row is written either way, so the anchor moves on.
 
-Templates: ``digest.md.j2`` (chat text, neutral Markdown) and ``digest.html.j2`` (HTML,
-autoescaped), looked up first in ``[feeds] templates_dir`` when set, then in
-``digests/templates``. Every text given to them is plain text already cleaned; the
-``md`` filter escapes Markdown and neutralises mass mentions again, ``clean_html`` sanitises HTML
-again with nh3.
+Rendering is :mod:`digests.digest`'s, from the :class:`~digests.digest.DigestData` that
+:func:`collect` builds.
 """
 
 from __future__ import annotations
@@ -34,19 +31,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    PackageLoader,
-)
-from markupsafe import Markup
+from jinja2 import Environment
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,28 +51,24 @@ from bot.storage.veille import (
     FeedEntry,
     FeedSource,
 )
-from digests.feeds import dedupe_across, neutralize_mentions, sanitize_html
+from commands.veille.schedule import Schedule, latest_slot, next_slot, period_of
+from digests.digest import DigestData, DigestItem, DigestSection, render
+from digests.feeds import dedupe_across
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DigestData",
     "DigestHost",
-    "DigestItem",
-    "DigestSection",
-    "Schedule",
+    "build_preview",
+    "channel_name",
+    "channel_schedule",
     "collect",
-    "digest_environment",
+    "find_channel",
     "next_digest_due",
-    "next_slot",
-    "period_of",
     "preview_digest",
-    "render",
+    "render_digest",
     "send_due_digests",
 ]
-
-TEXT_TEMPLATE = "digest.md.j2"
-HTML_TEMPLATE = "digest.html.j2"
 
 
 class DigestHost(Protocol):
@@ -99,104 +83,6 @@ class DigestHost(Protocol):
 
     @property
     def templates(self) -> Environment: ...
-
-
-# --- schedule arithmetic -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    weekday: int
-    """0 is Monday."""
-    hour: int
-    minute: int
-
-    @classmethod
-    def default(cls, feeds: FeedSettings) -> Schedule:
-        return cls(feeds.digest_weekday, feeds.digest_hour, feeds.digest_minute)
-
-
-def _local_slot(day: date, schedule: Schedule, tz: tzinfo) -> datetime:
-    wall = datetime.combine(day, time(schedule.hour, schedule.minute), tzinfo=tz)
-    return wall.astimezone(UTC)
-
-
-def next_slot(after: datetime, schedule: Schedule, tz: tzinfo) -> datetime:
-    """The first weekly slot strictly after ``after`` (aware), in UTC."""
-    local_day = after.astimezone(tz).date()
-    day = local_day + timedelta(days=(schedule.weekday - local_day.weekday()) % 7)
-    slot = _local_slot(day, schedule, tz)
-    while slot <= after:
-        day += timedelta(days=7)
-        slot = _local_slot(day, schedule, tz)
-    return slot
-
-
-def latest_slot(at: datetime, schedule: Schedule, tz: tzinfo) -> datetime:
-    """The latest weekly slot at or before ``at``."""
-    slot = next_slot(at, schedule, tz)
-    day = slot.astimezone(tz).date()
-    while slot > at:
-        day -= timedelta(days=7)
-        slot = _local_slot(day, schedule, tz)
-    return slot
-
-
-def period_of(slot: datetime, tz: tzinfo) -> str:
-    """``2026-W48``: the ISO week of ``slot`` in the network's time zone."""
-    year, week, _ = slot.astimezone(tz).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-# --- collecting ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DigestItem:
-    id: int
-    kind: str
-    title: str
-    link: str | None
-    summary: str
-    summary_html: str
-    source: str | None
-    """The source's title (feed entries) or the shared page's site."""
-    theme: str | None
-    shared_by: str | None
-    comment: str | None
-    published_at: datetime | None
-    pinned: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DigestSection:
-    key: str
-    """``shares``, ``theme:<name>`` or ``other``."""
-    label: str
-    items: tuple[DigestItem, ...]
-    left_out: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class DigestData:
-    platform: str
-    channel_id: str
-    channel_name: str
-    period: str
-    slot: datetime
-    """The scheduled time of this digest (for a preview: the next one)."""
-    at: datetime
-    sections: tuple[DigestSection, ...]
-    considered: tuple[int, ...] = field(default=())
-    """Ids of every entry this digest settles (shown, left out, duplicates, dropped)."""
-
-    @property
-    def item_count(self) -> int:
-        return sum(len(s.items) for s in self.sections)
-
-    @property
-    def items(self) -> list[DigestItem]:
-        return [item for section in self.sections for item in section.items]
 
 
 def channel_schedule(db: Session, platform: str, channel_id: str, feeds: FeedSettings) -> Schedule:
@@ -332,110 +218,18 @@ def _host(url: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-# --- rendering -----------------------------------------------------------------------------------
-
-_MD_SPECIAL = re.compile(r"([\\*_`\[\]~|<>])")
-
-
-def md_escape(value: object) -> str:
-    """Plain text made inert in the neutral Markdown subset (and no mass mention)."""
-    text = "" if value is None else str(value)
-    return neutralize_mentions(_MD_SPECIAL.sub(r"\\\1", text))
-
-
-def md_url(value: object) -> str:
-    """A URL safe inside ``[label](...)``."""
-    text = "" if value is None else str(value)
-    return text.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C")
-
-
-def _clean_html(value: object) -> Markup:
-    # Sanitised with nh3 just above: safe to mark as markup.
-    return Markup(sanitize_html("" if value is None else str(value)))
-
-
-def _autoescape(name: str | None) -> bool:
-    if name is None:
-        return True
-    lowered = name.lower().removesuffix(".j2").removesuffix(".jinja")
-    return lowered.endswith((".html", ".htm", ".xml"))
-
-
-def digest_environment(base: Environment | None, templates_dir: Path | None) -> Environment:
-    """The app's environment, with ``templates_dir`` searched first and the digest filters.
-
-    HTML templates (``*.html.j2`` too) are autoescaped whatever the base environment says.
-    """
-    package: BaseLoader = PackageLoader("digests", "templates")
-    if base is None:
-        base = Environment(loader=package, trim_blocks=True, lstrip_blocks=True)
-    loaders: list[BaseLoader] = []
-    if templates_dir is not None:
-        loaders.append(FileSystemLoader(str(templates_dir)))
-    loaders.append(base.loader or package)
-    if base.loader is not None and not isinstance(base.loader, PackageLoader):
-        loaders.append(package)
-    env = base.overlay(loader=ChoiceLoader(loaders), autoescape=_autoescape)
-    env.filters = dict(env.filters)
-    env.filters.update(md=md_escape, mdurl=md_url, clean_html=_clean_html)
-    return env
-
-
-def _context(data: DigestData, t: Translator, settings: Settings, numbered: bool) -> dict[str, Any]:
-    count = data.item_count
-    return {
-        "lang": t.locale,
-        "network": settings.network.name,
-        "channel": data.channel_name,
-        "period": data.period,
-        "numbered": numbered,
-        "sections": data.sections,
-        "item_count": count,
-        "heading": t.gettext("Weekly watch — {network}", network=settings.network.name),
-        "subtitle": t.ngettext(
-            "{date} · {n} link", "{date} · {n} links", count, date=t.date(data.slot, "date")
-        ),
-        "empty_line": t.gettext("Nothing new in the watch this week."),
-        "pinned_label": t.gettext("pinned"),
-        "footer": t.gettext(
-            "Share a link for the next digest with /partager, and see the sources with "
-            "/veille liste."
-        ),
-        "generated": t.gettext(
-            "Digest of #{channel} for {period}, made by Tisserand.",
-            channel=data.channel_name,
-            period=data.period,
-        ),
-        "ref": t.ref,
-        "shared": lambda item: _shared_line(t, item),
-        "left_out": lambda n: t.ngettext(
-            "and {n} more link in this theme", "and {n} more links in this theme", n
-        ),
-        "date": lambda moment: t.date(moment, "date") if moment else "",
-    }
-
-
-def _shared_line(t: Translator, item: DigestItem) -> str:
-    name = item.shared_by or t.gettext("a member")
-    if item.comment:
-        return t.gettext("{name} shared it: “{comment}”", name=name, comment=item.comment)
-    return t.gettext("Shared by {name}", name=name)
-
-
-def render(
-    env: Environment,
-    data: DigestData,
-    t: Translator,
-    settings: Settings,
-    *,
-    numbered: bool = False,
+def render_digest(
+    env: Environment, data: DigestData, t: Translator, settings: Settings, *, numbered: bool = False
 ) -> tuple[str, str]:
-    """The chat text and the HTML document of a digest."""
-    env = digest_environment(env, settings.feeds.templates_dir)
-    context = _context(data, t, settings, numbered)
-    text = env.get_template(TEXT_TEMPLATE).render(context).strip() + "\n"
-    html = env.get_template(HTML_TEMPLATE).render(context)
-    return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n", html
+    """The chat text and the HTML document of a digest, with the network's settings."""
+    return render(
+        env,
+        data,
+        t,
+        network=settings.network.name,
+        templates_dir=settings.feeds.templates_dir,
+        numbered=numbered,
+    )
 
 
 # --- due work ------------------------------------------------------------------------------------
@@ -585,7 +379,7 @@ def _send_one(
         t=t,
         slot=slot,
     )
-    text, html = render(host.templates, data, t, settings)
+    text, html = render_digest(host.templates, data, t, settings)
     archive = DigestArchive(
         platform=platform,
         channel_id=channel_id,
@@ -665,7 +459,7 @@ def build_preview(
 ) -> tuple[DigestData, str]:
     """The digest the channel would get now, rendered with item numbers (nothing changes)."""
     data = collect(db, platform=platform, channel_id=channel_id, at=at, feeds=settings.feeds, t=t)
-    text, _ = render(env, data, t, settings, numbered=True)
+    text, _ = render_digest(env, data, t, settings, numbered=True)
     return data, text
 
 

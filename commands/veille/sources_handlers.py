@@ -38,11 +38,9 @@ from bot.storage.veille import (
     FeedSource,
 )
 from commands.veille.digest import (
-    Schedule,
     build_preview,
     channel_schedule,
     next_digest_due,
-    next_slot,
     send_due_digests,
 )
 from commands.veille.opml import add_source_row, import_outlines
@@ -55,6 +53,7 @@ from commands.veille.refresh import (
     refresh_all,
     success_delay,
 )
+from commands.veille.schedule import Schedule, next_slot
 from digests.feeds import (
     MAX_TITLE,
     FeedParseError,

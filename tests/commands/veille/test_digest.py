@@ -1,10 +1,9 @@
-"""The weekly digest (commands.veille.digest): schedule arithmetic, selection, exactly-once sending and
-golden files for the rendered text and HTML (regenerate with UPDATE_GOLDEN=1)."""
+"""The weekly digest (commands.veille.digest): selection, exactly-once sending and golden
+files for the rendered text and HTML (regenerate with UPDATE_GOLDEN=1)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,19 +25,16 @@ from bot.storage.members import record_place, upsert_member
 from bot.storage.outbox import OutboxMessage
 from bot.storage.veille import DigestArchive, DigestSchedule, FeedEntry
 from commands.veille.digest import (
-    Schedule,
     collect,
-    latest_slot,
     next_digest_due,
-    next_slot,
-    period_of,
     preview_digest,
-    render,
+    render_digest,
     send_due_digests,
 )
 from commands.veille.opml import add_source_row
 from commands.veille.refresh import store_entries
 from digests.feeds import ParsedEntry, ParsedFeed, link_hash
+from tests.support.golden import check_golden
 
 PARIS = ZoneInfo("Europe/Paris")
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,24 +44,6 @@ MONDAY_9 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # next Monday 9:00 in Paris
 
 def paris(*args: int) -> datetime:
     return datetime(*args, tzinfo=PARIS).astimezone(UTC)
-
-
-# --- schedule arithmetic -------------------------------------------------------------------------
-
-
-def test_next_and_latest_slots_in_the_network_time_zone() -> None:
-    monday_9 = Schedule(0, 9, 0)
-    assert next_slot(paris(2026, 11, 23, 8, 59), monday_9, PARIS) == paris(2026, 11, 23, 9, 0)
-    assert next_slot(paris(2026, 11, 23, 9, 0), monday_9, PARIS) == paris(2026, 11, 30, 9, 0)
-    assert latest_slot(paris(2026, 11, 23, 9, 0), monday_9, PARIS) == paris(2026, 11, 23, 9, 0)
-    assert latest_slot(paris(2026, 12, 9, 12, 0), monday_9, PARIS) == paris(2026, 12, 7, 9, 0)
-    # Across the spring change of time the wall-clock time stays 9:00 (8:00 UTC -> 7:00 UTC).
-    before = next_slot(paris(2027, 3, 23, 10, 0), monday_9, PARIS)
-    assert before == paris(2027, 3, 29, 9, 0) == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
-    friday = Schedule(4, 16, 30)
-    assert next_slot(paris(2026, 11, 27, 16, 29), friday, PARIS) == paris(2026, 11, 27, 16, 30)
-    assert period_of(paris(2026, 11, 30, 9, 0), PARIS) == "2026-W49"
-    assert period_of(paris(2027, 1, 1, 9, 0), PARIS) == "2026-W53"
 
 
 # --- a network with a few sources ----------------------------------------------------------------
@@ -197,11 +175,7 @@ def populate(host: Host, channel: str = "veille") -> dict[str, int]:
 
 
 def _golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8")
+    check_golden(GOLDEN / name, actual)
 
 
 def test_selection_and_golden_renderings(engine: Engine) -> None:
@@ -221,12 +195,12 @@ def test_selection_and_golden_renderings(engine: Engine) -> None:
     assert "Archive de 2019" not in [i.title for i in data.items]
     assert ids["Plan vélo de Lyon"] in data.considered
     assert data.period == "2026-W49"
-    text, html = render(host.templates, data, t, host.settings)
+    text, html = render_digest(host.templates, data, t, host.settings)
     _golden("digest.md", text)
     _golden("digest.html", html)
-    numbered, _ = render(host.templates, data, t, host.settings, numbered=True)
+    numbered, _ = render_digest(host.templates, data, t, host.settings, numbered=True)
     assert f"- n° {ids['Covoiturage rural']} 📌 · [Covoiturage rural]" in numbered
-    english, _ = render(host.templates, data, Translators(PARIS).get("en"), host.settings)
+    english, _ = render_digest(host.templates, data, Translators(PARIS).get("en"), host.settings)
     assert english.startswith(
         "**Weekly watch — Réseau Climat**\n*lundi 30 novembre 2026".replace(
             "lundi 30 novembre 2026", "Monday 30 November 2026"
@@ -258,7 +232,7 @@ def test_html_is_autoescaped_even_with_an_app_environment_that_does_not(engine: 
         data = collect(
             db, platform="console", channel_id="veille", at=MONDAY_9, feeds=host.settings.feeds, t=t
         )
-    text, html = render(host.templates, data, t, host.settings)
+    text, html = render_digest(host.templates, data, t, host.settings)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
     assert "onclick" not in html and "<p>ok</p>" in html
     assert 'href="https://x.example/?a=1&amp;b=&lt;2&gt;"' in html
@@ -274,7 +248,7 @@ def test_templates_the_network_overrides(engine: Engine, tmp_path: Path) -> None
         data = collect(
             db, platform="console", channel_id="veille", at=MONDAY_9, feeds=host.settings.feeds, t=t
         )
-    text, html = render(host.templates, data, t, host.settings)
+    text, html = render_digest(host.templates, data, t, host.settings)
     assert text == f"Notre veille : {data.item_count} liens\n"
     assert html.startswith("<!DOCTYPE html>")  # the built-in one, not overridden
 
