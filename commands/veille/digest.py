@@ -43,7 +43,7 @@ from bot.config import FeedSettings, Settings
 from bot.core import Attachment, PlaceTarget, Reply
 from bot.i18n import Translator, Translators, fold
 from bot.outbox import enqueue
-from bot.storage.members import Member, PlaceRow
+from bot.storage.members import Member
 from bot.storage.veille import (
     ENTRY_SHARE,
     DigestArchive,
@@ -52,6 +52,7 @@ from bot.storage.veille import (
     FeedSource,
 )
 from commands.veille.schedule import Schedule, latest_slot, next_slot, period_of
+from commands.veille.store import Channel, channel_name, channel_schedule, find_channel
 from digests.digest import DigestData, DigestItem, DigestSection, render
 from digests.feeds import dedupe_across
 
@@ -60,10 +61,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "DigestHost",
     "build_preview",
-    "channel_name",
-    "channel_schedule",
     "collect",
-    "find_channel",
     "next_digest_due",
     "preview_digest",
     "render_digest",
@@ -83,26 +81,6 @@ class DigestHost(Protocol):
 
     @property
     def templates(self) -> Environment: ...
-
-
-def channel_schedule(db: Session, platform: str, channel_id: str, feeds: FeedSettings) -> Schedule:
-    row = db.scalars(
-        select(DigestSchedule).where(
-            DigestSchedule.platform == platform, DigestSchedule.channel_id == channel_id
-        )
-    ).one_or_none()
-    if row is None:
-        return Schedule.default(feeds)
-    return Schedule(row.weekday, row.hour, row.minute)
-
-
-def channel_name(db: Session, platform: str, channel_id: str) -> str:
-    name = db.scalar(
-        select(PlaceRow.name).where(
-            PlaceRow.platform == platform, PlaceRow.channel_id == channel_id
-        )
-    )
-    return name or channel_id
 
 
 def _sort_key(item: DigestItem, created: dict[int, datetime]) -> tuple[int, float, int]:
@@ -233,8 +211,6 @@ def render_digest(
 
 
 # --- due work ------------------------------------------------------------------------------------
-
-Channel = tuple[str, str]
 
 
 def _anchors(db: Session, feeds: FeedSettings) -> dict[Channel, tuple[datetime, Schedule]]:
@@ -425,26 +401,6 @@ def _send_one(
 
 
 # --- preview -------------------------------------------------------------------------------------
-
-
-def find_channel(db: Session, channel: str, platform: str | None = None) -> Channel | None:
-    """A channel by name or id (``#veille``, ``veille``), among places, sources and schedules."""
-    wanted = channel.lstrip("#")
-    query = select(PlaceRow.platform, PlaceRow.channel_id, PlaceRow.name).where(
-        PlaceRow.is_direct.is_(False)
-    )
-    if platform is not None:
-        query = query.where(PlaceRow.platform == platform)
-    for row_platform, row_id, row_name in db.execute(query):
-        if row_id == wanted or fold(row_name) == fold(wanted):
-            return row_platform, row_id
-    for model in (FeedSource, DigestSchedule):
-        found = db.execute(
-            select(model.platform, model.channel_id).where(model.channel_id == wanted).limit(1)
-        ).first()
-        if found is not None and (platform is None or found[0] == platform):
-            return found[0], found[1]
-    return None
 
 
 def build_preview(

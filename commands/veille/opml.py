@@ -15,14 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.storage.veille import FeedSource
-from commands.veille.digest import find_channel
 from commands.veille.refresh import RefreshHost
+from commands.veille.store import add_source_row, find_channel
 from digests.opml import OpmlOutline, build_opml, parse_opml
-from digests.urls import canonical_url
 
 __all__ = [
     "ImportReport",
-    "add_source_row",
     "export_opml",
     "import_opml",
     "import_outlines",
@@ -36,62 +34,6 @@ class ImportReport:
     duplicates: int = 0
     invalid: list[str] = field(default_factory=list)
     """Addresses that are not http(s) URLs."""
-
-
-def add_source_row(
-    db: Session,
-    *,
-    platform: str,
-    channel_id: str,
-    url: str,
-    now: datetime,
-    title: str | None = None,
-    theme: str | None = None,
-    entry_filter: str | None = None,
-    added_by: int | None = None,
-    site_url: str | None = None,
-) -> tuple[FeedSource, bool]:
-    """The source for ``url`` in this channel: ``(source, True)`` when it was created or enabled
-    again, ``(existing source, False)`` when it was already there and enabled."""
-    canonical = canonical_url(url)
-    existing = db.scalars(
-        select(FeedSource).where(
-            FeedSource.platform == platform,
-            FeedSource.channel_id == channel_id,
-            FeedSource.canonical == canonical,
-        )
-    ).one_or_none()
-    if existing is not None:
-        if existing.enabled:
-            return existing, False
-        existing.enabled = True
-        existing.disabled_reason = None
-        existing.failures = 0
-        existing.last_error = None
-        existing.url = url
-        existing.next_fetch_at = now
-        existing.theme = theme or existing.theme
-        existing.filter = entry_filter or existing.filter
-        existing.added_by = added_by or existing.added_by
-        return existing, True
-    source = FeedSource(
-        platform=platform,
-        channel_id=channel_id,
-        url=url,
-        canonical=canonical[:2000],
-        title=title,
-        site_url=site_url,
-        theme=theme,
-        filter=entry_filter,
-        added_by=added_by,
-        enabled=True,
-        failures=0,
-        next_fetch_at=now,
-        created_at=now,
-    )
-    db.add(source)
-    db.flush()
-    return source, True
 
 
 def import_outlines(

@@ -24,8 +24,7 @@ from bot.i18n import Translators
 from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.veille import FeedEntry
 from commands.veille.digest import collect, render_digest
-from commands.veille.opml import add_source_row
-from commands.veille.refresh import store_entries
+from commands.veille.store import add_source_row, store_entries
 from digests.feeds import FeedParseError, ParsedFeed, parse_feed
 
 CORPUS = Path(__file__).parents[2].parent / "shared" / "corpora" / "feedparser"

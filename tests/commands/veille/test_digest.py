@@ -31,8 +31,7 @@ from commands.veille.digest import (
     render_digest,
     send_due_digests,
 )
-from commands.veille.opml import add_source_row
-from commands.veille.refresh import store_entries
+from commands.veille.store import add_source_row, store_entries
 from digests.feeds import ParsedEntry, ParsedFeed, link_hash
 from tests.support.golden import check_golden
 

@@ -25,8 +25,8 @@ from bot.storage.engine import make_session_factory, migrate
 from bot.storage.members import upsert_member
 from bot.storage.outbox import OutboxMessage
 from bot.storage.veille import FeedEntry, FeedSource
-from commands.veille.opml import add_source_row
 from commands.veille.refresh import next_refresh_due, refresh_all
+from commands.veille.store import add_source_row
 from digests.feeds import FeedParser
 from digests.fetcher import Fetcher, FetchPolicy
 from tests.conftest import Database

@@ -20,7 +20,7 @@ from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.core import Actor, Attachment, ChoiceEvent, CommandEvent, Place, Reply, Role
 from bot.storage.veille import DigestSchedule, FeedEntry, FeedSource
-from commands.veille import sources_handlers
+from commands.veille import digest_handlers, sources_handlers
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -352,7 +352,7 @@ async def test_schedule_preview_pin_and_drop(engine: Engine, site: Site) -> None
     assert "[Bus express]" not in preview and "[Vélo et ruralité]" in preview
     assert "Il n'y a pas d'article n° 9." in (await bot.say("/digest epingler 9")).text
     with bot.app.sessions() as db:
-        assert sources_handlers.suggest_items(
+        assert digest_handlers.suggest_items(
             db, "bus", bot.actor("camille"), bot.app.translator()
         ) == [("n° 2 · Bus express", "2")]
     assert (
