@@ -1,11 +1,11 @@
-"""OPML: reading the feed outlines of a document, writing sources as OPML 2.0.
+"""OPML import and export of feed sources.
 
-Reading takes ``<outline xmlUrl="...">`` elements at any depth; a source's theme is the outline's
+Import reads ``<outline xmlUrl="...">`` elements at any depth; a source's theme is the outline's
 ``category`` attribute, else the ``text`` of the outline that contains it. Documents with a DTD or
 entity declarations are refused (no entity expansion at all), and so are documents over
 :data:`MAX_OPML_BYTES`.
 
-Writing produces OPML 2.0, grouped by theme, in a stable order.
+Export writes OPML 2.0, grouped by theme, in a stable order.
 """
 
 from __future__ import annotations

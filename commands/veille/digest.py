@@ -1,4 +1,4 @@
-"""A channel's weekly digest: what goes in, when it is due, how it is rendered and sent.
+"""A channel's weekly digest: what goes in, when it is due, how it is sent.
 
 What goes in (:func:`collect`): the entries of the channel not yet considered by a digest
 (``digest_id`` is None), stored before the digest time, not dropped by a coordinator, and not
