@@ -11,7 +11,7 @@
    peaks of its live children (Tisserand's parse workers, read before they stop). The CPU time
    of the 304 pass (the process's, all threads) is printed too: it depends less on the load of
    the machine than wall time does.
-   - Tisserand: ``digests.refresh.refresh_all`` with the default settings (fetch concurrency
+   - Tisserand: ``commands.veille.refresh_all`` with the default settings (fetch concurrency
      ``[feeds] concurrency`` = 8, parsing in one worker process per CPU, lxml fast path when
      lxml is installed).
    - reader (https://pypi.org/project/reader/): ``update_feeds(workers=16)``, then ``update_feeds(workers=16, scheduled=False)``. reader is NOT a
@@ -146,8 +146,7 @@ def run_tisserand(base: str, feeds: int, out: Any) -> None:
     from bot.clock import SystemClock
     from bot.config import load_settings
     from bot.storage.engine import make_engine, make_session_factory, migrate
-    from digests.opml import add_source_row
-    from digests.refresh import feed_parser, refresh_all
+    from commands.veille import add_source_row, feed_parser, refresh_all
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"

@@ -365,7 +365,7 @@ def build_cli(locale: str | None = None) -> click.Group:
     ) -> None:
         _merge(ctx, config, database)
         settings = _settings(ctx)
-        from digests.refresh import refresh_all
+        from commands.veille import refresh_all
 
         app = _app(settings)
         with click.progressbar(length=1, label=_("Refreshing feeds"), file=sys.stderr) as bar:
@@ -411,7 +411,7 @@ def build_cli(locale: str | None = None) -> click.Group:
     ) -> None:
         _merge(ctx, config, database)
         settings = _settings(ctx)
-        from digests.opml import OpmlError, import_opml
+        from commands.veille import OpmlError, import_opml
 
         app = _app(settings)
         try:
@@ -455,7 +455,7 @@ def build_cli(locale: str | None = None) -> click.Group:
     ) -> None:
         _merge(ctx, config, database)
         settings = _settings(ctx)
-        from digests.opml import export_opml
+        from commands.veille import export_opml
 
         app = _app(settings)
         try:
@@ -490,7 +490,7 @@ def build_cli(locale: str | None = None) -> click.Group:
     ) -> None:
         _merge(ctx, config, database)
         settings = _settings(ctx)
-        from digests.digest import preview_digest
+        from commands.veille import preview_digest
 
         app = _app(settings)
         try:

@@ -23,10 +23,9 @@ from bot.config import load_settings
 from bot.i18n import Translators
 from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.veille import FeedEntry
-from digests.digest import collect, render
+from commands.veille.digest import collect, render_digest
+from commands.veille.store import add_source_row, store_entries
 from digests.feeds import FeedParseError, ParsedFeed, parse_feed
-from digests.opml import add_source_row
-from digests.refresh import store_entries
 
 CORPUS = Path(__file__).parents[2].parent / "shared" / "corpora" / "feedparser"
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -127,7 +126,7 @@ def test_every_corpus_feed_is_ingested_cleanly(tmp_path: Path) -> None:
             data = collect(
                 db, platform="console", channel_id=f"c{index}", at=NOW, feeds=settings.feeds, t=t
             )
-            text, html = render(env, data, t, settings)
+            text, html = render_digest(env, data, t, settings)
             rendered += data.item_count
             assert not LIVE_MENTION.search(text)
             assert "](javascript:" not in text.lower()

@@ -1,371 +1,109 @@
-"""The weekly digest (digests.digest): schedule arithmetic, selection, exactly-once sending and
-golden files for the rendered text and HTML (regenerate with UPDATE_GOLDEN=1)."""
+"""Rendering a digest from plain data (digests.digest): no database, no settings object.
+
+What goes in a digest and the golden renderings are tested with the family
+(tests/commands/veille/test_digest.py).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import os
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from jinja2 import Environment, PackageLoader
 
-from bot.clock import FrozenClock
-from bot.config import Settings, load_settings
-from bot.core import Actor, Place
 from bot.i18n import Translators
-from bot.storage.engine import make_session_factory
-from bot.storage.members import record_place, upsert_member
-from bot.storage.outbox import OutboxMessage
-from bot.storage.veille import DigestArchive, DigestSchedule, FeedEntry
-from digests.digest import (
-    Schedule,
-    collect,
-    latest_slot,
-    next_digest_due,
-    next_slot,
-    period_of,
-    preview_digest,
-    render,
-    send_due_digests,
-)
-from digests.feeds import ParsedEntry, ParsedFeed, link_hash
-from digests.opml import add_source_row
-from digests.refresh import store_entries
+from digests.digest import DigestData, DigestItem, DigestSection, md_escape, md_url, render
 
 PARIS = ZoneInfo("Europe/Paris")
-GOLDEN = Path(__file__).parent / "golden"
-START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 11:00 in Paris
-MONDAY_9 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # next Monday 9:00 in Paris
+SLOT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 9:00 in Paris
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS).astimezone(UTC)
+def item(number: int, title: str, **fields: object) -> DigestItem:
+    values: dict[str, object] = {
+        "id": number,
+        "kind": "feed",
+        "title": title,
+        "link": f"https://example.org/{number}",
+        "summary": "",
+        "summary_html": "",
+        "source": "Exemple",
+        "theme": None,
+        "shared_by": None,
+        "comment": None,
+        "published_at": datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
+        "pinned": False,
+    }
+    values.update(fields)
+    return DigestItem(**values)  # type: ignore[arg-type]
 
 
-# --- schedule arithmetic -------------------------------------------------------------------------
-
-
-def test_next_and_latest_slots_in_the_network_time_zone() -> None:
-    monday_9 = Schedule(0, 9, 0)
-    assert next_slot(paris(2026, 11, 23, 8, 59), monday_9, PARIS) == paris(2026, 11, 23, 9, 0)
-    assert next_slot(paris(2026, 11, 23, 9, 0), monday_9, PARIS) == paris(2026, 11, 30, 9, 0)
-    assert latest_slot(paris(2026, 11, 23, 9, 0), monday_9, PARIS) == paris(2026, 11, 23, 9, 0)
-    assert latest_slot(paris(2026, 12, 9, 12, 0), monday_9, PARIS) == paris(2026, 12, 7, 9, 0)
-    # Across the spring change of time the wall-clock time stays 9:00 (8:00 UTC -> 7:00 UTC).
-    before = next_slot(paris(2027, 3, 23, 10, 0), monday_9, PARIS)
-    assert before == paris(2027, 3, 29, 9, 0) == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
-    friday = Schedule(4, 16, 30)
-    assert next_slot(paris(2026, 11, 27, 16, 29), friday, PARIS) == paris(2026, 11, 27, 16, 30)
-    assert period_of(paris(2026, 11, 30, 9, 0), PARIS) == "2026-W49"
-    assert period_of(paris(2027, 1, 1, 9, 0), PARIS) == "2026-W53"
-
-
-# --- a network with a few sources ----------------------------------------------------------------
-
-
-@dataclass
-class Host:
-    sessions: sessionmaker[Session]
-    clock: FrozenClock
-    settings: Settings
-    templates: Environment
-
-
-def make_host(engine: Engine, **feeds: Any) -> Host:
-    settings = load_settings(
-        None, environ={}, overrides={"feeds": feeds, "network": {"name": "Réseau Climat"}}
-    )
-    env = Environment(
-        loader=PackageLoader("digests", "templates"),
-        autoescape=select_autoescape(["html", "xml"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return Host(make_session_factory(engine), FrozenClock(START), settings, env)
-
-
-def entry(title: str, link: str | None, *, day: int, summary: str = "") -> ParsedEntry:
-    return ParsedEntry(
-        key=hashlib.sha256(title.encode()).hexdigest(),
-        link=link,
-        link_hash=link_hash(link) if link else None,
-        content_hash=hashlib.sha256((title + summary).encode()).hexdigest(),
-        title=title,
-        summary=summary,
-        summary_html=f"<p>{summary}</p>" if summary else "",
-        author=None,
-        published_at=datetime(2026, 11, day, 9, 0, tzinfo=UTC),
+def data(*sections: DigestSection) -> DigestData:
+    return DigestData(
+        platform="console",
+        channel_id="veille",
+        channel_name="veille",
+        period="2026-W49",
+        slot=SLOT,
+        at=SLOT,
+        sections=sections,
     )
 
 
-def populate(host: Host, channel: str = "veille") -> dict[str, int]:
-    """Two feeds with themes, one without, a duplicate across feeds, shares, old news."""
-    now = host.clock.now()
-    ids: dict[str, int] = {}
-    with host.sessions.begin() as db:
-        record_place(db, Place("console", channel, channel), now)
-        alice = upsert_member(db, Actor("console", "alice", "Alice Martin"), now)
-        mobility, _ = add_source_row(
-            db,
-            platform="console",
-            channel_id=channel,
-            url="https://mobilites.example/rss",
-            now=now,
-            title="Mobilités & territoires",
-            theme="mobilité",
-        )
-        energy, _ = add_source_row(
-            db,
-            platform="console",
-            channel_id=channel,
-            url="https://energie.example/rss",
-            now=now,
-            title="Énergie locale",
-            theme="énergie",
-        )
-        misc, _ = add_source_row(
-            db, platform="console", channel_id=channel, url="https://divers.example/rss", now=now
-        )
-        feed = [
-            entry(
-                "ZFE : le guide 2026",
-                "https://mobilites.example/zfe",
-                day=22,
-                summary="Un <b>guide</b> & des exemples.",
-            ),
-            entry("Plan vélo de Lyon", "https://mobilites.example/velo", day=20),
-            entry("Covoiturage rural", "https://mobilites.example/covoit", day=19),
-            entry("Archive de 2019", "https://mobilites.example/old", day=1),
-        ]
-        store_entries(db, mobility, ParsedFeed("M", None, "rss20", tuple(feed)), now)
-        store_entries(
-            db,
-            energy,
-            ParsedFeed(
-                "E",
-                None,
-                "rss20",
-                (
-                    entry("Communautés d'énergie", "https://energie.example/ce", day=21),
-                    # The same article as the mobility feed, with tracking parameters.
-                    entry("ZFE (repris)", "https://mobilites.example/zfe?utm_source=x", day=22),
-                ),
-            ),
-            now,
-        )
-        store_entries(
-            db,
-            misc,
-            ParsedFeed(
-                "D",
-                None,
-                "rss20",
-                (entry("Sans thème *gras* [x]", "https://divers.example/1", day=21),),
-            ),
-            now,
-        )
-        share = FeedEntry(
-            kind="share",
-            platform="console",
-            channel_id=channel,
-            entry_key="s1",
-            link="https://cerema.example/etude",
-            link_hash=link_hash("https://cerema.example/etude"),
-            content_hash="c1",
-            title="Mobilités rurales : l'étude",
-            summary="40 territoires ruraux.",
-            summary_html="<p>40 territoires ruraux.</p>",
-            author="cerema.example",
-            theme="mobilité",
-            created_at=now,
-            shared_by=alice.id,
-            comment="À lire avant la plénière @\u200beveryone",
-        )
-        db.add(share)
-        db.flush()
-        for item in db.scalars(select(FeedEntry)):
-            ids[item.title] = item.id
-    return ids
+def plain_environment() -> Environment:
+    """An app environment that autoescapes nothing: the HTML must be escaped all the same."""
+    return Environment(loader=PackageLoader("digests", "templates"))
 
 
-def _golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8")
-
-
-def test_selection_and_golden_renderings(engine: Engine) -> None:
-    host = make_host(engine, top_per_theme=2)
-    ids = populate(host)
-    with host.sessions.begin() as db:
-        db.get(FeedEntry, ids["Covoiturage rural"]).pinned = True  # type: ignore[union-attr]
-        db.get(FeedEntry, ids["Plan vélo de Lyon"]).dropped = True  # type: ignore[union-attr]
+def test_text_and_html_from_plain_data() -> None:
     t = Translators(PARIS).get("fr")
-    with host.sessions() as db:
-        data = collect(
-            db, platform="console", channel_id="veille", at=MONDAY_9, feeds=host.settings.feeds, t=t
-        )
-    assert [s.key for s in data.sections] == ["shares", "theme:energie", "theme:mobilite", "other"]
-    assert [i.title for i in data.sections[2].items] == ["Covoiturage rural", "ZFE : le guide 2026"]
-    assert "ZFE (repris)" not in [i.title for i in data.items]
-    assert "Archive de 2019" not in [i.title for i in data.items]
-    assert ids["Plan vélo de Lyon"] in data.considered
-    assert data.period == "2026-W49"
-    text, html = render(host.templates, data, t, host.settings)
-    _golden("digest.md", text)
-    _golden("digest.html", html)
-    numbered, _ = render(host.templates, data, t, host.settings, numbered=True)
-    assert f"- n° {ids['Covoiturage rural']} 📌 · [Covoiturage rural]" in numbered
-    english, _ = render(host.templates, data, Translators(PARIS).get("en"), host.settings)
-    assert english.startswith(
-        "**Weekly watch — Réseau Climat**\n*lundi 30 novembre 2026".replace(
-            "lundi 30 novembre 2026", "Monday 30 November 2026"
-        )
+    share = item(
+        7,
+        "<script>alert(1)</script>",
+        kind="share",
+        link="https://x.example/?a=1&b=<2>",
+        source="x.example",
+        shared_by="Alice",
+        comment="À lire @everyone",
+        summary_html='<p onclick="x()">ok</p><script>bad()</script>',
+        published_at=None,
     )
-
-
-def test_html_is_autoescaped_even_with_an_app_environment_that_does_not(engine: Engine) -> None:
-    host = make_host(engine)
-    host.templates = Environment(loader=PackageLoader("digests", "templates"))  # no autoescape
-    with host.sessions.begin() as db:
-        record_place(db, Place("console", "veille", "veille"), START)
-        db.add(
-            FeedEntry(
-                kind="share",
-                platform="console",
-                channel_id="veille",
-                entry_key="k",
-                link="https://x.example/?a=1&b=<2>",
-                content_hash="h",
-                title="<script>alert(1)</script>",
-                summary="",
-                summary_html='<p onclick="x()">ok</p><script>bad()</script>',
-                created_at=START,
-            )
-        )
-    t = Translators(PARIS).get("fr")
-    with host.sessions() as db:
-        data = collect(
-            db, platform="console", channel_id="veille", at=MONDAY_9, feeds=host.settings.feeds, t=t
-        )
-    text, html = render(host.templates, data, t, host.settings)
+    pinned = item(3, "Plan *vélo*", pinned=True)
+    digest = data(
+        DigestSection("shares", "Partagés par les membres", (share,)),
+        DigestSection("theme:mobilite", "Mobilité", (pinned, item(4, "Bus")), left_out=2),
+    )
+    text, html = render(plain_environment(), digest, t, network="Réseau Climat")
+    assert text.startswith("**Veille de la semaine — Réseau Climat**\n*lundi 30 novembre 2026")
+    assert "\\<script\\>" in text and "Plan \\*vélo\\*" in text
+    assert "@everyone" not in text and "@\u200beveryone" in text
+    assert "n° 3" not in text  # numbers only in a preview
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
     assert "onclick" not in html and "<p>ok</p>" in html
     assert 'href="https://x.example/?a=1&amp;b=&lt;2&gt;"' in html
-    assert "\\<script\\>" in text
+    numbered, _ = render(plain_environment(), digest, t, network="Réseau Climat", numbered=True)
+    assert "- n° 3 📌 · [Plan \\*vélo\\*](https://example.org/3)" in numbered
+    assert "et 2 autres liens dans ce thème" in numbered
 
 
-def test_templates_the_network_overrides(engine: Engine, tmp_path: Path) -> None:
+def test_an_empty_digest_says_so() -> None:
+    t = Translators(PARIS).get("en")
+    text, html = render(plain_environment(), data(), t, network="Climate network")
+    assert text.startswith("**Weekly watch — Climate network**")
+    assert "Nothing new in the watch this week." in text
+    assert "Nothing new in the watch this week." in html
+
+
+def test_a_templates_dir_is_searched_first(tmp_path: Path) -> None:
     (tmp_path / "digest.md.j2").write_text("Notre veille : {{ item_count }} liens\n")
-    host = make_host(engine, templates_dir=str(tmp_path))
-    populate(host)
     t = Translators(PARIS).get("fr")
-    with host.sessions() as db:
-        data = collect(
-            db, platform="console", channel_id="veille", at=MONDAY_9, feeds=host.settings.feeds, t=t
-        )
-    text, html = render(host.templates, data, t, host.settings)
-    assert text == f"Notre veille : {data.item_count} liens\n"
+    digest = data(DigestSection("other", "", (item(1, "Un"), item(2, "Deux"))))
+    text, html = render(plain_environment(), digest, t, network="R", templates_dir=tmp_path)
+    assert text == "Notre veille : 2 liens\n"
     assert html.startswith("<!DOCTYPE html>")  # the built-in one, not overridden
 
 
-@pytest.mark.asyncio
-async def test_sent_once_per_channel_and_period_then_nothing_new(engine: Engine) -> None:
-    host = make_host(engine)
-    populate(host)
-    due = next_digest_due(host.sessions, host.settings)
-    assert due == MONDAY_9
-    host.clock.move_to(MONDAY_9 + timedelta(minutes=3))
-    assert await send_due_digests(host) == 1
-    assert await send_due_digests(host) == 0  # the same period: nothing more
-    with host.sessions() as db:
-        (row,) = db.scalars(select(OutboxMessage))
-        (archive,) = db.scalars(select(DigestArchive))
-        pending = db.scalars(select(FeedEntry).where(FeedEntry.digest_id.is_(None))).all()
-    assert row.key == "digest:console:veille:2026-W49"
-    assert row.due_at == MONDAY_9
-    assert row.payload["attachments"][0]["filename"] == "digest-2026-W49.html"
-    assert archive.item_count == 6 and archive.html.startswith("<!DOCTYPE html>")
-    assert [e.title for e in pending] == ["Archive de 2019"]  # too old to be considered
-    assert next_digest_due(host.sessions, host.settings) == MONDAY_9 + timedelta(days=7)
-    # A week with nothing new posts nothing, but the week is settled.
-    host.clock.move_to(MONDAY_9 + timedelta(days=7))
-    assert await send_due_digests(host) == 0
-    with host.sessions() as db:
-        assert len(db.scalars(select(OutboxMessage)).all()) == 1
-        assert len(db.scalars(select(DigestArchive)).all()) == 2
-    assert next_digest_due(host.sessions, host.settings) == MONDAY_9 + timedelta(days=14)
-
-
-@pytest.mark.asyncio
-async def test_an_empty_week_posts_a_line_when_configured(engine: Engine) -> None:
-    host = make_host(engine, empty_digest="line")
-    with host.sessions.begin() as db:
-        record_place(db, Place("console", "veille", "veille"), START)
-        db.add(
-            DigestSchedule(
-                platform="console",
-                channel_id="veille",
-                channel_name="veille",
-                weekday=4,
-                hour=16,
-                minute=30,
-                updated_at=START,
-            )
-        )
-    friday = paris(2026, 11, 27, 16, 30)
-    assert next_digest_due(host.sessions, host.settings) == friday
-    host.clock.move_to(friday)
-    assert await send_due_digests(host) == 1
-    with host.sessions() as db:
-        (row,) = db.scalars(select(OutboxMessage))
-    assert row.key == "digest:console:veille:2026-W48"
-    assert row.payload["text"] == "Rien de neuf dans la veille cette semaine."
-
-
-@pytest.mark.asyncio
-async def test_after_a_long_stop_only_the_latest_slot_is_built(engine: Engine) -> None:
-    host = make_host(engine)
-    populate(host)
-    host.clock.move_to(MONDAY_9 + timedelta(days=21, hours=2))
-    assert await send_due_digests(host) == 1
-    with host.sessions() as db:
-        (archive,) = db.scalars(select(DigestArchive))
-    assert archive.period == "2026-W52"
-
-
-def test_preview_for_the_cli(engine: Engine) -> None:
-    host = make_host(engine)
-    ids = populate(host)
-    text = preview_digest(host, channel="#veille")
-    assert f"n° {ids['ZFE : le guide 2026']} · [ZFE : le guide 2026]" in text
-    with pytest.raises(LookupError):
-        preview_digest(host, channel="#nowhere")
-
-
-@pytest.mark.asyncio
-async def test_a_broken_template_skips_the_week_without_looping(
-    engine: Engine, tmp_path: Path
-) -> None:
-    (tmp_path / "digest.md.j2").write_text("{{ no_such_function() }}\n")
-    host = make_host(engine, templates_dir=str(tmp_path))
-    populate(host)
-    host.clock.move_to(MONDAY_9)
-    assert await send_due_digests(host) == 0
-    with host.sessions() as db:
-        assert db.scalars(select(OutboxMessage)).all() == []
-        (archive,) = db.scalars(select(DigestArchive))
-        pending = db.scalars(select(FeedEntry).where(FeedEntry.digest_id.is_(None))).all()
-    assert archive.item_count == 0 and archive.outbox_key is None
-    assert len(pending) == 8  # nothing was considered: it all waits for the next digest
-    assert next_digest_due(host.sessions, host.settings) == MONDAY_9 + timedelta(days=7)
+def test_markdown_escaping_and_urls() -> None:
+    assert md_escape("a*b_c [d] <e> @here") == "a\\*b\\_c \\[d\\] \\<e\\> @\u200bhere"
+    assert md_escape(None) == ""
+    assert md_url("https://x.example/a b(c)<d>") == "https://x.example/a%20b%28c%29%3Cd>"

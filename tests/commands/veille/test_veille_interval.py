@@ -18,8 +18,9 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.i18n import Translators
-from digests.refresh import refresh_all
-from tests.commands.test_veille import (  # noqa: F401 - site is a fixture
+from commands.veille import refresh_all
+from commands.veille.messages import interval_text
+from tests.commands.veille.test_veille import (  # noqa: F401 - site is a fixture
     FEED,
     START,
     Bot,
@@ -66,7 +67,7 @@ def cached(body: str, max_age: int | None = None) -> Handler:
 )
 def test_interval_text(minutes: int, text: str) -> None:
     t = Translators(ZoneInfo("Europe/Paris"), "en").get("en")
-    assert veille.interval_text(t, minutes) == text
+    assert interval_text(t, minutes) == text
 
 
 @pytest.mark.asyncio

@@ -33,17 +33,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import FeedSettings, Settings
 from bot.core import DirectTarget, PlaceTarget, Reply, Target
-from bot.i18n import N_, Translator, Translators
+from bot.i18n import Translators
 from bot.outbox import enqueue
 from bot.storage.members import Member
-from bot.storage.veille import ENTRY_FEED, FeedEntry, FeedSource
+from bot.storage.veille import FeedSource
+from commands.veille.error_codes import error_code
+from commands.veille.messages import disabled_source_text
+from commands.veille.store import store_entries
 from digests.feeds import FeedParseError, FeedParser, ParsedFeed, looks_like_html
 from digests.fetcher import Fetcher, FetchError, FetchPolicy, FetchResult, next_retry_delay
 from digests.urls import canonical_url
@@ -53,7 +55,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "RefreshHost",
     "RefreshReport",
-    "describe_error",
     "feed_parser",
     "fetch_policy",
     "next_refresh_due",
@@ -119,46 +120,6 @@ def feed_parser(settings: Settings, *, processes: int | None = None) -> FeedPars
     )
 
 
-# --- error codes -------------------------------------------------------------------------------
-
-_ERRORS = {
-    "invalid_url": N_("the address is not a valid web address"),
-    "scheme": N_("only http and https addresses can be fetched"),
-    "blocked_address": N_("the address points to a private or local network"),
-    "dns": N_("the site's name could not be found"),
-    "timeout": N_("the site took too long to answer"),
-    "too_large": N_("the feed is too large (over 15 MiB)"),
-    "too_many_redirects": N_("too many redirections"),
-    "http_status": N_("the server answered with an error"),
-    "gone": N_("the feed was removed for good (410 Gone)"),
-    "rate_limited": N_("the server asked to slow down (too many requests)"),
-    "connection": N_("the connection to the site failed"),
-    "tls": N_("the site's secure connection (TLS certificate) could not be verified"),
-    "decoding": N_("the answer was corrupt (bad compression)"),
-    "feed:not_a_feed": N_("the answer is not an RSS, Atom or JSON feed"),
-    "feed:parse": N_("the feed could not be read"),
-    "feed:timeout": N_("the feed took too long to read"),
-    "feed:bad_filter": N_("the filter of this source is not valid"),
-}
-
-
-def error_code(exc: FetchError | FeedParseError) -> str:
-    if isinstance(exc, FeedParseError):
-        return f"feed:{exc.code}"
-    if exc.http_status is not None and exc.kind in ("http_status", "rate_limited"):
-        return f"{exc.kind}:{exc.http_status}"
-    return exc.kind
-
-
-def describe_error(t: Translator, code: str | None) -> str:
-    """A person's wording of a stored error code (``http_status:500`` ...)."""
-    if not code:
-        return ""
-    kind, status = (code, "") if code.startswith("feed:") else code.partition(":")[::2]
-    text = t.gettext(_ERRORS.get(kind, N_("unexpected error")))
-    return f"{text} (HTTP {status})" if status else text
-
-
 # --- recording outcomes ------------------------------------------------------------------------
 
 
@@ -214,7 +175,6 @@ def _move(source: FeedSource, url: str) -> None:
     source.canonical = canonical[:2000]
 
 
-_ENTRIES: Table = FeedEntry.__table__  # type: ignore[assignment]
 _SOURCES: Table = FeedSource.__table__  # type: ignore[assignment]
 _NOT_MODIFIED = (
     update(_SOURCES)
@@ -229,72 +189,6 @@ _NOT_MODIFIED = (
         next_fetch_at=bindparam("b_next", type_=_SOURCES.c.next_fetch_at.type),
     )
 )
-
-
-def store_entries(db: Session, source: FeedSource, parsed: ParsedFeed, now: datetime) -> int:
-    """Insert the entries of ``parsed`` that ``source`` does not have yet; returns how many."""
-    if not parsed.entries:
-        return 0
-    for _ in range(3):
-        keys = [e.key for e in parsed.entries]
-        links = [e.link_hash for e in parsed.entries if e.link_hash]
-        hashes = [e.content_hash for e in parsed.entries]
-        known_keys: set[str] = set()
-        known_links: set[str] = set()
-        known_hashes: set[str] = set()
-        for key, link, content in db.execute(
-            select(FeedEntry.entry_key, FeedEntry.link_hash, FeedEntry.content_hash).where(
-                FeedEntry.source_id == source.id,
-                or_(
-                    FeedEntry.entry_key.in_(keys),
-                    FeedEntry.link_hash.in_(links),
-                    FeedEntry.content_hash.in_(hashes),
-                ),
-            )
-        ):
-            known_keys.add(key)
-            if link:
-                known_links.add(link)
-            known_hashes.add(content)
-        rows = []
-        for entry in parsed.entries:
-            if (
-                entry.key in known_keys
-                or (entry.link_hash is not None and entry.link_hash in known_links)
-                or entry.content_hash in known_hashes
-            ):
-                continue
-            rows.append(
-                {
-                    "kind": ENTRY_FEED,
-                    "platform": source.platform,
-                    "channel_id": source.channel_id,
-                    "source_id": source.id,
-                    "entry_key": entry.key,
-                    "link": entry.link,
-                    "link_hash": entry.link_hash,
-                    "content_hash": entry.content_hash,
-                    "title": entry.title or "",
-                    "summary": entry.summary,
-                    "summary_html": entry.summary_html,
-                    "author": entry.author,
-                    "theme": source.theme,
-                    "published_at": entry.published_at,
-                    "created_at": now,
-                    "pinned": False,
-                    "dropped": False,
-                }
-            )
-        if not rows:
-            return 0
-        try:
-            with db.begin_nested():
-                # Core executemany: several times faster than the ORM's bulk insert.
-                db.execute(_ENTRIES.insert(), rows)
-        except IntegrityError:  # another refresh stored some of them meanwhile: look again
-            continue
-        return len(rows)
-    return 0
 
 
 def record_success(
@@ -404,30 +298,10 @@ def _tell_coordinators(
     else:
         target = PlaceTarget(platform=source.platform, channel_id=source.channel_id)
         t = translators.get()
-    name = source.title or source.url
-    if source.disabled_reason == "gone":
-        text = t.gettext(
-            "The feed “{name}” ({url}) no longer exists: its server answered that it was "
-            "removed for good. I stopped fetching it; remove it with /veille retirer {id}.",
-            name=name,
-            url=source.url,
-            id=source.id,
-        )
-    else:
-        text = t.ngettext(
-            "The feed “{name}” ({url}) failed {n} time in a row ({error}). I stopped fetching "
-            "it. Check the address, then add it again with /veille ajouter to start over.",
-            "The feed “{name}” ({url}) failed {n} times in a row ({error}). I stopped fetching "
-            "it. Check the address, then add it again with /veille ajouter to start over.",
-            source.failures,
-            name=name,
-            url=source.url,
-            error=describe_error(t, source.last_error),
-        )
     enqueue(
         db,
         key=f"feed-disabled:{source.id}:{now.strftime('%Y%m%dT%H%M%S')}",
-        reply=Reply(text=text),
+        reply=Reply(text=disabled_source_text(t, source)),
         target=target,
         due_at=now,
         now=now,

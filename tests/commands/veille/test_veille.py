@@ -20,6 +20,7 @@ from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.core import Actor, Attachment, ChoiceEvent, CommandEvent, Place, Reply, Role
 from bot.storage.veille import DigestSchedule, FeedEntry, FeedSource
+from commands.veille import digest_handlers, sources_handlers
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -271,9 +272,9 @@ async def test_list_remove_import_and_export(engine: Engine, site: Site) -> None
     assert "Il n'y a pas de source n° 2." in (await bot.say("/veille retirer 2")).text
     assert [s.id for s in bot.sources()] == [1, 3]
     with bot.app.sessions() as db:
-        assert veille.suggest_sources(db, "deux", bot.actor("bob"), bot.app.translator()) == [
-            ("n° 3 · Deux", "3")
-        ]
+        assert sources_handlers.suggest_sources(
+            db, "deux", bot.actor("bob"), bot.app.translator()
+        ) == [("n° 3 · Deux", "3")]
 
 
 @pytest.mark.asyncio
@@ -351,9 +352,9 @@ async def test_schedule_preview_pin_and_drop(engine: Engine, site: Site) -> None
     assert "[Bus express]" not in preview and "[Vélo et ruralité]" in preview
     assert "Il n'y a pas d'article n° 9." in (await bot.say("/digest epingler 9")).text
     with bot.app.sessions() as db:
-        assert veille.suggest_items(db, "bus", bot.actor("camille"), bot.app.translator()) == [
-            ("n° 2 · Bus express", "2")
-        ]
+        assert digest_handlers.suggest_items(
+            db, "bus", bot.actor("camille"), bot.app.translator()
+        ) == [("n° 2 · Bus express", "2")]
     assert (
         "réservée à l'équipe de coordination" in (await bot.say("/digest apercu", user="bob")).text
     )

@@ -1,4 +1,4 @@
-"""The periodic refresh (digests.refresh) against a real local server on 127.0.0.1."""
+"""The periodic refresh (commands.veille.refresh) against a real local server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ from bot.storage.engine import make_session_factory, migrate
 from bot.storage.members import upsert_member
 from bot.storage.outbox import OutboxMessage
 from bot.storage.veille import FeedEntry, FeedSource
+from commands.veille.refresh import next_refresh_due, refresh_all
+from commands.veille.store import add_source_row
 from digests.feeds import FeedParser
 from digests.fetcher import Fetcher, FetchPolicy
-from digests.opml import add_source_row
-from digests.refresh import next_refresh_due, refresh_all
 from tests.conftest import Database
 from tests.digests.conftest import LocalServer
 
@@ -396,7 +396,7 @@ async def test_the_address_guard_is_on_by_default(
 
 
 def test_opml_import_and_export_for_the_command_line(engine: Engine) -> None:
-    from digests.opml import OpmlError, export_opml, import_opml
+    from commands.veille import OpmlError, export_opml, import_opml
 
     host = make_host(engine)
     document = (
@@ -516,8 +516,8 @@ async def test_308_moves_the_source_unless_the_channel_already_has_the_target(
 def test_not_modified_answers_recorded_in_bulk_leave_disabled_and_removed_sources_alone(
     engine: Engine,
 ) -> None:
+    from commands.veille.refresh import record_not_modified_many
     from digests.fetcher import FetchResult
-    from digests.refresh import record_not_modified_many
 
     host = make_host(engine)
     kept = host.add("https://a.example/feed")
@@ -571,7 +571,7 @@ def test_not_modified_answers_recorded_in_bulk_leave_disabled_and_removed_source
 async def test_not_modified_answers_fall_back_to_one_by_one_when_the_bulk_update_fails(
     engine: Engine, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import digests.refresh as refresh
+    import commands.veille.refresh as refresh
 
     host = make_host(engine)
     local_server.route("/feed", conditional(rss(("Un", "https://a.example/1")), '"e1"'))

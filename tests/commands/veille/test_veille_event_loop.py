@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core import CommandEvent, Place
 from bot.storage.engine import migrate
-from tests.commands.test_veille import FEED, START, Bot
+from tests.commands.veille.test_veille import FEED, START, Bot
 from tests.conftest import Database
 
 PAGE = (

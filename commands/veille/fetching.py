@@ -1,0 +1,44 @@
+"""Fetching from a handler: the address checked first, the dispatcher's transaction committed
+before the network is awaited (no database lock is held while a remote server takes its time),
+and a fetch problem worded for the member."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.core import UserError
+from commands.veille.messages import fetch_message
+from commands.veille.refresh import fetch_policy
+from digests.feeds import FeedParser
+from digests.fetcher import Fetcher, FetchError, FetchResult
+from digests.urls import validate_url
+
+__all__ = ["feed_fetcher", "fetch", "one_feed_parser", "validated"]
+
+
+def feed_fetcher(ctx: Context) -> Fetcher:
+    return Fetcher(fetch_policy(ctx.settings), clock=ctx.clock.now)
+
+
+def one_feed_parser(ctx: Context) -> FeedParser:
+    # One feed at a time: a worker thread is enough, no process to start.
+    return FeedParser(
+        processes=0,
+        timeout=ctx.settings.feeds.parse_timeout_seconds,
+        max_entries=ctx.settings.feeds.max_entries_per_feed,
+    )
+
+
+def validated(ctx: Context, raw: str) -> str:
+    try:
+        return validate_url(raw)
+    except FetchError as exc:
+        raise UserError(fetch_message(ctx, exc, raw)) from None
+
+
+async def fetch(ctx: Context, url: str) -> FetchResult:
+    ctx.db.commit()  # no lock held while the remote server answers
+    async with feed_fetcher(ctx) as fetcher:
+        try:
+            return await fetcher.fetch(url)
+        except FetchError as exc:
+            raise UserError(fetch_message(ctx, exc, url)) from None
