@@ -156,7 +156,7 @@ def build_platforms(settings: Settings, app: App) -> list[Platform]:
         )
     if "discord" in sections:
         from bot.platforms.discord import DiscordPlatform
-        from bot.platforms.discord_commands import application_commands
+        from bot.platforms.discord.app_commands import application_commands
 
         token = secrets["discord"]["token"]
         assert token is not None

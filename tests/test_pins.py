@@ -20,7 +20,7 @@ from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.core import Actor, CommandEvent, Place, Role
 from bot.i18n import Translators
-from bot.platforms.discord_commands import application_commands
+from bot.platforms.discord.app_commands import application_commands
 from tests.conftest import Database
 from tests.support.golden import check_golden
 

@@ -59,7 +59,7 @@ from bot.config import Settings, load_settings
 from bot.core import Event
 from bot.platforms.console import JOURNAL, ConsolePlatform
 from bot.platforms.discord import CUSTOM_ID_PREFIX, SELECT_PREFIX, DiscordPlatform, DiscordSettings
-from bot.platforms.discord_commands import MESSAGE_MENUS, application_commands
+from bot.platforms.discord.app_commands import MESSAGE_MENUS, application_commands
 from bot.platforms.rocketchat import (
     CHOICE_KEYWORD,
     NUMBER_EMOJIS,

@@ -28,8 +28,8 @@ from bot.core import (
     ReactionEvent,
     Reply,
 )
-from bot.platforms.rc_markdown import ZWJ, neutralize_mass_mentions, to_rocketchat
-from bot.platforms.rocketchat import (
+from bot.platforms.rocketchat.markdown import ZWJ, neutralize_mass_mentions, to_rocketchat
+from bot.platforms.rocketchat.platform import (
     RocketChatPlatform,
     RocketChatSettings,
     _split_text,

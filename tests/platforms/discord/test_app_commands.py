@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import commands
 from bot.core import Role
 from bot.i18n import Translators
-from bot.platforms.discord import same_commands
-from bot.platforms.discord_commands import MESSAGE_MENUS, application_commands, menu_command
+from bot.platforms.discord.app_commands import MESSAGE_MENUS, application_commands, menu_command
+from bot.platforms.discord.platform import same_commands
 from bot.registry import Registry
 
 NAME = re.compile(r"^[-_a-z0-9]{1,32}$")

@@ -9,7 +9,7 @@ What it does
   the privileged Message Content intent and reads prefix commands (``!sondage ...``).
 - Turns interactions into neutral events: slash commands into :class:`~bot.core.CommandEvent`
   with ``name`` (``"poll vote"`` for a subcommand) and ``options``; message context menus
-  ("Ajouter à la gazette") into the command they run (``discord_commands.MESSAGE_MENUS``) with
+  ("Ajouter à la gazette") into the command they run (``app_commands.MESSAGE_MENUS``) with
   the target message's text, author, link and images as options
   (:func:`target_message_options`) and ``ref`` pointing at it; clicks on components whose
   ``custom_id`` starts with ``tis:`` into :class:`~bot.core.ChoiceEvent`; autocomplete into a
@@ -119,7 +119,7 @@ from bot.core import (
 )
 from bot.i18n import N_, fold
 from bot.platforms.base import EventHandler
-from bot.platforms.discord_commands import MESSAGE, menu_command
+from bot.platforms.discord.app_commands import MESSAGE, menu_command
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Connection
     REST goes through ``rocketchat_API`` (``requests`` underneath) run in worker threads with
     :func:`asyncio.to_thread`, so the event loop never blocks. Login with the password
     (``POST /api/v1/login``) or with a personal access token and its user id. Incoming messages
-    come from the realtime API (DDP over ``/websocket``, see :mod:`bot.platforms.ddp`): login
+    come from the realtime API (DDP over ``/websocket``, see :mod:`bot.platforms.rocketchat.realtime`): login
     with the REST token as resume token, subscription ``stream-room-messages`` /
     ``__my_messages__`` (every room the bot is in), pings answered, reconnection with
     exponential backoff and jitter, subscription replayed.
@@ -91,7 +91,7 @@ Replies
     posted again); long texts are split at line breaks (5,000 characters by default, the
     server's ``Message_MaxAllowedSize``). Mass mentions (``@all``, ``@here``, ``@everyone``) are
     neutralised unless ``reply.mentions``. Neutral Markdown is rendered by
-    :mod:`bot.platforms.rc_markdown`.
+    :mod:`bot.platforms.rocketchat.markdown`.
 
 Roles
     ``users.info`` gives ``type`` and, when the bot holds ``view-full-other-user-info`` (admin by
@@ -161,8 +161,8 @@ from bot.core import (
 )
 from bot.i18n import N_
 from bot.platforms.base import EventHandler
-from bot.platforms.ddp import DDPClient, DDPConnectionLost, DDPError
-from bot.platforms.rc_markdown import neutralize_mass_mentions, to_rocketchat
+from bot.platforms.rocketchat.markdown import neutralize_mass_mentions, to_rocketchat
+from bot.platforms.rocketchat.realtime import DDPClient, DDPConnectionLost, DDPError
 from bot.storage.platform_state import CLEAN_STOP, LISTENING, Cursor, CursorStore
 
 log = logging.getLogger(__name__)

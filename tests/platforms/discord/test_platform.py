@@ -47,7 +47,8 @@ from bot.core import (
 from bot.i18n import Translators
 from bot.outbox import Sender, enqueue
 from bot.platforms.base import Platform
-from bot.platforms.discord import (
+from bot.platforms.discord.app_commands import application_commands
+from bot.platforms.discord.platform import (
     CUSTOM_ID_PREFIX,
     DiscordDeliveryError,
     DiscordPlatform,
@@ -57,7 +58,6 @@ from bot.platforms.discord import (
     same_commands,
     split_text,
 )
-from bot.platforms.discord_commands import application_commands
 from bot.storage.engine import make_session_factory
 from bot.storage.highlights import Highlight, HighlightSource
 from bot.storage.members import Member
