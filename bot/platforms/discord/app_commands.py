@@ -1,6 +1,7 @@
-"""Discord application commands generated from the command registry.
+"""Discord application commands generated from the command specs.
 
-The registry is the single source: every spec becomes a slash command (or a subcommand of its
+The specs are the single source (given as a :class:`~bot.commandspec.CommandCatalog`, the
+registry in production): every spec becomes a slash command (or a subcommand of its
 group) with an English base name and description and French localizations. Discord rules applied
 here:
 
@@ -31,9 +32,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core import Role, UserError
+from bot.commandspec import CommandCatalog, CommandSpec, Option, OptionType
+from bot.core import Role
 from bot.i18n import Translator, Translators
-from bot.registry import CommandSpec, Option, OptionType, Registry
 
 CHAT_INPUT = 1
 MESSAGE = 3
@@ -108,12 +109,12 @@ def _options(spec: CommandSpec, en: Translator, fr: Translator) -> list[dict[str
     return sorted(options, key=lambda o: not o["required"])  # stable: required first
 
 
-def application_commands(registry: Registry, translators: Translators) -> list[dict[str, Any]]:
+def application_commands(catalog: CommandCatalog, translators: Translators) -> list[dict[str, Any]]:
     """The bulk-overwrite payload for ``PUT /applications/{id}/commands``."""
     en, fr = translators.get("en"), translators.get("fr")
     top: list[dict[str, Any]] = []
     groups: dict[str, list[CommandSpec]] = {}
-    for spec in registry.specs:
+    for spec in catalog.specs:
         if spec.group:
             groups.setdefault(spec.group, []).append(spec)
             continue
@@ -150,17 +151,17 @@ def application_commands(registry: Registry, translators: Translators) -> list[d
         if all(s.permission is Role.COORDINATOR for s in specs):
             command["default_member_permissions"] = "0"
         top.append(command)
-    top.extend(message_menus(registry, en))
+    top.extend(message_menus(catalog))
     return sorted(top, key=lambda c: (c["type"], c["name"]))
 
 
-def message_menus(registry: Registry, en: Translator) -> list[dict[str, Any]]:
-    """The payloads of :data:`MESSAGE_MENUS` whose command the registry has."""
+def message_menus(catalog: CommandCatalog) -> list[dict[str, Any]]:
+    """The payloads of :data:`MESSAGE_MENUS` whose command the catalog has."""
     menus: list[dict[str, Any]] = []
     for menu in MESSAGE_MENUS:
-        try:
-            spec = registry.resolve(menu.command.split(), en).spec
-        except UserError:
+        words = menu.command.split()
+        spec = catalog.find(words[0], words[1] if len(words) > 1 else None)
+        if spec is None:
             continue  # the command family is not loaded
         payload: dict[str, Any] = {
             "type": MESSAGE,
