@@ -116,6 +116,7 @@ from bot.core import (
     Reply,
     Role,
     Target,
+    TisserandError,
 )
 from bot.i18n import N_, fold
 from bot.platforms.base import EventHandler
@@ -1312,7 +1313,9 @@ GATEWAY_MESSAGE_CONTENT = 1 << 18
 GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
 
 
-class _Status(Exception):
+class _Status(TisserandError):
+    """Control flow of the online check: an HTTP status other than 200."""
+
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status

@@ -252,7 +252,7 @@ def _record_response(response: requests.Response, *args: Any, **kwargs: Any) -> 
     _local.response = response
 
 
-class RestError(Exception):
+class RestError(TisserandError):
     """A REST call failed. ``status`` is None for a network error."""
 
     def __init__(
@@ -273,7 +273,9 @@ class RestError(Exception):
         return value if isinstance(value, str) else None
 
 
-class _RateLimited(Exception):
+class _RateLimited(TisserandError):
+    """Control flow: a 429 longer than the call may wait (``retry_after`` seconds)."""
+
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"rate limited for {retry_after:.1f} s")
         self.retry_after = retry_after

@@ -37,13 +37,15 @@ from typing import Any
 
 import aiohttp
 
+from bot.core import TisserandError
+
 log = logging.getLogger(__name__)
 
 CollectionListener = Callable[[str, str, str, dict[str, Any]], None]
 """``(kind, collection, id, fields)`` with kind ``added``, ``changed`` or ``removed``."""
 
 
-class DDPError(Exception):
+class DDPError(TisserandError):
     """A DDP method or subscription failed; ``error`` and ``reason`` come from the server."""
 
     def __init__(self, error: Any, reason: str | None = None, details: Any = None) -> None:
@@ -53,8 +55,9 @@ class DDPError(Exception):
         self.details = details
 
 
-class DDPConnectionLost(ConnectionError):
-    """The connection dropped before an answer came; the call may or may not have run."""
+class DDPConnectionLost(TisserandError, ConnectionError):
+    """The connection dropped before an answer came; the call may or may not have run. Also a
+    :class:`ConnectionError`, as code catching network errors expects."""
 
 
 class _Sub:
