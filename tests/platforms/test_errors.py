@@ -22,7 +22,7 @@ def test_platform_errors_are_tisserand_errors() -> None:
             ):
                 found.append(name)
                 assert issubclass(value, TisserandError), f"{info.name}.{name}"
-    assert {"RestError", "DDPError", "DDPConnectionLost", "_RateLimited", "_Status"} <= set(found)
+    assert {"RestError", "DDPError", "DDPConnectionLost", "RateLimited", "_Status"} <= set(found)
 
 
 def test_a_lost_realtime_connection_is_still_a_connection_error() -> None:

@@ -60,12 +60,8 @@ from bot.core import Event
 from bot.platforms.console import JOURNAL, ConsolePlatform
 from bot.platforms.discord import CUSTOM_ID_PREFIX, SELECT_PREFIX, DiscordPlatform, DiscordSettings
 from bot.platforms.discord.app_commands import MESSAGE_MENUS, application_commands
-from bot.platforms.rocketchat import (
-    CHOICE_KEYWORD,
-    NUMBER_EMOJIS,
-    RocketChatPlatform,
-    RocketChatSettings,
-)
+from bot.platforms.rocketchat import RocketChatPlatform, RocketChatSettings
+from bot.platforms.rocketchat.reactions import CHOICE_KEYWORD, NUMBER_EMOJIS
 from tests.conftest import Database
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeMessage, FakeUser
 from tests.fakes.rocketchat import FakeRocketChat, FakeRoom
