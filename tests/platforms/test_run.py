@@ -21,8 +21,8 @@ import commands
 from bot.config import Settings, load_settings
 from bot.core import ConfigError
 from bot.i18n import Translators
-from bot.platforms.discord import DISCORD_API
 from bot.platforms.discord.app_commands import application_commands
+from bot.platforms.discord.settings import DISCORD_API
 from bot.registry import Registry
 from bot.runner import check_settings, run_platforms
 from tests.conftest import Database

@@ -10,8 +10,12 @@ import commands
 from bot.commandspec import CommandSpec, Option, OptionType
 from bot.core import Role
 from bot.i18n import Translators
-from bot.platforms.discord.app_commands import MESSAGE_MENUS, application_commands, menu_command
-from bot.platforms.discord.platform import same_commands
+from bot.platforms.discord.app_commands import (
+    MESSAGE_MENUS,
+    application_commands,
+    menu_command,
+    same_commands,
+)
 from bot.registry import Registry
 
 NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
