@@ -31,13 +31,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.commandspec import CommandCatalog, CommandSpec, Option, OptionType
 from bot.core import Role
 from bot.i18n import Translator, Translators
-from bot.platforms.discord.types import ApplicationCommand, CommandOption, Localizations
-from bot.platforms.discord.types import OptionType as WireOptionType
+
+if TYPE_CHECKING:  # annotations only: the payload builder loads without them
+    from bot.platforms.discord.types import ApplicationCommand, CommandOption, Localizations
+    from bot.platforms.discord.types import OptionType as WireOptionType
 
 CHAT_INPUT: Final = 1
 MESSAGE: Final = 3
