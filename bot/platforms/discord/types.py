@@ -342,8 +342,9 @@ class Interaction(TypedDict):
     locale: str
     entitlements: list[dict[str, Any]]
     attachment_size_limit: int
-    authorizing_integration_owners: dict[str, Snowflake]
-    context: int
+    authorizing_integration_owners: NotRequired[dict[str, Snowflake]]
+    context: NotRequired[int]
+    """0 in a server, 1 in a direct message with the bot."""
     guild_id: NotRequired[Snowflake]
     guild: NotRequired[PartialGuild]
     guild_locale: NotRequired[str]
@@ -393,13 +394,22 @@ RateLimitBody = TypedDict("RateLimitBody", {"message": str, "retry_after": float
 
 
 class Application(TypedDict):
-    """``GET /oauth2/applications/@me`` (the fields the online check reads)."""
+    """``GET /oauth2/applications/@me``: the online check reads ``id`` and ``flags``."""
 
     id: Snowflake
-    name: NotRequired[str]
+    name: str
+    icon: str | None
+    description: str
+    bot_public: bool
+    bot_require_code_grant: bool
+    owner: NotRequired[User]
+    verify_key: str
     flags: NotRequired[int]
     """``GATEWAY_MESSAGE_CONTENT`` (1 << 18) or ``..._LIMITED`` (1 << 19) when the Message
     Content intent is enabled."""
+    team: dict[str, Any] | None
+    summary: NotRequired[str]
+    bot: NotRequired[User]
 
 
 class SessionStartLimit(TypedDict):
@@ -418,9 +428,18 @@ class GatewayBot(TypedDict):
 
 
 class GatewayPayload(TypedDict):
-    """One gateway frame: ``op`` 0 is a dispatch named ``t`` with sequence number ``s``."""
+    """One gateway frame (HELLO, HEARTBEAT_ACK, RECONNECT, INVALID_SESSION...)."""
 
     op: int
-    d: Any
+    d: NotRequired[Any]
     s: NotRequired[int | None]
     t: NotRequired[str | None]
+
+
+class Dispatch(TypedDict):
+    """A gateway event (``op`` 0) named ``t``, with the session's sequence number ``s``."""
+
+    op: Literal[0]
+    t: str
+    s: int
+    d: Any

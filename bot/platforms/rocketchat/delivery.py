@@ -51,11 +51,11 @@ from bot.platforms.rocketchat.settings import PLATFORM, RocketChatSettings
 from bot.platforms.rocketchat.state import Memory, Stats
 from bot.platforms.rocketchat.types import (
     ButtonAction,
-    FileInfo,
     Message,
     MessageAttachment,
     NewMessage,
     Reaction,
+    UploadedFile,
     UserRef,
     ms,
 )
@@ -326,7 +326,7 @@ class Delivery:
                     raise
                 await self._transport.upload_legacy(room_id, payload)
                 continue
-            file: FileInfo | dict[str, str] = data.get("file") or {}
+            file: UploadedFile | dict[str, str] = data.get("file") or {}
             await self._transport.confirm_upload(room_id, str(file.get("_id")))
 
     async def _files_posted_since(self, room_id: str, first: Message) -> set[str]:

@@ -250,10 +250,15 @@ class UserAnswer(TypedDict):
     success: bool
 
 
+class UploadedFile(TypedDict):
+    _id: str
+    url: NotRequired[str]
+
+
 class UploadAnswer(TypedDict):
     """``rooms.media``: the file waits for ``rooms.mediaConfirm``."""
 
-    file: NotRequired[FileInfo]
+    file: NotRequired[UploadedFile]
     success: bool
 
 
