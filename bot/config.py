@@ -254,8 +254,14 @@ class Settings(_Section):
             return normalize_database_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'tisserand.sqlite3').as_posix()}"
 
+    def platform_sections(self) -> dict[str, dict[str, Any]]:
+        """The raw section of each platform the configuration enables (validated by the
+        platform's own settings model)."""
+        sections = {"rocketchat": self.rocketchat, "discord": self.discord}
+        return {name: section for name, section in sections.items() if section is not None}
+
     def configured_platforms(self) -> list[str]:
-        return [name for name in ("rocketchat", "discord") if getattr(self, name) is not None]
+        return list(self.platform_sections())
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,8 +1,9 @@
-"""Command specs, text parsing and dispatch.
+"""The command registry: tagging, building and checking specs, text parsing and lookup.
 
 A command module tags its handlers with :func:`command` (the decorator only tags). At start-up,
 :meth:`Registry.build` collects the tagged handlers of the given modules, checks every spec and
-rejects a bad one at once. The same spec drives text parsing (console, Rocket.Chat), Discord
+rejects a bad one at once. The specs themselves (:class:`CommandSpec`, :class:`Option`,
+:class:`OptionType`) are the neutral types of :mod:`bot.commandspec`, exported here too. The same spec drives text parsing (console, Rocket.Chat), Discord
 application commands and ``/aide``.
 
 Names: each command has a French canonical name and an English alias; a command may belong to a
@@ -14,7 +15,6 @@ and accent-insensitive.
 from __future__ import annotations
 
 import difflib
-import enum
 import inspect
 import re
 import shlex
@@ -23,106 +23,19 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from bot.core import Reply, Role, TisserandError, UserError
-from bot.i18n import N_, Translator, fold
+from bot.commandspec import CommandSpec as CommandSpec
+from bot.commandspec import Option as Option
+from bot.commandspec import OptionType as OptionType
+from bot.commandspec import ReplyLike as ReplyLike
+from bot.core import Role, TisserandError, UserError
+from bot.i18n import Translator, fold
 
 if TYPE_CHECKING:
     from bot.context import Context
 
 
-class OptionType(enum.StrEnum):
-    STRING = "string"
-    TEXT = "text"
-    """A free text: as positional, it takes every remaining word."""
-    INTEGER = "integer"
-    """A whole number; ``n°12``, ``#12`` and ``12`` are all read as 12."""
-    FLAG = "flag"
-    """A boolean switch: ``--anonyme``."""
-    CHANNEL = "channel"
-    USER = "user"
-    CHOICE = "choice"
-
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    name: str
-    """French canonical name (``quand``)."""
-    alias: str
-    """English alias (``when``)."""
-    help: str
-    """English msgid of the help text."""
-    type: OptionType = OptionType.STRING
-    required: bool = False
-    positional: bool = False
-    variadic: bool = False
-    """Positional only: takes all remaining positional words (a list)."""
-    choices: tuple[str, ...] = ()
-    default: Any = None
-    min_count: int = 0
-    max_count: int | None = None
-    autocomplete: str | None = None
-    """For numbers of things (``poll``, ``session``, ``source``...): platforms that can suggest
-    values (Discord autocomplete) ask the app for the open ones of that kind."""
-
-
-ReplyLike: TypeAlias = Reply | Sequence[Reply] | None
 Handler: TypeAlias = Callable[["Context", "Args"], ReplyLike | Awaitable[ReplyLike]]
 
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    name: str
-    alias: str
-    help: str
-    handler: Handler
-    options: tuple[Option, ...] = ()
-    permission: Role = Role.MEMBER
-    group: str | None = None
-    group_alias: str | None = None
-    group_help: str | None = None
-    default: bool = False
-    """Run this command when its group is called without a known subcommand."""
-    examples: tuple[str, ...] = ()
-
-    @property
-    def qualified_name(self) -> str:
-        return f"{self.group} {self.name}" if self.group else self.name
-
-    def display_name(self, locale: str) -> str:
-        if locale == "fr":
-            return self.qualified_name
-        if self.group:
-            return f"{self.group_alias} {self.alias}"
-        return self.alias
-
-    def usage(self, t: Translator) -> str:
-        fr = t.locale == "fr"
-        parts = ["/" + self.display_name(t.locale)]
-        if self.default and self.group:
-            parts = ["/" + (self.group if fr else (self.group_alias or self.group))]
-        for option in self.options:
-            label = option.name if fr else option.alias
-            if option.positional:
-                word = f"<{label}>" + ("..." if option.variadic else "")
-                needed = option.required or option.min_count > 0
-                parts.append(word if needed else f"[{word}]")
-            elif option.type is OptionType.FLAG:
-                parts.append(f"[--{label}]")
-            else:
-                word = f"--{label} <{t.gettext(_TYPE_WORDS[option.type])}>"
-                parts.append(word if option.required else f"[{word}]")
-        return " ".join(parts)
-
-
-_TYPE_WORDS = {
-    OptionType.STRING: N_("value"),
-    OptionType.TEXT: N_("text"),
-    OptionType.INTEGER: N_("number"),
-    OptionType.CHANNEL: N_("#channel"),
-    OptionType.USER: N_("@member"),
-    OptionType.CHOICE: N_("choice"),
-    OptionType.FLAG: "",
-}
 
 _SPEC_ATTR = "__tisserand_commands__"
 _CHOICE_ATTR = "__tisserand_choice__"

@@ -14,13 +14,13 @@ from pydantic import BaseModel, ValidationError
 
 from bot.app import App
 from bot.clock import MovableClock, SystemClock
-from bot.config import Problem, Settings, read_secret, validation_problems
+from bot.config import Problem, Settings, validation_problems
 from bot.core import ConfigError
 from bot.i18n import N_
-from bot.platforms.base import Platform
+from bot.platforms.base import AnyPlatformKind, Platform, Secrets
 from bot.platforms.console import ConsolePlatform, run_lines
 from bot.storage.engine import make_engine
-from bot.wiring import make_app
+from bot.wiring import PLATFORMS, make_app
 
 log = logging.getLogger(__name__)
 
@@ -70,54 +70,30 @@ def _section(model: type[BaseModel], raw: dict[str, Any], key: str) -> Any:
         raise ConfigError(validation_problems(exc, key)) from None
 
 
-def platform_secrets(settings: Settings) -> dict[str, dict[str, str | None]]:
-    """The secrets of each configured platform, from the environment; ConfigError if missing."""
-    secrets: dict[str, dict[str, str | None]] = {}
-    problems: list[tuple[str, str]] = []
-    if settings.rocketchat is not None:
-        password = read_secret("ROCKETCHAT_PASSWORD")
-        token = read_secret("ROCKETCHAT_TOKEN")
-        if not password and not token:
-            problems.append(
-                (
-                    "TISSERAND_ROCKETCHAT_PASSWORD",
-                    Problem(
-                        N_(
-                            "set the bot's password, or TISSERAND_ROCKETCHAT_TOKEN with "
-                            "rocketchat.user_id"
-                        )
-                    ),
-                )
-            )
-        secrets["rocketchat"] = {"password": password, "token": token}
-    if settings.discord is not None:
-        token = read_secret("DISCORD_TOKEN")
-        if not token:
-            problems.append(
-                ("TISSERAND_DISCORD_TOKEN", Problem(N_("set the bot token of the application")))
-            )
-        secrets["discord"] = {"token": token}
-    if problems:
-        raise ConfigError(problems)
-    return secrets
+_UNKNOWN_SECTION = N_(
+    "unknown key: check its spelling and its section against config/tisserand.example.toml"
+)
 
 
-def platform_settings(settings: Settings) -> dict[str, Any]:
-    """The validated section of each configured platform (ConfigError naming the keys)."""
+def configured_kinds(settings: Settings) -> list[AnyPlatformKind]:
+    """The platforms the configuration enables, in the order of :data:`bot.wiring.PLATFORMS`;
+    a ConfigError names a section that no platform of this build reads."""
+    sections = settings.platform_sections()
+    known = {kind.name for kind in PLATFORMS}
+    unknown = [name for name in sections if name not in known]
+    if unknown:
+        raise ConfigError([(name, Problem(_UNKNOWN_SECTION)) for name in unknown])
+    return [kind for kind in PLATFORMS if kind.name in sections]
+
+
+def platform_settings(settings: Settings, kinds: list[AnyPlatformKind]) -> dict[str, Any]:
+    """The validated section of each platform (ConfigError naming the keys)."""
+    raw = settings.platform_sections()
     sections: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
-    if settings.rocketchat is not None:
-        from bot.platforms.rocketchat import RocketChatSettings
-
+    for kind in kinds:
         try:
-            sections["rocketchat"] = _section(RocketChatSettings, settings.rocketchat, "rocketchat")
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if settings.discord is not None:
-        from bot.platforms.discord import DiscordSettings
-
-        try:
-            sections["discord"] = _section(DiscordSettings, settings.discord, "discord")
+            sections[kind.name] = _section(kind.settings, raw[kind.name], kind.name)
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -125,64 +101,54 @@ def platform_settings(settings: Settings) -> dict[str, Any]:
     return sections
 
 
-def build_platforms(settings: Settings, app: App) -> list[Platform]:
-    """The platform objects for every configured section (credentials from the environment)."""
+def platform_secrets(kinds: list[AnyPlatformKind]) -> dict[str, Secrets]:
+    """The secrets of each platform, from the environment; ConfigError if missing."""
+    secrets: dict[str, Secrets] = {}
     problems: list[tuple[str, str]] = []
-    sections: dict[str, Any] = {}
-    secrets: dict[str, dict[str, str | None]] = {}
-    for step in (platform_settings, platform_secrets):
-        try:
-            result = step(settings)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-            continue
-        if step is platform_settings:
-            sections = result
-        else:
-            secrets = result
+    for kind in kinds:
+        found, missing = kind.read_secrets()
+        problems.extend(missing)
+        secrets[kind.name] = found
     if problems:
         raise ConfigError(problems)
-    platforms: list[Platform] = []
-    if "rocketchat" in sections:
-        from bot.platforms.rocketchat import PLATFORM, RocketChatPlatform
-        from bot.storage.platform_state import CursorStore
+    return secrets
 
-        platforms.append(
-            RocketChatPlatform(
-                sections["rocketchat"],
-                password=secrets["rocketchat"]["password"],
-                token=secrets["rocketchat"]["token"],
-                cursors=CursorStore(app.sessions, PLATFORM),
-            )
-        )
-    if "discord" in sections:
-        from bot.platforms.discord import DiscordPlatform
-        from bot.platforms.discord_commands import application_commands
 
-        token = secrets["discord"]["token"]
-        assert token is not None
-        platforms.append(
-            DiscordPlatform(
-                sections["discord"],
-                token,
-                commands=application_commands(app.registry, app.translators),
-                autocomplete=app.autocomplete,
-            )
-        )
-    return platforms
+def build_platforms(settings: Settings, app: App) -> list[Platform]:
+    """The platform objects for every configured section (credentials from the environment)."""
+    kinds = configured_kinds(settings)
+    problems: list[tuple[str, str]] = []
+    sections: dict[str, Any] = {}
+    secrets: dict[str, Secrets] = {}
+    try:
+        sections = platform_settings(settings, kinds)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    try:
+        secrets = platform_secrets(kinds)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return [kind.build(sections[kind.name], secrets[kind.name], app) for kind in kinds]
 
 
 def check_settings(settings: Settings, *, online: bool = False) -> None:
     """Every problem of a loaded configuration, with its key (raises ConfigError)."""
     problems: list[tuple[str, str]] = []
+    kinds: list[AnyPlatformKind] = []
     sections: dict[str, Any] = {}
-    secrets: dict[str, dict[str, str | None]] = {}
+    secrets: dict[str, Secrets] = {}
     try:
-        sections = platform_settings(settings)
+        kinds = configured_kinds(settings)
     except ConfigError as exc:
         problems.extend(exc.problems)
     try:
-        secrets = platform_secrets(settings)
+        sections = platform_settings(settings, kinds)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    try:
+        secrets = platform_secrets(kinds)
     except ConfigError as exc:
         problems.extend(exc.problems)
     try:
@@ -194,31 +160,18 @@ def check_settings(settings: Settings, *, online: bool = False) -> None:
         key = "database_url" if settings.database_url else "data_dir"
         problems.append((key, f"cannot open the database: {exc}"))
     if online and not problems:
-        problems.extend(asyncio.run(_check_online(sections, secrets)))
+        problems.extend(asyncio.run(_check_online(kinds, sections, secrets)))
     if problems:
         raise ConfigError(problems)
 
 
 async def _check_online(
-    sections: dict[str, Any], secrets: dict[str, dict[str, str | None]]
+    kinds: list[AnyPlatformKind], sections: dict[str, Any], secrets: dict[str, Secrets]
 ) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    if "rocketchat" in sections:
-        from bot.platforms import rocketchat
-
+    for kind in kinds:
         try:
-            await rocketchat.check_online(
-                sections["rocketchat"],
-                secrets["rocketchat"]["password"],
-                secrets["rocketchat"]["token"],
-            )
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if "discord" in sections:
-        from bot.platforms import discord
-
-        try:
-            await discord.check_online(sections["discord"], secrets["discord"]["token"] or "")
+            await kind.check_online(sections[kind.name], secrets[kind.name])
         except ConfigError as exc:
             problems.extend(exc.problems)
     return problems

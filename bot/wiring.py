@@ -1,4 +1,4 @@
-"""The composition root: the families the bot is made of.
+"""The composition root: the families and the platforms the bot is made of.
 
 With :mod:`bot.cli`, the only module of ``bot`` that imports ``commands``; ``docs/design.md``
 ("Dependency rule") says why and what may import what.
@@ -11,6 +11,8 @@ from typing import Any
 from bot.app import App
 from bot.config import Settings
 from bot.family import Family
+from bot.platforms import discord, rocketchat
+from bot.platforms.base import AnyPlatformKind
 from commands import announce, gazette, help, highlights, polls, profile, sessions, veille
 
 FAMILIES: tuple[Family, ...] = (
@@ -25,10 +27,13 @@ FAMILIES: tuple[Family, ...] = (
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""
 
+PLATFORMS: tuple[AnyPlatformKind, ...] = (rocketchat.KIND, discord.KIND)
+"""Every chat platform the bot can run on, in the order they start."""
+
 
 def make_app(settings: Settings, **options: Any) -> App:
     """The app with every family (options as for :class:`bot.app.App`)."""
     return App(settings, families=FAMILIES, **options)
 
 
-__all__ = ["FAMILIES", "make_app"]
+__all__ = ["FAMILIES", "PLATFORMS", "make_app"]

@@ -20,7 +20,7 @@ from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.core import Place
 from bot.i18n import Translators
-from bot.platforms.discord_commands import application_commands
+from bot.platforms.discord.app_commands import application_commands
 from bot.wiring import make_app
 from tests.conftest import Database
 from tests.support.chat import Chat, text_of

@@ -1,1 +1,1 @@
-"""Chat platforms: one module per platform, all speaking the Protocol in :mod:`bot.platforms.base`."""
+"""Chat platforms: the console, and one package per chat, all speaking the Protocol in :mod:`bot.platforms.base`."""

@@ -2,7 +2,8 @@
 
 A platform turns what its chat says into neutral events (:mod:`bot.core`) handed to the
 ``EventHandler`` given at :meth:`Platform.start`, and renders :class:`~bot.core.Reply` objects in its
-native form. Platforms never import ``commands`` or ``digests``.
+native form. Each platform package also exports a :class:`PlatformKind`: how the runner configures,
+builds and checks it (the table of them is ``bot.wiring.PLATFORMS``).
 
 Errors: delivery problems raise :class:`~bot.core.DeliveryError` (with ``retry_after`` when the
 platform said when to retry, ``permanent`` when retrying cannot help, and a portable ``code``:
@@ -16,10 +17,19 @@ text telling a member how to open their direct messages there.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
-from bot.core import Event, MessageRef, Reply, Target
+from pydantic import BaseModel
+
+from bot.core import Actor, Event, MessageRef, Reply, Target
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.commandspec import CommandCatalog
+    from bot.i18n import Translators
 
 EventHandler = Callable[[Event], Awaitable[None]]
 
@@ -50,3 +60,53 @@ class Platform(Protocol):
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         """Replace the text and choices of an earlier bot message."""
+
+
+# --- what the runner needs of each platform ------------------------------------------------------
+
+Secrets: TypeAlias = Mapping[str, str | None]
+"""A platform's secrets, read from the environment (``{"token": ...}``)."""
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class PlatformHost(Protocol):
+    """What a platform's builder may use of the running app (:class:`bot.app.App` is one)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def registry(self) -> CommandCatalog: ...
+
+    @property
+    def translators(self) -> Translators: ...
+
+    async def autocomplete(
+        self, command: str, option: str, partial: str, actor: Actor
+    ) -> list[tuple[str, str]]:
+        """Suggestions for an option being typed (25 at most)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformKind(Generic[SettingsT]):
+    """One platform the bot can run on, as the runner sees it: the section of the configuration
+    it reads, its secrets, how to build it and how ``check-config --online`` checks it.
+
+    Importing a kind must stay cheap (the console never builds one): ``build`` and
+    ``check_online`` import the platform's client library when they run."""
+
+    name: str
+    """The section of the configuration, and the platform's name (``Actor.platform``)."""
+    settings: type[SettingsT]
+    """The model of the section."""
+    read_secrets: Callable[[], tuple[Secrets, list[tuple[str, str]]]]
+    """The secrets from the environment, and a ``(key, problem)`` for each one missing (a
+    secret file that cannot be read raises :class:`~bot.core.ConfigError`)."""
+    build: Callable[[SettingsT, Secrets, PlatformHost], Platform]
+    """The platform object, for the app that will run it."""
+    check_online: Callable[[SettingsT, Secrets], Awaitable[None]]
+    """Log in with the settings and secrets; :class:`~bot.core.ConfigError` naming what is wrong."""
+
+
+AnyPlatformKind: TypeAlias = PlatformKind[Any]

@@ -43,7 +43,8 @@ Behaviours reproduced because the adapter depends on them:
 
 Everything the bot did is recorded (``requests``, ``messages``, ``interactions``, gateway
 ``sessions``) for the tests to assert on; :meth:`FakeDiscord.wait_for` waits on a predicate
-without sleeping.
+without sleeping. The payloads it serves are typed with the adapter's own payload types
+(:mod:`bot.platforms.discord.types`).
 """
 
 from __future__ import annotations
@@ -61,15 +62,41 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final, cast
 
 from aiohttp import BodyPartReader, WSMsgType, web
+
+from bot.platforms.discord.types import (
+    ActionRow,
+    AllowedMentions,
+    Application,
+    ApplicationCommand,
+    Attachment,
+    Channel,
+    CommandData,
+    CommandDataOption,
+    ComponentData,
+    Dispatch,
+    ErrorBody,
+    GatewayBot,
+    GatewayPayload,
+    Interaction,
+    InteractionCallback,
+    InteractionType,
+    Member,
+    Message,
+    OptionType,
+    RateLimitBody,
+    ReactionAdd,
+    Role,
+    User,
+)
 
 API_PREFIX = "/api/v10"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
 # Gateway opcodes (developers/topics/opcodes-and-status-codes).
-OP_DISPATCH = 0
+OP_DISPATCH: Final = 0
 OP_HEARTBEAT = 1
 OP_IDENTIFY = 2
 OP_PRESENCE_UPDATE = 3
@@ -99,9 +126,9 @@ MESSAGE_DEFAULT = 0
 MESSAGE_CHAT_INPUT_COMMAND = 20
 
 # Interaction types and callback types.
-INTERACTION_APPLICATION_COMMAND = 2
-INTERACTION_MESSAGE_COMPONENT = 3
-INTERACTION_AUTOCOMPLETE = 4
+INTERACTION_APPLICATION_COMMAND: Final = 2
+INTERACTION_MESSAGE_COMPONENT: Final = 3
+INTERACTION_AUTOCOMPLETE: Final = 4
 CALLBACK_CHANNEL_MESSAGE = 4
 CALLBACK_DEFERRED_CHANNEL_MESSAGE = 5
 CALLBACK_DEFERRED_UPDATE_MESSAGE = 6
@@ -110,15 +137,15 @@ CALLBACK_AUTOCOMPLETE_RESULT = 8
 CALLBACK_MODAL = 9
 
 # Application command option types.
-COMMAND_CHAT_INPUT = 1
-COMMAND_USER = 2
-COMMAND_MESSAGE = 3
-OPTION_SUB_COMMAND = 1
-OPTION_SUB_COMMAND_GROUP = 2
-OPTION_STRING = 3
-OPTION_INTEGER = 4
-OPTION_BOOLEAN = 5
-OPTION_NUMBER = 10
+COMMAND_CHAT_INPUT: Final = 1
+COMMAND_USER: Final = 2
+COMMAND_MESSAGE: Final = 3
+OPTION_SUB_COMMAND: Final = 1
+OPTION_SUB_COMMAND_GROUP: Final = 2
+OPTION_STRING: Final = 3
+OPTION_INTEGER: Final = 4
+OPTION_BOOLEAN: Final = 5
+OPTION_NUMBER: Final = 10
 
 CHANNEL_GUILD_TEXT = 0
 CHANNEL_DM = 1
@@ -175,7 +202,7 @@ class DiscordHTTPError(Exception):
         self.headers = dict(headers or {})
 
     def response(self) -> web.Response:
-        body: dict[str, Any] = {"message": self.message, "code": self.code}
+        body: ErrorBody = {"message": self.message, "code": self.code}
         if self.errors is not None:
             body["errors"] = self.errors
         return _json(body, status=self.status, headers=self.headers)
@@ -200,8 +227,8 @@ class FakeUser:
     bot: bool = False
     dms_closed: bool = False
 
-    def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def payload(self) -> User:
+        data: User = {
             "id": str(self.id),
             "username": self.username,
             "discriminator": "0",
@@ -221,7 +248,7 @@ class FakeRole:
     position: int = 0
     permissions: int = 0
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> Role:
         return {
             "id": str(self.id),
             "name": self.name,
@@ -277,11 +304,11 @@ class FakeMessage:
     type: int = MESSAGE_DEFAULT
     flags: int = 0
     nonce: str | None = None
-    components: list[dict[str, Any]] = field(default_factory=list)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
+    components: list[ActionRow] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     """filename -> bytes of the uploaded files."""
-    allowed_mentions: dict[str, Any] | None = None
+    allowed_mentions: AllowedMentions | None = None
     """What the request said (None when it did not say): the tests check ``parse: []``."""
     edited_at: datetime | None = None
     edits: int = 0
@@ -312,15 +339,15 @@ class FakeMessage:
 class FakeInteraction:
     id: int
     token: str
-    type: int
+    type: InteractionType
     user_id: int
     channel_id: int
     guild_id: int | None
-    data: dict[str, Any]
+    data: CommandData | ComponentData
     created: float
     locale: str
     message_id: int | None = None
-    callbacks: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: list[InteractionCallback] = field(default_factory=list)
     """Every callback body accepted, in order (``{"type": 4, "data": {...}}``)."""
     original_message_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
@@ -368,7 +395,7 @@ class _Connection:
         self.heartbeats = 0
         self.session: GatewaySession | None = None
 
-    async def send(self, payload: Mapping[str, Any]) -> None:
+    async def send(self, payload: GatewayPayload | Dispatch) -> None:
         if self.ws.closed:
             return
         text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
@@ -388,12 +415,12 @@ class GatewaySession:
     intents: int
     identify: dict[str, Any]
     seq: int = 0
-    sent: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[Dispatch] = field(default_factory=list)
     """Every dispatch of the session, in order (what a RESUME replays from)."""
     connection: _Connection | None = None
     invalid: bool = False
     resumes: int = 0
-    replayed: list[dict[str, Any]] = field(default_factory=list)
+    replayed: list[Dispatch] = field(default_factory=list)
     """Dispatches sent again on a RESUME."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -450,7 +477,7 @@ class FakeDiscord:
         self.channels: dict[int, FakeChannel] = {}
         self.messages: dict[int, FakeMessage] = {}
         self.interactions: dict[int, FakeInteraction] = {}
-        self.commands: dict[int | None, list[dict[str, Any]]] = {}
+        self.commands: dict[int | None, list[ApplicationCommand]] = {}
         """Application commands: guild id (None: global) -> command objects."""
         self.requests: list[RecordedRequest] = []
         self.sessions: dict[str, GatewaySession] = {}
@@ -661,7 +688,12 @@ class FakeDiscord:
                 continue
             async with session.lock:
                 session.seq += 1
-                payload = {"op": OP_DISPATCH, "t": event, "s": session.seq, "d": dict(data)}
+                payload: Dispatch = {
+                    "op": OP_DISPATCH,
+                    "t": event,
+                    "s": session.seq,
+                    "d": dict(data),
+                }
                 session.sent.append(payload)
                 if session.connection is not None:
                     await session.connection.send(payload)
@@ -692,7 +724,7 @@ class FakeDiscord:
         command = self._find_command(name, channel, kind=COMMAND_MESSAGE)
         if command is None:
             raise AssertionError(f"no message command {name!r} is registered")
-        data: dict[str, Any] = {
+        data: CommandData = {
             "id": str(command["id"]),
             "name": name,
             "type": COMMAND_MESSAGE,
@@ -708,16 +740,16 @@ class FakeDiscord:
         user: FakeUser,
         channel: FakeChannel,
         name: str,
-        options: Mapping[str, Any] | list[dict[str, Any]] | None = None,
+        options: Mapping[str, Any] | list[CommandDataOption] | None = None,
         *,
         locale: str = "fr",
     ) -> FakeInteraction:
         """``user`` runs ``/name`` with ``options`` (a mapping, or raw option objects)."""
         command = self._find_command(name, channel)
-        data: dict[str, Any] = {
+        data: CommandData = {
             "id": str(command["id"]) if command else str(self._ids.next()),
             "name": name,
-            "type": 1,
+            "type": COMMAND_CHAT_INPUT,
         }
         if isinstance(options, list):
             data["options"] = options
@@ -743,7 +775,7 @@ class FakeDiscord:
     ) -> FakeInteraction:
         """``user`` is typing ``partial`` into the ``option`` of ``/name``."""
         command = self._find_command(name, channel)
-        options = [
+        options: list[CommandDataOption] = [
             {"name": key, "type": _option_type(value, command, key), "value": value}
             for key, value in (others or {}).items()
         ]
@@ -755,10 +787,10 @@ class FakeDiscord:
                 "focused": True,
             }
         )
-        data = {
+        data: CommandData = {
             "id": str(command["id"]) if command else str(self._ids.next()),
             "name": name,
-            "type": 1,
+            "type": COMMAND_CHAT_INPUT,
             "options": options,
         }
         return await self._interact(INTERACTION_AUTOCOMPLETE, user, channel, data, locale)
@@ -770,7 +802,7 @@ class FakeDiscord:
         if custom_id not in message.custom_ids():
             raise AssertionError(f"no component {custom_id!r} on message {message.id}")
         channel = self.channels[message.channel_id]
-        data = {"custom_id": custom_id, "component_type": 2}
+        data: ComponentData = {"custom_id": custom_id, "component_type": 2}
         return await self._interact(
             INTERACTION_MESSAGE_COMPONENT, user, channel, data, locale, message=message
         )
@@ -788,7 +820,7 @@ class FakeDiscord:
         if custom_id not in message.custom_ids():
             raise AssertionError(f"no component {custom_id!r} on message {message.id}")
         channel = self.channels[message.channel_id]
-        data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        data: ComponentData = {"custom_id": custom_id, "component_type": 3, "values": values}
         return await self._interact(
             INTERACTION_MESSAGE_COMPONENT, user, channel, data, locale, message=message
         )
@@ -796,7 +828,7 @@ class FakeDiscord:
     async def react(self, user: FakeUser, message: FakeMessage, emoji: str) -> None:
         """``user`` adds the unicode ``emoji`` to ``message`` (MESSAGE_REACTION_ADD)."""
         channel = self.channels[message.channel_id]
-        data: dict[str, Any] = {
+        data: ReactionAdd = {
             "user_id": str(user.id),
             "channel_id": str(channel.id),
             "message_id": str(message.id),
@@ -815,10 +847,10 @@ class FakeDiscord:
 
     async def _interact(
         self,
-        kind: int,
+        kind: InteractionType,
         user: FakeUser,
         channel: FakeChannel,
-        data: dict[str, Any],
+        data: CommandData | ComponentData,
         locale: str,
         *,
         message: FakeMessage | None = None,
@@ -839,10 +871,10 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", self._interaction_payload(interaction))
         return interaction
 
-    def _interaction_payload(self, interaction: FakeInteraction) -> dict[str, Any]:
+    def _interaction_payload(self, interaction: FakeInteraction) -> Interaction:
         channel = self.channels[interaction.channel_id]
         user = self.users[interaction.user_id]
-        payload: dict[str, Any] = {
+        payload: Interaction = {
             "id": str(interaction.id),
             "application_id": str(self.application_id),
             "type": interaction.type,
@@ -1034,10 +1066,10 @@ class FakeDiscord:
             await previous.ws.close(code=4000)
         await self._dispatch_to(session, "RESUMED", {"_trace": ["fake-discord"]})
 
-    async def _dispatch_to(self, session: GatewaySession, event: str, data: dict[str, Any]) -> None:
+    async def _dispatch_to(self, session: GatewaySession, event: str, data: Any) -> None:
         async with session.lock:
             session.seq += 1
-            payload = {"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}
+            payload: Dispatch = {"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}
             session.sent.append(payload)
             if session.connection is not None:
                 await session.connection.send(payload)
@@ -1045,7 +1077,7 @@ class FakeDiscord:
 
     # --- payloads ----------------------------------------------------------------------------
 
-    def _member_payload(self, guild: FakeGuild, user: FakeUser) -> dict[str, Any]:
+    def _member_payload(self, guild: FakeGuild, user: FakeUser) -> Member:
         return {
             "user": user.payload(),
             "nick": None,
@@ -1060,7 +1092,7 @@ class FakeDiscord:
             "communication_disabled_until": None,
         }
 
-    def _channel_payload(self, channel: FakeChannel) -> dict[str, Any]:
+    def _channel_payload(self, channel: FakeChannel) -> Channel:
         last = None if channel.last_message_id is None else str(channel.last_message_id)
         if channel.is_dm:
             assert channel.recipient_id is not None
@@ -1132,8 +1164,8 @@ class FakeDiscord:
             "soundboard_sounds": [],
         }
 
-    def _message_payload(self, message: FakeMessage) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def _message_payload(self, message: FakeMessage) -> Message:
+        data: Message = {
             "id": str(message.id),
             "channel_id": str(message.channel_id),
             "author": self.users[message.author_id].payload(),
@@ -1173,9 +1205,9 @@ class FakeDiscord:
         if channel.guild_id is not None:
             guild = self.guilds[channel.guild_id]
             data["guild_id"] = str(guild.id)
-            data["member"] = {
-                k: v for k, v in self._member_payload(guild, author).items() if k != "user"
-            }
+            member = self._member_payload(guild, author)
+            del member["user"]  # the author is the message's
+            data["member"] = member
             intent = INTENT_GUILD_MESSAGES
         else:
             intent = INTENT_DIRECT_MESSAGES
@@ -1184,7 +1216,7 @@ class FakeDiscord:
         for session in list(self.sessions.values()):
             if session.invalid or not session.intents & intent:
                 continue
-            visible = dict(data)
+            visible = data.copy()
             readable = (
                 session.intents & INTENT_MESSAGE_CONTENT
                 or channel.is_dm
@@ -1192,7 +1224,7 @@ class FakeDiscord:
                 or f"<@{self.bot.id}>" in message.content
             )
             if not readable:
-                visible.update(content="", embeds=[], attachments=[], components=[])
+                visible.update({"content": "", "embeds": [], "attachments": [], "components": []})
             await self._dispatch_to(session, "MESSAGE_CREATE", visible)
 
     # --- REST --------------------------------------------------------------------------------
@@ -1353,18 +1385,17 @@ class FakeDiscord:
         return _json({"url": self.gateway_url})
 
     async def _get_gateway_bot(self, call: _Call) -> web.StreamResponse:
-        return _json(
-            {
-                "url": self.gateway_url,
-                "shards": 1,
-                "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 1000 - self.identifies,
-                    "reset_after": 86_400_000,
-                    "max_concurrency": 1,
-                },
-            }
-        )
+        answer: GatewayBot = {
+            "url": self.gateway_url,
+            "shards": 1,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 1000 - self.identifies,
+                "reset_after": 86_400_000,
+                "max_concurrency": 1,
+            },
+        }
+        return _json(answer)
 
     async def _get_me(self, call: _Call) -> web.StreamResponse:
         return _json(self.bot.payload() | {"verified": True, "mfa_enabled": False, "flags": 0})
@@ -1385,22 +1416,21 @@ class FakeDiscord:
         )
 
     async def _get_application(self, call: _Call) -> web.StreamResponse:
-        return _json(
-            {
-                "id": str(self.application_id),
-                "name": "Tisserand",
-                "icon": None,
-                "description": "",
-                "bot_public": False,
-                "bot_require_code_grant": False,
-                "owner": self.owner.payload(),
-                "verify_key": "0" * 64,
-                "flags": self.flags,
-                "team": None,
-                "summary": "",
-                "bot": self.bot.payload(),
-            }
-        )
+        application: Application = {
+            "id": str(self.application_id),
+            "name": "Tisserand",
+            "icon": None,
+            "description": "",
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "owner": self.owner.payload(),
+            "verify_key": "0" * 64,
+            "flags": self.flags,
+            "team": None,
+            "summary": "",
+            "bot": self.bot.payload(),
+        }
+        return _json(application)
 
     async def _get_user(self, call: _Call) -> web.StreamResponse:
         user = self.users.get(call.snowflake("user"))
@@ -1451,7 +1481,7 @@ class FakeDiscord:
             type=message_type,
             flags=flags,
             nonce=None if body.get("nonce") is None else str(body["nonce"]),
-            components=list(body.get("components") or []),
+            components=list(body.get("components") or []),  # validated: ActionRow
             allowed_mentions=body.get("allowed_mentions"),
         )
         if interaction is not None:
@@ -1471,7 +1501,7 @@ class FakeDiscord:
         """Apply ``attachments`` + ``files[n]`` of a create or edit request."""
         if not files and "attachments" not in body:
             return
-        kept: list[dict[str, Any]] = []
+        kept: list[Attachment] = []
         known = {a["id"]: a for a in message.attachments}
         for index, meta in enumerate(body.get("attachments") or []):
             ident = str(meta.get("id", index))
@@ -1488,7 +1518,7 @@ class FakeDiscord:
                 kept.append(self._attachment(message, filename, data))
         message.attachments = kept
 
-    def _attachment(self, message: FakeMessage, filename: str, data: bytes) -> dict[str, Any]:
+    def _attachment(self, message: FakeMessage, filename: str, data: bytes) -> Attachment:
         if len(data) > ATTACHMENT_SIZE_LIMIT:
             raise DiscordHTTPError(413, 40005, "Request entity too large")
         ident = self._ids.next()
@@ -1608,7 +1638,7 @@ class FakeDiscord:
 
     def _find_command(
         self, name: str, channel: FakeChannel, *, kind: int = COMMAND_CHAT_INPUT
-    ) -> dict[str, Any] | None:
+    ) -> ApplicationCommand | None:
         scopes: list[int | None] = [channel.guild_id, None] if channel.guild_id else [None]
         for scope in scopes:
             for command in self.commands.get(scope, []):
@@ -1634,8 +1664,10 @@ class FakeDiscord:
         scope = self._command_scope(call)
         if not isinstance(call.body, list):
             raise _form_error("_root", "LIST_TYPE_CONVERT", "Must be an array.")
-        previous = {(c["name"], c.get("type", 1)): c for c in self.commands.get(scope, [])}
-        stored: list[dict[str, Any]] = []
+        previous: dict[tuple[str, int], ApplicationCommand] = {
+            (c["name"], c.get("type", 1)): c for c in self.commands.get(scope, [])
+        }
+        stored: list[ApplicationCommand] = []
         seen: set[tuple[str, int]] = set()
         for index, raw in enumerate(call.body):
             if not isinstance(raw, dict):
@@ -1753,7 +1785,7 @@ class FakeDiscord:
             choices = data.get("choices")
             if not isinstance(choices, list) or len(choices) > 25:
                 raise _form_error("data.choices", "BASE_TYPE_MAX_LENGTH", "25 or fewer")
-        interaction.callbacks.append(body)
+        interaction.callbacks.append(cast(InteractionCallback, body))
         if message is not None and kind == CALLBACK_CHANNEL_MESSAGE and not message.ephemeral:
             await self._dispatch_message_create(message)
         elif message is not None and kind == CALLBACK_UPDATE_MESSAGE:
@@ -1868,7 +1900,7 @@ class _RateLimitError(DiscordHTTPError):
         self.global_ = global_
 
     def response(self) -> web.Response:
-        body = {
+        body: RateLimitBody = {
             "message": self.message,
             "retry_after": round(self.retry_after, 3),
             "global": self.global_,
@@ -1994,9 +2026,9 @@ _COMMAND_FIELDS = (
 )
 
 
-def _command_object(raw: Mapping[str, Any]) -> dict[str, Any]:
+def _command_object(raw: Mapping[str, Any]) -> ApplicationCommand:
     """A stored command as Discord returns it: defaults filled, unknown fields dropped."""
-    command: dict[str, Any] = {key: raw[key] for key in _COMMAND_FIELDS if key in raw}
+    command = cast(ApplicationCommand, {key: raw[key] for key in _COMMAND_FIELDS if key in raw})
     command.setdefault("type", 1)
     command.setdefault("description", "")
     command.setdefault("name_localizations", None)
@@ -2029,10 +2061,10 @@ def _strip_localizations(command: dict[str, Any]) -> None:
         choice.pop("name_localizations", None)
 
 
-def _option_type(value: Any, command: Mapping[str, Any] | None, name: str) -> int:
-    for option in (command or {}).get("options") or []:
+def _option_type(value: Any, command: ApplicationCommand | None, name: str) -> OptionType:
+    for option in (command.get("options") if command else None) or []:
         if option.get("name") == name:
-            return int(option["type"])
+            return cast(OptionType, int(option["type"]))
     if isinstance(value, bool):
         return OPTION_BOOLEAN
     if isinstance(value, int):

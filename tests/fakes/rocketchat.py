@@ -33,7 +33,8 @@ Written from Rocket.Chat's public API documentation and the behaviour of its RES
 
 The test control API (plain Python methods) adds users, rooms and roles, makes users speak and
 react, drops every websocket, forces the next answers of an endpoint to fail, and reads what was
-posted.
+posted. What it serves is typed with the adapter's own payload types
+(:mod:`bot.platforms.rocketchat.types`).
 """
 
 from __future__ import annotations
@@ -45,18 +46,41 @@ import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aiohttp import BodyPartReader, WSMsgType, web
+
+from bot.platforms.rocketchat.types import (
+    DDPErrorBody,
+    DirectRoomAnswer,
+    ErrorBody,
+    FileInfo,
+    HistoryAnswer,
+    LoginAnswer,
+    Mention,
+    Message,
+    MessageAnswer,
+    MessageAttachment,
+    Pong,
+    Room,
+    RoomAnswer,
+    RoomMeta,
+    RoomsAnswer,
+    RoomType,
+    ServerFrame,
+    UploadAnswer,
+    User,
+    UserAnswer,
+)
 
 T = TypeVar("T")
 
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 _DATE_KEYS = ("ts", "_updatedAt", "editedAt", "lm")
-_NOT_LOGGED_IN = {"status": "error", "message": "You must be logged in to do this."}
+_NOT_LOGGED_IN: ErrorBody = {"status": "error", "message": "You must be logged in to do this."}
 _DUPLICATE_ID_ERROR = "Cannot read properties of undefined (reading 'starred')"
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -90,12 +114,12 @@ def _convert_dates(value: Any, convert: Callable[[int], Any]) -> Any:
     return value
 
 
-def rest_form(message: dict[str, Any]) -> dict[str, Any]:
+def rest_form(message: dict[str, Any]) -> Message:
     """A stored message as the REST API shows it (ISO dates)."""
     return _convert_dates(copy.deepcopy(message), iso)  # type: ignore[no-any-return]
 
 
-def ddp_form(message: dict[str, Any]) -> dict[str, Any]:
+def ddp_form(message: dict[str, Any]) -> Message:
     """A stored message as DDP pushes it (EJSON dates)."""
     return _convert_dates(copy.deepcopy(message), lambda ms: {"$date": ms})  # type: ignore[no-any-return]
 
@@ -109,10 +133,11 @@ class ApiError(Exception):
         error_type: str | None = None,
         status: int = 400,
         *,
-        body: dict[str, Any] | None = None,
+        body: ErrorBody | None = None,
     ) -> None:
         super().__init__(error)
         self.status = status
+        self.body: ErrorBody
         if body is not None:
             self.body = body
         else:
@@ -132,11 +157,11 @@ class FakeUser:
     name: str
     password: str | None
     roles: list[str]
-    type: str = "user"
+    type: Literal["user", "bot"] = "user"
     tokens: set[str] = field(default_factory=set)
 
-    def public(self, *, full: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def public(self, *, full: bool) -> User:
+        data: User = {
             "_id": self.id,
             "username": self.username,
             "name": self.name,
@@ -153,7 +178,7 @@ class FakeUser:
 @dataclass
 class FakeRoom:
     id: str
-    type: str
+    type: RoomType
     """``c`` public channel, ``p`` private group, ``d`` direct conversation."""
     name: str | None
     members: list[str]
@@ -162,8 +187,8 @@ class FakeRoom:
     lm: int | None = None
     updated_at: int = 0
 
-    def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def as_json(self) -> Room:
+        data: Room = {
             "_id": self.id,
             "t": self.type,
             "usersCount": len(self.members),
@@ -220,7 +245,7 @@ class _DDPConnection:
         self.pending_ping: str | None = None
         self.missed_pings = 0
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, payload: ServerFrame) -> None:
         self.queue.put_nowait(json.dumps(payload))
 
 
@@ -388,7 +413,7 @@ class FakeRocketChat:
         tmid: str | None = None,
         bot_field: dict[str, Any] | None = None,
         at: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Message:
         """``username`` says ``text`` in ``room``; pushed to realtime subscribers. REST form.
 
         ``at`` (epoch milliseconds) stores the message as said at that moment in the past, while
@@ -403,7 +428,7 @@ class FakeRocketChat:
         stored = self._insert(user, target, message, at=at)
         return rest_form(stored)
 
-    def edit(self, username: str, message_id: str, text: str) -> dict[str, Any]:
+    def edit(self, username: str, message_id: str, text: str) -> Message:
         user = self.user(username)
         return rest_form(self._update_text(user, self.messages[message_id], text))
 
@@ -453,14 +478,12 @@ class FakeRocketChat:
             _Forced(status, processed) for _ in range(count)
         )
 
-    def messages_in(self, room: FakeRoom | str) -> list[dict[str, Any]]:
+    def messages_in(self, room: FakeRoom | str) -> list[Message]:
         rid = room.id if isinstance(room, FakeRoom) else room
         found = [m for m in self.messages.values() if m["rid"] == rid]
         return [rest_form(m) for m in sorted(found, key=lambda m: m["ts"])]
 
-    def messages_by(
-        self, username: str, room: FakeRoom | str | None = None
-    ) -> list[dict[str, Any]]:
+    def messages_by(self, username: str, room: FakeRoom | str | None = None) -> list[Message]:
         user = self.user(username)
         rid = room.id if isinstance(room, FakeRoom) else room
         found = [
@@ -487,8 +510,8 @@ class FakeRocketChat:
 
     async def wait_for_posts(
         self, username: str, count: int, room: FakeRoom | str | None = None, within: float = 5.0
-    ) -> list[dict[str, Any]]:
-        def probe() -> list[dict[str, Any]] | None:
+    ) -> list[Message]:
+        def probe() -> list[Message] | None:
             posts = self.messages_by(username, room)
             return posts if len(posts) >= count else None
 
@@ -539,8 +562,8 @@ class FakeRocketChat:
             listener(stored)
         return stored
 
-    def _mentions(self, text: str) -> list[dict[str, str]]:
-        found = []
+    def _mentions(self, text: str) -> list[Mention]:
+        found: list[Mention] = []
         for word in text.split():
             if word.startswith("@"):
                 name = word[1:].rstrip(",:;.!?")
@@ -586,7 +609,7 @@ class FakeRocketChat:
     def _push(self, message: dict[str, Any]) -> None:
         room = self.rooms[message["rid"]]
         payload = ddp_form(message)
-        meta: dict[str, Any] = {"roomParticipant": True, "roomType": room.type}
+        meta: RoomMeta = {"roomParticipant": True, "roomType": room.type}
         if room.name:
             meta["roomName"] = room.name
         for conn in list(self._connections):
@@ -681,7 +704,7 @@ class FakeRocketChat:
             conn.send({"msg": "error", "reason": "Must connect first", "offendingMessage": data})
         elif kind == "ping":
             self.pings_received += 1
-            reply: dict[str, Any] = {"msg": "pong"}
+            reply: Pong = {"msg": "pong"}
             if "id" in data:
                 reply["id"] = data["id"]
             conn.send(reply)
@@ -702,7 +725,7 @@ class FakeRocketChat:
             conn.send({"msg": "error", "reason": "Bad request", "offendingMessage": data})
 
     @staticmethod
-    def _ddp_error(error: int | str, reason: str) -> dict[str, Any]:
+    def _ddp_error(error: int | str, reason: str) -> DDPErrorBody:
         return {
             "isClientSafe": True,
             "error": error,
@@ -712,7 +735,7 @@ class FakeRocketChat:
         }
 
     def _ddp_method(self, conn: _DDPConnection, data: dict[str, Any]) -> None:
-        call_id = data.get("id")
+        call_id: Any = data.get("id")  # echoed as the client sent it
         method = data.get("method")
         params = data.get("params") or []
         if method == "login":
@@ -918,7 +941,7 @@ class FakeRocketChat:
 
     def _routes(
         self,
-    ) -> dict[tuple[str, str], Callable[[Any, dict[str, Any], list[str]], dict[str, Any]]]:
+    ) -> dict[tuple[str, str], Callable[[Any, dict[str, Any], list[str]], Mapping[str, Any]]]:
         return {
             ("POST", "login"): self._login,
             ("POST", "logout"): self._logout,
@@ -951,7 +974,7 @@ class FakeRocketChat:
 
     # --- REST endpoints ---------------------------------------------------------------------------
 
-    def _login(self, _: Any, params: dict[str, Any], __: list[str]) -> dict[str, Any]:
+    def _login(self, _: Any, params: dict[str, Any], __: list[str]) -> LoginAnswer:
         login = params.get("user") or params.get("username")
         password = params.get("password")
         user = None
@@ -976,7 +999,7 @@ class FakeRocketChat:
     def _me(self, user: FakeUser, params: dict[str, Any], __: list[str]) -> dict[str, Any]:
         return {**user.public(full=True), "success": True}
 
-    def _users_info(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> dict[str, Any]:
+    def _users_info(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> UserAnswer:
         wanted: FakeUser | None = None
         if params.get("userId"):
             wanted = self.users.get(params["userId"])
@@ -997,7 +1020,7 @@ class FakeRocketChat:
     def _member_rooms(self, user: FakeUser) -> list[FakeRoom]:
         return [r for r in self.rooms.values() if user.id in r.members]
 
-    def _rooms_get(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> dict[str, Any]:
+    def _rooms_get(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> RoomsAnswer:
         rooms = self._member_rooms(user)
         if params.get("updatedSince"):
             since = parse_iso(params["updatedSince"])
@@ -1022,15 +1045,13 @@ class FakeRocketChat:
             )
         return room
 
-    def _rooms_info(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> dict[str, Any]:
+    def _rooms_info(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> RoomAnswer:
         room = self._find_room(params)
         if room.type != "c" and user.id not in room.members:
             raise meteor_error("error-not-allowed", "Not allowed")
         return {"room": room.as_json(), "success": True}
 
-    def _channels_join(
-        self, user: FakeUser, params: dict[str, Any], _: list[str]
-    ) -> dict[str, Any]:
+    def _channels_join(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> RoomAnswer:
         room = self._find_room(params)
         if room.type != "c":
             raise meteor_error(
@@ -1041,7 +1062,7 @@ class FakeRocketChat:
             room.members.append(user.id)
         return {"channel": room.as_json(), "success": True}
 
-    def _history(self, user: FakeUser, params: dict[str, Any], kind: str) -> dict[str, Any]:
+    def _history(self, user: FakeUser, params: dict[str, Any], kind: str) -> HistoryAnswer:
         room = self._find_room(params)
         if room.type != kind:
             raise meteor_error(
@@ -1069,7 +1090,7 @@ class FakeRocketChat:
         page = found[offset : offset + count] if count > 0 else found[offset:]
         return {"messages": [rest_form(m) for m in page], "success": True}
 
-    def _im_create(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> dict[str, Any]:
+    def _im_create(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> DirectRoomAnswer:
         username = params.get("username")
         if not isinstance(username, str) or not username:
             raise meteor_error(
@@ -1134,7 +1155,7 @@ class FakeRocketChat:
             "success": True,
         }
 
-    def _send_message(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> dict[str, Any]:
+    def _send_message(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> MessageAnswer:
         message = params.get("message")
         if not isinstance(message, dict) or not isinstance(message.get("rid"), str):
             raise meteor_error("invalid-params", "must have required property 'message'")
@@ -1148,7 +1169,7 @@ class FakeRocketChat:
         stored = self._insert(user, room, message)
         return {"message": rest_form(stored), "success": True}
 
-    def _chat_update(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> dict[str, Any]:
+    def _chat_update(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> MessageAnswer:
         extra = set(params) - {"roomId", "msgId", "text", "previewUrls"}
         if extra:
             raise meteor_error("invalid-params", "must NOT have additional properties")
@@ -1181,7 +1202,7 @@ class FakeRocketChat:
         self._set_reaction(user, message, emoji, None if should is None else bool(should))
         return {"success": True}
 
-    def _get_message(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> dict[str, Any]:
+    def _get_message(self, user: FakeUser, params: dict[str, Any], _: list[str]) -> MessageAnswer:
         message = self.messages.get(str(params.get("msgId")))
         if message is None:
             raise meteor_error("error-invalid-message", "Invalid message")
@@ -1197,28 +1218,22 @@ class FakeRocketChat:
         return room
 
     def _file_message(self, upload: FakeUpload, msg: str, description: str) -> dict[str, Any]:
-        info = {
+        info: FileInfo = {
             "_id": upload.id,
             "name": upload.name,
             "type": upload.media_type,
             "size": len(upload.data),
         }
-        return {
-            "msg": msg,
-            "file": info,
-            "files": [info],
-            "attachments": [
-                {
-                    "title": upload.name,
-                    "title_link": f"/file-upload/{upload.id}/{upload.name}",
-                    "title_link_download": True,
-                    "type": "file",
-                    "description": description,
-                    "format": upload.name.rsplit(".", 1)[-1].upper(),
-                    "size": len(upload.data),
-                }
-            ],
+        card: MessageAttachment = {
+            "title": upload.name,
+            "title_link": f"/file-upload/{upload.id}/{upload.name}",
+            "title_link_download": True,
+            "type": "file",
+            "description": description,
+            "format": upload.name.rsplit(".", 1)[-1].upper(),
+            "size": len(upload.data),
         }
+        return {"msg": msg, "file": info, "files": [info], "attachments": [card]}
 
     def _new_upload(self, user: FakeUser, room: FakeRoom, params: dict[str, Any]) -> FakeUpload:
         file = params.get("file")
@@ -1230,9 +1245,7 @@ class FakeRocketChat:
         self.uploads[upload.id] = upload
         return upload
 
-    def _rooms_media(
-        self, user: FakeUser, params: dict[str, Any], args: list[str]
-    ) -> dict[str, Any]:
+    def _rooms_media(self, user: FakeUser, params: dict[str, Any], args: list[str]) -> UploadAnswer:
         room = self._upload_target(user, args)
         upload = self._new_upload(user, room, params)
         return {
@@ -1242,7 +1255,7 @@ class FakeRocketChat:
 
     def _rooms_media_confirm(
         self, user: FakeUser, params: dict[str, Any], args: list[str]
-    ) -> dict[str, Any]:
+    ) -> MessageAnswer:
         room = self._upload_target(user, args)
         upload = self.uploads.get(args[1]) if len(args) > 1 else None
         if upload is None or upload.room_id != room.id or upload.confirmed:
@@ -1256,7 +1269,7 @@ class FakeRocketChat:
 
     def _rooms_upload(
         self, user: FakeUser, params: dict[str, Any], args: list[str]
-    ) -> dict[str, Any]:
+    ) -> MessageAnswer:
         room = self._upload_target(user, args)
         upload = self._new_upload(user, room, params)
         upload.confirmed = True
@@ -1273,7 +1286,7 @@ class _TooManyRequests(Exception):
         self.headers = headers
         self.seconds = seconds
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> ErrorBody:
         return {
             "success": False,
             "error": (

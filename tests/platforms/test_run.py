@@ -20,8 +20,8 @@ from discord.http import Route
 from bot.config import Settings, load_settings
 from bot.core import ConfigError
 from bot.i18n import Translators
-from bot.platforms.discord import DISCORD_API
-from bot.platforms.discord_commands import application_commands
+from bot.platforms.discord.app_commands import application_commands
+from bot.platforms.discord.settings import DISCORD_API
 from bot.registry import Registry
 from bot.runner import check_settings, run_platforms
 from bot.wiring import FAMILIES

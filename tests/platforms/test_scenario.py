@@ -57,14 +57,11 @@ from bot.clock import MovableClock
 from bot.config import Settings, load_settings
 from bot.core import Event
 from bot.platforms.console import JOURNAL, ConsolePlatform
-from bot.platforms.discord import CUSTOM_ID_PREFIX, SELECT_PREFIX, DiscordPlatform, DiscordSettings
-from bot.platforms.discord_commands import MESSAGE_MENUS, application_commands
-from bot.platforms.rocketchat import (
-    CHOICE_KEYWORD,
-    NUMBER_EMOJIS,
-    RocketChatPlatform,
-    RocketChatSettings,
-)
+from bot.platforms.discord import DiscordPlatform, DiscordSettings
+from bot.platforms.discord.app_commands import MESSAGE_MENUS, application_commands
+from bot.platforms.discord.views import CUSTOM_ID_PREFIX, SELECT_PREFIX
+from bot.platforms.rocketchat import RocketChatPlatform, RocketChatSettings
+from bot.platforms.rocketchat.reactions import CHOICE_KEYWORD, NUMBER_EMOJIS
 from bot.wiring import FAMILIES
 from tests.conftest import Database
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeMessage, FakeUser

@@ -31,8 +31,8 @@ from bot.platforms.rocketchat import (
     RocketChatError,
     RocketChatPlatform,
     RocketChatSettings,
-    message_id_for,
 )
+from bot.platforms.rocketchat.delivery import message_id_for
 from bot.runner import build_platforms
 from bot.storage.engine import make_session_factory, migrate
 from bot.storage.platform_state import CLEAN_STOP, LISTENING, Cursor, CursorStore

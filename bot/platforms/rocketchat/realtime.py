@@ -34,8 +34,12 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+
+from bot.core import TisserandError
+from bot.platforms.rocketchat.types import ClientFrame, Connect, Method, Ping, Pong, Sub, Unsub
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,14 @@ CollectionListener = Callable[[str, str, str, dict[str, Any]], None]
 """``(kind, collection, id, fields)`` with kind ``added``, ``changed`` or ``removed``."""
 
 
-class DDPError(Exception):
+def websocket_url(server_url: str) -> str:
+    """The realtime API's address on a Rocket.Chat server: ``ws(s)://host/websocket``."""
+    parts = urlsplit(server_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/websocket", "", ""))
+
+
+class DDPError(TisserandError):
     """A DDP method or subscription failed; ``error`` and ``reason`` come from the server."""
 
     def __init__(self, error: Any, reason: str | None = None, details: Any = None) -> None:
@@ -53,8 +64,9 @@ class DDPError(Exception):
         self.details = details
 
 
-class DDPConnectionLost(ConnectionError):
-    """The connection dropped before an answer came; the call may or may not have run."""
+class DDPConnectionLost(TisserandError, ConnectionError):
+    """The connection dropped before an answer came; the call may or may not have run. Also a
+    :class:`ConnectionError`, as code catching network errors expects."""
 
 
 class _Sub:
@@ -163,10 +175,9 @@ class DDPClient:
         call_id = str(next(self._ids))
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[call_id] = future
+        frame: Method = {"msg": "method", "method": method, "params": list(params), "id": call_id}
         try:
-            await self._send(
-                {"msg": "method", "method": method, "params": list(params), "id": call_id}
-            )
+            await self._send(frame)
             return await asyncio.wait_for(future, time_limit or self.call_timeout)
         finally:
             self._pending.pop(call_id, None)
@@ -184,8 +195,9 @@ class DDPClient:
 
     async def unsubscribe(self, sub_id: str) -> None:
         if self._subs.pop(sub_id, None) is not None and self._ws is not None:
+            unsub: Unsub = {"msg": "unsub", "id": sub_id}
             with contextlib.suppress(Exception):
-                await self._send({"msg": "unsub", "id": sub_id})
+                await self._send(unsub)
 
     async def drop(self) -> None:
         """Close the current connection (it will be re-established): tests and liveness checks."""
@@ -195,7 +207,7 @@ class DDPClient:
 
     # --- internals -------------------------------------------------------------------------------
 
-    async def _send(self, payload: dict[str, Any]) -> None:
+    async def _send(self, payload: ClientFrame) -> None:
         ws = self._ws
         if ws is None or ws.closed:
             raise DDPConnectionLost("not connected")
@@ -207,10 +219,9 @@ class DDPClient:
     async def _subscribe_now(self, sub: _Sub) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending_subs[sub.id] = future
+        frame: Sub = {"msg": "sub", "id": sub.id, "name": sub.name, "params": list(sub.params)}
         try:
-            await self._send(
-                {"msg": "sub", "id": sub.id, "name": sub.name, "params": list(sub.params)}
-            )
+            await self._send(frame)
             await asyncio.wait_for(future, self.call_timeout)
         finally:
             self._pending_subs.pop(sub.id, None)
@@ -303,7 +314,8 @@ class DDPClient:
             autoping=True,
             heartbeat=None,
         )
-        await self._ws.send_str(json.dumps({"msg": "connect", "version": "1", "support": ["1"]}))
+        connect: Connect = {"msg": "connect", "version": "1", "support": ["1"]}
+        await self._ws.send_str(json.dumps(connect))
 
     async def _teardown(self, reader: asyncio.Task[None] | None) -> None:
         self._connected_event.clear()
@@ -338,7 +350,8 @@ class DDPClient:
                     log.info("realtime server silent; dropping the connection")
                     return
                 awaiting_pong = True
-                await self._send({"msg": "ping", "id": f"p{next(self._ids)}"})
+                ping: Ping = {"msg": "ping", "id": f"p{next(self._ids)}"}
+                await self._send(ping)
                 continue
             if message.type in (
                 aiohttp.WSMsgType.CLOSE,
@@ -359,13 +372,14 @@ class DDPClient:
                 await self._dispatch(data)
 
     async def _dispatch(self, data: dict[str, Any]) -> None:
+        """One frame of the server (a :data:`~.types.ServerFrame`, read as untrusted JSON)."""
         kind = data.get("msg")
         if kind == "connected":
             self._connected_event.set()
         elif kind == "failed":
             raise DDPConnectionLost(f"server refused DDP version: {data.get('version')}")
         elif kind == "ping":
-            pong: dict[str, Any] = {"msg": "pong"}
+            pong: Pong = {"msg": "pong"}
             if "id" in data:
                 pong["id"] = data["id"]
             self.pings_answered += 1

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.commandspec import CommandSpec, Option, OptionType
 from bot.core import Role
 from bot.i18n import Translators
-from bot.platforms.discord import same_commands
-from bot.platforms.discord_commands import MESSAGE_MENUS, application_commands, menu_command
+from bot.platforms.discord.app_commands import (
+    MESSAGE_MENUS,
+    application_commands,
+    menu_command,
+    same_commands,
+)
 from bot.registry import Registry
 from bot.wiring import FAMILIES
 
@@ -82,3 +88,31 @@ def test_a_menu_whose_command_is_absent_is_left_out() -> None:
     registry = Registry.build([commands.help])
     payload = application_commands(registry, Translators(ZoneInfo("UTC")))
     assert payload and all(c["type"] == 1 for c in payload)
+
+
+def test_any_catalog_of_specs_will_do() -> None:
+    """The platform reads specs through bot.commandspec.CommandCatalog, not the registry."""
+
+    @dataclass
+    class Catalog:
+        specs: list[CommandSpec] = field(default_factory=list)
+
+        def find(self, name: str, sub: str | None = None) -> CommandSpec | None:
+            return next((s for s in self.specs if s.alias == name and s.group is None), None)
+
+    ping = CommandSpec(
+        "sonde",
+        "ping",
+        "Answers pong.",
+        handler=lambda ctx, args: None,
+        options=(Option("fort", "loud", "Louder.", OptionType.FLAG),),
+        permission=Role.COORDINATOR,
+    )
+    payload = application_commands(Catalog([ping]), Translators(ZoneInfo("UTC")))
+    assert [c["name"] for c in payload] == ["ping"]
+    assert payload[0]["name_localizations"] == {"fr": "sonde"}
+    assert payload[0]["options"][0]["type"] == 5  # a boolean
+    assert payload[0]["default_member_permissions"] == "0"
+    highlight = CommandSpec("pepite", "highlight", "Keeps a message.", handler=lambda c, a: None)
+    menus = application_commands(Catalog([highlight]), Translators(ZoneInfo("UTC")))
+    assert [(c["type"], c["name"]) for c in menus] == [(1, "highlight"), (3, "Add to gazette")]

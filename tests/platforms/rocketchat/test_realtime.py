@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.platforms.ddp import DDPClient, DDPError
+from bot.platforms.rocketchat.realtime import DDPClient, DDPError
 from tests.fakes.rocketchat import FakeRocketChat
 
 

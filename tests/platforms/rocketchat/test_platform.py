@@ -28,15 +28,10 @@ from bot.core import (
     ReactionEvent,
     Reply,
 )
-from bot.platforms.rc_markdown import ZWJ, neutralize_mass_mentions, to_rocketchat
-from bot.platforms.rocketchat import (
-    RocketChatPlatform,
-    RocketChatSettings,
-    _split_text,
-    check_online,
-    message_id_for,
-    websocket_url,
-)
+from bot.platforms.rocketchat import RocketChatPlatform, RocketChatSettings, check_online
+from bot.platforms.rocketchat.delivery import message_id_for, split_text
+from bot.platforms.rocketchat.markdown import ZWJ, neutralize_mass_mentions, to_rocketchat
+from bot.platforms.rocketchat.realtime import websocket_url
 from tests.fakes.rocketchat import FakeRocketChat, FakeRoom
 
 BOT = "tisserand"
@@ -731,9 +726,9 @@ def test_helpers() -> None:
     assert len(message_id_for("a")) == 17
     assert websocket_url("https://chat.example.org/rc") == "wss://chat.example.org/rc/websocket"
     assert websocket_url("http://127.0.0.1:3000") == "ws://127.0.0.1:3000/websocket"
-    chunks = _split_text("\n".join(["x" * 30] * 10), 100)
+    chunks = split_text("\n".join(["x" * 30] * 10), 100)
     assert all(len(c) <= 100 for c in chunks) and "\n".join(chunks) == "\n".join(["x" * 30] * 10)
-    assert _split_text("y" * 250, 100) == ["y" * 100, "y" * 100, "y" * 50]
+    assert split_text("y" * 250, 100) == ["y" * 100, "y" * 100, "y" * 50]
     with pytest.raises(ValueError, match="http"):
         RocketChatSettings(server_url="chat.example.org", username="x")
     with pytest.raises(ConfigError):

@@ -48,16 +48,14 @@ from bot.i18n import Translators
 from bot.outbox import Sender, enqueue
 from bot.platforms.base import Platform
 from bot.platforms.discord import (
-    CUSTOM_ID_PREFIX,
     DiscordDeliveryError,
     DiscordPlatform,
     DiscordSettings,
     check_online,
-    message_nonce,
-    same_commands,
-    split_text,
 )
-from bot.platforms.discord_commands import application_commands
+from bot.platforms.discord.app_commands import application_commands, same_commands
+from bot.platforms.discord.delivery import message_nonce, split_text
+from bot.platforms.discord.views import CUSTOM_ID_PREFIX
 from bot.storage.engine import make_session_factory
 from bot.storage.highlights import Highlight, HighlightSource
 from bot.storage.members import Member
