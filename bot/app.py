@@ -27,6 +27,7 @@ from bot.core import (
     DeliveryError,
     Event,
     GazetteSource,
+    InvalidValue,
     MessageEvent,
     MessageRef,
     ReactionEvent,
@@ -110,7 +111,7 @@ class App:
     def listen(self, kind: ListenerKind, listener: Listener) -> None:
         """Call ``listener`` for every plain message (or reaction) of a member."""
         if kind not in ("message", "reaction"):
-            raise ValueError(f"unknown listener kind {kind!r}")
+            raise InvalidValue(f"unknown listener kind {kind!r}")
         self.listeners.append((kind, listener))
 
     def migrate(self) -> None:

@@ -6,6 +6,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.core import InvalidValue
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -30,7 +32,7 @@ class MovableClock:
         self._offset = timedelta(0)
         if start is not None:
             if start.tzinfo is None:
-                raise ValueError("start must be timezone-aware")
+                raise InvalidValue("start must be timezone-aware")
             self._offset = start - datetime.now(UTC)
 
     def now(self) -> datetime:
@@ -45,17 +47,17 @@ class MovableClock:
     def move_to(self, moment: datetime) -> timedelta:
         """Move the clock to ``moment``; returns how far it moved. Never moves backwards."""
         if moment.tzinfo is None:
-            raise ValueError("moment must be timezone-aware")
+            raise InvalidValue("moment must be timezone-aware")
         with self._lock:
             delta = moment - (datetime.now(UTC) + self._offset)
             if delta < timedelta(0):
-                raise ValueError("the clock only moves forward")
+                raise InvalidValue("the clock only moves forward")
             self._offset += delta
             return delta
 
     def advance(self, delta: timedelta) -> None:
         if delta < timedelta(0):
-            raise ValueError("the clock only moves forward")
+            raise InvalidValue("the clock only moves forward")
         with self._lock:
             self._offset += delta
 
@@ -65,7 +67,7 @@ class FrozenClock:
 
     def __init__(self, moment: datetime) -> None:
         if moment.tzinfo is None:
-            raise ValueError("moment must be timezone-aware")
+            raise InvalidValue("moment must be timezone-aware")
         self._moment = moment.astimezone(UTC)
 
     def now(self) -> datetime:

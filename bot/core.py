@@ -317,6 +317,22 @@ class TisserandError(Exception):
     """Root of every error Tisserand raises on purpose."""
 
 
+class InvalidValue(TisserandError, ValueError):
+    """A value outside what a function accepts (a caller's mistake, or a validator's refusal)."""
+
+
+class InvalidCall(TisserandError, TypeError):
+    """A function called with arguments that do not go together."""
+
+
+class InvalidState(TisserandError, RuntimeError):
+    """Something that cannot happen when the data is consistent (a broken invariant)."""
+
+
+class NotFound(TisserandError, LookupError):
+    """What was looked up does not exist."""
+
+
 class UserError(TisserandError):
     """Something the user can fix. ``message`` is already translated into the actor's language."""
 

@@ -52,7 +52,7 @@ from fractions import Fraction
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
-from bot.core import TisserandError
+from bot.core import InvalidValue, TisserandError
 
 __all__ = [
     "DATE_EXAMPLES_EN",
@@ -689,7 +689,7 @@ def _resolve(parts: _Parts, *, now: datetime, tz: tzinfo, default_time: time | N
 
 def _check_now(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
+        raise InvalidValue("now must be timezone-aware")
 
 
 def parse_datetime(

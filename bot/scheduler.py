@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
+from bot.core import InvalidValue
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Scheduler:
 
     def add_due_work(self, name: str, next_due: NextDue, run: Run) -> None:
         if name in self._work:
-            raise ValueError(f"due work {name!r} registered twice")
+            raise InvalidValue(f"due work {name!r} registered twice")
         self._work[name] = DueWork(name, next_due, run)
         self._locks[name] = asyncio.Lock()
 

@@ -539,7 +539,7 @@ def _atom_body(element: Any) -> tuple[str, bool]:
     raise _NotFast(f"atom content type {kind!r}")
 
 
-class _NotFast(Exception):
+class _NotFast(TisserandError):
     """The fast path does not handle this document: feedparser will."""
 
 

@@ -81,6 +81,7 @@ import httpcore
 import httpx
 
 from bot import __version__
+from bot.core import InvalidValue, TisserandError
 from digests.urls import FetchError, FetchErrorKind, host_address, validate_url
 
 __all__ = [
@@ -143,9 +144,9 @@ class FetchPolicy:
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "total_timeout"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive")
+                raise InvalidValue(f"{name} must be positive")
         if self.max_bytes < 1 or self.max_concurrency < 1 or self.max_redirects < 0:
-            raise ValueError("max_bytes and max_concurrency must be >= 1, max_redirects >= 0")
+            raise InvalidValue("max_bytes and max_concurrency must be >= 1, max_redirects >= 0")
         for network in self.allowed_networks:
             ipaddress.ip_network(network, strict=False)  # ValueError for a bad network
 
@@ -199,7 +200,7 @@ def next_retry_delay(
     that sources failing together spread out but never retry sooner than half the delay.
     """
     if base < timedelta(0) or cap < timedelta(0):
-        raise ValueError("base and cap must not be negative")
+        raise InvalidValue("base and cap must not be negative")
     if failures <= 0:
         return timedelta(0)
     exponent = min(failures - 1, 64)
@@ -215,7 +216,7 @@ def parse_retry_after(value: str, now: datetime) -> timedelta | None:
     A date in the past gives zero; an unreadable value gives None; delays are capped at a year.
     """
     if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+        raise InvalidValue("now must be timezone-aware")
     text = value.strip()
     if not text:
         return None
@@ -359,7 +360,7 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return addresses
 
 
-class _GuardError(Exception):
+class _GuardError(TisserandError):
     """Raised inside the connection pool; turned into a FetchError with the hop's URL."""
 
     def __init__(self, kind: FetchErrorKind, detail: str) -> None:
@@ -909,7 +910,7 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
 # --- bounded decoding --------------------------------------------------------------------------
 
 
-class _DecodeError(Exception):
+class _DecodeError(TisserandError):
     pass
 
 

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import idna
 
-from bot.core import TisserandError
+from bot.core import InvalidValue, TisserandError
 
 __all__ = [
     "MAX_URL_LENGTH",
@@ -217,29 +217,29 @@ def _normalise_host(raw: str) -> str:
     """
     if raw.startswith("["):
         if not raw.endswith("]"):
-            raise ValueError("unbalanced bracket")
+            raise InvalidValue("unbalanced bracket")
         ipv6 = ipaddress.IPv6Address(raw[1:-1])  # ValueError for garbage
         if ipv6.scope_id is not None:
-            raise ValueError("zone identifier in IPv6 address")
+            raise InvalidValue("zone identifier in IPv6 address")
         return f"[{ipv6.compressed}]"
     if not raw:
-        raise ValueError("empty host")
+        raise InvalidValue("empty host")
     if not raw.isascii():
         raw = idna.encode(raw, uts46=True).decode("ascii")  # IDNAError is a ValueError
     host = raw.lower()
     if host.endswith("."):
         host = host[:-1]
     if not host:
-        raise ValueError("empty host")
+        raise InvalidValue("empty host")
     if _ends_in_number(host):
         address = _numeric_ipv4(host)
         if address is None:
-            raise ValueError("invalid IPv4 address")
+            raise InvalidValue("invalid IPv4 address")
         return str(address)
     if len(host) > 253 or not _HOST_CHARS.match(host):
-        raise ValueError("invalid host name")
+        raise InvalidValue("invalid host name")
     if any(len(label) > 63 for label in host.split(".")):
-        raise ValueError("label too long")
+        raise InvalidValue("label too long")
     return host
 
 
@@ -252,19 +252,19 @@ def _split_netloc(netloc: str) -> tuple[str, int | None]:
     if netloc.startswith("["):
         end = netloc.find("]")
         if end < 0:
-            raise ValueError("unbalanced bracket")
+            raise InvalidValue("unbalanced bracket")
         host, rest = netloc[: end + 1], netloc[end + 1 :]
         if rest and not rest.startswith(":"):
-            raise ValueError("garbage after IPv6 address")
+            raise InvalidValue("garbage after IPv6 address")
         port_text = rest[1:]
     else:
         host, _, port_text = netloc.partition(":")
         if ":" in port_text:
-            raise ValueError("unbracketed IPv6 address")
+            raise InvalidValue("unbracketed IPv6 address")
     if not port_text:
         return host, None
     if not _PORT.match(port_text) or not 0 < int(port_text) < 65536:
-        raise ValueError("invalid port")
+        raise InvalidValue("invalid port")
     return host, int(port_text)
 
 

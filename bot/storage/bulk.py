@@ -12,13 +12,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core import InvalidValue
+
 _MISSING = object()
 
 
 def utc(moment: datetime) -> datetime:
     """``moment`` in UTC for the driver; a naive datetime is refused (as ``UTCDateTime`` does)."""
     if moment.tzinfo is None:
-        raise ValueError("naive datetimes are not stored; give a UTC-aware one")
+        raise InvalidValue("naive datetimes are not stored; give a UTC-aware one")
     return moment.astimezone(UTC)
 
 

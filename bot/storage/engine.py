@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core import DatabaseTooNewError
+from bot.core import DatabaseTooNewError, InvalidState
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -113,7 +113,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
     from alembic.config import Config
 
     if not (MIGRATIONS_DIR / "env.py").exists():
-        raise RuntimeError(
+        raise InvalidState(
             f"migrations not found in {MIGRATIONS_DIR}; install Tisserand from its source tree "
             "(pip install -e .)"
         )

@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.core import DirectTarget, Reply
+from bot.core import DirectTarget, InvalidState, NotFound, Reply
 from bot.i18n import Translator
 from bot.outbox import Outgoing, enqueue_many, withdraw
 from bot.storage.bulk import Encoder, utc
@@ -341,7 +341,7 @@ class Batch:
             raise RegistrationsClosed(self.snapshot)
         person = self.people.get(request.member_id)
         if person is None:
-            raise LookupError(f"member {request.member_id} does not exist")
+            raise NotFound(f"member {request.member_id} does not exist")
         seat = self.seats[request.member_id]
         if seat.status in ACTIVE:
             raise self._already(seat)
@@ -532,7 +532,7 @@ class Batch:
             inserts, self.inserts = self.inserts, []
             ids = self._insert_registrations(inserts)
             if len(ids) != len(inserts):  # pragma: no cover - a plain INSERT raises instead
-                raise RuntimeError("registrations were not all inserted")
+                raise InvalidState("registrations were not all inserted")
             for row in inserts:
                 seat = self.seats[row["member_id"]]
                 seat.id = ids[row["member_id"]]
@@ -611,7 +611,7 @@ class Batch:
                 .execution_options(synchronize_session=False)
             )
             if cast(Any, done).rowcount != 1:
-                raise RuntimeError(
+                raise InvalidState(
                     f"session {self.session_id} changed while this transaction held its lock"
                 )
         for category, (_capacity, confirmed) in self.quotas.items():
@@ -628,6 +628,6 @@ class Batch:
                     .execution_options(synchronize_session=False)
                 )
                 if cast(Any, done).rowcount != 1:
-                    raise RuntimeError(
+                    raise InvalidState(
                         f"quota {category} of session {self.session_id} changed under the lock"
                     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bot.core import TisserandError
+from bot.core import InvalidCall, TisserandError
 from bot.i18n import N_, N_plural, Translator
 from bot.storage.sessions import SessionRow
 from commands.sessions.messages import when_text
@@ -26,7 +26,7 @@ class SessionError(TisserandError):
         if session is not None:
             number = session.id
         if number is None:
-            raise TypeError(f"{type(self).__name__} needs the session or its number")
+            raise InvalidCall(f"{type(self).__name__} needs the session or its number")
         super().__init__(f"session {number}: {type(self).__name__}")
         self.session = session
         self.number: int = number
@@ -52,7 +52,7 @@ class SessionError(TisserandError):
     def _loaded(self) -> SessionRow:
         """The session, for the reasons whose message shows its moments."""
         if self.session is None:
-            raise TypeError(f"{type(self).__name__} needs the session, not only its number")
+            raise InvalidCall(f"{type(self).__name__} needs the session, not only its number")
         return self.session
 
 

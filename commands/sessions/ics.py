@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.core import InvalidValue
+
 PRODID = "-//Tisserand//Sessions 1.0//FR"
 ORGANIZER_ADDRESS = "mailto:noreply@tisserand.invalid"
 MAX_OCTETS = 75
@@ -98,7 +100,7 @@ def fold(line: str) -> str:
 
 def format_utc(moment: datetime) -> str:
     if moment.tzinfo is None:
-        raise ValueError("naive datetimes cannot be written; give an aware one")
+        raise InvalidValue("naive datetimes cannot be written; give an aware one")
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -157,7 +159,7 @@ def build_calendar(
         lines.append(f"X-WR-TIMEZONE:{escape_text(tz_name)}")
     for event in events:
         if method is Method.CANCEL and not event.cancelled:
-            raise ValueError("a CANCEL calendar only carries cancelled events")
+            raise InvalidValue("a CANCEL calendar only carries cancelled events")
         lines.extend(_event_lines(event, now=now, organizer=organizer))
     lines.append("END:VCALENDAR")
     return "".join(fold(line) for line in lines).encode("utf-8")

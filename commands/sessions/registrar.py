@@ -50,6 +50,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core import InvalidValue
 from commands.sessions.batch import Batch, Outcome, Request, RequestKind
 from commands.sessions.errors import RegistrarClosed
 from commands.sessions.notify import Notifier
@@ -107,7 +108,7 @@ class Registrar:
         max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+            raise InvalidValue("max_batch must be at least 1")
         self._sessions = sessions
         self._notifier = notifier
         self._max_batch = max_batch
@@ -193,7 +194,7 @@ class Registrar:
 
     def _submit(self, request: Request) -> None:
         if request.now.tzinfo is None:
-            raise ValueError("now must be an aware datetime")
+            raise InvalidValue("now must be an aware datetime")
         with self._condition:
             if not self._closed:
                 self._pending.append(request)

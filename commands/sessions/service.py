@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core import InvalidValue
 from bot.i18n import Translators
 from bot.outbox import withdraw
 from bot.storage.members import Member
@@ -146,7 +147,7 @@ def create_session(
     now: datetime,
 ) -> SessionRow:
     if draft.capacity < 1:
-        raise ValueError("capacity must be at least 1")
+        raise InvalidValue("capacity must be at least 1")
     session = SessionRow(
         uid=f"pending-{uuid.uuid4().hex}",  # the real one needs the id
         title=draft.title,
@@ -465,7 +466,7 @@ def record_feedback(
     db: Session, session_id: int, member: Member, value: str, now: datetime
 ) -> None:
     if value not in FEEDBACK_VALUES:
-        raise ValueError(value)
+        raise InvalidValue(value)
     session = get_session(db, session_id)
     registration = find_registration(db, session_id, member.id)
     if registration is None or registration.attended_at is None:

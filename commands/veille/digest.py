@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import FeedSettings, Settings
-from bot.core import Attachment, PlaceTarget, Reply
+from bot.core import Attachment, NotFound, PlaceTarget, Reply
 from bot.i18n import Translator, Translators, fold
 from bot.outbox import enqueue
 from bot.storage.members import Member
@@ -433,7 +433,7 @@ def preview_digest(
     with host.sessions() as db:
         found = find_channel(db, channel, platform)
         if found is None:
-            raise LookupError(channel)
+            raise NotFound(channel)
         _, text = build_preview(
             db,
             platform=found[0],

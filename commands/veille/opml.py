@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core import NotFound
 from bot.storage.veille import FeedSource
 from commands.veille.refresh import RefreshHost
 from commands.veille.store import add_source_row, find_channel
@@ -71,7 +72,7 @@ def _channel(db: Session, channel: str, platform: str | None) -> tuple[str, str]
         return found
     if platform is not None:
         return platform, channel.lstrip("#")
-    raise LookupError(channel)
+    raise NotFound(channel)
 
 
 def import_opml(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.core import InvalidValue
 from bot.i18n import N_
 
 PLATFORM = "discord"
@@ -39,7 +40,7 @@ class DiscordSettings(BaseModel):
 
         url = yarl.URL(value)
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(N_("must be an http(s) URL such as https://discord.com/api/v10"))
+            raise InvalidValue(N_("must be an http(s) URL such as https://discord.com/api/v10"))
         return value.rstrip("/")
 
     @field_validator("gateway_url")
@@ -51,12 +52,12 @@ class DiscordSettings(BaseModel):
 
         url = yarl.URL(value)
         if url.scheme not in ("ws", "wss") or not url.host:
-            raise ValueError(N_("must be a ws(s) URL such as wss://gateway.discord.gg"))
+            raise InvalidValue(N_("must be a ws(s) URL such as wss://gateway.discord.gg"))
         return value
 
     @field_validator("command_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError(N_("must not be empty"))
+            raise InvalidValue(N_("must not be empty"))
         return value

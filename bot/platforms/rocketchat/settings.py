@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.core import ConfigError
+from bot.core import ConfigError, InvalidValue
 from bot.i18n import N_
 
 PLATFORM = "rocketchat"
@@ -45,7 +45,7 @@ class RocketChatSettings(BaseModel):
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
+            raise InvalidValue(
                 N_("must be an http:// or https:// URL, such as https://chat.example.org")
             )
         return value.strip().rstrip("/")
@@ -54,7 +54,7 @@ class RocketChatSettings(BaseModel):
     @classmethod
     def _prefix(cls, value: str) -> str:
         if not value.strip() or any(c.isspace() for c in value):
-            raise ValueError(N_("must be a non-empty prefix without spaces, such as !"))
+            raise InvalidValue(N_("must be a non-empty prefix without spaces, such as !"))
         return value
 
     @field_validator("channels", mode="after")
