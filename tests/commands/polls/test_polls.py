@@ -44,7 +44,6 @@ from bot.storage.members import Member, upsert_member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.polls import Poll, PollAnonymousBallot, PollMode, PollSealedVoter
 from bot.wiring import make_app
-from commands.poll_tally import tally_dates, tally_majority_judgment
 from commands.polls import (
     EDIT_THROTTLE,
     BallotChange,
@@ -62,6 +61,7 @@ from commands.polls import (
     tally_contents,
     voter_key,
 )
+from commands.polls.tally import tally_dates, tally_majority_judgment
 from tests.conftest import Database
 from tests.support.platform import RecordingPlatform
 
@@ -601,7 +601,7 @@ def test_counting_stored_marks_equals_decoding_every_ballot(
     mode: PollMode, n_options: int, data: st.DataObject
 ) -> None:
     """The fast count of stored contents (joined, sliced, counted) equals the reference tallies
-    of :mod:`commands.poll_tally` fed one decoded ballot per voter; contents may be shorter
+    of :mod:`commands.polls.tally` fed one decoded ballot per voter; contents may be shorter
     than the poll (the rest unmarked) or mark nothing (a withdrawn vote, not counted)."""
     content = st.text(alphabet=_MARKS[mode], max_size=n_options)
     counted = data.draw(st.dictionaries(content, st.integers(1, 4), max_size=12))

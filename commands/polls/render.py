@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from bot.core import Choice, ChoiceStyle, Reply
 from bot.i18n import Translator
 from bot.storage.polls import AnyOption, AnyPoll, PollMode
-from commands.poll_tally import (
+from commands.polls.tally import (
     GRADE_SYMBOLS,
     ChoiceResult,
     DateAnswer,

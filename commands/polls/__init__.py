@@ -135,14 +135,7 @@ from bot.storage.polls import (
     PollSealedVoter,
     PollView,
 )
-from commands.poll_tally import (
-    DateAnswer,
-    grade_scale,
-    rank_profiles,
-    rank_slots,
-    tally_choices,
-)
-from commands.polls_render import (
+from commands.polls.render import (
     PollResults,
     answer_name,
     grade_names,
@@ -155,6 +148,13 @@ from commands.polls_render import (
     prompt_question,
     quote,
     results_message,
+)
+from commands.polls.tally import (
+    DateAnswer,
+    grade_scale,
+    rank_profiles,
+    rank_slots,
+    tally_choices,
 )
 
 log = logging.getLogger(__name__)
@@ -251,7 +251,7 @@ def _encode_marks(marks: Sequence[str]) -> str | None:
 
 
 def tally_contents(poll: Poll, contents: Iterable[str] | Mapping[str, int]) -> PollResults:
-    """Count stored ballot contents with :mod:`commands.poll_tally`.
+    """Count stored ballot contents with :mod:`commands.polls.tally`.
 
     ``contents`` lists ballot contents, or maps each distinct content to how many ballots hold
     it (what :func:`poll_results` reads: each distinct ballot is decoded once). Majority judgment
