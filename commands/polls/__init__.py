@@ -49,6 +49,7 @@ from commands.polls.ballots import (
     Withdraw,
     tally_contents,
 )
+from commands.polls.errors import PollError
 from commands.polls.export import export_csv
 from commands.polls.gazette import gazette_closed_polls
 from commands.polls.render import poll_message
@@ -70,6 +71,7 @@ __all__ = [
     "EDIT_THROTTLE",
     "FAMILY",
     "BallotChange",
+    "PollError",
     "PollWork",
     "SetChoices",
     "SetMarks",

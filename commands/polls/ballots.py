@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core import UserError
 from bot.i18n import Translator
 from bot.storage.polls import AnyPoll, Poll, PollMode
-from commands.polls.errors import not_an_option, too_many
+from commands.polls.errors import NotAnOption, SingleChoiceOnly, TooManyChoices
 from commands.polls.tally import DateAnswer, PollResults, rank_profiles, rank_slots, tally_choices
 
 _Ballot = TypeVar("_Ballot")
@@ -95,7 +94,7 @@ def check_change(t: Translator, poll: AnyPoll, change: BallotChange) -> None:
             raise ValueError(f"bad marks {dict(change.marks)!r} for a {poll.mode} poll")
     for index in indexes:
         if not 0 <= index < poll.n_options:
-            raise UserError(not_an_option(t, poll, str(index + 1)))
+            raise NotAnOption(t, poll.id, str(index + 1), poll.n_options)
 
 
 def apply_change(
@@ -110,16 +109,9 @@ def apply_change(
             chosen = set(decode_choices(before or ""))
             chosen.symmetric_difference_update({change.option})
         if poll.mode == PollMode.SINGLE and len(chosen) > 1:
-            raise UserError(
-                t.gettext(
-                    "Poll {ref} is a single-choice poll: choose one option, for example "
-                    "/vote {number} 2.",
-                    ref=t.ref(poll.id),
-                    number=poll.id,
-                )
-            )
+            raise SingleChoiceOnly(t, poll.id)
         if poll.max_choices is not None and len(chosen) > poll.max_choices:
-            raise too_many(t, poll)
+            raise TooManyChoices(t, poll.id, poll.max_choices or poll.n_options)
         return encode_choices(chosen)
     marks = decode_marks(before, poll.n_options)
     for index, mark in change.marks.items():

@@ -4,11 +4,20 @@ export (coordinators). Creating is for coordinators unless ``[polls] creators = 
 from __future__ import annotations
 
 from bot.context import Context
-from bot.core import Reply, Role, UserError
+from bot.core import Reply, Role
 from bot.i18n import N_, Translator
 from bot.registry import Args, Option, OptionType, command
 from bot.storage.polls import Poll, PollMode
-from commands.polls.errors import deadline_examples
+from commands.polls.errors import (
+    AlreadyClosed,
+    AlreadyOpen,
+    CoordinatorsCreate,
+    DeadlinePast,
+    MayNotClose,
+    MayNotReopen,
+    NotInPrivate,
+    OneKindOnly,
+)
 from commands.polls.export import export_csv
 from commands.polls.parsing import GROUP, GROUP_ALIAS, GROUP_HELP, NUMBER, read_deadline
 from commands.polls.service import WORK_NAME, close_poll, create_poll, reopen_poll
@@ -93,16 +102,9 @@ def _may_manage(ctx: Context, poll: Poll) -> bool:
 )
 def create_command(ctx: Context, args: Args) -> Reply:
     if ctx.settings.polls.creators == "coordinators" and not ctx.actor.is_coordinator:
-        raise UserError(
-            ctx._(
-                "In this network, polls are created by the coordinators. Ask one of them to "
-                "create yours."
-            )
-        )
+        raise CoordinatorsCreate(ctx.t)
     if ctx.place.is_direct:
-        raise UserError(
-            ctx._("Create polls in a channel, where members can see them, not in private.")
-        )
+        raise NotInPrivate(ctx.t)
     kinds = [
         mode
         for flag, mode in (
@@ -113,9 +115,7 @@ def create_command(ctx: Context, args: Args) -> Reply:
         if args[flag]
     ]
     if len(kinds) > 1:
-        raise UserError(
-            ctx._("Choose one kind of poll: --multiple, --judgment or --dates, not several.")
-        )
+        raise OneKindOnly(ctx.t)
     mode = kinds[0] if kinds else PollMode.SINGLE
     now = ctx.now()
     deadline = read_deadline(ctx.t, args["fin"], now)
@@ -159,14 +159,9 @@ def create_command(ctx: Context, args: Args) -> Reply:
 def close_command(ctx: Context, args: Args) -> Reply:
     poll = get_poll(ctx.db, args["numero"], ctx.t)
     if not _may_manage(ctx, poll):
-        raise UserError(
-            ctx._(
-                "Only the creator of poll {ref} or a coordinator can close it.",
-                ref=ctx.t.ref(poll.id),
-            )
-        )
+        raise MayNotClose(ctx.t, poll.id)
     if not close_poll(ctx.db, poll, now=ctx.now(), public_t=_public_t(ctx)):
-        raise UserError(ctx._("Poll {ref} is already closed.", ref=ctx.t.ref(poll.id)))
+        raise AlreadyClosed(ctx.t, poll.id)
     ctx.changed.update({"outbox", WORK_NAME})
     return Reply(
         text=ctx._("Poll {ref} is closed; its results are posted.", ref=ctx.t.ref(poll.id)),
@@ -189,25 +184,13 @@ def close_command(ctx: Context, args: Args) -> Reply:
 def reopen_command(ctx: Context, args: Args) -> Reply:
     poll = get_poll(ctx.db, args["numero"], ctx.t)
     if not _may_manage(ctx, poll):
-        raise UserError(
-            ctx._(
-                "Only the creator of poll {ref} or a coordinator can reopen it.",
-                ref=ctx.t.ref(poll.id),
-            )
-        )
+        raise MayNotReopen(ctx.t, poll.id)
     if poll.is_open:
-        raise UserError(ctx._("Poll {ref} is already open.", ref=ctx.t.ref(poll.id)))
+        raise AlreadyOpen(ctx.t, poll.id)
     now = ctx.now()
     deadline = read_deadline(ctx.t, args["fin"], now)
     if deadline is not None and deadline <= now:
-        raise UserError(
-            ctx._(
-                "The deadline {date} is already past. Give a moment to come, for example "
-                "{examples}.",
-                date=ctx.t.datetime(deadline),
-                examples=deadline_examples(ctx.t),
-            )
-        )
+        raise DeadlinePast(ctx.t, deadline)
     removed = reopen_poll(ctx.db, poll, now=now, deadline=deadline)
     ctx.changed.add(WORK_NAME)
     lines = [ctx._("Poll {ref} is open again.", ref=ctx.t.ref(poll.id))]

@@ -22,7 +22,7 @@ from commands.polls.ballots import (
     decode_choices,
     decode_marks,
 )
-from commands.polls.errors import closed_error, sealed_text
+from commands.polls.errors import NotVoted, PollClosed, VoteSealed
 from commands.polls.parsing import GROUP, GROUP_ALIAS, NUMBER, parse_text_vote
 from commands.polls.render import (
     answer_name,
@@ -144,9 +144,9 @@ def _show_vote(ctx: Context, poll: Poll) -> Reply:
     secret = secret_for(ctx, poll)
     content = current_ballot(ctx.db, poll, ctx.member, secret)
     if content is None and has_sealed_vote(ctx.db, poll, ctx.member, secret):
-        text = sealed_text(ctx.t, poll)
+        text = VoteSealed(ctx.t, poll.id).message
     elif content is None:
-        text = ctx._("You have not voted on poll {ref}.", ref=ctx.t.ref(poll.id))
+        text = NotVoted(ctx.t, poll.id).message
     else:
         text = ctx._(
             "Your vote on poll {ref}: {ballot}.",
@@ -154,9 +154,7 @@ def _show_vote(ctx: Context, poll: Poll) -> Reply:
             ballot=_ballot_summary(ctx.t, poll, content),
         )
     if not accepts_votes(poll, ctx.now()):
-        closed = ctx._(
-            "Poll {ref} is closed: votes are no longer accepted.", ref=ctx.t.ref(poll.id)
-        )
+        closed = PollClosed(ctx.t, poll.id).message
         return Reply(text=f"{text}\n{closed}", ephemeral=True)
     question = ctx._("Poll {ref}: {question}", ref=ctx.t.ref(poll.id), question=poll.question)
     return Reply(text=f"{text}\n{question}", choices=poll_choices(ctx.t, poll), ephemeral=True)
@@ -175,7 +173,7 @@ def poll_choice(ctx: Context, match: re.Match[str]) -> Reply:
     if match["verb"] == "pick":  # shows a prompt: nothing changes, so nothing is written
         shown = get_poll(ctx.db, number, ctx.t)
         if not accepts_votes(shown, ctx.now()):
-            raise closed_error(ctx.t, shown)
+            raise PollClosed(ctx.t, shown.id)
         index = _button_index(ctx, shown, match["k"])
         if shown.mode not in (PollMode.JUDGMENT, PollMode.DATES):
             raise StaleChoice(match.string)

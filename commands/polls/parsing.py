@@ -20,14 +20,24 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta
 from types import MappingProxyType
 
-from bot.core import UserError
 from bot.dates import DateParseError, parse_datetime, parse_deadline
 from bot.i18n import N_, Translator, Translators, fold
 from bot.registry import Option, OptionType
 from bot.storage.polls import AnyPoll, PollMode
 from commands.polls.ballots import BallotChange, SetChoices, SetMarks, Withdraw
-from commands.polls.errors import date_examples, deadline_examples, not_an_option
-from commands.polls.render import grade_names, option_text, quote
+from commands.polls.errors import (
+    DatesVoteFormat,
+    JudgmentVoteFormat,
+    NotAGrade,
+    NotAnAnswer,
+    NotAnOption,
+    PollError,
+    SingleChoiceOnly,
+    SlotInThePast,
+    UnreadableDeadline,
+    UnreadableSlot,
+)
+from commands.polls.render import grade_names, option_text
 from commands.polls.tally import grade_scale
 
 GROUP = "sondage"
@@ -48,19 +58,13 @@ def same_text(text: str) -> str:
 
 
 def read_deadline(t: Translator, text: str | None, now: datetime) -> datetime | None:
-    """``--fin``: a duration or a moment; None when not given; a UserError with examples."""
+    """``--fin``: a duration or a moment; None when not given; refused with examples."""
     if not text:
         return None
     try:
         return parse_deadline(text, now=now, tz=t.tz)
     except DateParseError:
-        raise UserError(
-            t.gettext(
-                "I cannot read the deadline {text}. Examples that work: {examples}.",
-                text=quote(t, text),
-                examples=deadline_examples(t),
-            )
-        ) from None
+        raise UnreadableDeadline(t, text) from None
 
 
 def parse_slot(text: str, number: int, *, now: datetime, t: Translator) -> tuple[datetime, bool]:
@@ -69,24 +73,11 @@ def parse_slot(text: str, number: int, *, now: datetime, t: Translator) -> tuple
         at_midnight = parse_datetime(text, now=now, tz=t.tz, default_time=time(0, 0))
         at_noon = parse_datetime(text, now=now, tz=t.tz, default_time=time(12, 0))
     except DateParseError:
-        raise UserError(
-            t.gettext(
-                "I cannot read the date {text} (option {number}). Examples that work: {examples}.",
-                text=quote(t, text),
-                number=number,
-                examples=date_examples(t),
-            )
-        ) from None
+        raise UnreadableSlot(t, text, number) from None
     all_day = at_midnight != at_noon
     end = at_midnight + timedelta(days=1) if all_day else at_midnight
     if end <= now:
-        raise UserError(
-            t.gettext(
-                "The slot {text} (option {number}) is in the past. Propose slots to come.",
-                text=quote(t, text),
-                number=number,
-            )
-        )
+        raise SlotInThePast(t, text, number)
     return at_midnight, all_day
 
 
@@ -130,7 +121,7 @@ def _option_index(t: Translator, poll: AnyPoll, word: str) -> int:
     for option in poll.options:
         if same_text(option.label) == wanted or same_text(option_text(t, option)) == wanted:
             return option.position
-    raise UserError(not_an_option(t, poll, word))
+    raise NotAnOption(t, poll.id, word, poll.n_options)
 
 
 def parse_text_vote(
@@ -141,58 +132,38 @@ def parse_text_vote(
         return Withdraw()
     if poll.mode == PollMode.SINGLE:
         if len(words) != 1:
-            raise UserError(
-                t.gettext(
-                    "Poll {ref} is a single-choice poll: choose one option, for example "
-                    "/vote {number} 2.",
-                    ref=t.ref(poll.id),
-                    number=poll.id,
-                )
-            )
+            raise SingleChoiceOnly(t, poll.id)
         return SetChoices(frozenset({_option_index(t, poll, words[0])}))
     if poll.mode == PollMode.MULTIPLE:
         return SetChoices(frozenset(_option_index(t, poll, word) for word in words))
+    unreadable: type[JudgmentVoteFormat | DatesVoteFormat]
     if poll.mode == PollMode.JUDGMENT:
         vocabulary = _grade_words(poll, translators)
         grades = ", ".join(grade_names(t, poll.scale_size or 7))
+        unreadable = JudgmentVoteFormat
 
-        def problem(value: str) -> str:
-            return t.gettext(
-                "{value} is not a grade. Grades: {grades} (or their number, 1 being the best).",
-                value=quote(t, value),
-                grades=grades,
-            )
+        def problem(value: str) -> PollError:
+            return NotAGrade(t, poll.id, value, grades)
 
-        example = t.gettext(
-            "Give each grade as option=grade, for example /vote {number} 1=good 2=passable, or "
-            "one grade per option in order.",
-            number=poll.id,
-        )
     else:
         vocabulary = _ANSWER_WORDS
+        unreadable = DatesVoteFormat
 
-        def problem(value: str) -> str:
-            return t.gettext(
-                "{value} is not an answer: use yes, ifneedbe or no.", value=quote(t, value)
-            )
+        def problem(value: str) -> PollError:
+            return NotAnAnswer(t, poll.id, value)
 
-        example = t.gettext(
-            "Give each answer as slot=answer, for example /vote {number} 1=yes 2=no, or one "
-            "answer per slot in order.",
-            number=poll.id,
-        )
     pairs = [word.partition("=") for word in words]
     with_equals = [sep == "=" for _, sep, _ in pairs]
     if any(with_equals) and not all(with_equals):
-        raise UserError(example)
+        raise unreadable(t, poll.id)
     if not any(with_equals) and len(words) > poll.n_options:
-        raise UserError(example)
+        raise unreadable(t, poll.id)
     marks: dict[int, str] = {}
     for position, (left, sep, right) in enumerate(pairs):
         index = _option_index(t, poll, left) if sep else position
         value = right if sep else left
         mark = vocabulary.get(_squash(value))
         if mark is None:
-            raise UserError(problem(value) + "\n" + example)
+            raise problem(value)
         marks[index] = mark
     return SetMarks(marks)

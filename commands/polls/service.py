@@ -1,6 +1,6 @@
 """What can be done with a poll: create, vote, close, reopen, and find the best date.
 
-Permissions are the callers' business (the handlers check them). Every refusal is a UserError
+Permissions are the callers' business (the handlers check them). Every refusal is a PollError
 in the asker's language; the caller's transaction must then be rolled back (the dispatcher
 does). Creating and closing put the poll message and the results in the outbox.
 """
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.core import Place, PlaceTarget, UserError
+from bot.core import Place, PlaceTarget
 from bot.i18n import Translator
 from bot.outbox import enqueue
 from bot.storage.members import Member, PlaceRow, record_place
@@ -37,9 +37,25 @@ from commands.polls.ballots import (
     check_change,
     tally_contents,
 )
-from commands.polls.errors import deadline_examples, sealed_text
+from commands.polls.errors import (
+    DeadlinePast,
+    EmptyOption,
+    EmptyQuestion,
+    MaxOutOfRange,
+    MaxWithoutMultiple,
+    NobodyAvailable,
+    NotADatePoll,
+    NotVoted,
+    OptionTooLong,
+    QuestionTooLong,
+    SameOptions,
+    SameSlot,
+    TooFewOptions,
+    TooManyOptions,
+    VoteSealed,
+)
 from commands.polls.parsing import parse_slot, same_text
-from commands.polls.render import poll_message, quote, results_message
+from commands.polls.render import poll_message, results_message
 from commands.polls.secret import seal_ballots, voter_key
 from commands.polls.store import (
     SEALED_VOTER,
@@ -73,18 +89,11 @@ def best_date_slot(db: Session, number: int, t: Translator | None = None) -> dat
     t = t or fallback_translator()
     poll = get_poll(db, number, t)
     if poll.mode != PollMode.DATES:
-        raise UserError(
-            t.gettext(
-                "Poll {ref} is not a date poll: create one with /poll ... --dates.",
-                ref=t.ref(poll.id),
-            )
-        )
+        raise NotADatePoll(t, poll.id)
     results = poll_results(db, poll)
     assert results.dates is not None
     if not results.dates.best:
-        raise UserError(
-            t.gettext("Nobody can attend any slot of poll {ref} yet.", ref=t.ref(poll.id))
-        )
+        raise NobodyAvailable(t, poll.id)
     best = min(results.dates.best)
     starts_at = poll.options[best].starts_at
     assert starts_at is not None
@@ -102,82 +111,30 @@ def _validate(
     now: datetime,
 ) -> None:
     if not question:
-        raise UserError(
-            t.gettext(
-                'The question is empty. Write it between double quotes: /poll "Which theme?" '
-                '"Energy" "Water".'
-            )
-        )
+        raise EmptyQuestion(t)
     if len(question) > MAX_QUESTION:
-        raise UserError(
-            t.gettext(
-                "The question is too long ({length} characters); keep it under {limit}.",
-                length=len(question),
-                limit=MAX_QUESTION,
-            )
-        )
+        raise QuestionTooLong(t, len(question))
     if len(options) < MIN_OPTIONS:
-        raise UserError(
-            t.gettext(
-                "A poll needs at least 2 options, each between double quotes, for example: "
-                '/poll "Which theme?" "Energy" "Water".'
-            )
-        )
+        raise TooFewOptions(t)
     if len(options) > MAX_OPTIONS:
-        raise UserError(
-            t.gettext(
-                "A poll has at most {limit} options and you gave {count}. Split it into two "
-                "polls, or group some options together.",
-                limit=MAX_OPTIONS,
-                count=len(options),
-            )
-        )
+        raise TooManyOptions(t, len(options))
     seen: dict[str, str] = {}
     for number, option in enumerate(options, start=1):
         if not option:
-            raise UserError(t.gettext("Option {number} is empty: give it a text.", number=number))
+            raise EmptyOption(t, number)
         if len(option) > MAX_OPTION:
-            raise UserError(
-                t.gettext(
-                    "Option {number} is too long ({length} characters): each option becomes a "
-                    "button, so keep it under {limit} characters.",
-                    number=number,
-                    length=len(option),
-                    limit=MAX_OPTION,
-                )
-            )
+            raise OptionTooLong(t, number, len(option))
         key = same_text(option)
         if key in seen:
-            raise UserError(
-                t.gettext(
-                    "The options {first} and {second} are the same (ignoring case and accents). "
-                    "Give each option a different text.",
-                    first=quote(t, seen[key]),
-                    second=quote(t, option),
-                )
-            )
+            raise SameOptions(t, seen[key], option)
         seen[key] = option
     if max_choices is not None:
         if mode != PollMode.MULTIPLE:
-            raise UserError(
-                t.gettext("--max goes with --multiple: add --multiple, or leave out --max.")
-            )
+            raise MaxWithoutMultiple(t)
         if not 1 <= max_choices <= len(options):
-            raise UserError(
-                t.gettext(
-                    "--max must be between 1 and {count}, the number of options.",
-                    count=len(options),
-                )
-            )
+            raise MaxOutOfRange(t, len(options))
     if deadline is not None and deadline <= now:
-        raise UserError(
-            t.gettext(
-                "The deadline {date} is already past. Give a moment to come, for example "
-                "{examples}.",
-                date=t.datetime(deadline),
-                examples=deadline_examples(t),
-            )
-        )
+        raise DeadlinePast(t, deadline)
 
 
 def create_poll(
@@ -233,13 +190,7 @@ def create_poll(
         slots.sort(key=lambda slot: (slot[0], slot[1]))
         for previous, current in itertools.pairwise(slots):
             if previous[:2] == current[:2]:
-                raise UserError(
-                    t.gettext(
-                        "The options {first} and {second} are the same slot. Give each slot once.",
-                        first=quote(t, previous[2]),
-                        second=quote(t, current[2]),
-                    )
-                )
+                raise SameSlot(t, previous[2], current[2])
     place_row = place if isinstance(place, PlaceRow) else record_place(db, place, now)
     poll = Poll(
         place_id=place_row.id,
@@ -337,7 +288,7 @@ def cast_vote(
         columns = {"poll_id": poll.id, "voter_key": voter_key(secret, poll.id, member.id)}
         # Sealed voters exist only once the poll has closed (sealing is part of the close).
         if close_count and connection.execute(SEALED_VOTER, columns).first() is not None:
-            raise UserError(sealed_text(t, poll))
+            raise VoteSealed(t, poll.id)
         stamps: dict[str, object] = {"sealed": False}
     else:
         columns = {"poll_id": poll.id, "member_id": member.id}
@@ -346,7 +297,7 @@ def cast_vote(
     if isinstance(change, Withdraw):
         deleted = connection.execute(statements.delete, key)
         if deleted.rowcount != 1:
-            raise UserError(t.gettext("You have not voted on poll {ref}.", ref=t.ref(poll.id)))
+            raise NotVoted(t, poll.id)
         return VoteOutcome(poll=poll, after=None)
     fresh = None if isinstance(change, ToggleChoice) else apply_change(t, poll, None, change)
     if fresh is not None:

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from bot.context import Context
-from bot.core import Place, UserError
+from bot.core import Place
 from bot.i18n import DEFAULT_LOCALE, Translator
 from bot.storage.members import Member, PlaceRow
 from bot.storage.polls import (
@@ -38,7 +38,7 @@ from bot.storage.polls import (
     PollView,
 )
 from commands.polls.ballots import UNMARKED, tally_contents
-from commands.polls.errors import closed_error
+from commands.polls.errors import NoSuchPoll, PollClosed
 from commands.polls.secret import voter_key
 from commands.polls.tally import PollResults
 
@@ -65,23 +65,18 @@ _POLL_BY_ID = select(Poll).where(Poll.id == bindparam("poll_id")).options(joined
 
 
 def get_poll(db: Session, number: int, t: Translator | None = None) -> Poll:
-    """The poll ``n° number``; a UserError saying what to do when there is none."""
+    """The poll ``n° number``; :class:`NoSuchPoll` (which says what to do) when there is none."""
     poll = db.scalars(_POLL_BY_ID, {"poll_id": number}).unique().one_or_none()
     if poll is None:
         t = t or fallback_translator()
-        raise UserError(
-            t.gettext(
-                "There is no poll {ref}. Type /polls to see the open polls of this channel.",
-                ref=t.ref(number),
-            )
-        )
+        raise NoSuchPoll(t, number)
     return poll
 
 
 def poll_definition(ctx: Context, number: int) -> PollView:
     """Poll ``n° number`` as a vote reads it: what never changes after creation is read once per
     process (``Host.services``); its state is only what the database had when it was first read
-    (:func:`open_for_vote` reads the state that counts). UserError when there is no such poll."""
+    (:func:`open_for_vote` reads the state that counts). :class:`NoSuchPoll` when there is none."""
     cache: dict[int, PollView] | None = ctx.services.get(DEFINITIONS_SERVICE)
     if cache is None:
         cache = ctx.services[DEFINITIONS_SERVICE] = {}
@@ -184,10 +179,11 @@ compiled cache) the statement at every vote."""
 def open_for_vote(db: Session, poll: PollView, now: datetime, t: Translator) -> PollView:
     """The atomic "still open?" check of a vote, in the vote's transaction: one UPDATE that
     marks the poll message stale (it bumps the revision), locks the poll row on PostgreSQL, and
-    returns the poll's current state; UserError when the poll is closed or past its deadline."""
+    returns the poll's current state; :class:`PollClosed` when it is closed or past its
+    deadline."""
     row = db.connection().execute(_OPEN_FOR_VOTE, {"poll_id": poll.id, "now": now}).first()
     if row is None:
-        raise closed_error(t, poll)
+        raise PollClosed(t, poll.id)
     return poll.with_state(
         deadline=row.deadline,
         close_count=row.close_count,
