@@ -47,7 +47,7 @@ from bot.storage.engine import make_engine
 from bot.storage.polls import Poll
 from bot.wiring import make_app
 from commands.polls import poll_results
-from commands.polls_render import poll_message
+from commands.polls.render import poll_message
 
 OPTIONS = ("Sobriété", "Mobilités", "Alimentation", "Énergie", "Eau")
 DATES = ("lundi 7 décembre 9h", "mardi 8 décembre 9h", "9/12 14h", "10/12", "2026-12-11 10:00")

@@ -48,6 +48,7 @@ __all__ = [
     "MJOption",
     "MJResult",
     "OptionCount",
+    "PollResults",
     "SlotCount",
     "bar",
     "compare_profiles",
@@ -456,6 +457,21 @@ def rank_slots(yes: Sequence[int], ifneedbe: Sequence[int], voters: int) -> Date
     )
     best = tuple(s.option for s in slots if s.rank == 1 and s.yes + s.ifneedbe > 0)
     return DateResult(slots=slots, voters=voters, best=best)
+
+
+# ---------------------------------------------------------------------------------------------
+# One poll's results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PollResults:
+    """The tally of one poll: exactly one of ``choices``, ``judgment``, ``dates`` is set."""
+
+    voters: int
+    choices: ChoiceResult | None = None
+    judgment: MJResult | None = None
+    dates: DateResult | None = None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests of the pure poll counting logic (commands/poll_tally.py)."""
+"""Tests of the pure poll counting logic (commands/polls/tally.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commands.poll_tally import (
+from commands.polls.tally import (
     GRADE_SYMBOLS,
     GRADES_7,
     DateAnswer,

@@ -4,8 +4,8 @@ Pure functions of a poll (with its options), its :class:`PollResults` and a tran
 database, no clock. The public poll message and the results posted at close are written in the
 network's language; prompts and confirmations in the voter's.
 
-Choice actions (what a button sends back, handled by ``commands.polls``); numbers are the ones
-people see (option 1 is the first option, grade 1 the best grade):
+Choice actions (what a button sends back, handled by :mod:`commands.polls.member_handlers`);
+numbers are the ones people see (option 1 is the first option, grade 1 the best grade):
 
 - ``poll:<id>:vote:<k>``: single choice: vote for option k; multiple choice: add or remove it;
 - ``poll:<id>:pick:<k>``: majority judgment and date polls: open the private prompt for option k;
@@ -17,17 +17,17 @@ people see (option 1 is the first option, grade 1 the best grade):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.core import Choice, ChoiceStyle, Reply
 from bot.i18n import Translator
 from bot.storage.polls import AnyOption, AnyPoll, PollMode
-from commands.poll_tally import (
+from commands.polls.tally import (
     GRADE_SYMBOLS,
     ChoiceResult,
     DateAnswer,
     DateResult,
     MJResult,
+    PollResults,
     bar,
     grade_scale,
     profile_bar,
@@ -36,16 +36,6 @@ from commands.poll_tally import (
 BAR_WIDTH = 10
 PROFILE_WIDTH = 14
 DATE_ANSWERS: tuple[DateAnswer, ...] = ("yes", "ifneedbe", "no")
-
-
-@dataclass(frozen=True, slots=True)
-class PollResults:
-    """The tally of one poll: exactly one of ``choices``, ``judgment``, ``dates`` is set."""
-
-    voters: int
-    choices: ChoiceResult | None = None
-    judgment: MJResult | None = None
-    dates: DateResult | None = None
 
 
 # --- small pieces ----------------------------------------------------------------------------
