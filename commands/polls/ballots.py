@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.core import InvalidValue
 from bot.i18n import Translator
 from bot.storage.polls import AnyPoll, Poll, PollMode
 from commands.polls.errors import NotAnOption, SingleChoiceOnly, TooManyChoices
@@ -80,18 +81,18 @@ def check_change(t: Translator, poll: AnyPoll, change: BallotChange) -> None:
     indexes: list[int] = []
     if isinstance(change, SetChoices | ToggleChoice):
         if poll.mode not in choice_modes:
-            raise ValueError(f"{type(change).__name__} on a {poll.mode} poll")
+            raise InvalidValue(f"{type(change).__name__} on a {poll.mode} poll")
         indexes = list(change.options) if isinstance(change, SetChoices) else [change.option]
     elif isinstance(change, SetMarks):
         if poll.mode in choice_modes:
-            raise ValueError(f"marks on a {poll.mode} poll")
+            raise InvalidValue(f"marks on a {poll.mode} poll")
         indexes = list(change.marks)
         if poll.mode == PollMode.JUDGMENT:
             allowed = {str(g) for g in range(poll.scale_size or 7)}
         else:
             allowed = set(ANSWER_MARKS)
         if not set(change.marks.values()) <= allowed:
-            raise ValueError(f"bad marks {dict(change.marks)!r} for a {poll.mode} poll")
+            raise InvalidValue(f"bad marks {dict(change.marks)!r} for a {poll.mode} poll")
     for index in indexes:
         if not 0 <= index < poll.n_options:
             raise NotAnOption(t, poll.id, str(index + 1), poll.n_options)
@@ -160,7 +161,7 @@ def _count_marks(
     if not counted:
         return counts, 0
     if max(map(len, counted)) > n_options or min(counted.values()) < 0:
-        raise ValueError(f"malformed ballots for {n_options} options: {dict(counted)!r}")
+        raise InvalidValue(f"malformed ballots for {n_options} options: {dict(counted)!r}")
     if min(map(len, counted)) < n_options or UNMARKED * n_options in counted:
         padded: Counter[str] = Counter()
         for content, number in counted.items():
@@ -177,7 +178,7 @@ def _count_marks(
             row[column] += number
             found += number
         if found != voters:
-            raise ValueError(f"unknown mark in the ballots for option {position}")
+            raise InvalidValue(f"unknown mark in the ballots for option {position}")
     return counts, voters
 
 

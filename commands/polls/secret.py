@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings, read_secret
 from bot.context import Context
+from bot.core import InvalidState
 from bot.storage.polls import AnyPoll, Poll, PollAnonymousBallot, PollSealedVoter
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def server_secret(settings: Settings) -> bytes:
         log.warning("%s can be read by other users; chmod 600 it", path)
     text = path.read_text(encoding="ascii").strip()
     if len(text) < 32:
-        raise RuntimeError(f"{path} holds no usable secret (at least 32 characters)")
+        raise InvalidState(f"{path} holds no usable secret (at least 32 characters)")
     return text.encode("ascii")
 
 

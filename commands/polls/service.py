@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.core import Place, PlaceTarget
+from bot.core import InvalidValue, Place, PlaceTarget
 from bot.i18n import Translator
 from bot.outbox import enqueue
 from bot.storage.members import Member, PlaceRow, record_place
@@ -168,7 +168,7 @@ def create_poll(
     try:
         poll_mode = PollMode(mode)
     except ValueError:
-        raise ValueError(f"unknown poll mode {mode!r}") from None
+        raise InvalidValue(f"unknown poll mode {mode!r}") from None
     question = question.strip()
     labels = [option.strip() for option in options]
     _validate(
@@ -284,7 +284,7 @@ def cast_vote(
     columns: dict[str, object]
     if poll.anonymous:
         if secret is None:
-            raise ValueError("anonymous polls need the server secret")
+            raise InvalidValue("anonymous polls need the server secret")
         columns = {"poll_id": poll.id, "voter_key": voter_key(secret, poll.id, member.id)}
         # Sealed voters exist only once the poll has closed (sealing is part of the close).
         if close_count and connection.execute(SEALED_VOTER, columns).first() is not None:

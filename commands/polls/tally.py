@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from functools import cmp_to_key
 from typing import Literal, get_args
 
+from bot.core import InvalidValue
 from bot.i18n import N_
 
 __all__ = [
@@ -110,7 +111,7 @@ def grade_scale(size: int) -> tuple[str, ...]:
     try:
         return _SCALES[size]
     except KeyError:
-        raise ValueError(f"a grade scale has 5, 6 or 7 grades, not {size!r}") from None
+        raise InvalidValue(f"a grade scale has 5, 6 or 7 grades, not {size!r}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ def tally_choices(ballots: Iterable[Sequence[int]], n_options: int) -> ChoiceRes
         for option in ballot:
             _check_option(option, n_options)
             if option in seen:
-                raise ValueError(f"option {option} appears twice in one ballot")
+                raise InvalidValue(f"option {option} appears twice in one ballot")
             seen.add(option)
             votes[option] += 1
         voters += 1
@@ -231,10 +232,10 @@ def compare_profiles(a: Sequence[int], b: Sequence[int]) -> int:
     which costs O(number of grades) with no list of voters.
     """
     if len(a) != len(b):
-        raise ValueError("profiles of different scales cannot be compared")
+        raise InvalidValue("profiles of different scales cannot be compared")
     n = sum(a)
     if sum(b) != n:
-        raise ValueError("profiles of different numbers of voters cannot be compared")
+        raise InvalidValue("profiles of different numbers of voters cannot be compared")
     h = n // 2
     first_below: int | None = None  # smallest differing position >= h
     last_above: int | None = None  # largest differing position < h
@@ -279,13 +280,13 @@ def tally_majority_judgment(
     """
     _check_n_options(n_options)
     if isinstance(scale_size, bool) or not isinstance(scale_size, int) or scale_size < 2:
-        raise ValueError(f"a grade scale has at least 2 grades, not {scale_size!r}")
+        raise InvalidValue(f"a grade scale has at least 2 grades, not {scale_size!r}")
     worst = scale_size - 1
     profiles = [[0] * scale_size for _ in range(n_options)]
     voters = 0
     for ballot in ballots:
         if len(ballot) > n_options:
-            raise ValueError(f"a ballot grades {len(ballot)} options, the poll has {n_options}")
+            raise InvalidValue(f"a ballot grades {len(ballot)} options, the poll has {n_options}")
         if all(grade is None for grade in ballot):
             continue
         for option, grade in enumerate(ballot):
@@ -311,21 +312,21 @@ def rank_profiles(
     voters (``voters`` when given, checked). Anything else raises ValueError.
     """
     if isinstance(scale_size, bool) or not isinstance(scale_size, int) or scale_size < 2:
-        raise ValueError(f"a grade scale has at least 2 grades, not {scale_size!r}")
+        raise InvalidValue(f"a grade scale has at least 2 grades, not {scale_size!r}")
     frozen = [tuple(p) for p in profiles]
     for profile in frozen:
         if len(profile) != scale_size:
-            raise ValueError(f"a profile of {len(profile)} grades on a scale of {scale_size}")
+            raise InvalidValue(f"a profile of {len(profile)} grades on a scale of {scale_size}")
         if any(count < 0 for count in profile):
-            raise ValueError("a profile cannot hold negative counts")
+            raise InvalidValue("a profile cannot hold negative counts")
     totals = {sum(profile) for profile in frozen}
     if len(totals) > 1:
-        raise ValueError("every option must be judged by the same number of voters")
+        raise InvalidValue("every option must be judged by the same number of voters")
     total = totals.pop() if totals else 0
     if voters is None:
         voters = total
     elif frozen and total != voters:
-        raise ValueError(f"profiles of {total} voters for {voters} voters")
+        raise InvalidValue(f"profiles of {total} voters for {voters} voters")
     n_options = len(frozen)
 
     def better_first(i: int, j: int) -> int:
@@ -352,7 +353,7 @@ def _grade_at(profile: Sequence[int], position: int) -> int:
         cumulative += count
         if cumulative > position:
             return grade
-    raise ValueError(f"position {position} is beyond the {cumulative} grades of the profile")
+    raise InvalidValue(f"position {position} is beyond the {cumulative} grades of the profile")
 
 
 def _decisive_position(n: int, h: int, below: int | None, above: int | None) -> int:
@@ -420,7 +421,7 @@ def tally_dates(ballots: Iterable[Mapping[int, DateAnswer]], n_options: int) -> 
         for option, answer in ballot.items():
             _check_option(option, n_options)
             if answer not in _DATE_ANSWERS:
-                raise ValueError(f"unknown date answer {answer!r}")
+                raise InvalidValue(f"unknown date answer {answer!r}")
             if answer == "yes":
                 yes[option] += 1
             elif answer == "ifneedbe":
@@ -434,10 +435,10 @@ def rank_slots(yes: Sequence[int], ifneedbe: Sequence[int], voters: int) -> Date
     :func:`tally_dates` does once it has counted; the other answers are "no"). Counts that do not
     fit (negative, or more answers than voters) raise ValueError."""
     if len(yes) != len(ifneedbe):
-        raise ValueError("one count of yes and one of if need be per slot")
+        raise InvalidValue("one count of yes and one of if need be per slot")
     for y, m in zip(yes, ifneedbe, strict=True):
         if y < 0 or m < 0 or y + m > voters:
-            raise ValueError(f"{y} yes and {m} if need be among {voters} voters")
+            raise InvalidValue(f"{y} yes and {m} if need be among {voters} voters")
     n_options = len(yes)
 
     def key(i: int) -> tuple[int, int]:
@@ -490,7 +491,7 @@ def bar(share: float, width: int = 10) -> str:
     """
     _check_width(width)
     if math.isnan(share):
-        raise ValueError("a bar cannot show NaN")
+        raise InvalidValue("a bar cannot show NaN")
     clamped = min(1.0, max(0.0, share))
     full = min(width, math.floor(clamped * width + 0.5))
     return FULL_BLOCK * full + LIGHT_SHADE * (width - full)
@@ -510,14 +511,14 @@ def profile_bar(
     """
     _check_width(width)
     if any(count < 0 for count in profile):
-        raise ValueError("a profile cannot hold negative counts")
+        raise InvalidValue("a profile cannot hold negative counts")
     total = sum(profile)
     if total == 0 or width == 0:
         return ""
     if symbols is None:
         symbols = _default_symbols(len(profile))
     if len(symbols) != len(profile):
-        raise ValueError(f"{len(symbols)} symbols for a profile of {len(profile)} grades")
+        raise InvalidValue(f"{len(symbols)} symbols for a profile of {len(profile)} grades")
     cells = [count * width // total for count in profile]
     missing = width - sum(cells)
     by_remainder = sorted(range(len(profile)), key=lambda g: (-(profile[g] * width % total), g))
@@ -530,7 +531,7 @@ def _default_symbols(size: int) -> tuple[str, ...]:
     if size in _SCALES:
         return tuple(GRADE_SYMBOLS[grade] for grade in _SCALES[size])
     if size > len(_LETTERS):
-        raise ValueError(f"no default symbols for a profile of {size} grades")
+        raise InvalidValue(f"no default symbols for a profile of {size} grades")
     return tuple(_LETTERS[:size])
 
 
@@ -552,19 +553,19 @@ def _competition_ranks(order: Sequence[int], same: Callable[[int, int], bool]) -
 
 def _check_n_options(n_options: int) -> None:
     if isinstance(n_options, bool) or not isinstance(n_options, int) or n_options < 0:
-        raise ValueError(f"the number of options must be a non-negative integer: {n_options!r}")
+        raise InvalidValue(f"the number of options must be a non-negative integer: {n_options!r}")
 
 
 def _check_option(option: int, n_options: int) -> None:
     if isinstance(option, bool) or not isinstance(option, int) or not 0 <= option < n_options:
-        raise ValueError(f"option {option!r} is not one of the {n_options} options")
+        raise InvalidValue(f"option {option!r} is not one of the {n_options} options")
 
 
 def _check_grade(grade: int, scale_size: int) -> None:
     if isinstance(grade, bool) or not isinstance(grade, int) or not 0 <= grade < scale_size:
-        raise ValueError(f"grade {grade!r} is not in a scale of {scale_size} grades")
+        raise InvalidValue(f"grade {grade!r} is not in a scale of {scale_size} grades")
 
 
 def _check_width(width: int) -> None:
     if isinstance(width, bool) or not isinstance(width, int) or width < 0:
-        raise ValueError(f"a bar width must be a non-negative integer: {width!r}")
+        raise InvalidValue(f"a bar width must be a non-negative integer: {width!r}")
