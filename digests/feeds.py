@@ -53,6 +53,7 @@ import nh3
 
 from bot.core import TisserandError
 from bot.i18n import fold
+from bot.mentions import ZWSP, neutralize_mass_mentions
 from digests.urls import FetchError, canonical_url, validate_url
 
 __all__ = [
@@ -185,14 +186,13 @@ _BLOCK_BOUNDARY = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SPACES = re.compile(r"\s+")
-_MASS_MENTION = re.compile(r"@(?=(?:everyone|here|all|channel)\b)", re.IGNORECASE)
 _TAG_LIKE = re.compile(r"<(?=[A-Za-z!/?@#&])")
-ZWSP = "\u200b"
 
 
 def neutralize_mentions(text: str) -> str:
-    """``@everyone`` -> ``@\u200beveryone`` (and ``@here``, ``@all``, ``@channel``)."""
-    return _MASS_MENTION.sub("@" + ZWSP, text)
+    """``@everyone`` -> ``@\u200beveryone`` (and ``@here``, ``@all``, ``@channel``: every mass
+    mention :mod:`bot.mentions` knows)."""
+    return neutralize_mass_mentions(text, marker=ZWSP)
 
 
 _C1 = re.compile(r"[\x80-\x9f]")

@@ -950,7 +950,9 @@ class RocketChatPlatform:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
-        text = self._render(reply)[: self._max_len]
+        text = self._render(reply)[: self._max_len - 1]
+        if not reply.mentions:  # the cut may leave "@all" of "@allez" at the end
+            text = neutralize_mass_mentions(text)
         with self._delivery("edit"):
             await self._request(
                 lambda c: c.chat_update(ref.channel_id, ref.message_id, text), paced=True
@@ -1003,7 +1005,7 @@ class RocketChatPlatform:
             listing = "\n".join(lines)
             text = f"{text}\n\n{listing}" if text else listing
         if not reply.mentions:
-            text = neutralize_mass_mentions(text)
+            text = neutralize_mass_mentions(text, keep=(usernames or {}).values())
         return text
 
     def _choice_attachment(self, reply: Reply) -> dict[str, Any]:
@@ -1025,7 +1027,12 @@ class RocketChatPlatform:
 
     async def _post(self, room_id: str, reply: Reply, base_id: str, tmid: str | None) -> MessageRef:
         usernames = await self._ping_names(reply) if reply.ping else None
-        chunks = _split_text(self._render(reply, usernames), self._max_len)
+        # A cut inside "@allez" may leave "@all" at the end of a chunk: each chunk is checked
+        # again, which adds at most one character (hence one less than the limit).
+        chunks = _split_text(self._render(reply, usernames), self._max_len - 1)
+        if not reply.mentions:
+            keep = (usernames or {}).values()
+            chunks = [neutralize_mass_mentions(chunk, keep=keep) for chunk in chunks]
         first: dict[str, Any] | None = None
         first_fresh = True
         for index, chunk in enumerate(chunks):
