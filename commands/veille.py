@@ -59,6 +59,9 @@ from digests.feeds import (
     sanitize_html,
 )
 from digests.fetcher import Fetcher, FetchError, FetchResult
+from digests.filters import RegexRefused
+from digests.filters import refusal as filter_refusal
+from digests.interactive import interactive_parser
 from digests.opml import OpmlError, add_source_row, build_opml, import_outlines, parse_opml
 from digests.refresh import (
     describe_error,
@@ -117,12 +120,8 @@ def _fetcher(ctx: Context) -> Fetcher:
 
 
 def _parser(ctx: Context) -> FeedParser:
-    # One feed at a time: a worker thread is enough, no process to start.
-    return FeedParser(
-        processes=0,
-        timeout=ctx.settings.feeds.parse_timeout_seconds,
-        max_entries=ctx.settings.feeds.max_entries_per_feed,
-    )
+    # Worker processes killed past the time limit, as for the refresh (digests.interactive).
+    return interactive_parser(ctx.services, ctx.settings)
 
 
 def _validated(ctx: Context, raw: str) -> str:
@@ -173,15 +172,10 @@ def _check_filter(ctx: Context, text: str | None) -> str | None:
         return None
     try:
         compile_filter(text)
-    except FeedParseError:
-        raise UserError(
-            ctx._(
-                "The filter “{filter}” is not valid. Give words separated by | (for example "
-                '"vélo|mobilité") or a regular expression between slashes (for example '
-                '"/appel (à|a) projets/").',
-                filter=text,
-            )
-        ) from None
+    except FeedParseError as exc:
+        cause = exc.__cause__
+        reason = cause.reason if isinstance(cause, RegexRefused) else None
+        raise UserError(filter_refusal(ctx.t, text, reason)) from None
     return text.strip()
 
 
@@ -256,17 +250,16 @@ async def _add_feed(
         if not propose:
             raise UserError(_parse_message(ctx, FeedParseError("not_a_feed"), url))
         return _propose(ctx, target, result, url, theme=theme, entry_filter=entry_filter)
-    async with _parser(ctx) as parser:
-        try:
-            parsed = await parser.parse(
-                result.content,
-                url=result.final_url,
-                content_type=result.content_type,
-                charset=result.charset,
-                entry_filter=entry_filter,
-            )
-        except FeedParseError as exc:
-            raise UserError(_parse_message(ctx, exc, url)) from None
+    try:
+        parsed = await _parser(ctx).parse(
+            result.content,
+            url=result.final_url,
+            content_type=result.content_type,
+            charset=result.charset,
+            entry_filter=entry_filter,
+        )
+    except FeedParseError as exc:
+        raise UserError(_parse_message(ctx, exc, url)) from None
     now = ctx.now()
     stored_url = result.permanent_url or url
     existing = _existing_source(ctx, target, stored_url)
