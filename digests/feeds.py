@@ -53,6 +53,9 @@ import nh3
 
 from bot.core import TisserandError
 from bot.i18n import fold
+from bot.mentions import ZWSP, neutralize_mass_mentions
+from digests.filters import RegexRefused, compile_regex
+from digests.safehtml import bounded as bounded_html
 from digests.urls import FetchError, canonical_url, validate_url
 
 __all__ = [
@@ -185,14 +188,13 @@ _BLOCK_BOUNDARY = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SPACES = re.compile(r"\s+")
-_MASS_MENTION = re.compile(r"@(?=(?:everyone|here|all|channel)\b)", re.IGNORECASE)
 _TAG_LIKE = re.compile(r"<(?=[A-Za-z!/?@#&])")
-ZWSP = "\u200b"
 
 
 def neutralize_mentions(text: str) -> str:
-    """``@everyone`` -> ``@\u200beveryone`` (and ``@here``, ``@all``, ``@channel``)."""
-    return _MASS_MENTION.sub("@" + ZWSP, text)
+    """``@everyone`` -> ``@\u200beveryone`` (and ``@here``, ``@all``, ``@channel``: every mass
+    mention :mod:`bot.mentions` knows)."""
+    return neutralize_mass_mentions(text, marker=ZWSP)
 
 
 _C1 = re.compile(r"[\x80-\x9f]")
@@ -227,7 +229,7 @@ def plain_text(markup: str, limit: int | None = None) -> str:
     """Visible text of an HTML fragment, on one line, at most ``limit`` characters."""
     if not markup:
         return ""
-    spaced = _BLOCK_BOUNDARY.sub(" <", markup)
+    spaced = _BLOCK_BOUNDARY.sub(" <", bounded_html(markup))
     return _clean_text(html.unescape(_TEXT_CLEANER.clean(spaced)), limit)
 
 
@@ -259,7 +261,7 @@ def sanitize_html(markup: str, base: str | None = None) -> str:
     """
     if not markup:
         return ""
-    clean = _HTML_CLEANER.clean(markup)
+    clean = _HTML_CLEANER.clean(bounded_html(markup))
     if base and "href=" in clean:
         clean = _HREF.sub(lambda m: _absolute(m, base), clean)
     return neutralize_mentions(clean)
@@ -298,10 +300,12 @@ def _safe_link(raw: object, base: str | None, *, canonical: bool = False) -> str
 
 
 def compile_filter(text: str | None) -> Callable[[str], bool] | None:
-    """``mot|autre mot`` (any of the words, case- and accent-insensitive) or ``/regex/``.
+    """``mot|autre mot`` (any of the words, case- and accent-insensitive) or ``/regex/``
+    (case-insensitive, run by RE2 in linear time: :mod:`digests.filters`).
 
-    Raises :class:`FeedParseError` (``bad_filter``) for an empty filter, a bad regex or one
-    longer than :data:`MAX_FILTER` characters.
+    Raises :class:`FeedParseError` (``bad_filter``) for an empty filter, a regex RE2 refuses
+    (the :class:`~digests.filters.RegexRefused` is its ``__cause__``) or one longer than
+    :data:`MAX_FILTER` characters.
     """
     if text is None:
         return None
@@ -310,10 +314,9 @@ def compile_filter(text: str | None) -> Callable[[str], bool] | None:
         raise FeedParseError("bad_filter", "empty or too long")
     if len(source) > 2 and source.startswith("/") and source.endswith("/"):
         try:
-            pattern = re.compile(source[1:-1], re.IGNORECASE)
-        except re.error as exc:
-            raise FeedParseError("bad_filter", str(exc)) from None
-        return lambda value: pattern.search(value) is not None
+            return compile_regex(source[1:-1])
+        except RegexRefused as exc:
+            raise FeedParseError("bad_filter", str(exc)) from exc
     words = [fold(word.strip()) for word in source.split("|") if word.strip()]
     if not words:
         raise FeedParseError("bad_filter", "no word")

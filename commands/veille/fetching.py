@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.core import UserError
+from commands.veille.interactive import interactive_parser
 from commands.veille.messages import fetch_message
 from commands.veille.refresh import fetch_policy
 from digests.feeds import FeedParser
@@ -20,12 +21,8 @@ def feed_fetcher(ctx: Context) -> Fetcher:
 
 
 def one_feed_parser(ctx: Context) -> FeedParser:
-    # One feed at a time: a worker thread is enough, no process to start.
-    return FeedParser(
-        processes=0,
-        timeout=ctx.settings.feeds.parse_timeout_seconds,
-        max_entries=ctx.settings.feeds.max_entries_per_feed,
-    )
+    # Worker processes killed past the time limit, as for the refresh (see .interactive).
+    return interactive_parser(ctx.services, ctx.settings)
 
 
 def validated(ctx: Context, raw: str) -> str:

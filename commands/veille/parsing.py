@@ -13,6 +13,8 @@ from bot.i18n import Translator, fold
 from commands.veille.messages import interval_text
 from commands.veille.schedule import Schedule
 from digests.feeds import FeedParseError, clean_text, compile_filter
+from digests.filters import RegexRefused
+from digests.filters import refusal as filter_refusal
 
 __all__ = [
     "MAX_INTERVAL",
@@ -47,15 +49,10 @@ def check_filter(ctx: Context, text: str | None) -> str | None:
         return None
     try:
         compile_filter(text)
-    except FeedParseError:
-        raise UserError(
-            ctx._(
-                "The filter “{filter}” is not valid. Give words separated by | (for example "
-                '"vélo|mobilité") or a regular expression between slashes (for example '
-                '"/appel (à|a) projets/").',
-                filter=text,
-            )
-        ) from None
+    except FeedParseError as exc:
+        cause = exc.__cause__
+        reason = cause.reason if isinstance(cause, RegexRefused) else None
+        raise UserError(filter_refusal(ctx.t, text, reason)) from None
     return text.strip()
 
 

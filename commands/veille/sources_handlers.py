@@ -95,17 +95,16 @@ async def _add_feed(
         if not propose:
             raise UserError(parse_message(ctx, FeedParseError("not_a_feed"), url))
         return _propose(ctx, target, result, url, theme=theme, entry_filter=entry_filter)
-    async with one_feed_parser(ctx) as parser:
-        try:
-            parsed = await parser.parse(
-                result.content,
-                url=result.final_url,
-                content_type=result.content_type,
-                charset=result.charset,
-                entry_filter=entry_filter,
-            )
-        except FeedParseError as exc:
-            raise UserError(parse_message(ctx, exc, url)) from None
+    try:
+        parsed = await one_feed_parser(ctx).parse(
+            result.content,
+            url=result.final_url,
+            content_type=result.content_type,
+            charset=result.charset,
+            entry_filter=entry_filter,
+        )
+    except FeedParseError as exc:
+        raise UserError(parse_message(ctx, exc, url)) from None
     now = ctx.now()
     stored_url = result.permanent_url or url
     existing = existing_source(ctx.db, target.platform, target.channel_id, stored_url)

@@ -179,7 +179,9 @@ class Delivery:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
-        text = self.render(reply)[: self._max_len]
+        text = self.render(reply)[: self._max_len - 1]
+        if not reply.mentions:  # the cut may leave "@all" of "@allez" at the end
+            text = neutralize_mass_mentions(text)
         with self.mapping_errors("edit"):
             await self._transport.update_message(ref.channel_id, ref.message_id, text)
 
@@ -215,7 +217,7 @@ class Delivery:
             listing = "\n".join(lines)
             text = f"{text}\n\n{listing}" if text else listing
         if not reply.mentions:
-            text = neutralize_mass_mentions(text)
+            text = neutralize_mass_mentions(text, keep=(usernames or {}).values())
         return text
 
     def _choice_attachment(self, reply: Reply) -> MessageAttachment:
@@ -237,7 +239,12 @@ class Delivery:
 
     async def _post(self, room_id: str, reply: Reply, base_id: str, tmid: str | None) -> MessageRef:
         usernames = await self._ping_names(reply) if reply.ping else None
-        chunks = split_text(self.render(reply, usernames), self._max_len)
+        # A cut inside "@allez" may leave "@all" at the end of a chunk: each chunk is checked
+        # again, which adds at most one character (hence one less than the limit).
+        chunks = split_text(self.render(reply, usernames), self._max_len - 1)
+        if not reply.mentions:
+            keep = (usernames or {}).values()
+            chunks = [neutralize_mass_mentions(chunk, keep=keep) for chunk in chunks]
         first: Message | None = None
         first_fresh = True
         for index, chunk in enumerate(chunks):

@@ -11,25 +11,29 @@ left untouched.
 
 ``@all`` and ``@here`` notify a whole room in Rocket.Chat (``@everyone`` is neutralised too, for
 text copied from elsewhere): a zero-width joiner after the ``@`` keeps the text readable and breaks
-the mention.
+the mention. What counts as one is decided by :mod:`bot.mentions`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-ZWJ = "\u200d"
+from bot import mentions
+from bot.mentions import ZWJ
 
 _PROTECTED = re.compile(r"`[^`\n]+`|\[[^\]\n]*\]\([^)\s]+\)|<[a-z][a-z0-9+.-]*:[^>\s]+>", re.I)
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.S)
 _ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![*\w])", re.S)
-_MASS_MENTION = re.compile(r"(?<![\w@])@(all|here|everyone)\b", re.I)
 _PLACEHOLDER = "\x00{}\x00"
 
+__all__ = ["ZWJ", "neutralize_mass_mentions", "to_rocketchat"]
 
-def neutralize_mass_mentions(text: str) -> str:
-    """``@all`` -> ``@\\u200dall`` (same for ``@here`` and ``@everyone``)."""
-    return _MASS_MENTION.sub(lambda m: f"@{ZWJ}{m.group(1)}", text)
+
+def neutralize_mass_mentions(text: str, *, keep: Iterable[str] = ()) -> str:
+    """``@all`` -> ``@\\u200dall`` (and every other mass mention :mod:`bot.mentions` knows);
+    ``keep``: usernames the reply means to ping."""
+    return mentions.neutralize_mass_mentions(text, marker=ZWJ, keep=keep)
 
 
 def to_rocketchat(text: str) -> str:

@@ -32,6 +32,7 @@ from bot.platforms.rocketchat import RocketChatPlatform, RocketChatSettings, che
 from bot.platforms.rocketchat.delivery import message_id_for, split_text
 from bot.platforms.rocketchat.markdown import ZWJ, neutralize_mass_mentions, to_rocketchat
 from bot.platforms.rocketchat.realtime import websocket_url
+from tests.bot.test_mentions import rocketchat_mass_mentions, rocketchat_reads
 from tests.fakes.rocketchat import FakeRocketChat, FakeRoom
 
 BOT = "tisserand"
@@ -733,3 +734,67 @@ def test_helpers() -> None:
         RocketChatSettings(server_url="chat.example.org", username="x")
     with pytest.raises(ConfigError):
         RocketChatPlatform(RocketChatSettings(server_url="http://h", username="x"))
+
+
+# --- mass mentions where a text is cut, pings that look like a group --------------------------
+
+
+@pytest.mark.asyncio
+async def test_names_that_rocketchat_ends_at_a_non_ascii_letter_are_neutralised(
+    fake: FakeRocketChat, connect: Factory
+) -> None:
+    platform, _ = await connect()
+    room = general(fake).id
+    text = "Réunion @allé, @here日本 et @all\u200b ! (pas mail@all.org ni @allison)"
+    await platform.deliver(Reply(text), PlaceTarget("rocketchat", room), "mass:1")
+    [message] = fake.messages_by(BOT)
+    assert rocketchat_mass_mentions(message["msg"]) == []
+    assert message["msg"] == (
+        f"Réunion @{ZWJ}allé, @{ZWJ}here日本 et @{ZWJ}all\u200b ! (pas mail@all.org ni @allison)"
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_text_cut_into_messages_leaves_no_mass_mention_at_a_cut(
+    fake: FakeRocketChat, connect: Factory
+) -> None:
+    platform, _ = await connect(max_message_length=30)
+    room = general(fake).id
+    # "@allez" is no mention, but cut after "@all" it would be: wherever the cut falls.
+    for width in (24, 25, 26, 27):
+        text = "x" * (width - 1) + " @allez " + "y" * 30
+        await platform.deliver(Reply(text), PlaceTarget("rocketchat", room), f"cut:{width}")
+        chunks = [m["msg"] for m in fake.messages_by(BOT)]
+        fake.messages.clear()
+        assert len(chunks) > 1
+        assert all(len(chunk) <= 30 for chunk in chunks)
+        assert all(rocketchat_mass_mentions(chunk) == [] for chunk in chunks), chunks
+        assert "".join(chunks).replace(ZWJ, "") == text
+
+
+@pytest.mark.asyncio
+async def test_an_edit_cut_at_the_limit_leaves_no_mass_mention(
+    fake: FakeRocketChat, connect: Factory
+) -> None:
+    platform, _ = await connect(max_message_length=30)
+    room = general(fake).id
+    ref = await platform.deliver(Reply("Résultats"), PlaceTarget("rocketchat", room), "edit:1")
+    for width in (24, 25, 26, 27):
+        await platform.edit(ref, Reply("x" * (width - 1) + " @allez la suite"))
+        stored = fake.messages[ref.message_id]["msg"]
+        assert len(stored) <= 30 and rocketchat_mass_mentions(stored) == [], stored
+
+
+@pytest.mark.asyncio
+async def test_a_member_whose_username_starts_like_a_group_is_still_pinged(
+    fake: FakeRocketChat, connect: Factory
+) -> None:
+    hugo = fake.add_user("herehugo", password="h", name="Hugo")
+    platform, _ = await connect()
+    ping = Mention(hugo.id, "Hugo")
+    reply = Reply(f"{ping.token} : à toi ! @here", ping=(ping,))
+    await platform.deliver(reply, PlaceTarget("rocketchat", general(fake).id), "ping:1")
+    [message] = fake.messages_by(BOT)
+    assert message["msg"] == f"@herehugo : à toi ! @{ZWJ}here"
+    assert "herehugo" in rocketchat_reads(message["msg"])
+    assert rocketchat_mass_mentions(message["msg"]) == []
