@@ -41,3 +41,9 @@ class OutboxMessage(Base):
     platform_channel_id: Mapped[str | None] = mapped_column(String(128), default=None)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    """The sender that claimed the row last (``Sender.claimer``: host, process, random part);
+    with ``attempts``, it names the claim, and only that claim may record the result."""
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    """While ``sending``: until when the claim holds (no other sender takes the row before);
+    NULL in every other status."""
