@@ -15,7 +15,8 @@ from bot.storage.base import Base
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"
-    """Claimed by the sender; after a crash it is sent again with the same platform token."""
+    """Claimed by a sender until ``lease_until``; if that sender dies or hangs, another takes
+    the row after the lease and sends it again with the same platform token."""
     SENT = "sent"
     SKIPPED = "skipped"
     """Missed by more than the grace period while the bot was down: recorded, not sent."""
