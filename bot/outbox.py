@@ -32,6 +32,7 @@ network's time zone).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -169,7 +170,8 @@ class RetryPolicy:
     cap: timedelta = timedelta(hours=1)
     lease: timedelta = timedelta(minutes=5)
     """How long a claim holds: no other sender takes a row being sent before it ends. Longer
-    than a platform call with its timeouts and rate-limit waits."""
+    than a platform call with its timeouts and rate-limit waits; the call is not awaited past
+    it."""
 
     def delay(self, attempts: int, rng: random.Random) -> timedelta:
         exponential: timedelta = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
@@ -385,8 +387,10 @@ class Sender:
     async def _deliver(self, claim: _Claim, report: DeliveryReport) -> None:
         platform = self._platforms[claim.platform]
         target = claim.target
+        bound = asyncio.timeout(self._policy.lease.total_seconds())
         try:
-            ref = await platform.deliver(claim.reply, target, claim.token)
+            async with bound:  # past the lease, another sender may take the row: stop waiting
+                ref = await platform.deliver(claim.reply, target, claim.token)
         except DeliveryError as exc:
             if exc.code == DeliveryCode.DM_CLOSED and isinstance(target, DirectTarget):
                 self._record_dm_closed(claim, target, exc, report)
@@ -394,8 +398,14 @@ class Sender:
                 self._record_failure(claim, exc, report)
             return
         except Exception as exc:  # a platform bug must not stop the sender
-            log.exception("outbox %s: unexpected error from %s", claim.row_id, platform.name)
-            self._record_failure(claim, DeliveryError(repr(exc)), report)
+            if bound.expired():
+                error = DeliveryError(
+                    f"no answer from {platform.name} within the lease ({self._policy.lease})"
+                )
+            else:
+                log.exception("outbox %s: unexpected error from %s", claim.row_id, platform.name)
+                error = DeliveryError(repr(exc))
+            self._record_failure(claim, error, report)
             return
         now = self._clock.now()
         with self._sessions.begin() as db:

@@ -220,6 +220,20 @@ async def test_a_late_failure_does_not_overwrite_the_new_claim(
 
 
 @pytest.mark.asyncio
+async def test_a_platform_call_is_not_awaited_past_the_lease(engine: Engine) -> None:
+    """A platform that never answers holds its row no longer than the lease: the sender stops
+    waiting and records a retry (with the same token next time), under its own claim."""
+    _fill(engine, 1)
+    hung = CountingPlatform([], gate=asyncio.Event())
+    sender = _sender(engine, hung, FrozenClock(START), lease=0.2)
+    report = await asyncio.wait_for(sender.deliver_due(), 10)
+    assert (report.sent, report.retried) == (0, 1)
+    [row] = _rows(engine)
+    assert (row.status, row.lease_until) == (OutboxStatus.PENDING, None)
+    assert "no answer from console within the lease" in (row.last_error or "")
+
+
+@pytest.mark.asyncio
 async def test_a_row_being_sent_when_the_database_is_upgraded_is_sent_again(
     engine: Engine,
 ) -> None:
