@@ -20,8 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from alembic import command
+from bot.app import App
 from bot.clock import FrozenClock
-from bot.core import DeliveryError, PlaceTarget, Reply
+from bot.config import load_settings
+from bot.core import ConfigError, DeliveryError, PlaceTarget, Reply
 from bot.outbox import RetryPolicy, Sender, enqueue
 from bot.storage.engine import alembic_config, make_session_factory, migrate
 from bot.storage.outbox import OutboxMessage, OutboxStatus
@@ -257,3 +259,20 @@ async def test_a_row_being_sent_when_the_database_is_upgraded_is_sent_again(
     assert len(delivered) == 1
     [row] = _rows(engine)
     assert (row.status, row.attempts, row.claimed_by) == ("sent", 2, sender.claimer)
+
+
+def test_the_lease_is_set_in_the_configuration(tmp_path: Path) -> None:
+    example = load_settings(ROOT / "config" / "tisserand.example.toml", environ={})
+    assert example.outbox.lease_seconds == 300.0  # the example shows the default
+    settings = load_settings(
+        None,
+        environ={},
+        overrides={"data_dir": str(tmp_path), "outbox": {"lease_seconds": 42}},
+    )
+    app = App(settings, families=[])
+    try:
+        assert app._build_sender()._policy.lease == timedelta(seconds=42)
+    finally:
+        app.engine.dispose()
+    with pytest.raises(ConfigError):
+        load_settings(None, environ={}, overrides={"outbox": {"lease_seconds": 0}})
