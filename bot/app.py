@@ -123,6 +123,7 @@ class App:
             max_attempts=self.settings.outbox.max_attempts,
             base=_seconds(self.settings.outbox.retry_base_seconds),
             cap=_seconds(self.settings.outbox.retry_cap_seconds),
+            lease=_seconds(self.settings.outbox.lease_seconds),
         )
         return Sender(
             self.sessions, self.platforms, self.clock, policy, translators=self.translators

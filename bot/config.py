@@ -160,6 +160,9 @@ class OutboxSettings(_Section):
     max_attempts: int = Field(default=12, ge=1)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    lease_seconds: float = Field(default=300.0, ge=1, le=24 * 3600)
+    """How long a sender keeps a message it is sending before another may take it over: longer
+    than a platform call with its timeouts (the call is not awaited past it)."""
 
 
 class PollSettings(_Section):

@@ -5,11 +5,19 @@ messages to other members) is written as an outbox row with an idempotency key i
 transaction as the change that causes it; writing the same key twice is a no-op. The
 :class:`Sender` delivers due rows and records the platform's message id.
 
-Exactly once, across crashes: a row is claimed (``sending``, committed) before the platform is
-called, with a token derived from the row. If the bot dies after the platform accepted the message
-but before ``sent`` was committed, the row is found in ``sending`` at the next start and delivered
-again with the *same* token; each platform deduplicates on it (Rocket.Chat message ``_id``, Discord
-``nonce`` + ``enforce_nonce``, the console's journal), so the message appears once.
+Exactly once, between senders: a row is claimed (``sending``, committed) before the platform is
+called, by one conditional UPDATE that takes it only if it is ``pending``, or ``sending`` with an
+expired lease; the claim names the sender (:attr:`Sender.claimer`) and holds until
+``lease_until`` (``RetryPolicy.lease``). Two senders on one database (two instances, thirty
+processes) never deliver the same row at once, whatever the platform does with the token; and
+the result (sent, retry, failed) is recorded only by the claim still current, so a sender whose
+lease ran out and whose row was taken over cannot overwrite the new claimer's state.
+
+Exactly once, across crashes: the platform call is made with a token derived from the row. If the
+bot dies after the platform accepted the message but before ``sent`` was committed, the row stays
+``sending`` until its lease expires; then a sender takes it and delivers it again with the *same*
+token; each platform deduplicates on it (Rocket.Chat message ``_id``, Discord ``nonce`` +
+``enforce_nonce``, the console's journal), so the message appears once.
 
 Closed direct messages: when a platform answers a direct message with
 :attr:`~bot.core.DeliveryCode.DM_CLOSED`, the row is marked ``failed`` with a ``last_error`` that
@@ -28,20 +36,23 @@ the ORM), :func:`enqueue_many` (many in one statement, the hot path of session r
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import os
 import random
 import re
+import secrets
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import CursorResult, Table, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -330,6 +341,10 @@ class RetryPolicy:
     max_attempts: int = 12
     base: timedelta = timedelta(seconds=5)
     cap: timedelta = timedelta(hours=1)
+    lease: timedelta = timedelta(minutes=5)
+    """How long a claim holds: no other sender takes a row being sent before it ends. Longer
+    than a platform call with its timeouts and rate-limit waits; the call is not awaited past
+    it."""
 
     def delay(self, attempts: int, rng: random.Random) -> timedelta:
         exponential: timedelta = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
@@ -344,6 +359,41 @@ class DeliveryReport:
     skipped: int = 0
     notices: int = 0
     """Notices queued because a member's direct messages were closed."""
+    superseded: int = 0
+    """Results not recorded: the lease had run out and another sender had claimed the row."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A row this sender claimed, with what delivering it needs (read by the claim itself)."""
+
+    row_id: int
+    attempts: int
+    """The row's attempt count with this claim: with the claimer, it names the claim."""
+    key: str
+    platform: str
+    reply: Reply
+    target: Target
+    token: str
+
+
+class _LeaseLost(Exception):
+    """The claim is no longer current: what its sender found is not recorded."""
+
+
+def _claimer_id() -> str:
+    """Names one sender: its host and process (for a person reading the table) and a random
+    part (two senders of one process differ, and a restarted process is a new claimer)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def _claimable(now: datetime) -> Any:
+    """The rows a sender may claim at ``now`` (given an id): pending, or sending with a lease
+    that expired (its sender died or hung)."""
+    return or_(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
+    )
 
 
 class Sender:
@@ -352,6 +402,9 @@ class Sender:
     ``translators`` write the closed-direct-messages notice in the member's language (their
     ``/profil langue``, else the network's default locale, which is also where the day of the
     one-notice-a-day rule is counted); without them, French and UTC.
+
+    Several senders may share a database (instances, processes): each claims rows under its own
+    name, :attr:`claimer`, for ``policy.lease`` at most.
     """
 
     def __init__(
@@ -369,6 +422,7 @@ class Sender:
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()
         self._translators = translators
+        self.claimer = _claimer_id()
 
     @property
     def translators(self) -> Translators:
@@ -377,13 +431,19 @@ class Sender:
         return self._translators
 
     def next_due(self) -> datetime | None:
+        """The next attempt of a pending row, or the end of the lease of a row being sent."""
+        when = case(
+            (OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until),
+            else_=OutboxMessage.next_attempt_at,
+        )
         with self._sessions() as db:
-            return db.scalar(
-                select(func.min(OutboxMessage.next_attempt_at)).where(
+            due: datetime | None = db.scalar(
+                select(func.min(when)).where(
                     OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
                     OutboxMessage.platform.in_(list(self._platforms)),
                 )
             )
+            return due
 
     async def deliver_due(self) -> DeliveryReport:
         """Deliver every row due now, oldest first. Never raises for a delivery problem."""
@@ -392,101 +452,170 @@ class Sender:
             claimed = self._claim_next()
             if claimed is None:
                 return report
-            row_id, outcome = claimed
-            if outcome == "skipped":
+            if claimed == "skipped":
                 report.skipped += 1
                 continue
-            await self._deliver(row_id, report)
+            if claimed == "taken":  # another sender was first: the next row
+                continue
+            await self._deliver(claimed, report)
 
-    def _claim_next(self) -> tuple[int, str] | None:
+    def _claim_next(self) -> _Claim | Literal["skipped", "taken"] | None:
+        """Claim the next due row for this sender (committed before the platform is called).
+
+        ``"skipped"`` when that row was missed beyond the grace (recorded), ``"taken"`` when
+        another sender claimed it first, None when nothing is due. The candidate is read with
+        ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (senders pick different rows instead of waiting
+        on each other); SQLite's write transactions begin IMMEDIATE, one at a time. Either way,
+        the claim itself is one conditional UPDATE, so a row is never claimed twice."""
         now = self._clock.now()
         with self._sessions.begin() as db:
-            row = db.scalars(
-                select(OutboxMessage)
+            row = db.execute(
+                select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.due_at)
                 .where(
-                    OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-                    OutboxMessage.next_attempt_at <= now,
+                    or_(
+                        and_(
+                            OutboxMessage.status == OutboxStatus.PENDING,
+                            OutboxMessage.next_attempt_at <= now,
+                        ),
+                        and_(
+                            OutboxMessage.status == OutboxStatus.SENDING,
+                            OutboxMessage.lease_until < now,
+                        ),
+                    ),
                     OutboxMessage.platform.in_(list(self._platforms)),
                 )
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .limit(1)
+                .with_for_update(skip_locked=True)
             ).one_or_none()
             if row is None:
                 return None
             if row.status == OutboxStatus.PENDING and row.due_at < now - self._policy.grace:
-                row.status = OutboxStatus.SKIPPED
-                row.last_error = (
+                last_error = (
                     f"missed by {now - row.due_at} while the bot was down "
                     f"(grace {self._policy.grace})"
                 )
-                log.warning("outbox %s (%s) skipped: %s", row.id, row.key, row.last_error)
-                return row.id, "skipped"
-            # Claim it: committed before the platform is called.
-            claimed: int = db.execute(  # type: ignore[attr-defined]
+                skipped = db.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id, OutboxMessage.status == row.status)
+                    .values(status=OutboxStatus.SKIPPED, last_error=last_error)
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(skipped) != 1:
+                    return "taken"
+                log.warning("outbox %s skipped: %s", row.id, last_error)
+                return "skipped"
+            claimed = db.scalars(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row.id, OutboxMessage.status == row.status)
-                .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
-            ).rowcount
-            if claimed != 1:  # another sender took it
-                return row.id, "taken"
-            return row.id, "claimed"
+                .where(OutboxMessage.id == row.id, _claimable(now))
+                .values(
+                    status=OutboxStatus.SENDING,
+                    attempts=OutboxMessage.attempts + 1,
+                    claimed_by=self.claimer,
+                    lease_until=now + self._policy.lease,
+                )
+                .returning(OutboxMessage)
+                .execution_options(synchronize_session=False)
+            ).one_or_none()
+            if claimed is None:
+                return "taken"
+            return _Claim(
+                row_id=claimed.id,
+                attempts=claimed.attempts,
+                key=claimed.key,
+                platform=claimed.platform,
+                reply=Reply.from_payload(claimed.payload),
+                target=target_of(claimed),
+                token=token_of(claimed),
+            )
 
-    async def _deliver(self, row_id: int, report: DeliveryReport) -> None:
-        with self._sessions() as db:
-            row = db.get(OutboxMessage, row_id)
-            assert row is not None
-            reply = Reply.from_payload(row.payload)
-            target = target_of(row)
-            token = token_of(row)
-            platform = self._platforms[row.platform]
-            attempts = row.attempts
-            key = row.key
+    def _record(self, db: Session, claim: _Claim, **values: Any) -> bool:
+        """Write ``claim``'s result if the row is still under that claim (sending, this
+        claimer, this attempt); False when another sender took the row over (nothing written).
+        The lease ends with the result."""
+        done = db.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == claim.row_id,
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_by == self.claimer,
+                OutboxMessage.attempts == claim.attempts,
+            )
+            .values(lease_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(done) == 1
+
+    def _superseded(self, claim: _Claim, result: str, report: DeliveryReport) -> None:
+        report.superseded += 1
+        log.warning(
+            "outbox %s (%s): the lease of attempt %s ran out and another sender claimed the row; "
+            "this attempt's result (%s) is not recorded",
+            claim.row_id,
+            claim.key,
+            claim.attempts,
+            result,
+        )
+
+    async def _deliver(self, claim: _Claim, report: DeliveryReport) -> None:
+        platform = self._platforms[claim.platform]
+        target = claim.target
+        bound = asyncio.timeout(self._policy.lease.total_seconds())
         try:
-            ref = await platform.deliver(reply, target, token)
+            async with bound:  # past the lease, another sender may take the row: stop waiting
+                ref = await platform.deliver(claim.reply, target, claim.token)
         except DeliveryError as exc:
             if exc.code == DeliveryCode.DM_CLOSED and isinstance(target, DirectTarget):
-                self._record_dm_closed(row_id, attempts, key, target, exc, report)
+                self._record_dm_closed(claim, target, exc, report)
             else:
-                self._record_failure(row_id, attempts, exc, report)
+                self._record_failure(claim, exc, report)
             return
         except Exception as exc:  # a platform bug must not stop the sender
-            log.exception("outbox %s: unexpected error from %s", row_id, platform.name)
-            self._record_failure(row_id, attempts, DeliveryError(repr(exc)), report)
+            if bound.expired():
+                error = DeliveryError(
+                    f"no answer from {platform.name} within the lease ({self._policy.lease})"
+                )
+            else:
+                log.exception("outbox %s: unexpected error from %s", claim.row_id, platform.name)
+                error = DeliveryError(repr(exc))
+            self._record_failure(claim, error, report)
             return
         now = self._clock.now()
         with self._sessions.begin() as db:
-            db.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(
-                    status=OutboxStatus.SENT,
-                    sent_at=now,
-                    platform_message_id=ref.message_id,
-                    platform_channel_id=ref.channel_id,
-                    last_error=None,
-                )
+            recorded = self._record(
+                db,
+                claim,
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                platform_message_id=ref.message_id,
+                platform_channel_id=ref.channel_id,
+                last_error=None,
             )
+        if not recorded:
+            self._superseded(claim, "sent", report)
+            return
         report.sent += 1
 
-    def _record_failure(
-        self, row_id: int, attempts: int, exc: DeliveryError, report: DeliveryReport
-    ) -> None:
+    def _record_failure(self, claim: _Claim, exc: DeliveryError, report: DeliveryReport) -> None:
         now = self._clock.now()
+        attempts = claim.attempts
         give_up = exc.permanent or attempts >= self._policy.max_attempts
         if exc.retry_after is not None:
             delay = timedelta(seconds=exc.retry_after)
         else:
             delay = self._policy.delay(attempts, self._rng)
         with self._sessions.begin() as db:
-            db.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(
-                    status=OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
-                    last_error=str(exc)[:2000],
-                    next_attempt_at=now + delay,
-                )
+            recorded = self._record(
+                db,
+                claim,
+                status=OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
+                last_error=str(exc)[:2000],
+                next_attempt_at=now + delay,
             )
+        if not recorded:
+            self._superseded(claim, f"failed: {exc}", report)
+            return
+        row_id = claim.row_id
         if give_up:
             report.failed += 1
             log.error("outbox %s failed after %s attempt(s): %s", row_id, attempts, exc)
@@ -500,31 +629,35 @@ class Sender:
 
     def _record_dm_closed(
         self,
-        row_id: int,
-        attempts: int,
-        key: str,
+        claim: _Claim,
         target: DirectTarget,
         exc: DeliveryError,
         report: DeliveryReport,
     ) -> None:
         """Mark the row failed (the record) and, when a channel is known, queue the notice in
-        the same transaction."""
+        the same transaction (neither when the claim is no longer current)."""
         now = self._clock.now()
+        row_id, key = claim.row_id, claim.key
         try:
             with self._sessions.begin() as db:
                 queued, outcome = self._queue_notice(db, key, target, now)
                 record = f"direct messages closed by {target.platform} user {target.user_id}: "
                 record += f"{outcome} [{exc}]"
-                db.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id)
-                    .values(
-                        status=OutboxStatus.FAILED, last_error=record[:2000], next_attempt_at=now
-                    )
+                failed = self._record(
+                    db,
+                    claim,
+                    status=OutboxStatus.FAILED,
+                    last_error=record[:2000],
+                    next_attempt_at=now,
                 )
+                if not failed:
+                    raise _LeaseLost  # rolls the notice back too
+        except _LeaseLost:
+            self._superseded(claim, f"failed: {exc}", report)
+            return
         except Exception:  # the notice must never stop the sender: record the failure alone
             log.exception("outbox %s: could not queue the closed-DM notice", row_id)
-            self._record_failure(row_id, attempts, exc, report)
+            self._record_failure(claim, exc, report)
             return
         report.failed += 1
         if queued:
@@ -561,3 +694,7 @@ class Sender:
         if row is None:
             return False, f"already told today ({notice_key}); not told again"
         return True, f"notice queued in channel {channel_id} ({notice_key})"
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)

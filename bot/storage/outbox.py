@@ -15,7 +15,8 @@ from bot.storage.base import Base
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"
-    """Claimed by the sender; after a crash it is sent again with the same platform token."""
+    """Claimed by a sender until ``lease_until``; if that sender dies or hangs, another takes
+    the row after the lease and sends it again with the same platform token."""
     SENT = "sent"
     SKIPPED = "skipped"
     """Missed by more than the grace period while the bot was down: recorded, not sent."""
@@ -41,3 +42,9 @@ class OutboxMessage(Base):
     platform_channel_id: Mapped[str | None] = mapped_column(String(128), default=None)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    """The sender that claimed the row last (``Sender.claimer``: host, process, random part);
+    with ``attempts``, it names the claim, and only that claim may record the result."""
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    """While ``sending``: until when the claim holds (no other sender takes the row before);
+    NULL in every other status."""

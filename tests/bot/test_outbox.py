@@ -165,13 +165,17 @@ async def test_crash_between_send_and_record_never_duplicates(engine: Engine) ->
     with pytest.raises(KeyboardInterrupt):
         await _sender(engine, platform, FrozenClock(START)).deliver_due()
     assert [r.status for r in _rows(engine)] == ["sending", "pending", "pending"]
-    # The bot restarts: a new sender over the same database and the same platform.
-    report = await _sender(
-        engine, platform, FrozenClock(START + timedelta(minutes=1))
-    ).deliver_due()
-    assert report.sent == 3
+    # The bot restarts: a new sender over the same database and the same platform. The row the
+    # dead sender was sending stays its own until the lease ends (that sender might be alive).
+    clock = FrozenClock(START + timedelta(minutes=1))
+    restarted = _sender(engine, platform, clock, lease=timedelta(minutes=5))
+    assert (await restarted.deliver_due()).sent == 2
+    assert restarted.next_due() == START + timedelta(minutes=5)
+    clock.advance(timedelta(minutes=5))
+    assert (await restarted.deliver_due()).sent == 1  # again, with the same token
     assert [reply.text for _, reply, _ in platform.posted] == ["m0", "m1", "m2"]
     assert all(r.status == OutboxStatus.SENT for r in _rows(engine))
+    assert [r.attempts for r in _rows(engine)] == [2, 1, 1]
 
 
 # --- closed direct messages ------------------------------------------------------------------
