@@ -139,6 +139,8 @@ class _Links:
 
 
 _NO_LINKS = _Links("")
+_SIZE = max(len(name) for name in _WHOLE_NAMES) + 2
+"""Characters read after a sign: the longest name, then what ends it and a combining mark."""
 
 
 _RAW, _FOLDED, _FOLDED_MARKS = range(3)
@@ -198,17 +200,31 @@ def _is_group(after: str, keep: tuple[str, ...]) -> bool:
     return any(lowered.startswith(name) and _name_ends(after, len(name)) for name in _WHOLE_NAMES)
 
 
+_PLAIN_GROUP = re.compile(
+    r"@(?=everyone|here|(?:all|channel)(?![0-9a-z._-]))", re.IGNORECASE | re.ASCII
+)
+"""What every reader finds in an ASCII text without control characters or Markdown link, when
+no name is kept: the raw reading alone (the skeleton is the lower case), in one pass."""
+
+
 def mass_mention_signs(text: str, *, keep: Iterable[str] = ()) -> list[int]:
     """Indexes of the ``@`` signs of ``text`` some reader takes for a mass mention, in order."""
-    if not any(sign in text for sign in _SIGNS):
+    if "@" not in text and "\uff20" not in text and "\ufe6b" not in text:
         return []
+    if not keep and "](" not in text and text.isascii() and not _ASCII_INVISIBLE.search(text):
+        return [match.start() for match in _PLAIN_GROUP.finditer(text)]
+    return _signs(text, keep)
+
+
+def _signs(text: str, keep: Iterable[str]) -> list[int]:
+    """:func:`mass_mention_signs` with every reader."""
     kept = tuple(
         lowered
         for lowered in (name.translate(_ASCII_LOWER) for name in keep)
         if lowered and lowered not in ROCKETCHAT_GROUPS
     )
-    size = max(len(name) for name in (*_WHOLE_NAMES, *kept)) + 2
-    links = _Links(text)
+    size = max(_SIZE, *(len(name) + 2 for name in kept)) if kept else _SIZE
+    links = _Links(text) if "](" in text else _NO_LINKS
     # The skeleton of an ASCII text without control characters is its lower case, which the
     # raw readers already compare with.
     plain = text.isascii() and _ASCII_INVISIBLE.search(text) is None

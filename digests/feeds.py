@@ -54,6 +54,7 @@ import nh3
 from bot.core import TisserandError
 from bot.i18n import fold
 from bot.mentions import ZWSP, neutralize_mass_mentions
+from digests import safexml
 from digests.filters import RegexRefused, compile_regex
 from digests.safehtml import bounded as bounded_html
 from digests.urls import FetchError, canonical_url, validate_url
@@ -82,12 +83,13 @@ MAX_EXCERPT = 500
 MAX_SUMMARY_HTML = 20_000
 MAX_FILTER = 300
 
-ParseErrorCode = Literal["not_a_feed", "parse", "timeout", "bad_filter"]
+ParseErrorCode = Literal["not_a_feed", "parse", "timeout", "bad_filter", "unsafe"]
 
 
 class FeedParseError(TisserandError):
     """A body that is not a usable feed. ``code``: ``not_a_feed``, ``parse``, ``timeout``,
-    ``bad_filter``; ``detail`` is English, for logs."""
+    ``bad_filter``, ``unsafe`` (a DTD, or elements nested too deep: :mod:`digests.safexml`);
+    ``detail`` is English, for logs."""
 
     def __init__(self, code: ParseErrorCode, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -655,15 +657,15 @@ def _fast_parse(
     if any(marker in head for marker in _FAST_UNSAFE) or b"xml:base" in content:
         return None
     try:
-        parser = _ETREE.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
+        root = safexml.fromstring(
+            content,
+            charset=charset,
+            allow_external_doctype=True,
             remove_comments=True,
             remove_pis=True,
         )
-        root = _ETREE.fromstring(content, parser)
+        if root.getroottree().docinfo.doctype:
+            return None  # entities of an external DTD (RSS 0.91): feedparser knows them
         if root.tag == "rss" and root.get("version") == "2.0":
             channel = root.find("channel")
             if channel is None:
@@ -677,6 +679,10 @@ def _fast_parse(
             return None
     except (_ETREE.XMLSyntaxError, ValueError, _NotFast):
         return None
+    except safexml.UnsafeXml as exc:
+        if exc.reason == "encoding":
+            return None  # not checked in an encoding Python lacks: feedparser cannot use it
+        raise FeedParseError("unsafe", str(exc)) from None
     if any(not (raw.title.strip() or raw.summary_html.strip()) for raw in raws):
         return None  # an entry in an unusual form (<body>, <fullitem>...): feedparser knows them
     return version, title, site, raws
@@ -701,7 +707,12 @@ def parse_feed(
     """
     matcher = compile_filter(entry_filter)
     version: str
-    if _looks_like_json(content, content_type):
+    json_feed = _looks_like_json(content, content_type)
+    if not json_feed:
+        _refuse_unsafe_xml(
+            safexml.refuse_dtd, content, charset=charset, allow_external_doctype=True
+        )
+    if json_feed:
         title, site, raws = _json_feed(content)
         version = "json"
         base: str | None = url
@@ -711,6 +722,7 @@ def parse_feed(
     else:
         import feedparser
 
+        _refuse_unsafe_xml(safexml.refuse_depth, content)
         headers = {"content-location": url}
         if content_type:
             headers["content-type"] = content_type + (f"; charset={charset}" if charset else "")
@@ -763,6 +775,14 @@ def parse_feed(
         entries=tuple(entries),
         skipped=skipped,
     )
+
+
+def _refuse_unsafe_xml(check: Callable[..., object], content: bytes, **options: Any) -> None:
+    """Run a :mod:`digests.safexml` check; its refusal is a :class:`FeedParseError`."""
+    try:
+        check(content, **options)
+    except safexml.UnsafeXml as exc:
+        raise FeedParseError("unsafe", str(exc)) from None
 
 
 T = TypeVar("T")

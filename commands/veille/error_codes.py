@@ -27,6 +27,10 @@ _ERRORS = {
     "feed:parse": N_("the feed could not be read"),
     "feed:timeout": N_("the feed took too long to read"),
     "feed:bad_filter": N_("the filter of this source is not valid"),
+    "feed:unsafe": N_(
+        "the feed declares a DTD or entities, or nests its elements too deeply: such documents "
+        "are not read, for safety"
+    ),
 }
 
 

@@ -300,3 +300,38 @@ def test_long_hostile_texts_are_neutralised_in_linear_time() -> None:
     text = "[" * 200_000 + "](x" + ("@" + "\u2060" * 50 + "all ") * 2_000
     out = mentions.neutralize_mass_mentions(text)
     assert out.count(f"@{mentions.ZWJ}") == 2_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            (
+                "@",
+                "all",
+                "here",
+                "everyone",
+                "channel",
+                "ALL",
+                "Here",
+                ".",
+                "-",
+                "_",
+                ":",
+                "x",
+                " ",
+                "\n",
+                "\t",
+                "[x](y)",
+                "](",
+                "1",
+                "é",
+                "\x00",
+                "\u200b",
+            )
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_one_pass_reading_of_plain_text_is_the_full_reading(text: str) -> None:
+    assert mentions.mass_mention_signs(text) == mentions._signs(text, ())

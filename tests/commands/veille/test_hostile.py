@@ -5,6 +5,8 @@ everyone, and the command gets its answer instead of a time-out.
   a thread, the match held the GIL and froze the whole bot. Filters now run on RE2 (linear).
 - A description nesting 100,000 ``<div>`` took nh3 half a minute (html5ever is quadratic in
   the depth); it is flattened first.
+- An entity bomb in UTF-16 passed the raw-bytes "no DTD" check, for an OPML import as for a
+  feed; it gets the usual refusal.
 
 Both are checked with the parse in a thread (``parse_processes = 0``, the tests' setting) and,
 for the filter, in the interactive worker process too.
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 import commands.help as help_commands
@@ -28,7 +31,8 @@ import commands.veille as veille
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import load_settings
-from bot.core import Actor, CommandEvent, Place, Role
+from bot.core import Actor, Attachment, CommandEvent, Place, Role
+from bot.storage.veille import FeedSource
 from commands.veille.interactive import MAX_PROCESSES, SERVICE, interactive_parser
 from tests.commands.veille.test_veille import START
 
@@ -49,7 +53,7 @@ DEEP_FEED = (
 class Site:
     base: str = ""
     served: asyncio.Event = field(default_factory=asyncio.Event)
-    bodies: dict[str, str] = field(default_factory=dict)
+    bodies: dict[str, str | bytes] = field(default_factory=dict)
 
 
 @pytest_asyncio.fixture
@@ -61,6 +65,8 @@ async def site() -> AsyncIterator[Site]:
         if body is None:
             return web.Response(status=404, text="no")
         state.served.set()
+        if isinstance(body, bytes):
+            return web.Response(body=body, content_type="application/rss+xml")
         return web.Response(text=body, content_type="application/rss+xml")
 
     app = web.Application()
@@ -97,12 +103,18 @@ def _app(engine: Engine, processes: int, timeout: float = 30) -> App:
     )
 
 
-def _event(user: str, text: str) -> CommandEvent:
+def _event(user: str, text: str, attachments: tuple[Attachment, ...] = ()) -> CommandEvent:
     roles = {Role.MEMBER} | ({Role.COORDINATOR} if user == "camille" else set())
     actor = Actor("console", user, user.capitalize(), roles=frozenset(roles))
-    return CommandEvent(
-        actor=actor, place=Place("console", "reseau", "reseau"), at=START, text=text
-    )
+    place = Place("console", "reseau", "reseau")
+    return CommandEvent(actor=actor, place=place, at=START, text=text, attachments=attachments)
+
+
+BOMB_DTD = '<!DOCTYPE {root} [<!ENTITY a "' + "x" * 1_000 + '">]>'
+
+
+def _utf16(document: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-16"?>' + document).encode("utf-16")
 
 
 @pytest.mark.asyncio
@@ -178,3 +190,35 @@ def test_the_interactive_parser_is_made_once_with_at_most_two_workers() -> None:
     threads = load_settings(None, environ={}, overrides={"feeds": {"parse_processes": 0}})
     assert interactive_parser({}, threads).processes == 0
     parser.close()
+
+
+@pytest.mark.asyncio
+async def test_utf16_entity_bombs_get_the_usual_refusals(engine: Engine, site: Site) -> None:
+    opml = _utf16(
+        BOMB_DTD.format(root="opml")
+        + '<opml version="2.0"><body>'
+        + "".join(
+            f'<outline type="rss" text="&a;" xmlUrl="https://e.example/{n}"/>' for n in range(500)
+        )
+        + "</body></opml>"
+    )
+    feed = _utf16(
+        BOMB_DTD.format(root="rss")
+        + '<rss version="2.0"><channel><title>t</title><item><title>&a;</title>'
+        + f"<link>https://e.example/1</link><description>{'&a;' * 5_000}</description>"
+        + "</item></channel></rss>"
+    )
+    site.bodies["/bomb"] = feed
+    app = _app(engine, 0)
+    try:
+        attached = (Attachment("bombe.opml", "text/x-opml", opml),)
+        outcome = await app.process(_event("camille", "/veille importer", attached))
+        (answer,) = outcome.replies
+        assert "Ce n'est pas un fichier OPML que je sais lire" in answer.text, answer.text
+        outcome = await app.process(_event("camille", f"/veille ajouter {site.base}/bomb"))
+        (answer,) = outcome.replies
+        assert "le flux déclare une DTD ou des entités" in answer.text, answer.text
+        with app.sessions() as db:
+            assert db.scalar(select(func.count()).select_from(FeedSource)) == 0
+    finally:
+        await app.stop()
