@@ -11,7 +11,7 @@ from typing import Any
 from bot.app import App
 from bot.config import Settings
 from bot.family import Family
-from commands import announce, gazette, help, highlights, polls, profile, sessions, veille
+from commands import announce, gazette, help, polls, profile, sessions, veille
 
 FAMILIES: tuple[Family, ...] = (
     help.FAMILY,
@@ -20,8 +20,8 @@ FAMILIES: tuple[Family, ...] = (
     polls.FAMILY,
     sessions.FAMILY,
     veille.FAMILY,
-    highlights.FAMILY,
-    gazette.FAMILY,
+    gazette.highlights.FAMILY,
+    gazette.gazette_handlers.FAMILY,
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""
 

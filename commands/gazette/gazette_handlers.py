@@ -964,7 +964,7 @@ def publish_command(ctx: Context, args: Args) -> Reply:
 
 
 def _size(t: Translator, size: int) -> str:
-    from commands.highlights import size_text
+    from commands.gazette.highlights import size_text
 
     return size_text(t, size)
 

@@ -1051,7 +1051,7 @@ def get_highlight(ctx: Context, number: int) -> Highlight:
 
 def rebuild_after_change(ctx: Context, highlight_id: int) -> list[int]:
     """Rebuild the archived gazettes that showed ``highlight_id``; returns their numbers."""
-    from commands.gazette import rebuild_archives_with
+    from commands.gazette.gazette_handlers import rebuild_archives_with
 
     return rebuild_archives_with(ctx, highlight_id)
 

@@ -42,8 +42,8 @@ from bot.storage.highlights import (
 )
 from bot.storage.members import Member
 from bot.wiring import make_app
-from commands.gazette import Period, build_content, open_draft
-from commands.highlights import merge_themes, parse_message_ref, parse_themes
+from commands.gazette.gazette_handlers import Period, build_content, open_draft
+from commands.gazette.highlights import merge_themes, parse_message_ref, parse_themes
 from tests.conftest import Database
 from tests.digests.test_gazette_html import make_png
 from tests.support.platform import RecordingPlatform
