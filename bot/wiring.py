@@ -20,8 +20,7 @@ FAMILIES: tuple[Family, ...] = (
     polls.FAMILY,
     sessions.FAMILY,
     veille.FAMILY,
-    gazette.highlights.FAMILY,
-    gazette.gazette_handlers.FAMILY,
+    gazette.FAMILY,
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from bot.family import Family
 from commands.gazette import gazette_handlers, highlights
 from commands.gazette.gazette_handlers import BuildResult, build_gazette_file
 from commands.gazette.highlights import ask_again, my_consents, stop_asking, withdraw
 
+FAMILY = Family(
+    name="gazette",
+    handlers=(highlights, gazette_handlers),
+    setup=highlights.setup,
+    outbox_topics=("consent", "gazette"),
+)
+
 __all__ = [
+    "FAMILY",
     "BuildResult",
     "ask_again",
     "build_gazette_file",
-    "gazette_handlers",
-    "highlights",
     "my_consents",
     "stop_asking",
     "withdraw",

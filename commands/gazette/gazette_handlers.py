@@ -31,7 +31,6 @@ from drafts, publications and rebuilt archives without anyone touching the items
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -54,7 +53,6 @@ from bot.core import (
     Role,
     UserError,
 )
-from bot.family import Family
 from bot.i18n import N_, Translator, Translators
 from bot.registry import Args, Option, OptionType, autocompleter, command
 from bot.storage.highlights import (
@@ -1140,10 +1138,3 @@ def suggest_gazettes(db: Session, typed: str, actor: Actor, t: Translator) -> li
         if not typed.strip() or typed.strip().lstrip("#") in label:
             suggestions.append((label, str(number)))
     return suggestions
-
-
-FAMILY = Family(
-    name="gazette",
-    handlers=(sys.modules[__name__],),
-    outbox_topics=("gazette",),
-)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,7 +53,7 @@ from bot.core import (
     Role,
     UserError,
 )
-from bot.family import Family, Host
+from bot.family import Host
 from bot.i18n import N_, Translator, fold
 from bot.registry import (
     Args,
@@ -1275,11 +1274,3 @@ def suggest_highlights(
         if not wanted or wanted in fold(label):
             suggestions.append((label, str(number)))
     return suggestions[:25]
-
-
-FAMILY = Family(
-    name="highlights",
-    handlers=(sys.modules[__name__],),
-    setup=setup,
-    outbox_topics=("consent",),
-)
