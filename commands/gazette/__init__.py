@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.family import Family
 from commands.gazette import gazette_handlers, highlights
-from commands.gazette.gazette_handlers import BuildResult, build_gazette_file
+from commands.gazette.cli import BuildResult, build_gazette_file
 from commands.gazette.highlights import ask_again, my_consents, stop_asking, withdraw
 
 FAMILY = Family(

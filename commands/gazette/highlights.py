@@ -78,6 +78,7 @@ from bot.storage.highlights import (
     RecentMessage,
 )
 from bot.storage.members import Member, find_member, member_by_identity, upsert_member
+from commands.gazette.messages import excerpt, size_text
 from digests.fetcher import Fetcher, FetchError, FetchPolicy
 from digests.gazette import ImageProblem, ImageRejected, check_image
 
@@ -92,15 +93,9 @@ MAX_THEMES = 6
 MAX_THEME_LENGTH = 40
 IMAGE_ACCEPT = "image/png, image/jpeg, image/gif, image/webp;q=0.9"
 IMAGE_TIMEOUT_SECONDS = 15.0
-EXCERPT = 280
 
 
 # --- small helpers -----------------------------------------------------------------------------
-
-
-def excerpt(text: str, limit: int = EXCERPT) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def parse_themes(raw: str | None) -> list[str]:
@@ -187,12 +182,6 @@ def consent_label(t: Translator, consent: str) -> str:
         Consent.NEVER_ASK: N_("not published (the author asked never to be asked)"),
     }
     return t.gettext(labels.get(Consent(consent), N_("awaiting the author's answer")))
-
-
-def size_text(t: Translator, size: int) -> str:
-    if size >= 1024 * 1024:
-        return t.gettext("{size} MB", size=t.number(round(size / (1024 * 1024), 1)))
-    return t.gettext("{size} KB", size=t.number(max(1, round(size / 1024))))
 
 
 # --- recording ---------------------------------------------------------------------------------
@@ -1050,7 +1039,7 @@ def get_highlight(ctx: Context, number: int) -> Highlight:
 
 def rebuild_after_change(ctx: Context, highlight_id: int) -> list[int]:
     """Rebuild the archived gazettes that showed ``highlight_id``; returns their numbers."""
-    from commands.gazette.gazette_handlers import rebuild_archives_with
+    from commands.gazette.publish import rebuild_archives_with
 
     return rebuild_archives_with(ctx, highlight_id)
 

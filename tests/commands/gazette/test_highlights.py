@@ -42,7 +42,8 @@ from bot.storage.highlights import (
 )
 from bot.storage.members import Member
 from bot.wiring import make_app
-from commands.gazette.gazette_handlers import Period, build_content, open_draft
+from commands.gazette.content import build_content
+from commands.gazette.draft import Period, open_draft
 from commands.gazette.highlights import merge_themes, parse_message_ref, parse_themes
 from tests.conftest import Database
 from tests.digests.test_gazette_html import make_png
