@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.i18n import Translator
+from collections.abc import Sequence
+
+from bot.context import Context
+from bot.i18n import N_, Translator
+from bot.storage.highlights import Consent, Highlight
 
 EXCERPT = 280
 
@@ -16,3 +20,45 @@ def size_text(t: Translator, size: int) -> str:
     if size >= 1024 * 1024:
         return t.gettext("{size} MB", size=t.number(round(size / (1024 * 1024), 1)))
     return t.gettext("{size} KB", size=t.number(max(1, round(size / 1024))))
+
+
+def consent_label(t: Translator, consent: str) -> str:
+    labels = {
+        Consent.PENDING: N_("awaiting the author's answer"),
+        Consent.YES: N_("published with the author's name"),
+        Consent.ANON: N_("published without the author's name"),
+        Consent.NO: N_("not published (the author said no)"),
+        Consent.WITHDRAWN: N_("withdrawn by the author"),
+        Consent.NEVER_ASK: N_("not published (the author asked never to be asked)"),
+    }
+    return t.gettext(labels.get(Consent(consent), N_("awaiting the author's answer")))
+
+
+def recorded_text(ctx: Context, row: Highlight, created: bool, note: str) -> str:
+    if created:
+        head = ctx._("Highlight {number} recorded.", number=ctx.t.ref(row.id))
+    else:
+        head = ctx._("This message is already highlight {number}.", number=ctx.t.ref(row.id))
+    return f"{head} {note}"
+
+
+def rebuilt_text(ctx: Context, numbers: Sequence[int]) -> str:
+    return ctx.t.ngettext(
+        "The archived gazette {numbers} was rebuilt accordingly.",
+        "The archived gazettes {numbers} were rebuilt accordingly.",
+        len(numbers),
+        numbers=", ".join(ctx.t.ref(n) for n in numbers),
+    )
+
+
+def cannot_read(ctx: Context) -> str:
+    text = ctx._(
+        "I cannot read that message (the platform did not give me its text). Record it by "
+        'typing it: /pepite "the words" --auteur @name.'
+    )
+    if ctx.actor.platform == "discord":
+        text += " " + ctx._(
+            "On Discord, the message's own menu also works: right-click it (or press and hold), "
+            "then Apps › Ajouter à la gazette."
+        )
+    return text

@@ -1,5 +1,8 @@
-"""Publishing a gazette, and its archive: published gazettes keep their HTML, rebuilt when what
-they show changes (a withdrawn consent, a deleted highlight)."""
+"""Publishing a gazette, and its archive.
+
+A published gazette keeps its HTML, rendered again when what it shows changes (a withdrawn
+consent, a deleted highlight) or on ``/gazette reconstruire``.
+"""
 
 from __future__ import annotations
 
