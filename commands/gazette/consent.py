@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.core import Actor, Choice, ChoiceStyle, DirectTarget, Reply, UserError
+from bot.core import Actor, Choice, ChoiceStyle, DirectTarget, Reply
 from bot.i18n import Translator
 from bot.registry import on_choice
 from bot.storage.highlights import PUBLISHABLE, Consent, ConsentPreference, Highlight
 from bot.storage.members import Member
+from commands.gazette.errors import HighlightDeleted, NotTheAuthor, NotYourHighlight
 from commands.gazette.messages import consent_label, excerpt, rebuilt_text
 from commands.gazette.publish import rebuild_archives_with
 
@@ -155,15 +156,10 @@ def answer_consent(ctx: Context, match: re.Match[str]) -> Reply:
     answer = match["answer"]
     row = ctx.db.get(Highlight, int(match["id"]))
     if row is None:
-        raise UserError(ctx._("This highlight was deleted: there is nothing left to decide."))
+        raise HighlightDeleted(ctx.t)
     author = ctx.db.get(Member, row.author_id) if row.author_id is not None else None
     if not _is(author, ctx.actor):
-        raise UserError(
-            ctx._(
-                "Only {name} can answer this question: it is about their own words.",
-                name=row.author_name,
-            )
-        )
+        raise NotTheAuthor(ctx.t, row.author_name)
     assert author is not None
     number = ctx.t.ref(row.id)
     if answer == "never":
@@ -234,12 +230,7 @@ def withdraw(ctx: Context, number: int) -> Reply:
     """``/profil retirer N``: the author withdraws highlight N."""
     row = ctx.db.get(Highlight, number)
     if row is None or row.author_id != ctx.member.id:
-        raise UserError(
-            ctx._(
-                "You have no highlight {number}. Type /profil consentements to see yours.",
-                number=ctx.t.ref(number),
-            )
-        )
+        raise NotYourHighlight(ctx.t, number)
     rebuilt = change_consent(ctx, row, Consent.WITHDRAWN)
     lines = [
         ctx._(

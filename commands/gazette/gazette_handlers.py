@@ -29,12 +29,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.core import Actor, Attachment, Reply, Role, UserError
+from bot.core import Actor, Attachment, Reply, Role
 from bot.i18n import N_, Translator
 from bot.registry import Args, Option, OptionType, autocompleter, command
 from bot.storage.highlights import Gazette, GazetteStatus
 from commands.gazette.content import network_translator
 from commands.gazette.draft import Period, default_period, open_draft, ordered_items, session_period
+from commands.gazette.errors import (
+    AcrossSections,
+    ChannelMissing,
+    EditorialMissing,
+    EditorialTooLong,
+    NotInThePast,
+    PeriodAndSession,
+    WhereToMove,
+)
 from commands.gazette.messages import size_text
 from commands.gazette.preview import item_at, preview_reply, require_draft
 from commands.gazette.publish import gazette_filename, publish, published_gazette, rebuild_archive
@@ -80,18 +89,13 @@ def _parse_since(ctx: Context, text: str) -> datetime:
 def draft_command(ctx: Context, args: Args) -> Reply:
     now = ctx.now()
     if args["depuis"] and args["session"] is not None:
-        raise UserError(ctx._("Give either --depuis or --session, not both."))
+        raise PeriodAndSession(ctx.t)
     if args["session"] is not None:
         period = session_period(ctx.db, ctx.settings, now, args["session"])
     elif args["depuis"]:
         since = _parse_since(ctx, args["depuis"])
         if since >= now:
-            raise UserError(
-                ctx._(
-                    "{date} is not in the past: the gazette tells what happened.",
-                    date=ctx.t.datetime(since),
-                )
-            )
+            raise NotInThePast(ctx.t, since)
         period = Period(since, now)
     else:
         period = default_period(ctx.db, ctx.settings, now)
@@ -148,16 +152,10 @@ def editorial_command(ctx: Context, args: Args) -> Reply:
         draft.updated_at = ctx.now()
         return Reply(text=ctx._("Editorial removed."), ephemeral=True)
     if not text:
-        raise UserError(ctx._('Give the editorial between quotes: /gazette edito "...".'))
+        raise EditorialMissing(ctx.t)
     limit = 4000
     if len(text) > limit:
-        raise UserError(
-            ctx._(
-                "The editorial is too long ({length} characters); keep it under {limit}.",
-                length=len(text),
-                limit=limit,
-            )
-        )
+        raise EditorialTooLong(ctx.t, len(text), limit)
     draft.editorial = text
     draft.updated_at = ctx.now()
     return Reply(text=ctx._("Editorial saved."), ephemeral=True)
@@ -188,17 +186,11 @@ def move_command(ctx: Context, args: Args) -> Reply:
     draft = require_draft(ctx)
     before, after = args["avant"], args["apres"]
     if (before is None) == (after is None):
-        raise UserError(ctx._("Say where to put it: --avant M or --apres M."))
+        raise WhereToMove(ctx.t)
     item = item_at(ctx, draft, args["numero"])
     anchor = item_at(ctx, draft, before if before is not None else after)
     if item.kind != anchor.kind:
-        raise UserError(
-            ctx._(
-                "Items {a} and {b} are in different sections; items move within their section.",
-                a=args["numero"],
-                b=before if before is not None else after,
-            )
-        )
+        raise AcrossSections(ctx.t, args["numero"], before if before is not None else after)
     if item is not anchor:
         section = [i for i in ordered_items(draft) if i.kind == item.kind and i is not item]
         index = section.index(anchor) + (0 if before is not None else 1)
@@ -286,9 +278,7 @@ def publish_command(ctx: Context, args: Args) -> Reply:
         place = ctx.find_channel(args["canal"])
         platform, channel_id, channel_name = place.platform, place.channel_id, place.name
     elif ctx.place.is_direct:
-        raise UserError(
-            ctx._("Say in which channel to publish it: /gazette publier --canal #general.")
-        )
+        raise ChannelMissing(ctx.t)
     else:
         platform, channel_id, channel_name = (
             ctx.place.platform,

@@ -20,11 +20,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.core import Actor, CommandEvent, Reply, Role, UserError
+from bot.core import Actor, CommandEvent, Reply, Role
 from bot.i18n import N_, Translator, fold
 from bot.registry import Args, Option, OptionType, autocompleter, command
 from bot.storage.highlights import Consent, Highlight, HighlightSource
 from bot.storage.members import Member, find_member, member_by_identity
+from commands.gazette.errors import (
+    AttributionReserved,
+    CannotReadMessage,
+    MenuInPrivate,
+    MessageAndText,
+    MessageNotRemembered,
+    NoSuchHighlight,
+    NoSuchSession,
+    NotAMessageReference,
+    NothingToKeep,
+    QuoteTooLong,
+    UnknownAuthor,
+)
 from commands.gazette.highlights import (
     HighlightDraft,
     add_vote,
@@ -37,13 +50,7 @@ from commands.gazette.highlights import (
     remove_highlight,
 )
 from commands.gazette.images import ImageOutcome, attach_images, check_attachments, fetch_images
-from commands.gazette.messages import (
-    cannot_read,
-    consent_label,
-    excerpt,
-    rebuilt_text,
-    recorded_text,
-)
+from commands.gazette.messages import consent_label, excerpt, rebuilt_text, recorded_text
 from commands.gazette.parsing import menu_target, parse_message_ref, parse_themes
 
 GROUP = "pepite"
@@ -61,12 +68,7 @@ def _check_session(ctx: Context, session_id: int | None) -> int | None:
     except ImportError:  # the sessions module is optional for highlights
         return session_id
     if ctx.db.get(SessionRow, session_id) is None:
-        raise UserError(
-            ctx._(
-                "There is no session {number}. Type /sessions to see them.",
-                number=ctx.t.ref(session_id),
-            )
-        )
+        raise NoSuchSession(ctx.t, session_id)
     return session_id
 
 
@@ -138,14 +140,9 @@ async def add_highlight(ctx: Context, args: Args) -> Reply:
     is_message = False
     if menu is not None:
         if ctx.place.is_direct:
-            raise UserError(
-                ctx._(
-                    "Highlights come from the network's channels: open this menu on a message "
-                    "in a channel, not in a private conversation."
-                )
-            )
+            raise MenuInPrivate(ctx.t)
         if not menu.text.strip() or not menu.author_id:
-            raise UserError(cannot_read(ctx))
+            raise CannotReadMessage(ctx.t, ctx.actor.platform)
         author = author_for_id(ctx.db, platform, menu.author_id, now, menu.author_name)
         draft = HighlightDraft(
             platform=platform,
@@ -166,32 +163,15 @@ async def add_highlight(ctx: Context, args: Args) -> Reply:
         is_message = True
     elif args["message"]:
         if args["texte"] or args["auteur"]:
-            raise UserError(
-                ctx._(
-                    "Give either a message (--message) or a text, not both: the words and the "
-                    "author of a message are the message's own."
-                )
-            )
+            raise MessageAndText(ctx.t)
         parsed = parse_message_ref(args["message"])
         if parsed is None:
-            raise UserError(
-                ctx._(
-                    "“{value}” is neither a message number nor a message link.",
-                    value=args["message"],
-                )
-            )
+            raise NotAMessageReference(ctx.t, args["message"])
         message_id, given_link = parsed
         seen = recent_message(ctx.db, platform, message_id)
         if seen is None:
-            raise UserError(
-                ctx._(
-                    "I cannot read message {message}: I only remember messages said in channels "
-                    "during the last {hours} hours. React to it with {emoji}, or type its words: "
-                    '/pepite "the words" --auteur @name.',
-                    message=args["message"],
-                    hours=settings.remember_hours,
-                    emoji=settings.reaction,
-                )
+            raise MessageNotRemembered(
+                ctx.t, args["message"], settings.remember_hours, settings.reaction
             )
         said_by = ctx.db.get(Member, seen.author_id)
         assert said_by is not None
@@ -217,37 +197,16 @@ async def add_highlight(ctx: Context, args: Args) -> Reply:
         if not text:
             spec = ctx.registry.find(GROUP)
             usage = spec.usage(ctx.t) if spec else "/pepite"
-            raise UserError(
-                ctx._(
-                    "Give the words to keep, or a message with --message.\nUsage: {usage}",
-                    usage=usage,
-                )
-            )
+            raise NothingToKeep(ctx.t, usage)
         if len(text) > settings.max_quote_chars:
-            raise UserError(
-                ctx._(
-                    "The text is too long ({length} characters); keep it under {limit}.",
-                    length=len(text),
-                    limit=settings.max_quote_chars,
-                )
-            )
+            raise QuoteTooLong(ctx.t, len(text), settings.max_quote_chars)
         author = ctx.member
         if args["auteur"]:
             if not ctx.actor.is_coordinator:
-                raise UserError(
-                    ctx._(
-                        "Only coordinators may attribute words to someone else; record your own "
-                        "words without --auteur."
-                    )
-                )
+                raise AttributionReserved(ctx.t)
             found = find_member(ctx.db, platform, args["auteur"])
             if found is None:
-                raise UserError(
-                    ctx._(
-                        "I do not know @{name}. They must have written in a channel I read.",
-                        name=args["auteur"],
-                    )
-                )
+                raise UnknownAuthor(ctx.t, args["auteur"])
             author = found
         draft = HighlightDraft(
             platform=platform,
@@ -381,12 +340,7 @@ def delete_highlight(ctx: Context, args: Args) -> Reply:
 def get_highlight(ctx: Context, number: int) -> Highlight:
     row = ctx.db.get(Highlight, number)
     if row is None:
-        raise UserError(
-            ctx._(
-                "There is no highlight {number}. Type /pepite liste to see them.",
-                number=ctx.t.ref(number),
-            )
-        )
+        raise NoSuchHighlight(ctx.t, number)
     return row
 
 

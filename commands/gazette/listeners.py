@@ -20,6 +20,7 @@ from bot.family import Host
 from bot.registry import ReplyLike
 from bot.storage.highlights import HighlightSource, RecentMessage
 from bot.storage.members import upsert_member
+from commands.gazette.errors import CannotReadMessage
 from commands.gazette.highlights import (
     HighlightDraft,
     add_vote,
@@ -30,7 +31,7 @@ from commands.gazette.highlights import (
     record,
     remove_vote,
 )
-from commands.gazette.messages import cannot_read, recorded_text
+from commands.gazette.messages import recorded_text
 
 
 def _reaction_matches(settings: Settings, emoji: str) -> bool:
@@ -69,7 +70,7 @@ async def on_reaction(ctx: Context) -> ReplyLike:
         if count < ctx.settings.highlights.threshold:
             return None
     if not text:
-        return Reply(text=cannot_read(ctx), ephemeral=True)
+        return Reply(text=CannotReadMessage.text(ctx.t, ctx.actor.platform), ephemeral=True)
     author = upsert_member(ctx.db, event.message_author, ctx.now())
     draft = HighlightDraft(
         platform=ref.platform,

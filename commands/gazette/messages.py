@@ -49,16 +49,3 @@ def rebuilt_text(ctx: Context, numbers: Sequence[int]) -> str:
         len(numbers),
         numbers=", ".join(ctx.t.ref(n) for n in numbers),
     )
-
-
-def cannot_read(ctx: Context) -> str:
-    text = ctx._(
-        "I cannot read that message (the platform did not give me its text). Record it by "
-        'typing it: /pepite "the words" --auteur @name.'
-    )
-    if ctx.actor.platform == "discord":
-        text += " " + ctx._(
-            "On Discord, the message's own menu also works: right-click it (or press and hold), "
-            "then Apps › Ajouter à la gazette."
-        )
-    return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.core import Attachment, ExtraEntry, Reply, UserError
+from bot.core import Attachment, ExtraEntry, Reply
 from bot.storage.highlights import PUBLISHABLE, Consent, Gazette, GazetteItem, Highlight, ItemKind
 from bot.storage.members import Member
 from commands.gazette.content import network_translator, render
@@ -19,6 +19,7 @@ from commands.gazette.draft import (
     ordered_items,
     pending_highlights,
 )
+from commands.gazette.errors import NoDraft, NoSuchItem
 from commands.gazette.messages import excerpt
 
 LISTING_EXCERPT = 90
@@ -148,21 +149,12 @@ def preview_reply(ctx: Context, gazette: Gazette, prefix: str | None = None) -> 
 def require_draft(ctx: Context) -> Gazette:
     draft = current_draft(ctx.db)
     if draft is None:
-        raise UserError(ctx._("There is no gazette draft. Start one with /gazette brouillon."))
+        raise NoDraft(ctx.t)
     return draft
 
 
 def item_at(ctx: Context, gazette: Gazette, number: int) -> GazetteItem:
     items = ordered_items(gazette)
     if not 1 <= number <= len(items):
-        raise UserError(
-            ctx.t.ngettext(
-                "There is no item {number} in the draft: it has {n} item. Type /gazette to see "
-                "the list.",
-                "There is no item {number} in the draft: it has {n} items. Type /gazette to see "
-                "the list.",
-                len(items),
-                number=number,
-            )
-        )
+        raise NoSuchItem(ctx.t, number, len(items))
     return items[number - 1]

@@ -9,10 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.core import Attachment, PlaceTarget, Reply, UserError
+from bot.core import Attachment, PlaceTarget, Reply
 from bot.i18n import Translator
 from bot.storage.highlights import Gazette, GazetteItem, GazetteStatus, ItemKind
 from commands.gazette.content import network_translator, render
+from commands.gazette.errors import EmptyGazette, NoSuchGazette
 from commands.gazette.messages import excerpt
 from digests.gazette import GazetteContent
 
@@ -30,12 +31,7 @@ def publish(ctx: Context, draft: Gazette, platform: str, channel_id: str) -> byt
         ctx.db, t, ctx.settings, draft, now, ctx.templates, draft=False, sources=ctx.gazette_sources
     )
     if content.item_count == 0:
-        raise UserError(
-            ctx._(
-                "The gazette is empty: no consented highlight, session, poll, reading or "
-                "newcomer is left in it. Nothing was published; see /gazette."
-            )
-        )
+        raise EmptyGazette(ctx.t)
     draft.html = html
     draft.platform = platform
     draft.channel_id = channel_id
@@ -100,12 +96,7 @@ def gazette_filename(gazette: Gazette, t: Translator) -> str:
 def published_gazette(ctx: Context, number: int) -> Gazette:
     row = ctx.db.get(Gazette, number)
     if row is None or row.status != GazetteStatus.PUBLISHED or row.html is None:
-        raise UserError(
-            ctx._(
-                "There is no published gazette {number}. Type /gazettes to see the archive.",
-                number=ctx.t.ref(number),
-            )
-        )
+        raise NoSuchGazette(ctx.t, number)
     return row
 
 
