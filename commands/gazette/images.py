@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.storage.highlights import Highlight, HighlightImage
 from commands.gazette.messages import size_text
 from digests.fetcher import Fetcher, FetchError, FetchPolicy
-from digests.gazette import ImageProblem, ImageRejected, check_image
+from digests.gazette import ImageRejected, ImageTooLarge, check_image
 
 IMAGE_ACCEPT = "image/png, image/jpeg, image/gif, image/webp;q=0.9"
 IMAGE_TIMEOUT_SECONDS = 15.0
@@ -29,22 +29,12 @@ class ImageOutcome:
 
 
 def _image_problem(t: Translator, label: str, error: ImageRejected) -> str:
-    if error.code is ImageProblem.TOO_LARGE:
-        return t.gettext(
-            "Image {image}: larger than {limit}, not kept.",
-            image=label,
-            limit=size_text(t, error.limit),
-        )
-    if error.code is ImageProblem.EMPTY:
-        return t.gettext("Image {image}: empty, not kept.", image=label)
-    return t.gettext("Image {image}: not a PNG, JPEG, GIF or WebP image, not kept.", image=label)
+    return t.gettext(error.msgid, image=label, limit=size_text(t, error.limit))
 
 
 def _fetch_problem(t: Translator, url: str, error: FetchError, limit: int) -> str:
     if error.kind == "too_large":
-        return t.gettext(
-            "Image {image}: larger than {limit}, not kept.", image=url, limit=size_text(t, limit)
-        )
+        return t.gettext(ImageTooLarge.msgid, image=url, limit=size_text(t, limit))
     if error.kind in ("invalid_url", "scheme", "blocked_address"):
         return t.gettext("Image {image}: I may not download from this address.", image=url)
     reason = f"HTTP {error.http_status}" if error.http_status else error.kind
