@@ -1,4 +1,6 @@
-"""Consent: the author is asked by direct message (outbox key ``consent:<id>``) with the choices
+"""Consent: asking the author, their answers and withdrawals, the archives rebuilt after them.
+
+The author is asked by direct message (outbox key ``consent:<id>``) with the choices
 yes / yes without my name / no / never ask me (actions ``consent:<id>:yes|anon|no|never``). Only
 the author may answer; the answer and its time are stored; the author may change it at any time
 (the same buttons, or ``/profil retirer N``), which also rebuilds the archived gazettes that
