@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.family import Family
 from bot.platforms import discord, rocketchat
 from bot.platforms.base import AnyPlatformKind
-from commands import announce, gazette, help, highlights, polls, profile, sessions, veille
+from commands import announce, gazette, help, polls, profile, sessions, veille
 
 FAMILIES: tuple[Family, ...] = (
     help.FAMILY,
@@ -22,7 +22,6 @@ FAMILIES: tuple[Family, ...] = (
     polls.FAMILY,
     sessions.FAMILY,
     veille.FAMILY,
-    highlights.FAMILY,
     gazette.FAMILY,
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""

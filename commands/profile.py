@@ -9,7 +9,7 @@ from bot.core import Reply
 from bot.family import Family
 from bot.i18n import N_, SUPPORTED_LOCALES
 from bot.registry import Args, Option, OptionType, command
-from commands import highlights
+from commands import gazette
 
 GROUP_HELP = N_("Shows what Tisserand stores about you, and lets you choose your language.")
 
@@ -76,7 +76,7 @@ def set_language(ctx: Context, args: Args) -> Reply:
     return Reply(text=t.gettext("Done: I will now write to you in English."), ephemeral=True)
 
 
-# --- consent to the gazette (services in commands.highlights) ---------------------------------
+# --- consent to the gazette (services in commands.gazette) ------------------------------------
 
 
 @command(
@@ -88,7 +88,7 @@ def set_language(ctx: Context, args: Args) -> Reply:
     group_alias="profile",
 )
 def show_consents(ctx: Context, args: Args) -> Reply:
-    return highlights.my_consents(ctx)
+    return gazette.my_consents(ctx)
 
 
 @command(
@@ -111,7 +111,7 @@ def show_consents(ctx: Context, args: Args) -> Reply:
     group_alias="profile",
 )
 def withdraw_consent(ctx: Context, args: Args) -> Reply:
-    return highlights.withdraw(ctx, args["numero"])
+    return gazette.withdraw(ctx, args["numero"])
 
 
 @command(
@@ -123,7 +123,7 @@ def withdraw_consent(ctx: Context, args: Args) -> Reply:
     group_alias="profile",
 )
 def never_ask_me(ctx: Context, args: Args) -> Reply:
-    return highlights.stop_asking(ctx)
+    return gazette.stop_asking(ctx)
 
 
 @command(
@@ -135,7 +135,7 @@ def never_ask_me(ctx: Context, args: Args) -> Reply:
     group_alias="profile",
 )
 def ask_me_again(ctx: Context, args: Args) -> Reply:
-    return highlights.ask_again(ctx)
+    return gazette.ask_again(ctx)
 
 
 FAMILY = Family(name="profile", handlers=(sys.modules[__name__],))

@@ -10,7 +10,8 @@ template escapes everything it prints (``{% autoescape true %}`` whatever the en
 
 Images are checked by their bytes (:func:`sniff_image`): PNG, JPEG, GIF and WebP only; SVG is
 refused (it can carry scripts). :func:`check_image` applies the size limit and the declared
-content type too; :class:`ImageRejected` says why, with a machine-readable ``code``.
+content type too; a subclass of :class:`ImageRejected` says why, and its ``msgid`` how to tell
+it (the caller translates it).
 
 Charts are deterministic: pygal gives each chart a random id and stamps the day into a comment;
 here the id comes from the chart's name and comments and scripts are removed from the tree, and
@@ -20,12 +21,11 @@ pygal always serialises with the standard library (not lxml, even when it is ins
 from __future__ import annotations
 
 import base64
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from babel.dates import format_date
@@ -33,7 +33,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from bot.core import ExtraEntry, TisserandError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 
 TEMPLATE = "gazette.html.j2"
 
@@ -43,20 +43,31 @@ SUPPORTED_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 # --- images ------------------------------------------------------------------------------------
 
 
-class ImageProblem(enum.StrEnum):
-    TOO_LARGE = "too_large"
-    NOT_AN_IMAGE = "not_an_image"
-    EMPTY = "empty"
-
-
 class ImageRejected(TisserandError):
-    """An image was refused; ``code`` tells why (the caller translates it)."""
+    """An image was refused; the subclass says why.
 
-    def __init__(self, code: ImageProblem, *, size: int = 0, limit: int = 0) -> None:
-        super().__init__(f"{code}: {size} bytes (limit {limit})")
-        self.code = code
+    ``msgid`` is the text, translated by the caller with ``image`` (how the image is named to
+    the user) and ``limit`` (the size limit, written for the user).
+    """
+
+    msgid: ClassVar[str]
+
+    def __init__(self, *, size: int = 0, limit: int = 0) -> None:
+        super().__init__(f"{type(self).__name__}: {size} bytes (limit {limit})")
         self.size = size
         self.limit = limit
+
+
+class ImageTooLarge(ImageRejected):
+    msgid = N_("Image {image}: larger than {limit}, not kept.")
+
+
+class ImageEmpty(ImageRejected):
+    msgid = N_("Image {image}: empty, not kept.")
+
+
+class NotAnImage(ImageRejected):
+    msgid = N_("Image {image}: not a PNG, JPEG, GIF or WebP image, not kept.")
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -79,15 +90,15 @@ def check_image(data: bytes, *, declared: str | None, max_bytes: int) -> str:
     ``image/...`` type (or the generic ``application/octet-stream``); the bytes decide the rest.
     """
     if not data:
-        raise ImageRejected(ImageProblem.EMPTY, limit=max_bytes)
+        raise ImageEmpty(limit=max_bytes)
     if len(data) > max_bytes:
-        raise ImageRejected(ImageProblem.TOO_LARGE, size=len(data), limit=max_bytes)
+        raise ImageTooLarge(size=len(data), limit=max_bytes)
     kind = (declared or "").split(";")[0].strip().lower()
     if kind and not kind.startswith("image/") and kind != "application/octet-stream":
-        raise ImageRejected(ImageProblem.NOT_AN_IMAGE, size=len(data), limit=max_bytes)
+        raise NotAnImage(size=len(data), limit=max_bytes)
     sniffed = sniff_image(data)
     if sniffed is None:
-        raise ImageRejected(ImageProblem.NOT_AN_IMAGE, size=len(data), limit=max_bytes)
+        raise NotAnImage(size=len(data), limit=max_bytes)
     return sniffed
 
 

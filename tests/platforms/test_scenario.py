@@ -427,7 +427,7 @@ FAMILY_STEPS: dict[str, Callable[[], list[Step]]] = {
     "polls": poll_steps,
     "sessions": session_steps,
     "veille": veille_steps,
-    "highlights": highlight_steps,
+    "gazette": highlight_steps,
 }
 """Steps of each command family, keyed by family name (see the module docstring)."""
 

@@ -42,8 +42,8 @@ from bot.storage.highlights import (
 )
 from bot.storage.members import Member
 from bot.wiring import make_app
-from commands.gazette import Period, build_content, open_draft
-from commands.highlights import merge_themes, parse_message_ref, parse_themes
+from commands.gazette.content import build_content
+from commands.gazette.draft import Period, open_draft
 from tests.conftest import Database
 from tests.digests.test_gazette_html import make_png
 from tests.support.platform import RecordingPlatform
@@ -608,24 +608,3 @@ async def test_private_addresses_are_refused_by_default(
         assert "je n'ai pas le droit de télécharger depuis cette adresse" in text_of(outcome)
     finally:
         await bot.stop()
-
-
-# --- helpers -----------------------------------------------------------------------------------
-
-
-def test_themes_are_cleaned_and_deduplicated() -> None:
-    assert parse_themes(" eau, Mobilité ;#climat, EAU,, ") == ["eau", "Mobilité", "climat"]
-    assert parse_themes(None) == []
-    assert merge_themes(["eau"], ["Eau", "vélo"]) == ["eau", "vélo"]
-
-
-def test_message_references() -> None:
-    assert parse_message_ref("12") == ("12", None)
-    assert parse_message_ref("n° 12") == ("12", None)
-    assert parse_message_ref("#12") == ("12", None)
-    link = "https://discord.com/channels/1/2/1234567890"
-    assert parse_message_ref(link) == ("1234567890", link)
-    rc = "https://chat.example.org/channel/general?msg=aBc123"
-    assert parse_message_ref(rc) == ("aBc123", rc)
-    assert parse_message_ref("javascript:alert(1)") is None
-    assert parse_message_ref("https://example.org/page") is None

@@ -16,7 +16,7 @@ from bot.core import Place, PlaceTarget, Reply
 from bot.storage.highlights import Gazette, GazetteStatus
 from bot.storage.members import Member, PlaceRow
 from commands.gazette import build_gazette_file
-from tests.commands.test_highlights import START, Bot, text_of
+from tests.commands.gazette.test_highlights import START, Bot, text_of
 from tests.conftest import Database
 from tests.support.console import console_settings, run_script
 

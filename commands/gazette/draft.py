@@ -1,0 +1,281 @@
+"""What a gazette draft holds: the sections, the period, what the period offers and the items.
+
+Items are stored with a kind and the id of what they show; the order inside a section is the
+items' ``position``. The sections other than highlights and newcomers come from the other
+families (:attr:`bot.family.Family.gazette`, given as ``sources``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.core import ExtraEntry, GazetteSource
+from bot.i18n import N_, Translator
+from bot.storage.highlights import (
+    PUBLISHABLE,
+    Consent,
+    ConsentPreference,
+    Gazette,
+    GazetteItem,
+    GazetteStatus,
+    Highlight,
+    ItemKind,
+)
+from bot.storage.members import Member
+
+log = logging.getLogger(__name__)
+
+SECTIONS: tuple[ItemKind, ...] = (
+    ItemKind.HIGHLIGHT,
+    ItemKind.SESSION,
+    ItemKind.POLL,
+    ItemKind.VEILLE,
+    ItemKind.NEWCOMER,
+)
+_SECTION_INDEX = {kind: index for index, kind in enumerate(SECTIONS)}
+SECTION_TITLES = {
+    ItemKind.HIGHLIGHT: N_("Highlights"),
+    ItemKind.SESSION: N_("Sessions held"),
+    ItemKind.POLL: N_("Decisions and polls"),
+    ItemKind.VEILLE: N_("Worth reading"),
+    ItemKind.NEWCOMER: N_("Welcome to the newcomers"),
+}
+EXTRA_KINDS = (ItemKind.SESSION, ItemKind.POLL, ItemKind.VEILLE)
+
+
+# --- what goes in ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    since: datetime
+    until: datetime
+    session_id: int | None = None
+
+
+def last_published_until(db: Session) -> datetime | None:
+    value: datetime | None = db.scalar(
+        select(func.max(Gazette.until)).where(Gazette.status == GazetteStatus.PUBLISHED)
+    )
+    return value
+
+
+def default_period(db: Session, settings: Settings, now: datetime) -> Period:
+    since = last_published_until(db) or now - timedelta(days=settings.highlights.default_days)
+    return Period(since=min(since, now), until=now)
+
+
+def session_period(db: Session, settings: Settings, now: datetime, session_id: int) -> Period:
+    """The period of a session's gazette: from the session (or its first highlight) to now."""
+    starts: list[datetime] = []
+    first = db.scalar(select(func.min(Highlight.said_at)).where(Highlight.session_id == session_id))
+    if first is not None:
+        starts.append(first)
+    session_start = _session_start(db, session_id)
+    if session_start is not None:
+        starts.append(session_start)
+    if not starts:
+        return Period(now - timedelta(days=settings.highlights.default_days), now, session_id)
+    return Period(min(min(starts), now), now, session_id)
+
+
+def _session_start(db: Session, session_id: int) -> datetime | None:
+    try:
+        from bot.storage.sessions import SessionRow
+    except ImportError:
+        return None
+    row = db.get(SessionRow, session_id)
+    return None if row is None else row.starts_at
+
+
+def publishable_highlights(db: Session, period: Period) -> list[Highlight]:
+    """Consented highlights of the period, and older ones whose author answered since."""
+    query = select(Highlight).where(Highlight.consent.in_([c.value for c in PUBLISHABLE]))
+    if period.session_id is not None:
+        query = query.where(Highlight.session_id == period.session_id)
+    else:
+        query = query.where(
+            Highlight.said_at <= period.until,
+            or_(Highlight.said_at >= period.since, Highlight.consent_at >= period.since),
+        )
+    return list(db.scalars(query.order_by(Highlight.said_at, Highlight.id)).all())
+
+
+def pending_highlights(db: Session, period: Period) -> list[Highlight]:
+    query = select(Highlight).where(Highlight.consent == Consent.PENDING)
+    if period.session_id is not None:
+        query = query.where(Highlight.session_id == period.session_id)
+    else:
+        query = query.where(Highlight.said_at >= period.since, Highlight.said_at <= period.until)
+    return list(db.scalars(query.order_by(Highlight.id)).all())
+
+
+def joined_members(db: Session, period: Period) -> list[Member]:
+    return list(
+        db.scalars(
+            select(Member)
+            .where(Member.created_at >= period.since, Member.created_at <= period.until)
+            .order_by(Member.created_at, Member.id)
+        ).all()
+    )
+
+
+def opted_out(db: Session) -> set[int]:
+    """Members who asked never to be asked: they are not named in the gazette."""
+    return set(
+        db.scalars(
+            select(ConsentPreference.member_id).where(ConsentPreference.never_ask.is_(True))
+        ).all()
+    )
+
+
+def named_newcomers(db: Session, settings: Settings, period: Period) -> list[Member]:
+    if not settings.highlights.name_newcomers:
+        return []
+    hidden = opted_out(db)
+    return [m for m in joined_members(db, period) if m.id not in hidden]
+
+
+# --- sections from the other families ------------------------------------------------------------
+
+
+def extra_entries(
+    db: Session, t: Translator, period: Period, sources: Mapping[str, GazetteSource]
+) -> dict[ItemKind, list[ExtraEntry]]:
+    """The sections the other families offer (:attr:`bot.family.Family.gazette`), by kind."""
+    entries: dict[ItemKind, list[ExtraEntry]] = {}
+    for kind_name, provider in sources.items():
+        kind = ItemKind(kind_name)
+        try:
+            entries[kind] = list(provider(db, t, period.since, period.until, period.session_id))
+        except Exception:  # a broken section must not stop the gazette
+            log.exception("the gazette section %s failed; it is left out", kind)
+            entries[kind] = []
+    return entries
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+
+def current_draft(db: Session) -> Gazette | None:
+    return db.scalars(
+        select(Gazette)
+        .where(Gazette.status == GazetteStatus.DRAFT)
+        .order_by(Gazette.id.desc())
+        .limit(1)
+    ).first()
+
+
+def ordered_items(gazette: Gazette) -> list[GazetteItem]:
+    return sorted(
+        gazette.items,
+        key=lambda item: (_SECTION_INDEX.get(ItemKind(item.kind), 99), item.position, item.id or 0),
+    )
+
+
+def already_published(db: Session) -> set[tuple[ItemKind, int]]:
+    """Items a published gazette shown or dropped: a period's gazette leaves them out."""
+    rows = db.execute(
+        select(GazetteItem.kind, GazetteItem.ref_id)
+        .join(Gazette, Gazette.id == GazetteItem.gazette_id)
+        .where(Gazette.status == GazetteStatus.PUBLISHED)
+    ).all()
+    return {(ItemKind(kind), int(ref_id)) for kind, ref_id in rows}
+
+
+def candidates(
+    db: Session,
+    t: Translator,
+    settings: Settings,
+    period: Period,
+    sources: Mapping[str, GazetteSource],
+) -> list[tuple[ItemKind, int]]:
+    """What the period (or the session) offers, in its natural order.
+
+    A period's gazette leaves out what an earlier gazette published (or dropped); a session's gazette
+    (asked for explicitly) shows everything about the session.
+    """
+    found: list[tuple[ItemKind, int]] = [
+        (ItemKind.HIGHLIGHT, h.id) for h in publishable_highlights(db, period)
+    ]
+    extras = extra_entries(db, t, period, sources)
+    for kind in EXTRA_KINDS:
+        found.extend((kind, entry.ref_id) for entry in extras.get(kind, []))
+    found.extend((ItemKind.NEWCOMER, m.id) for m in named_newcomers(db, settings, period))
+    if period.session_id is None:
+        published = already_published(db)
+        found = [key for key in found if key not in published]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshReport:
+    added: int
+    removed: int
+
+
+def refresh_items(
+    db: Session,
+    t: Translator,
+    settings: Settings,
+    gazette: Gazette,
+    sources: Mapping[str, GazetteSource],
+) -> RefreshReport:
+    """Bring the items in line with what the period offers now; keeps order and drops."""
+    period = Period(gazette.since, gazette.until, gazette.session_id)
+    wanted = candidates(db, t, settings, period, sources)
+    wanted_keys = set(wanted)
+    removed = 0
+    for item in list(gazette.items):
+        if (ItemKind(item.kind), item.ref_id) not in wanted_keys:
+            gazette.items.remove(item)
+            removed += 1
+    known = {(ItemKind(item.kind), item.ref_id) for item in gazette.items}
+    position = max((item.position for item in gazette.items), default=0)
+    added = 0
+    for kind, ref_id in wanted:
+        if (kind, ref_id) in known:
+            continue
+        position += 1
+        gazette.items.append(GazetteItem(kind=kind, ref_id=ref_id, position=position))
+        known.add((kind, ref_id))
+        added += 1
+    db.flush()
+    return RefreshReport(added=added, removed=removed)
+
+
+def open_draft(
+    db: Session,
+    t: Translator,
+    settings: Settings,
+    period: Period,
+    now: datetime,
+    creator: Member | None,
+    sources: Mapping[str, GazetteSource],
+) -> tuple[Gazette, RefreshReport]:
+    draft = current_draft(db)
+    if draft is None:
+        draft = Gazette(
+            status=GazetteStatus.DRAFT,
+            since=period.since,
+            until=period.until,
+            session_id=period.session_id,
+            created_by_id=creator.id if creator else None,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(draft)
+        db.flush()
+    else:
+        draft.since = period.since
+        draft.until = period.until
+        draft.session_id = period.session_id
+        draft.updated_at = now
+    return draft, refresh_items(db, t, settings, draft, sources)

@@ -1,0 +1,160 @@
+"""The gazette draft as a chat message: a numbered list, with the HTML preview attached."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.core import Attachment, ExtraEntry, Reply
+from bot.storage.highlights import PUBLISHABLE, Consent, Gazette, GazetteItem, Highlight, ItemKind
+from bot.storage.members import Member
+from commands.gazette.content import network_translator, render
+from commands.gazette.draft import (
+    EXTRA_KINDS,
+    SECTION_TITLES,
+    SECTIONS,
+    Period,
+    current_draft,
+    extra_entries,
+    ordered_items,
+    pending_highlights,
+)
+from commands.gazette.errors import NoDraft, NoSuchItem
+from commands.gazette.messages import excerpt
+
+LISTING_EXCERPT = 90
+
+
+def _describe_items(
+    ctx: Context, gazette: Gazette, period: Period
+) -> list[tuple[GazetteItem, str]]:
+    items = ordered_items(gazette)
+    ids: dict[ItemKind, list[int]] = {kind: [] for kind in SECTIONS}
+    for item in items:
+        ids[ItemKind(item.kind)].append(item.ref_id)
+    highlights = {
+        h.id: h
+        for h in ctx.db.scalars(
+            select(Highlight).where(Highlight.id.in_(ids[ItemKind.HIGHLIGHT] or [-1]))
+        ).all()
+    }
+    members = {
+        m.id: m
+        for m in ctx.db.scalars(
+            select(Member).where(Member.id.in_(ids[ItemKind.NEWCOMER] or [-1]))
+        ).all()
+    }
+    extras: dict[ItemKind, dict[int, ExtraEntry]] = {}
+    if any(ids[kind] for kind in EXTRA_KINDS):
+        available = extra_entries(ctx.db, network_translator(ctx), period, ctx.gazette_sources)
+        extras = {kind: {e.ref_id: e for e in available.get(kind, [])} for kind in EXTRA_KINDS}
+    described: list[tuple[GazetteItem, str]] = []
+    for item in items:
+        kind = ItemKind(item.kind)
+        if kind is ItemKind.HIGHLIGHT:
+            row = highlights.get(item.ref_id)
+            if row is None:
+                text = ctx._("highlight {number} (deleted)", number=ctx.t.ref(item.ref_id))
+            else:
+                who = (
+                    row.author_name
+                    if row.consent == Consent.YES
+                    else ctx._("a member (without their name)")
+                )
+                text = f"« {excerpt(row.quote, LISTING_EXCERPT)} » — {who}"
+                if row.channel_name:
+                    text += f" · #{row.channel_name}"
+                if row.consent not in PUBLISHABLE:
+                    text += " " + ctx._("(consent withdrawn: left out)")
+        elif kind is ItemKind.NEWCOMER:
+            member = members.get(item.ref_id)
+            text = member.display_name if member else "?"
+        else:
+            entry = extras.get(kind, {}).get(item.ref_id)
+            text = entry.title if entry else "?"
+            if entry and entry.details:
+                text += " — " + entry.details[0]
+        described.append((item, text))
+    return described
+
+
+def draft_listing(ctx: Context, gazette: Gazette) -> str:
+    period = Period(gazette.since, gazette.until, gazette.session_id)
+    lines = [
+        ctx._(
+            "**Gazette draft** — from {start} to {end}",
+            start=ctx.t.date(gazette.since),
+            end=ctx.t.date(gazette.until),
+        )
+    ]
+    if gazette.session_id is not None:
+        lines.append(ctx._("Gazette of session {number}.", number=ctx.t.ref(gazette.session_id)))
+    if gazette.editorial:
+        lines.append(ctx._("Editorial: « {text} »", text=excerpt(gazette.editorial, 160)))
+    else:
+        lines.append(ctx._('No editorial yet: /gazette edito "..."'))
+    described = _describe_items(ctx, gazette, period)
+    if not described:
+        lines.append("")
+        lines.append(ctx._("Nothing to publish yet for this period."))
+    current: ItemKind | None = None
+    for number, (item, text) in enumerate(described, start=1):
+        kind = ItemKind(item.kind)
+        if kind is not current:
+            current = kind
+            lines.append("")
+            lines.append(f"**{ctx._(SECTION_TITLES[kind])}**")
+        if item.dropped:
+            text = f"{text} " + ctx._("(dropped)")
+        lines.append(f"{number}. {text}")
+    pending = pending_highlights(ctx.db, period)
+    if pending:
+        lines.append("")
+        lines.append(
+            ctx._(
+                "Awaiting their author's answer, so left out for now: {numbers}.",
+                numbers=", ".join(ctx.t.ref(h.id) for h in pending),
+            )
+        )
+    lines.append("")
+    lines.append(
+        ctx._(
+            "Edit with /gazette deplacer N --avant M, /gazette retirer N, /gazette remettre N, "
+            '/gazette edito "..."; then /gazette publier.'
+        )
+    )
+    return "\n".join(lines)
+
+
+def preview_reply(ctx: Context, gazette: Gazette, prefix: str | None = None) -> Reply:
+    html, _content = render(
+        ctx.db,
+        network_translator(ctx),
+        ctx.settings,
+        gazette,
+        ctx.now(),
+        ctx.templates,
+        draft=True,
+        sources=ctx.gazette_sources,
+    )
+    text = draft_listing(ctx, gazette)
+    if prefix:
+        text = prefix + "\n\n" + text
+    return Reply(
+        text=text,
+        attachments=(Attachment("gazette-brouillon.html", "text/html", html),),
+    )
+
+
+def require_draft(ctx: Context) -> Gazette:
+    draft = current_draft(ctx.db)
+    if draft is None:
+        raise NoDraft(ctx.t)
+    return draft
+
+
+def item_at(ctx: Context, gazette: Gazette, number: int) -> GazetteItem:
+    items = ordered_items(gazette)
+    if not 1 <= number <= len(items):
+        raise NoSuchItem(ctx.t, number, len(items))
+    return items[number - 1]

@@ -1,0 +1,134 @@
+"""Publishing a gazette, and its archive.
+
+A published gazette keeps its HTML, rendered again when what it shows changes (a withdrawn
+consent, a deleted highlight) or on ``/gazette reconstruire``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.core import Attachment, PlaceTarget, Reply
+from bot.i18n import Translator
+from bot.storage.highlights import Gazette, GazetteItem, GazetteStatus, ItemKind
+from commands.gazette.content import network_translator, render
+from commands.gazette.errors import EmptyGazette, NoSuchGazette
+from commands.gazette.messages import excerpt
+from digests.gazette import GazetteContent
+
+
+def publish(ctx: Context, draft: Gazette, platform: str, channel_id: str) -> bytes:
+    """Archive ``draft`` as published and post it in the channel; returns its HTML.
+
+    An empty gazette (nothing left after consents and drops) is refused.
+    """
+    now = ctx.now()
+    t = network_translator(ctx)
+    draft.status = GazetteStatus.PUBLISHED
+    draft.published_at = now
+    html, content = render(
+        ctx.db, t, ctx.settings, draft, now, ctx.templates, draft=False, sources=ctx.gazette_sources
+    )
+    if content.item_count == 0:
+        raise EmptyGazette(ctx.t)
+    draft.html = html
+    draft.platform = platform
+    draft.channel_id = channel_id
+    draft.published_items = content.item_count
+    draft.updated_at = now
+    announcement = Reply(
+        text=_summary(t, content, draft),
+        attachments=(Attachment(gazette_filename(draft, t), "text/html", html),),
+    )
+    ctx.send_later(
+        f"gazette:{draft.id}:publish",
+        announcement,
+        PlaceTarget(platform=platform, channel_id=channel_id),
+        now,
+    )
+    return html
+
+
+def _summary(t: Translator, content: GazetteContent, gazette: Gazette) -> str:
+    parts: list[str] = []
+    if content.highlights:
+        parts.append(t.ngettext("{n} highlight", "{n} highlights", len(content.highlights)))
+    if content.sessions:
+        parts.append(t.ngettext("{n} session", "{n} sessions", len(content.sessions)))
+    if content.polls:
+        parts.append(t.ngettext("{n} decision", "{n} decisions", len(content.polls)))
+    if content.veille:
+        parts.append(t.ngettext("{n} reading", "{n} readings", len(content.veille)))
+    if content.newcomer_count:
+        parts.append(t.ngettext("{n} newcomer", "{n} newcomers", content.newcomer_count))
+    lines = [
+        t.gettext(
+            "📰 **{network}: gazette {number} is out!**",
+            network=content.network,
+            number=t.ref(gazette.id),
+        ),
+        t.gettext(
+            "From {start} to {end}: {contents}.",
+            start=t.date(gazette.since),
+            end=t.date(gazette.until),
+            contents=", ".join(parts),
+        ),
+    ]
+    if content.editorial:
+        lines.append("")
+        lines.append(f"*{excerpt(content.editorial, 280)}*")
+    lines.append("")
+    lines.append(
+        t.gettext(
+            "Open the attached file: it reads on a phone and prints on A4. Every quote appears "
+            "with its author's consent."
+        )
+    )
+    return "\n".join(lines)
+
+
+def gazette_filename(gazette: Gazette, t: Translator) -> str:
+    day = (gazette.published_at or gazette.until).astimezone(t.tz).date().isoformat()
+    return f"gazette-{gazette.id}-{day}.html"
+
+
+def published_gazette(ctx: Context, number: int) -> Gazette:
+    row = ctx.db.get(Gazette, number)
+    if row is None or row.status != GazetteStatus.PUBLISHED or row.html is None:
+        raise NoSuchGazette(ctx.t, number)
+    return row
+
+
+def rebuild_archive(ctx: Context, gazette: Gazette) -> None:
+    assert gazette.status == GazetteStatus.PUBLISHED
+    html, content = render(
+        ctx.db,
+        network_translator(ctx),
+        ctx.settings,
+        gazette,
+        gazette.published_at or ctx.now(),
+        ctx.templates,
+        draft=False,
+        sources=ctx.gazette_sources,
+    )
+    gazette.html = html
+    gazette.rebuilt_at = ctx.now()
+    gazette.published_items = content.item_count
+
+
+def rebuild_archives_with(ctx: Context, highlight_id: int) -> list[int]:
+    """Rebuild every archived gazette that lists ``highlight_id``; returns their numbers."""
+    rows = ctx.db.scalars(
+        select(Gazette)
+        .join(GazetteItem, GazetteItem.gazette_id == Gazette.id)
+        .where(
+            Gazette.status == GazetteStatus.PUBLISHED,
+            GazetteItem.kind == ItemKind.HIGHLIGHT,
+            GazetteItem.ref_id == highlight_id,
+        )
+        .order_by(Gazette.id)
+    ).all()
+    for gazette in rows:
+        rebuild_archive(ctx, gazette)
+    return [g.id for g in rows]
