@@ -26,7 +26,6 @@ from bot.core import (
     CommandEvent,
     DeliveryError,
     Event,
-    GazetteSource,
     InvalidValue,
     MessageEvent,
     MessageRef,
@@ -50,6 +49,7 @@ from bot.registry import (
     structured_arguments,
 )
 from bot.scheduler import Scheduler
+from bot.sources import GazetteSource
 from bot.storage.engine import make_engine, make_session_factory, migrate, unwritable_database
 from bot.storage.members import record_place, upsert_member
 

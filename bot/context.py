@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.commandspec import CommandCatalog, CommandSpec
 from bot.config import Settings
 from bot.core import (
     Actor,
     DirectTarget,
     Event,
-    GazetteSource,
     Place,
     Reply,
     Target,
@@ -24,12 +24,24 @@ from bot.core import (
 from bot.dates import DATE_EXAMPLES_EN, DATE_EXAMPLES_FR, DateParseError, parse_datetime
 from bot.i18n import Translator, Translators
 from bot.outbox import enqueue
+from bot.sources import GazetteSource
 from bot.storage.members import Member, PlaceRow, find_place_by_name
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from bot.registry import Registry
+
+class CommandIndex(CommandCatalog, Protocol):
+    """What a handler may ask of the commands (:class:`bot.registry.Registry` is one): the
+    catalog platforms read, plus what ``/aide`` needs."""
+
+    def group_members(self, name: str) -> list[CommandSpec]: ...
+
+    def visible_to(self, is_coordinator: bool) -> list[CommandSpec]: ...
+
+    def resolve(self, words: list[str], t: Translator) -> object:
+        """The command ``words`` name; raises a UserError (with a suggestion) when none does."""
+        ...
 
 
 @dataclass
@@ -45,7 +57,7 @@ class Context:
     t: Translator
     translators: Translators
     settings: Settings
-    registry: Registry
+    registry: CommandIndex
     member: Member
     templates: Environment | None = None
     changed: set[str] = field(default_factory=set)

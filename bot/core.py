@@ -18,15 +18,10 @@ Contract:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from bot.i18n import Translator
+from typing import Any
 
 
 class Role(enum.StrEnum):
@@ -302,12 +297,6 @@ class ExtraEntry:
     details: tuple[str, ...] = ()
     link: str | None = None
     value: int | None = None
-
-
-GazetteSource = Callable[
-    ["Session", "Translator", datetime, datetime, "int | None"], Sequence[ExtraEntry]
-]
-"""``(db, t, since, until, session_id) -> entries``: one section a family offers the gazette."""
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from bot.core import GazetteSource, MessageRef, Reply, TisserandError
+from bot.core import MessageRef, Reply, TisserandError
+from bot.sources import GazetteSource
 
 if TYPE_CHECKING:
     from jinja2 import Environment

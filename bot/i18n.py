@@ -22,6 +22,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from bot.core import InvalidValue
+
 DOMAIN = "tisserand"
 SUPPORTED_LOCALES: tuple[str, ...] = ("fr", "en")
 DEFAULT_LOCALE = "fr"
@@ -89,7 +91,7 @@ class Translator:
 
     def __init__(self, locale: str, tz: ZoneInfo) -> None:
         if locale not in SUPPORTED_LOCALES:
-            raise ValueError(f"unsupported locale {locale!r}")
+            raise InvalidValue(f"unsupported locale {locale!r}")
         self.locale = locale
         self.tz = tz
         with _lock:

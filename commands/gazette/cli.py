@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.core import GazetteSource
 from bot.i18n import Translators
+from bot.sources import GazetteSource
 from bot.storage.highlights import Gazette, GazetteItem, GazetteStatus
 from commands.gazette.content import render
 from commands.gazette.draft import Period, candidates, current_draft, default_period, session_period

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.context import Context
-from bot.core import ExtraEntry, GazetteSource
+from bot.core import ExtraEntry
 from bot.i18n import Translator
+from bot.sources import GazetteSource
 from bot.storage.highlights import PUBLISHABLE, Consent, Gazette, Highlight, ItemKind
 from bot.storage.members import Member
 from commands.gazette.draft import (

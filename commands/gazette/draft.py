@@ -16,8 +16,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import ExtraEntry, GazetteSource
+from bot.core import ExtraEntry
 from bot.i18n import N_, Translator
+from bot.sources import GazetteSource
 from bot.storage.highlights import (
     PUBLISHABLE,
     Consent,
