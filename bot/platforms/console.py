@@ -17,6 +17,11 @@ text, the choices as ``  (K) label`` and attachments as ``  📎 path``. Numbers
 delivered outbox tokens are kept in ``console-journal.jsonl`` in the output directory, so they
 survive a restart. The journal line of an outbox message is written and flushed to disk before
 the message is printed, so a message anyone saw is never printed again after a crash.
+
+Input is never fatal: what standard input could not decode (surrogate-escaped bytes) and NUL
+characters become U+FFFD; message numbers are read with the ASCII digits 0-9 only (``²`` or
+``٣`` are refused with a note, never passed to ``int``); user and channel names longer than the
+database holds are refused with a note.
 """
 
 from __future__ import annotations
@@ -52,6 +57,21 @@ from bot.platforms.base import EventHandler
 BOT_NAME = "tisserand"
 JOURNAL = "console-journal.jsonl"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_NUMBER = re.compile(r"[0-9]{1,18}", re.ASCII)
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (refused by PostgreSQL) and surrogates (bytes standard input could not decode)."""
+MAX_NAME = 128
+"""The longest user or channel name (the database's ``user_id`` and ``channel_id`` columns)."""
+
+
+def clean_line(raw: str) -> str:
+    """``raw`` without what cannot be stored or printed: each such character becomes U+FFFD."""
+    return _UNREADABLE.sub("\ufffd", raw)
+
+
+def ascii_number(text: str) -> int | None:
+    """``text`` as a number when it is written with the digits 0-9 only (not ², ٣ or ３)."""
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 @dataclass(slots=True)
@@ -99,13 +119,16 @@ class ConsolePlatform:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / JOURNAL
         if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            # Split on newlines only: a text may hold U+2028 or U+0085, which splitlines() cuts.
+            for line in path.read_text(encoding="utf-8", errors="replace").split("\n"):
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a line cut by a crash: ignore it
-                self._remember(record)
-        self._journal = path.open("a", encoding="utf-8")
+                if isinstance(record, dict):
+                    self._remember(record)
+        # A text the encoder refuses is written as a JSON escape rather than stop the console.
+        self._journal = path.open("a", encoding="utf-8", errors="backslashreplace")
 
     async def stop(self) -> None:
         if self._journal is not None:
@@ -241,21 +264,50 @@ class ConsolePlatform:
 
     async def feed_line(self, raw: str) -> bool:
         """Handle one line of input; False when the console should stop."""
-        line = raw.rstrip("\r\n")
+        line = clean_line(raw.rstrip("\r\n"))
         stripped = line.strip()
         if not stripped:
             return True
         if stripped.startswith(":"):
             return await self._meta(stripped)
         if re.fullmatch(r"#[\w.-]+", stripped):
-            self.channel = stripped[1:]
+            if self._name_fits(stripped[1:]):
+                self.channel = stripped[1:]
             return True
         speaker = self.user
         match = re.match(r"^@([\w.-]+):\s?(.*)$", stripped)
         if match:
             speaker, stripped = match.group(1), match.group(2)
+            if not self._name_fits(speaker):
+                return True
         await self._say(speaker, stripped)
         return True
+
+    def _name_fits(self, name: str) -> bool:
+        """True when ``name`` can name a user or a channel; otherwise a note says why not."""
+        if 0 < len(name) <= MAX_NAME:
+            return True
+        self._note(
+            self.t.gettext(
+                "A user or channel name holds 1 to {limit} characters; this line was ignored.",
+                limit=MAX_NAME,
+            )
+        )
+        return False
+
+    def _number(self, text: str, example: str) -> int | None:
+        """A message number written with the digits 0-9; otherwise a note says how to write it."""
+        number = ascii_number(text)
+        if number is None:
+            self._note(
+                self.t.gettext(
+                    "“{value}” is not a message number: write it with the digits 0 to 9, as in "
+                    "{example}.",
+                    value=text[:40],
+                    example=example,
+                )
+            )
+        return number
 
     async def _say(self, speaker: str, text: str) -> None:
         number = self._next
@@ -287,17 +339,18 @@ class ConsolePlatform:
         if word == ":quit":
             return False
         if word == ":as" and rest:
-            self.user = rest.lstrip("@")
+            if self._name_fits(rest.lstrip("@")):
+                self.user = rest.lstrip("@")
             return True
-        if word == ":react":
+        if word in (":react", ":click"):
             parts = rest.split(None, 1)
-            if len(parts) == 2 and parts[0].isdigit():
-                await self._react(int(parts[0]), parts[1])
-                return True
-        if word == ":click":
-            parts = rest.split(None, 1)
-            if len(parts) == 2 and parts[0].isdigit():
-                await self._click(int(parts[0]), parts[1])
+            if len(parts) == 2:
+                example = ":react 12 👍" if word == ":react" else ":click 12 1"
+                number = self._number(parts[0], example)
+                if number is not None and word == ":react":
+                    await self._react(number, parts[1])
+                elif number is not None:
+                    await self._click(number, parts[1])
                 return True
         if word == ":clock" and rest:
             await self._move_clock(rest)
@@ -335,8 +388,9 @@ class ConsolePlatform:
             self._note(self.t.gettext("Message #{n} has no choices to click.", n=number))
             return
         choice: dict[str, str] | None = None
-        if which.isdigit() and 1 <= int(which) <= len(posted.choices):
-            choice = posted.choices[int(which) - 1]
+        index = ascii_number(which)
+        if index is not None and 1 <= index <= len(posted.choices):
+            choice = posted.choices[index - 1]
         else:
             for candidate in posted.choices:
                 if fold(candidate["label"]) == fold(which):

@@ -185,3 +185,23 @@ def test_feature_commands_of_the_command_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Gazette écrite dans" in result.stdout  # the newcomers of the period are one item
     assert gazette.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_input_that_is_not_utf8_is_replaced_not_fatal(tmp_path: Path) -> None:
+    script = b"abc \xff\xfe def\n:react \xc2\xb2 x\n:click \xd9\xa3 1\n/aide\n"
+    for encoding in ("", "utf-8:strict"):  # as the locale gives it; a strict UTF-8 locale
+        result = subprocess.run(
+            [TISSERAND, "console"],
+            input=script,
+            capture_output=True,
+            env=_env(tmp_path, PYTHONIOENCODING=encoding),
+            cwd=tmp_path,
+            timeout=120,
+        )
+        stdout = result.stdout.decode("utf-8")
+        assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+        assert "camille: abc \ufffd\ufffd def\n" in stdout
+        assert "[console] « ² » n'est pas un numéro de message" in stdout
+        assert "[console] « ٣ » n'est pas un numéro de message" in stdout
+        assert "les commandes à votre disposition" in stdout
+        assert result.stderr == b""
