@@ -15,8 +15,14 @@ Every message gets a number N and is printed as ``[#N] #channel alice: texte``; 
 as ``[#N] #channel tisserand:`` (``[#N] @alice (privé) tisserand:`` in private) followed by the
 text, the choices as ``  (K) label`` and attachments as ``  📎 path``. Numbers, choices and
 delivered outbox tokens are kept in ``console-journal.jsonl`` in the output directory, so they
-survive a restart. The journal line of an outbox message is written and flushed to disk before
-the message is printed, so a message anyone saw is never printed again after a crash.
+survive a restart.
+
+The journal holds two records for each message of the bot: "about to print" (the message,
+written and flushed — for an outbox message also synced to disk — before it is printed) and
+"printed" (``{"printed": N}``, after). A restart prints again, once, a message whose "printed"
+record is missing: a crash between the two never loses a message, and an outbox message is
+never sent twice (its token is in the first record). The display is therefore at-least-once: a
+crash after the print but before the "printed" record shows that message a second time.
 
 Input is never fatal: what standard input could not decode (surrogate-escaped bytes) and NUL
 characters become U+FFFD; message numbers are read with the ASCII digits 0-9 only (``²`` or
@@ -82,6 +88,7 @@ class _Posted:
     text: str
     direct_to: str | None = None
     choices: list[dict[str, str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
 
 class ConsolePlatform:
@@ -111,6 +118,7 @@ class ConsolePlatform:
         self._tokens: dict[str, int] = {}
         self._next = 1
         self._journal: TextIO | None = None
+        self._unprinted: dict[int, tuple[_Posted, bool]] = {}
 
     # --- Platform protocol ---------------------------------------------------------------------
 
@@ -129,6 +137,11 @@ class ConsolePlatform:
                     self._remember(record)
         # A text the encoder refuses is written as a JSON escape rather than stop the console.
         self._journal = path.open("a", encoding="utf-8", errors="backslashreplace")
+        # What a crash left between "about to print" and "printed" is shown now, once.
+        unprinted, self._unprinted = self._unprinted, {}
+        for posted, edited in unprinted.values():
+            self._print(posted, edited=edited)
+            self._write_printed(posted)
 
     async def stop(self) -> None:
         if self._journal is not None:
@@ -161,8 +174,10 @@ class ConsolePlatform:
             return
         posted.text = _text(reply)
         posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
+        posted.files = []
         self._write_journal(posted, token=None, edited=True)
-        self._print(posted, reply, edited=True)
+        self._print(posted, edited=True)
+        self._write_printed(posted)
 
     # --- posting -------------------------------------------------------------------------------
 
@@ -175,13 +190,14 @@ class ConsolePlatform:
             posted = _Posted(number, target.channel_id, BOT_NAME, _text(reply))
         posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
         self._messages[number] = posted
-        files = self._write_attachments(number, reply)
+        posted.files = [str(path) for path in self._write_attachments(number, reply)]
         if token is not None:
             self._tokens[token] = number
-        # The journal is made durable before the message is shown: once anyone has seen it,
-        # a restart knows it was delivered and never shows it twice.
+        # "About to print" is made durable before the message is shown: a restart knows it was
+        # delivered (never sent twice) and, without the "printed" record, shows it once more.
         self._write_journal(posted, token=token)
-        self._print(posted, reply, files=files)
+        self._print(posted)
+        self._write_printed(posted)
         return MessageRef(self.name, posted.channel, str(number))
 
     def _write_attachments(self, number: int, reply: Reply) -> list[Path]:
@@ -193,26 +209,22 @@ class ConsolePlatform:
             files.append(path)
         return files
 
-    def _print(
-        self,
-        posted: _Posted,
-        reply: Reply,
-        *,
-        edited: bool = False,
-        files: list[Path] | None = None,
-    ) -> None:
+    def _print(self, posted: _Posted, *, edited: bool = False) -> None:
         mark = " (modifié)" if edited else ""
         if posted.direct_to is not None:
             header = f"[#{posted.number}] @{posted.direct_to} (privé) {BOT_NAME}{mark}:"
         else:
             header = f"[#{posted.number}] #{posted.channel} {BOT_NAME}{mark}:"
         lines = [header, posted.text]
-        lines.extend(f"  ({i}) {c.label}" for i, c in enumerate(reply.choices, start=1))
-        lines.extend(f"  📎 {path}" for path in files or [])
+        lines.extend(f"  ({i}) {c['label']}" for i, c in enumerate(posted.choices, start=1))
+        lines.extend(f"  📎 {path}" for path in posted.files)
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
 
     def _remember(self, record: dict[str, Any]) -> None:
+        if "printed" in record:
+            self._unprinted.pop(int(record["printed"]), None)
+            return
         posted = _Posted(
             number=int(record["n"]),
             channel=str(record["channel"]),
@@ -220,11 +232,14 @@ class ConsolePlatform:
             text=str(record.get("text", "")),
             direct_to=record.get("direct_to"),
             choices=list(record.get("choices", [])),
+            files=list(record.get("files", [])),
         )
         self._messages[posted.number] = posted
         self._next = max(self._next, posted.number + 1)
         if record.get("token"):
             self._tokens[str(record["token"])] = posted.number
+        if record.get("printing"):  # "about to print": shown at start unless "printed" follows
+            self._unprinted[posted.number] = (posted, bool(record.get("edited")))
 
     def _write_journal(self, posted: _Posted, *, token: str | None, edited: bool = False) -> None:
         if self._journal is None:
@@ -239,10 +254,19 @@ class ConsolePlatform:
             "token": token,
             "edited": edited,
         }
+        if posted.author == BOT_NAME:
+            record.update(files=posted.files, printing=True)
         self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._journal.flush()
         if token is not None:
             os.fsync(self._journal.fileno())
+
+    def _write_printed(self, posted: _Posted) -> None:
+        """The "printed" record: a restart will not show this message again."""
+        if self._journal is None:
+            return
+        self._journal.write(json.dumps({"printed": posted.number}) + "\n")
+        self._journal.flush()
 
     # --- input ---------------------------------------------------------------------------------
 

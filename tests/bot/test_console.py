@@ -165,7 +165,7 @@ async def test_click_react_and_attachments(
     journal = [
         json.loads(line) for line in (out_dir / "console-journal.jsonl").read_text().splitlines()
     ]
-    numbers = [r["n"] for r in journal if not r["edited"]]
+    numbers = [r["n"] for r in journal if "n" in r and not r["edited"]]
     assert numbers == sorted(set(numbers))
 
 
