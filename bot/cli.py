@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import signal
@@ -544,7 +545,12 @@ def _console(
 
 
 async def _stdin_lines(prompt: Callable[[], str]) -> AsyncIterator[str]:
-    """Lines of standard input, read in a thread so the event loop keeps running."""
+    """Lines of standard input, read in a thread so the event loop keeps running.
+
+    Bytes that are not text in the input's encoding arrive surrogate-escaped (never an error);
+    the console replaces them with U+FFFD."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")
     interactive = sys.stdin.isatty()
     while True:
         if interactive:

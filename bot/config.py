@@ -11,10 +11,17 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from bot.core import ConfigError
 from bot.i18n import N_, SUPPORTED_LOCALES, Translator
@@ -54,6 +61,7 @@ _SIMPLE_ERRORS: dict[str, str] = {
     "int_from_float": N_("expected a whole number, for example 30"),
     "float_parsing": N_("expected a number, for example 2.5"),
     "float_type": N_("expected a number, for example 2.5"),
+    "finite_number": N_("expected an ordinary number, not nan or inf, for example 2.5"),
     "bool_parsing": N_("expected true or false"),
     "bool_type": N_("expected true or false"),
     "string_type": N_('expected text between quotes, for example "Europe/Paris"'),
@@ -101,12 +109,17 @@ def validation_problems(exc: ValidationError, *prefix: str) -> list[tuple[str, s
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+MAX_NAME = 128
+"""The longest user or channel name the database holds (``user_id``, ``channel_id``)."""
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)]
 
 
 class NetworkSettings(_Section):
-    name: str = "Réseau Tisserand"
-    timezone: str = "Europe/Paris"
+    name: str = Field(default="Réseau Tisserand", min_length=1, max_length=200)
+    timezone: str = Field(default="Europe/Paris", max_length=64)
     locale: str = "fr"
 
     @field_validator("timezone")
@@ -114,7 +127,7 @@ class NetworkSettings(_Section):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(
                 Problem(
                     N_("unknown time zone “{value}”: use an IANA name such as Europe/Paris"),
@@ -138,13 +151,13 @@ class NetworkSettings(_Section):
 
 
 class ConsoleSettings(_Section):
-    user: str = "camille"
-    channel: str = "general"
+    user: Name = "camille"
+    channel: Name = "general"
     out_dir: Path = Path("tisserand-out")
 
 
 class ConsoleRoles(_Section):
-    coordinators: list[str] = Field(default_factory=lambda: ["camille"])
+    coordinators: list[Name] = Field(default_factory=lambda: ["camille"])
 
 
 class RolesSettings(_Section):
@@ -215,9 +228,11 @@ class FeedSettings(_Section):
 class HighlightSettings(_Section):
     """Highlights and the gazette (``[highlights]``)."""
 
-    reaction: str = "📰"
+    reaction: str = Field(default="📰", min_length=1, max_length=64)
     """The reaction that proposes a message for the gazette."""
-    reaction_aliases: list[str] = Field(default_factory=lambda: [":newspaper:"])
+    reaction_aliases: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
+        default_factory=lambda: [":newspaper:"]
+    )
     """Other spellings of the same reaction (Rocket.Chat sends short codes)."""
     threshold: int = Field(default=3, ge=1)
     """Distinct members whose reaction records a message (one coordinator is enough)."""
@@ -237,7 +252,7 @@ class HighlightSettings(_Section):
 
 class Settings(_Section):
     data_dir: Path = Path("tisserand-data")
-    database_url: str | None = None
+    database_url: str | None = Field(default=None, max_length=2000)
     network: NetworkSettings = NetworkSettings()
     console: ConsoleSettings = ConsoleSettings()
     roles: RolesSettings = RolesSettings()
@@ -250,6 +265,36 @@ class Settings(_Section):
     """Validated by the Rocket.Chat platform module (``[rocketchat]``)."""
     discord: dict[str, Any] | None = None
     """Validated by the Discord platform module (``[discord]``)."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        not_a_url = Problem(
+            N_("not a database URL: write sqlite:///path/file.sqlite3 or postgresql://user@host/db")
+        )
+        scheme, found, _ = value.partition("://")
+        if not found:
+            raise ValueError(not_a_url)
+        if scheme.lower() not in SUPPORTED_DATABASES:
+            raise ValueError(
+                Problem(
+                    N_(
+                        "unsupported database “{scheme}”: Tisserand works with SQLite "
+                        "(sqlite:///path/file.sqlite3) or PostgreSQL (postgresql://user@host/db)"
+                    ),
+                    scheme=scheme[:40],
+                )
+            )
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(normalize_database_url(value))
+        except (ArgumentError, ValueError):
+            raise ValueError(not_a_url) from None
+        return value
 
     @property
     def effective_database_url(self) -> str:
@@ -265,6 +310,10 @@ class Settings(_Section):
 
     def configured_platforms(self) -> list[str]:
         return list(self.platform_sections())
+
+
+SUPPORTED_DATABASES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
+"""The URL schemes of the databases Tisserand runs on (psycopg 3 for PostgreSQL)."""
 
 
 def normalize_database_url(url: str) -> str:
@@ -292,7 +341,8 @@ def load_settings(
     )
     if file_path is not None:
         try:
-            raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte order mark, which some editors write, is not part of the TOML.
+            raw = tomllib.loads(file_path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(
                 [("--config", Problem(N_("file not found: {path}"), path=file_path))]

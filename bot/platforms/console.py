@@ -15,8 +15,19 @@ Every message gets a number N and is printed as ``[#N] #channel alice: texte``; 
 as ``[#N] #channel tisserand:`` (``[#N] @alice (privé) tisserand:`` in private) followed by the
 text, the choices as ``  (K) label`` and attachments as ``  📎 path``. Numbers, choices and
 delivered outbox tokens are kept in ``console-journal.jsonl`` in the output directory, so they
-survive a restart. The journal line of an outbox message is written and flushed to disk before
-the message is printed, so a message anyone saw is never printed again after a crash.
+survive a restart.
+
+The journal holds two records for each message of the bot: "about to print" (the message,
+written and flushed — for an outbox message also synced to disk — before it is printed) and
+"printed" (``{"printed": N}``, after). A restart prints again, once, a message whose "printed"
+record is missing: a crash between the two never loses a message, and an outbox message is
+never sent twice (its token is in the first record). The display is therefore at-least-once: a
+crash after the print but before the "printed" record shows that message a second time.
+
+Input is never fatal: what standard input could not decode (surrogate-escaped bytes) and NUL
+characters become U+FFFD; message numbers are read with the ASCII digits 0-9 only (``²`` or
+``٣`` are refused with a note, never passed to ``int``); user and channel names longer than the
+database holds are refused with a note.
 """
 
 from __future__ import annotations
@@ -52,6 +63,21 @@ from bot.platforms.base import EventHandler
 BOT_NAME = "tisserand"
 JOURNAL = "console-journal.jsonl"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_NUMBER = re.compile(r"[0-9]{1,18}", re.ASCII)
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (refused by PostgreSQL) and surrogates (bytes standard input could not decode)."""
+MAX_NAME = 128
+"""The longest user or channel name (the database's ``user_id`` and ``channel_id`` columns)."""
+
+
+def clean_line(raw: str) -> str:
+    """``raw`` without what cannot be stored or printed: each such character becomes U+FFFD."""
+    return _UNREADABLE.sub("\ufffd", raw)
+
+
+def ascii_number(text: str) -> int | None:
+    """``text`` as a number when it is written with the digits 0-9 only (not ², ٣ or ３)."""
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 @dataclass(slots=True)
@@ -62,6 +88,7 @@ class _Posted:
     text: str
     direct_to: str | None = None
     choices: list[dict[str, str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
 
 class ConsolePlatform:
@@ -91,6 +118,7 @@ class ConsolePlatform:
         self._tokens: dict[str, int] = {}
         self._next = 1
         self._journal: TextIO | None = None
+        self._unprinted: dict[int, tuple[_Posted, bool]] = {}
 
     # --- Platform protocol ---------------------------------------------------------------------
 
@@ -99,13 +127,21 @@ class ConsolePlatform:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / JOURNAL
         if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            # Split on newlines only: a text may hold U+2028 or U+0085, which splitlines() cuts.
+            for line in path.read_text(encoding="utf-8", errors="replace").split("\n"):
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a line cut by a crash: ignore it
-                self._remember(record)
-        self._journal = path.open("a", encoding="utf-8")
+                if isinstance(record, dict):
+                    self._remember(record)
+        # A text the encoder refuses is written as a JSON escape rather than stop the console.
+        self._journal = path.open("a", encoding="utf-8", errors="backslashreplace")
+        # What a crash left between "about to print" and "printed" is shown now, once.
+        unprinted, self._unprinted = self._unprinted, {}
+        for posted, edited in unprinted.values():
+            self._print(posted, edited=edited)
+            self._write_printed(posted)
 
     async def stop(self) -> None:
         if self._journal is not None:
@@ -138,8 +174,10 @@ class ConsolePlatform:
             return
         posted.text = _text(reply)
         posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
+        posted.files = []
         self._write_journal(posted, token=None, edited=True)
-        self._print(posted, reply, edited=True)
+        self._print(posted, edited=True)
+        self._write_printed(posted)
 
     # --- posting -------------------------------------------------------------------------------
 
@@ -152,13 +190,14 @@ class ConsolePlatform:
             posted = _Posted(number, target.channel_id, BOT_NAME, _text(reply))
         posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
         self._messages[number] = posted
-        files = self._write_attachments(number, reply)
+        posted.files = [str(path) for path in self._write_attachments(number, reply)]
         if token is not None:
             self._tokens[token] = number
-        # The journal is made durable before the message is shown: once anyone has seen it,
-        # a restart knows it was delivered and never shows it twice.
+        # "About to print" is made durable before the message is shown: a restart knows it was
+        # delivered (never sent twice) and, without the "printed" record, shows it once more.
         self._write_journal(posted, token=token)
-        self._print(posted, reply, files=files)
+        self._print(posted)
+        self._write_printed(posted)
         return MessageRef(self.name, posted.channel, str(number))
 
     def _write_attachments(self, number: int, reply: Reply) -> list[Path]:
@@ -170,26 +209,22 @@ class ConsolePlatform:
             files.append(path)
         return files
 
-    def _print(
-        self,
-        posted: _Posted,
-        reply: Reply,
-        *,
-        edited: bool = False,
-        files: list[Path] | None = None,
-    ) -> None:
+    def _print(self, posted: _Posted, *, edited: bool = False) -> None:
         mark = " (modifié)" if edited else ""
         if posted.direct_to is not None:
             header = f"[#{posted.number}] @{posted.direct_to} (privé) {BOT_NAME}{mark}:"
         else:
             header = f"[#{posted.number}] #{posted.channel} {BOT_NAME}{mark}:"
         lines = [header, posted.text]
-        lines.extend(f"  ({i}) {c.label}" for i, c in enumerate(reply.choices, start=1))
-        lines.extend(f"  📎 {path}" for path in files or [])
+        lines.extend(f"  ({i}) {c['label']}" for i, c in enumerate(posted.choices, start=1))
+        lines.extend(f"  📎 {path}" for path in posted.files)
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
 
     def _remember(self, record: dict[str, Any]) -> None:
+        if "printed" in record:
+            self._unprinted.pop(int(record["printed"]), None)
+            return
         posted = _Posted(
             number=int(record["n"]),
             channel=str(record["channel"]),
@@ -197,11 +232,14 @@ class ConsolePlatform:
             text=str(record.get("text", "")),
             direct_to=record.get("direct_to"),
             choices=list(record.get("choices", [])),
+            files=list(record.get("files", [])),
         )
         self._messages[posted.number] = posted
         self._next = max(self._next, posted.number + 1)
         if record.get("token"):
             self._tokens[str(record["token"])] = posted.number
+        if record.get("printing"):  # "about to print": shown at start unless "printed" follows
+            self._unprinted[posted.number] = (posted, bool(record.get("edited")))
 
     def _write_journal(self, posted: _Posted, *, token: str | None, edited: bool = False) -> None:
         if self._journal is None:
@@ -216,10 +254,19 @@ class ConsolePlatform:
             "token": token,
             "edited": edited,
         }
+        if posted.author == BOT_NAME:
+            record.update(files=posted.files, printing=True)
         self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._journal.flush()
         if token is not None:
             os.fsync(self._journal.fileno())
+
+    def _write_printed(self, posted: _Posted) -> None:
+        """The "printed" record: a restart will not show this message again."""
+        if self._journal is None:
+            return
+        self._journal.write(json.dumps({"printed": posted.number}) + "\n")
+        self._journal.flush()
 
     # --- input ---------------------------------------------------------------------------------
 
@@ -241,21 +288,50 @@ class ConsolePlatform:
 
     async def feed_line(self, raw: str) -> bool:
         """Handle one line of input; False when the console should stop."""
-        line = raw.rstrip("\r\n")
+        line = clean_line(raw.rstrip("\r\n"))
         stripped = line.strip()
         if not stripped:
             return True
         if stripped.startswith(":"):
             return await self._meta(stripped)
         if re.fullmatch(r"#[\w.-]+", stripped):
-            self.channel = stripped[1:]
+            if self._name_fits(stripped[1:]):
+                self.channel = stripped[1:]
             return True
         speaker = self.user
         match = re.match(r"^@([\w.-]+):\s?(.*)$", stripped)
         if match:
             speaker, stripped = match.group(1), match.group(2)
+            if not self._name_fits(speaker):
+                return True
         await self._say(speaker, stripped)
         return True
+
+    def _name_fits(self, name: str) -> bool:
+        """True when ``name`` can name a user or a channel; otherwise a note says why not."""
+        if 0 < len(name) <= MAX_NAME:
+            return True
+        self._note(
+            self.t.gettext(
+                "A user or channel name holds 1 to {limit} characters; this line was ignored.",
+                limit=MAX_NAME,
+            )
+        )
+        return False
+
+    def _number(self, text: str, example: str) -> int | None:
+        """A message number written with the digits 0-9; otherwise a note says how to write it."""
+        number = ascii_number(text)
+        if number is None:
+            self._note(
+                self.t.gettext(
+                    "“{value}” is not a message number: write it with the digits 0 to 9, as in "
+                    "{example}.",
+                    value=text[:40],
+                    example=example,
+                )
+            )
+        return number
 
     async def _say(self, speaker: str, text: str) -> None:
         number = self._next
@@ -287,17 +363,18 @@ class ConsolePlatform:
         if word == ":quit":
             return False
         if word == ":as" and rest:
-            self.user = rest.lstrip("@")
+            if self._name_fits(rest.lstrip("@")):
+                self.user = rest.lstrip("@")
             return True
-        if word == ":react":
+        if word in (":react", ":click"):
             parts = rest.split(None, 1)
-            if len(parts) == 2 and parts[0].isdigit():
-                await self._react(int(parts[0]), parts[1])
-                return True
-        if word == ":click":
-            parts = rest.split(None, 1)
-            if len(parts) == 2 and parts[0].isdigit():
-                await self._click(int(parts[0]), parts[1])
+            if len(parts) == 2:
+                example = ":react 12 👍" if word == ":react" else ":click 12 1"
+                number = self._number(parts[0], example)
+                if number is not None and word == ":react":
+                    await self._react(number, parts[1])
+                elif number is not None:
+                    await self._click(number, parts[1])
                 return True
         if word == ":clock" and rest:
             await self._move_clock(rest)
@@ -335,8 +412,9 @@ class ConsolePlatform:
             self._note(self.t.gettext("Message #{n} has no choices to click.", n=number))
             return
         choice: dict[str, str] | None = None
-        if which.isdigit() and 1 <= int(which) <= len(posted.choices):
-            choice = posted.choices[int(which) - 1]
+        index = ascii_number(which)
+        if index is not None and 1 <= index <= len(posted.choices):
+            choice = posted.choices[index - 1]
         else:
             for candidate in posted.choices:
                 if fold(candidate["label"]) == fold(which):

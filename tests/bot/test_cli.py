@@ -139,7 +139,9 @@ def test_killed_with_pending_outbox_rows_delivers_each_exactly_once(
     )
     first.stdin.flush()
     seen: list[str] = []
-    _wait_for(first, "📣 Message C", seen)
+    # Its confirmation comes after C's "printed" journal record: a kill just after C's own print
+    # would show C again after the restart (the console display is at-least-once).
+    _wait_for(first, "Annonce envoyée dans #general.", seen)
     first.send_signal(signal.SIGKILL)  # no clean shutdown: rows A and B are still pending
     first.wait(timeout=30)
     transcripts = ["".join(seen)]
@@ -185,3 +187,80 @@ def test_feature_commands_of_the_command_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Gazette écrite dans" in result.stdout  # the newcomers of the period are one item
     assert gazette.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_input_that_is_not_utf8_is_replaced_not_fatal(tmp_path: Path) -> None:
+    script = b"abc \xff\xfe def\n:react \xc2\xb2 x\n:click \xd9\xa3 1\n/aide\n"
+    for encoding in ("", "utf-8:strict"):  # as the locale gives it; a strict UTF-8 locale
+        result = subprocess.run(
+            [TISSERAND, "console"],
+            input=script,
+            capture_output=True,
+            env=_env(tmp_path, PYTHONIOENCODING=encoding),
+            cwd=tmp_path,
+            timeout=120,
+        )
+        stdout = result.stdout.decode("utf-8")
+        assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+        assert "camille: abc \ufffd\ufffd def\n" in stdout
+        assert "[console] « ² » n'est pas un numéro de message" in stdout
+        assert "[console] « ٣ » n'est pas un numéro de message" in stdout
+        assert "les commandes à votre disposition" in stdout
+        assert result.stderr == b""
+
+
+KILL_WHILE_PRINTING = """
+import os, signal, sys
+from bot.platforms import console
+
+show = console.ConsolePlatform._print
+
+def killed_before_showing(self, posted, *args, **kwargs):
+    if "Message C" in posted.text:  # its "about to print" record is written: die now
+        os.kill(os.getpid(), signal.SIGKILL)
+    return show(self, posted, *args, **kwargs)
+
+console.ConsolePlatform._print = killed_before_showing
+from bot.cli import main
+sys.argv = ["tisserand", *sys.argv[1:]]
+main()
+"""
+
+
+def test_killed_between_journal_and_print_shows_the_message_once_after_restart(
+    database: Database, tmp_path: Path
+) -> None:
+    env = _env(tmp_path, TISSERAND_DATABASE_URL=database.url)
+    out_dir = str(tmp_path / "out")
+    driver = tmp_path / "driver.py"
+    driver.write_text(KILL_WHILE_PRINTING, encoding="utf-8")
+    first = subprocess.run(
+        [sys.executable, str(driver), "console", "--out", out_dir, "--clock", "2026-12-01T08:00"],
+        input='Bonjour\n/annonce #general "Message C"\n/aide\n',
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert first.returncode == -signal.SIGKILL, first.stderr
+    assert "Message C" in first.stdout  # the command line, not the announcement
+    assert "📣 Message C" not in first.stdout
+    transcripts = []
+    for clock in ("2026-12-01T08:05", "2026-12-01T08:10"):
+        result = subprocess.run(
+            [TISSERAND, "console", "--out", out_dir, "--clock", clock],
+            input="/aide\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        transcripts.append(result.stdout)
+    assert transcripts[0].startswith("[#3] #general tisserand:\n📣 Message C\n\n— camille\n")
+    assert "".join(transcripts).count("📣 Message C") == 1
+    # Numbers go on after the message shown late; the outbox knew it delivered (same token).
+    assert "\n[#4] #general camille: /aide\n" in transcripts[0]
+    assert transcripts[1].startswith("[#6] #general camille: /aide\n")

@@ -165,5 +165,64 @@ async def test_click_react_and_attachments(
     journal = [
         json.loads(line) for line in (out_dir / "console-journal.jsonl").read_text().splitlines()
     ]
-    numbers = [r["n"] for r in journal if not r["edited"]]
+    numbers = [r["n"] for r in journal if "n" in r and not r["edited"]]
     assert numbers == sorted(set(numbers))
+
+
+@pytest.mark.asyncio
+async def test_numbers_are_ascii_digits_and_names_fit_the_database(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = types.ModuleType("trial_commands")
+    module.trial = trial  # type: ignore[attr-defined]
+    module.trial_choice = trial_choice  # type: ignore[attr-defined]
+    monkeypatch.setattr(wiring, "FAMILIES", (*wiring.FAMILIES, Family("trial", handlers=(module,))))
+    settings = console_settings(database.url, tmp_path)
+    out = await run_script(
+        [
+            "/essai",
+            ":react ² x",  # '²'.isdigit() is True, int('²') fails
+            ":click ٣ 1",
+            ":click ３ 1",
+            ":click 2 ①",
+            ":react 99999999999999999999999 x",
+            "@" + "x" * 129 + ": bonjour",
+            "#" + "c" * 129,
+            ":as @",
+            "/aide",
+        ],
+        settings=settings,
+        out_dir=tmp_path / "out",
+    )
+    assert (
+        "[console] « ² » n'est pas un numéro de message : écrivez-le avec les chiffres 0 à 9, "
+        "comme dans :react 12 👍." in out
+    )
+    assert "« ٣ » n'est pas un numéro de message" in out
+    assert "« ３ » n'est pas un numéro de message" in out
+    assert "Le message #2 n'a pas de choix « ① »" in out
+    assert "« 99999999999999999999999 » n'est pas un numéro de message" in out
+    assert out.count("Un nom d'utilisateur ou de canal compte de 1 à 128 caractères") == 3
+    assert "xxxxxxxxxx" not in out
+    assert "[#4] #general tisserand:\n**Tisserand — les commandes à votre disposition**" in out
+
+
+@pytest.mark.asyncio
+async def test_undecodable_and_unusual_characters_are_not_fatal(
+    database: Database, tmp_path: Path
+) -> None:
+    settings = console_settings(database.url, tmp_path)
+    out_dir = tmp_path / "out"
+    # What standard input hands over for the bytes ff fe (surrogateescape), NUL, a line
+    # separator inside a text.
+    out = await run_script(
+        ["abc \udcff\udcfe def", "@bob: nul\x00 ici", "un\u2028deux\x85trois", "/aide"],
+        settings=settings,
+        out_dir=out_dir,
+    )
+    assert "[#1] #general camille: abc \ufffd\ufffd def" in out
+    assert "[#2] #general bob: nul\ufffd ici" in out
+    assert "[#4] #general camille: /aide" in out
+    # The journal keeps those texts readable: after a restart the numbers go on.
+    out = await run_script(["/aide"], settings=settings, out_dir=out_dir)
+    assert out.startswith("[#6] #general camille: /aide\n")

@@ -613,7 +613,8 @@ class ConsoleAdapter(_Base):
         latest: dict[int, dict[str, Any]] = {}
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
-            latest[int(record["n"])] = record  # an edit replaces the text it edits
+            if "n" in record:  # not a "printed" record
+                latest[int(record["n"])] = record  # an edit replaces the text it edits
         return [latest[n] for n in sorted(latest)]
 
     def _journal(self) -> list[dict[str, Any]]:
