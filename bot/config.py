@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from bot.core import ConfigError
+from bot.core import ConfigError, InvalidValue
 from bot.i18n import N_, SUPPORTED_LOCALES, Translator
 
 
@@ -128,7 +128,7 @@ class NetworkSettings(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(
+            raise InvalidValue(
                 Problem(
                     N_("unknown time zone “{value}”: use an IANA name such as Europe/Paris"),
                     value=value,
@@ -140,7 +140,7 @@ class NetworkSettings(_Section):
     @classmethod
     def _supported_locale(cls, value: str) -> str:
         if value not in SUPPORTED_LOCALES:
-            raise ValueError(
+            raise InvalidValue(
                 Problem(N_("must be one of: {expected}"), expected=", ".join(SUPPORTED_LOCALES))
             )
         return value
@@ -191,7 +191,7 @@ class SessionSettings(_Section):
     @classmethod
     def _positive(cls, value: list[int]) -> list[int]:
         if any(hours < 1 or hours > 24 * 60 for hours in value):
-            raise ValueError(
+            raise InvalidValue(
                 Problem(N_("each reminder is between 1 and 1440 hours before the start"))
             )
         return sorted(set(value), reverse=True)
@@ -276,9 +276,9 @@ class Settings(_Section):
         )
         scheme, found, _ = value.partition("://")
         if not found:
-            raise ValueError(not_a_url)
+            raise InvalidValue(not_a_url)
         if scheme.lower() not in SUPPORTED_DATABASES:
-            raise ValueError(
+            raise InvalidValue(
                 Problem(
                     N_(
                         "unsupported database “{scheme}”: Tisserand works with SQLite "
@@ -293,7 +293,7 @@ class Settings(_Section):
         try:
             make_url(normalize_database_url(value))
         except (ArgumentError, ValueError):
-            raise ValueError(not_a_url) from None
+            raise InvalidValue(not_a_url) from None
         return value
 
     @property

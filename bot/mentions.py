@@ -44,6 +44,8 @@ import string
 import unicodedata
 from collections.abc import Iterable
 
+from bot.core import InvalidValue
+
 __all__ = [
     "MARKERS",
     "USERNAME_CHARACTERS",
@@ -256,7 +258,7 @@ def neutralize_mass_mentions(text: str, *, marker: str = ZWJ, keep: Iterable[str
     """``text`` with ``marker`` (a zero-width joiner by default) after each ``@`` that a
     platform could read as a mass mention; see the module's documentation."""
     if marker not in MARKERS:
-        raise ValueError("the marker must be a zero-width joiner or space")
+        raise InvalidValue("the marker must be a zero-width joiner or space")
     signs = mass_mention_signs(text, keep=keep)
     if not signs:
         return text

@@ -66,6 +66,7 @@ from bot.core import (
     PlaceTarget,
     Reply,
     Target,
+    TisserandError,
 )
 from bot.i18n import N_, Translators
 from bot.platforms.base import Platform
@@ -377,7 +378,7 @@ class _Claim:
     token: str
 
 
-class _LeaseLost(Exception):
+class _LeaseLost(TisserandError):
     """The claim is no longer current: what its sender found is not recorded."""
 
 

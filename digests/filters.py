@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 import re2
 
+from bot.core import TisserandError
+
 if TYPE_CHECKING:
     from bot.i18n import Translator
 
@@ -34,7 +36,7 @@ MAX_MEMORY = 2 * 1024 * 1024
 RefusalReason = Literal["backreference", "lookaround", "atomic", "too_large", "syntax"]
 
 
-class RegexRefused(ValueError):
+class RegexRefused(TisserandError, ValueError):
     """A pattern RE2 does not compile; ``reason`` is a :data:`RefusalReason`, ``detail`` RE2's
     own words (English, for logs)."""
 

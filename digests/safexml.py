@@ -241,7 +241,7 @@ def refuse_dtd(
 # --- depth and parsing --------------------------------------------------------------------------
 
 
-class _TooDeep(Exception):
+class _TooDeep(TisserandError):
     pass
 
 
