@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from bot.core import TisserandError
 from bot.storage.veille import FeedSource
 from digests.feeds import clean_text
 from digests.refresh import RefreshHost
-from digests.urls import FetchError, canonical_url, validate_url
+from digests.urls import FetchError, canonical_url, host_address, validate_url
 
 __all__ = [
     "ImportReport",
@@ -79,8 +80,24 @@ def _attribute(element: ET.Element, name: str) -> str | None:
     return None
 
 
-def parse_opml(data: bytes) -> tuple[list[OpmlOutline], list[str]]:
-    """The feed outlines of an OPML document, and the addresses that were not usable URLs."""
+def _local_address(url: str) -> bool:
+    """True when the host of ``url`` (validated) is literally a private or local address, or
+    ``localhost``: the fetcher's guard would refuse it, so an import must not promise it."""
+    from digests.fetcher import is_public_address
+
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    address = host_address(host)
+    return address is not None and not is_public_address(address)
+
+
+def parse_opml(
+    data: bytes, *, allow_private_networks: bool = False
+) -> tuple[list[OpmlOutline], list[str]]:
+    """The feed outlines of an OPML document, and the addresses that were not usable URLs
+    (private and local addresses among them, unless ``allow_private_networks``; names are
+    resolved, and checked again, when the source is fetched)."""
     if len(data) > MAX_OPML_BYTES:
         raise OpmlError("too_large", f"over {MAX_OPML_BYTES} bytes")
     head = data[:8192].lower()
@@ -107,6 +124,9 @@ def parse_opml(data: bytes) -> tuple[list[OpmlOutline], list[str]]:
                 try:
                     url = validate_url(raw_url)
                 except FetchError:
+                    invalid.append(raw_url[:200])
+                    continue
+                if not allow_private_networks and _local_address(url):
                     invalid.append(raw_url[:200])
                     continue
                 category = _attribute(child, "category")
@@ -243,7 +263,9 @@ def import_opml(
     channel id is accepted as given. Raises :class:`OpmlError`, or LookupError for an unknown
     channel. The new sources are due at once: the next refresh fetches them.
     """
-    outlines, invalid = parse_opml(data)
+    outlines, invalid = parse_opml(
+        data, allow_private_networks=host.settings.feeds.allow_private_networks
+    )
     with host.sessions.begin() as db:
         platform_name, channel_id = _channel(db, channel, platform)
         report = import_outlines(
