@@ -8,7 +8,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,6 +24,7 @@ from bot.i18n import N_, Translator, Translators, normalize_locale
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
+"""The database, the disk or a directory stops Tisserand (the configuration may be right)."""
 
 
 def cli_locale(environ: dict[str, str] | None = None) -> str:
@@ -62,6 +64,35 @@ def _fail_database(t: Translator, exc: DatabaseTooNewError) -> NoReturn:
         err=True,
     )
     sys.exit(EXIT_DATABASE)
+
+
+def _fail_start(t: Translator, problems: list[tuple[str, str]]) -> NoReturn:
+    click.echo(t.gettext("Tisserand cannot start:"), err=True)
+    for key, problem in problems:
+        click.echo(f"  - {key}: {explain(t, problem)}", err=True)
+    click.echo(t.gettext("Nothing was started. Fix the keys above and try again."), err=True)
+    sys.exit(EXIT_DATABASE)
+
+
+@contextmanager
+def _environment(
+    t: Translator, settings: Settings, directory: tuple[str, Path] | None = None
+) -> Iterator[None]:
+    """What the environment refuses (the database, the disk, a directory) ends with the key at
+    fault and exit status 3 instead of a traceback (shown in the log with --verbose)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.core import ForeignDatabaseError
+    from bot.startup import StartError, start_error
+
+    try:
+        yield
+    except (OSError, DBAPIError, ForeignDatabaseError, StartError) as exc:
+        error = start_error(settings, exc, directory)
+        if error is None:
+            raise
+        logging.getLogger(__name__).info("cannot start", exc_info=True)
+        _fail_start(t, error.problems)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -147,7 +178,8 @@ def build_cli(locale: str | None = None) -> click.Group:
         from bot.runner import run_platforms
 
         try:
-            asyncio.run(run_platforms(settings))
+            with _environment(t, settings):
+                asyncio.run(run_platforms(settings))
         except ConfigError as exc:
             _fail_config(t, exc)
         except DatabaseTooNewError as exc:
@@ -196,14 +228,14 @@ def build_cli(locale: str | None = None) -> click.Group:
         settings = _settings(ctx)
         from bot.storage.engine import current_revision, make_engine, migrate
 
-        engine = make_engine(settings.effective_database_url)
-        try:
-            migrate(engine)
-        except DatabaseTooNewError as exc:
-            _fail_database(t, exc)
-        click.echo(
-            _("Database up to date (revision {revision}).", revision=current_revision(engine))
-        )
+        with _environment(t, settings):
+            engine = make_engine(settings.effective_database_url)
+            try:
+                migrate(engine)
+            except DatabaseTooNewError as exc:
+                _fail_database(t, exc)
+            revision = current_revision(engine)
+        click.echo(_("Database up to date (revision {revision}).", revision=revision))
         engine.dispose()
 
     @main.command(
@@ -217,22 +249,26 @@ def build_cli(locale: str | None = None) -> click.Group:
     ) -> None:
         _merge(ctx, config, database)
         from bot.runner import check_settings
+        from bot.startup import StartError
 
         settings = _settings(ctx)
         try:
             check_settings(settings, online=online)
         except ConfigError as exc:
             _fail_config(t, exc)
+        except StartError as exc:
+            _fail_start(t, exc.problems)
         click.echo(_("Configuration OK."))
 
     def _migrated_engine(settings: Settings) -> Any:
         from bot.storage.engine import make_engine, migrate
 
-        engine = make_engine(settings.effective_database_url)
-        try:
-            migrate(engine)
-        except DatabaseTooNewError as exc:
-            _fail_database(t, exc)
+        with _environment(t, settings):
+            engine = make_engine(settings.effective_database_url)
+            try:
+                migrate(engine)
+            except DatabaseTooNewError as exc:
+                _fail_database(t, exc)
         return engine
 
     @main.group(help=_("Calendars of the sessions."))
@@ -346,11 +382,12 @@ def build_cli(locale: str | None = None) -> click.Group:
     def _app(settings: Settings) -> Any:
         from bot.wiring import make_app
 
-        app = make_app(settings)
-        try:
-            app.migrate()
-        except DatabaseTooNewError as exc:
-            _fail_database(t, exc)
+        with _environment(t, settings):
+            app = make_app(settings)
+            try:
+                app.migrate()
+            except DatabaseTooNewError as exc:
+                _fail_database(t, exc)
         return app
 
     @main.group(help=_("Feeds of the veille."))
@@ -527,17 +564,26 @@ def _console(
         if start.tzinfo is None:
             start = start.replace(tzinfo=settings.network.tz)
     clock = MovableClock(start)
+    from bot.startup import check_directory
+
+    directory = (
+        ("--out", Path(out_dir)) if out_dir else ("console.out_dir", settings.console.out_dir)
+    )
+    problems = check_directory(directory[1], directory[0])
+    if problems:
+        _fail_start(t, problems)
     try:
-        asyncio.run(
-            run_console(
-                settings,
-                clock=clock,
-                user=user or settings.console.user,
-                channel=channel or settings.console.channel,
-                out_dir=Path(out_dir) if out_dir else settings.console.out_dir,
-                lines=_stdin_lines,
+        with _environment(t, settings, directory):
+            asyncio.run(
+                run_console(
+                    settings,
+                    clock=clock,
+                    user=user or settings.console.user,
+                    channel=channel or settings.console.channel,
+                    out_dir=directory[1],
+                    lines=_stdin_lines,
+                )
             )
-        )
     except DatabaseTooNewError as exc:
         _fail_database(t, exc)
     except KeyboardInterrupt:

@@ -387,3 +387,16 @@ class DatabaseTooNewError(TisserandError):
             "changed."
         )
         self.revision = revision
+
+
+class ForeignDatabaseError(TisserandError):
+    """The database holds tables but no schema revision of Tisserand: it belongs to another
+    application, and nothing is touched."""
+
+    def __init__(self, tables: list[str]) -> None:
+        super().__init__(
+            "the database holds tables of another application ("
+            + ", ".join(tables[:5])
+            + "); nothing was changed"
+        )
+        self.tables = tables

@@ -19,7 +19,7 @@ from bot.core import ConfigError
 from bot.i18n import N_
 from bot.platforms.base import AnyPlatformKind, Platform, Secrets
 from bot.platforms.console import ConsolePlatform, run_lines
-from bot.storage.engine import make_engine
+from bot.startup import StartError, check_database, check_directory
 from bot.wiring import PLATFORMS, make_app
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,8 @@ def build_platforms(settings: Settings, app: App) -> list[Platform]:
 
 
 def check_settings(settings: Settings, *, online: bool = False) -> None:
-    """Every problem of a loaded configuration, with its key (raises ConfigError)."""
+    """Every problem of a loaded configuration, with its key: ConfigError, or StartError when
+    only the environment is at fault (the database, the console's output directory)."""
     problems: list[tuple[str, str]] = []
     kinds: list[AnyPlatformKind] = []
     sections: dict[str, Any] = {}
@@ -151,18 +152,15 @@ def check_settings(settings: Settings, *, online: bool = False) -> None:
         secrets = platform_secrets(kinds)
     except ConfigError as exc:
         problems.extend(exc.problems)
-    try:
-        engine = make_engine(settings.effective_database_url)
-        with engine.connect():
-            pass
-        engine.dispose()
-    except Exception as exc:
-        key = "database_url" if settings.database_url else "data_dir"
-        problems.append((key, f"cannot open the database: {exc}"))
-    if online and not problems:
+    environment = check_database(settings)
+    if not settings.configured_platforms() or "out_dir" in settings.console.model_fields_set:
+        environment.extend(check_directory(settings.console.out_dir, "console.out_dir"))
+    if online and not problems and not environment:
         problems.extend(asyncio.run(_check_online(kinds, sections, secrets)))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems + environment)
+    if environment:
+        raise StartError(environment)
 
 
 async def _check_online(

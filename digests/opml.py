@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from bot.core import TisserandError
 from digests import safexml
 from digests.feeds import clean_text
-from digests.urls import FetchError, validate_url
+from digests.urls import FetchError, host_address, validate_url
 
 __all__ = [
     "OpmlError",
@@ -84,8 +85,24 @@ def _attribute(element: Any, name: str) -> str | None:
     return None
 
 
-def parse_opml(data: bytes) -> tuple[list[OpmlOutline], list[str]]:
-    """The feed outlines of an OPML document, and the addresses that were not usable URLs."""
+def _local_address(url: str) -> bool:
+    """True when the host of ``url`` (validated) is literally a private or local address, or
+    ``localhost``: the fetcher's guard would refuse it, so an import must not promise it."""
+    from digests.fetcher import is_public_address
+
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    address = host_address(host)
+    return address is not None and not is_public_address(address)
+
+
+def parse_opml(
+    data: bytes, *, allow_private_networks: bool = False
+) -> tuple[list[OpmlOutline], list[str]]:
+    """The feed outlines of an OPML document, and the addresses that were not usable URLs
+    (private and local addresses among them, unless ``allow_private_networks``; names are
+    resolved, and checked again, when the source is fetched)."""
     if len(data) > MAX_OPML_BYTES:
         raise OpmlError("too_large", f"over {MAX_OPML_BYTES} bytes")
     try:
@@ -111,6 +128,9 @@ def parse_opml(data: bytes) -> tuple[list[OpmlOutline], list[str]]:
                 try:
                     url = validate_url(raw_url)
                 except FetchError:
+                    invalid.append(raw_url[:200])
+                    continue
+                if not allow_private_networks and _local_address(url):
                     invalid.append(raw_url[:200])
                     continue
                 category = _attribute(child, "category")

@@ -19,12 +19,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core import DatabaseTooNewError, InvalidState
+from bot.core import DatabaseTooNewError, ForeignDatabaseError, InvalidState
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -195,13 +195,24 @@ def check_not_newer(engine: Engine) -> None:
         raise DatabaseTooNewError(revision)
 
 
+def check_not_foreign(engine: Engine) -> None:
+    """Refuse a database that holds tables but no revision table of Tisserand's (another
+    application's, or a file given by mistake), before touching anything."""
+    tables = sorted(inspect(engine).get_table_names())
+    if tables and "alembic_version" not in tables:
+        raise ForeignDatabaseError(tables)
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (no-op when it is there already)."""
     newest = newest_revision_on_disk()
-    if newest is not None and stored_revision(engine) == newest:
+    stored = stored_revision(engine)
+    if newest is not None and stored == newest:
         return
     from alembic import command
 
+    if stored is None:
+        check_not_foreign(engine)
     check_not_newer(engine)
     config = alembic_config(engine)
     with engine.begin() as connection:
@@ -235,3 +246,32 @@ def unwritable_database(error: BaseException) -> bool:
         return any(name.startswith(code) for code in _UNWRITABLE_SQLITE)
     state = getattr(original, "sqlstate", None)
     return isinstance(state, str) and state in _UNWRITABLE_SQLSTATE
+
+
+def database_fault(error: BaseException) -> str | None:
+    """Why a database cannot be used at all, read from the driver's own codes: ``not_a_database``
+    (not SQLite, or damaged), ``full``, ``read_only``, ``cannot_open``, ``unreachable`` (the
+    server); None when ``error`` says none of these."""
+    original = error.orig if isinstance(error, DBAPIError) else error
+    name = getattr(original, "sqlite_errorname", None)
+    if isinstance(name, str):
+        for code, fault in _SQLITE_FAULTS:
+            if name.startswith(code):
+                return fault
+        return None
+    state = getattr(original, "sqlstate", None)
+    if isinstance(state, str):
+        return _SQLSTATE_FAULTS.get(state) or ("unreachable" if state.startswith("08") else None)
+    if type(original).__name__ == "OperationalError" and "psycopg" in type(original).__module__:
+        return "unreachable"  # refused, unknown host, timeout: no SQLSTATE before a session
+    return None
+
+
+_SQLITE_FAULTS = (
+    ("SQLITE_NOTADB", "not_a_database"),
+    ("SQLITE_CORRUPT", "not_a_database"),
+    ("SQLITE_FULL", "full"),
+    ("SQLITE_READONLY", "read_only"),
+    ("SQLITE_CANTOPEN", "cannot_open"),
+)
+_SQLSTATE_FAULTS = {"53100": "full", "25006": "read_only", "57P03": "unreachable"}

@@ -89,7 +89,9 @@ def import_opml(
     channel id is accepted as given. Raises :class:`OpmlError`, or LookupError for an unknown
     channel. The new sources are due at once: the next refresh fetches them.
     """
-    outlines, invalid = parse_opml(data)
+    outlines, invalid = parse_opml(
+        data, allow_private_networks=host.settings.feeds.allow_private_networks
+    )
     with host.sessions.begin() as db:
         platform_name, channel_id = _channel(db, channel, platform)
         report = import_outlines(

@@ -435,7 +435,9 @@ async def import_sources(ctx: Context, args: Args) -> Reply:
         url = validated(ctx, args["url"])
         data = (await fetch(ctx, url)).content
     try:
-        outlines, invalid = parse_opml(data)
+        outlines, invalid = parse_opml(
+            data, allow_private_networks=ctx.settings.feeds.allow_private_networks
+        )
     except OpmlError as exc:
         raise UserError(
             ctx._("This OPML file is too large (at most 5 MiB).")

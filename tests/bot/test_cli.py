@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+import sqlalchemy
 
 from tests.conftest import Database
 
@@ -91,8 +97,6 @@ def test_bad_configuration_names_the_keys_and_exits_2(tmp_path: Path) -> None:
 def test_db_upgrade_and_newer_database_refused(tmp_path: Path) -> None:
     result = _run(["db", "upgrade"], tmp_path)
     assert result.returncode == 0 and "Base de données à jour" in result.stdout
-    import sqlite3
-
     with sqlite3.connect(tmp_path / "data" / "tisserand.sqlite3") as conn:
         conn.execute("UPDATE alembic_version SET version_num = 'zzzz'")
     result = _run(["console"], tmp_path, stdin="/aide\n")
@@ -264,3 +268,115 @@ def test_killed_between_journal_and_print_shows_the_message_once_after_restart(
     # Numbers go on after the message shown late; the outbox knew it delivered (same token).
     assert "\n[#4] #general camille: /aide\n" in transcripts[0]
     assert transcripts[1].startswith("[#6] #general camille: /aide\n")
+
+
+def _refused(result: subprocess.CompletedProcess[str], status: int, *expected: str) -> None:
+    assert result.returncode == status, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""
+    for text in expected:
+        assert text in result.stderr, result.stderr
+
+
+def test_start_failures_are_explained_with_the_key_and_exit_status_3(tmp_path: Path) -> None:
+    started = "Tisserand ne peut pas démarrer :\n"
+    again = "Rien n'a été démarré. Corrigez les clés ci-dessus puis réessayez."
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "tisserand.sqlite3").write_bytes(bytes(range(256)) * 20)
+    for args in (["console"], ["run"], ["db", "upgrade"], ["check-config"]):
+        _refused(
+            _run(args, tmp_path, stdin="/aide\n", TISSERAND_DATA_DIR=str(corrupt)),
+            3,
+            started,
+            f"  - data_dir: {corrupt}/tisserand.sqlite3 n’est pas une base de données que "
+            "Tisserand sait lire (pas SQLite, ou abîmée)",
+            again,
+        )
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    with sqlite3.connect(foreign / "tisserand.sqlite3") as conn:
+        conn.execute("CREATE TABLE songs (id INTEGER PRIMARY KEY, title TEXT)")
+    for args in (["console"], ["check-config"]):
+        _refused(
+            _run(args, tmp_path, stdin="/aide\n", TISSERAND_DATA_DIR=str(foreign)),
+            3,
+            "contient les tables d’une autre application (songs) et aucune de Tisserand",
+        )
+    with sqlite3.connect(foreign / "tisserand.sqlite3") as conn:  # untouched
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master")]
+    assert tables == ["songs"]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    _refused(
+        _run(["console", "--out", str(blocker / "out")], tmp_path, stdin="/aide\n"),
+        3,
+        f"  - --out: {blocker}/out : une partie de ce chemin est un fichier, pas un répertoire",
+    )
+    config = tmp_path / "out.toml"
+    config.write_text(f'[console]\nout_dir = "{blocker}/out"\n')
+    for args in (["console"], ["check-config"]):
+        _refused(
+            _run([*args, "--config", str(config)], tmp_path, stdin="/aide\n"),
+            3,
+            f"  - console.out_dir: {blocker}/out : une partie de ce chemin est un fichier",
+        )
+    for args in (["console"], ["check-config"]):
+        _refused(
+            _run(args, tmp_path, TISSERAND_DATABASE_URL="mysql://tisserand@db.example/t"),
+            2,
+            "  - database_url: base de données non prise en charge « mysql »",
+        )
+
+
+def test_check_config_refuses_a_newer_database(tmp_path: Path) -> None:
+    assert _run(["db", "upgrade"], tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "data" / "tisserand.sqlite3") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'zzzz'")
+    _refused(
+        _run(["check-config"], tmp_path),
+        3,
+        "  - data_dir: La base de données est à la révision de schéma zzzz, écrite par une "
+        "version plus récente de Tisserand.",
+    )
+
+
+def test_a_foreign_database_is_not_touched(database: Database, tmp_path: Path) -> None:
+    engine = database.engine()
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text("CREATE TABLE songs (id INTEGER PRIMARY KEY)"))
+    result = _run(["console"], tmp_path, stdin="/aide\n", TISSERAND_DATABASE_URL=database.url)
+    _refused(result, 3, "  - database_url: ", "contient les tables d’une autre application")
+    assert sorted(sqlalchemy.inspect(engine).get_table_names()) == ["songs"]
+    engine.dispose()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs: a real full disk (needs the right to mount, as root in CI containers)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (the simulated test below still runs)")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_disk_full_at_start_on_a_real_tiny_disk(tmp_path: Path, tiny_disk: Path) -> None:
+    data = tiny_disk / "data"
+    result = _run(["console"], tmp_path, stdin="/aide\n", TISSERAND_DATA_DIR=str(data))
+    _refused(result, 3, "  - data_dir: ", "plein", "libérez de la place")
+    with contextlib.suppress(OSError), (tiny_disk / "filler").open("wb") as filler:
+        while True:  # until the disk is full
+            filler.write(b"\0" * 4096)
+            filler.flush()
+    out = tiny_disk / "out"
+    result = _run(["console", "--out", str(out)], tmp_path, stdin="/aide\n")
+    _refused(result, 3, f"  - --out: {out} : le disque est plein ; libérez de la place")
