@@ -130,11 +130,9 @@ class ConsolePlatform:
             # Split on newlines only: a text may hold U+2028 or U+0085, which splitlines() cuts.
             for line in path.read_text(encoding="utf-8", errors="replace").split("\n"):
                 try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a crash: ignore it
-                if isinstance(record, dict):
-                    self._remember(record)
+                    self._remember(json.loads(line))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    continue  # a line cut by a crash, or not written by this console: ignore it
         # A text the encoder refuses is written as a JSON escape rather than stop the console.
         self._journal = path.open("a", encoding="utf-8", errors="backslashreplace")
         # What a crash left between "about to print" and "printed" is shown now, once.

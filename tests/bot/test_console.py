@@ -226,3 +226,17 @@ async def test_undecodable_and_unusual_characters_are_not_fatal(
     # The journal keeps those texts readable: after a restart the numbers go on.
     out = await run_script(["/aide"], settings=settings, out_dir=out_dir)
     assert out.startswith("[#6] #general camille: /aide\n")
+
+
+@pytest.mark.asyncio
+async def test_a_journal_line_it_cannot_read_is_skipped(database: Database, tmp_path: Path) -> None:
+    settings = console_settings(database.url, tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "console-journal.jsonl").write_text(
+        '{"n": 1, "channel": "general", "author": "bob", "text": "salut"}\n'
+        '{"n": "deux"}\n{"printed": "x"}\n[1, 2]\n"texte"\n{"n": 3, "channel": "general"\n',
+        encoding="utf-8",
+    )
+    out = await run_script(["/aide"], settings=settings, out_dir=out_dir)
+    assert out.startswith("[#2] #general camille: /aide\n")
