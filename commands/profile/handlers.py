@@ -1,12 +1,10 @@
-"""/profil (/profile): what the bot stores about the actor, and their language."""
+"""/profil (/profile): the handlers that show what the bot stores about the actor, and set their
+language and consents."""
 
 from __future__ import annotations
 
-import sys
-
 from bot.context import Context
 from bot.core import Reply
-from bot.family import Family
 from bot.i18n import N_, SUPPORTED_LOCALES
 from bot.registry import Args, Option, OptionType, command
 from commands import gazette
@@ -136,6 +134,3 @@ def never_ask_me(ctx: Context, args: Args) -> Reply:
 )
 def ask_me_again(ctx: Context, args: Args) -> Reply:
     return gazette.ask_again(ctx)
-
-
-FAMILY = Family(name="profile", handlers=(sys.modules[__name__],))

@@ -1,0 +1,12 @@
+"""The profile family: /profil (/profile), what the bot stores about a member and their choices.
+
+Each concern of the profile is a module of this package whose tagged functions are listed in
+``FAMILY.handlers``.
+"""
+
+from __future__ import annotations
+
+from bot.family import Family
+from commands.profile import handlers
+
+FAMILY = Family(name="profile", handlers=(handlers,))
