@@ -92,6 +92,13 @@ class SessionRow(Base):
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Raised by every change the announcement shows (seats, waiting list, quotas, status)."""
+    rendered_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The revision the announcement shows; it is edited while the two differ."""
+    rendered_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the announcement was last edited (edits are throttled); None: never."""
+    edit_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SessionQuota(Base):

@@ -7,7 +7,7 @@ Commands (French name / English alias):
   creates the session and posts its announcement in the channel through the outbox (key
   ``session:<id>:announce``) with the choices *S'inscrire* / *Se désinscrire* and the .ics file.
 - ``/session N`` (``/session voir N``; ``/session`` alone lists like ``/sessions``): details.
-- ``/session modifier N ...`` and ``/session annuler N [--raison ...]`` (coordinators).
+- ``/session modifier N ... [--quotas elu=8,...|aucun]`` and ``/session annuler N [--raison ...]`` (coordinators).
 - ``/sessions``: upcoming sessions with the seats left.
 - ``/inscription N`` (``/register``), ``/desinscription N`` (``/unregister``), or the choices.
 - ``/participants N [--csv]`` and ``/presence N @a @b`` (``/attendance``), coordinators.
@@ -41,6 +41,10 @@ Decisions (also in docs/design.md, "Sessions"):
   same conditional UPDATE on ``session_quotas``; members without a category, or whose category
   has no quota, are limited by the capacity only. The category counted is the one the member
   had when registering.
+- **Live announcements**: the announcement is edited (throttled) as seats, the waiting list,
+  quotas and the status change; see :mod:`~commands.sessions.live`. Quotas are shown wherever
+  seats are; ``--quotas`` on ``modifier`` replaces them (``aucun`` removes them), counted again
+  from the confirmed registrations, and any change of capacity or quotas promotes in order.
 - **Reminders** (24 h and 1 h before by default; ``[sessions] reminder_hours`` when the
   configuration has it) are *due work derived from registrations*, not rows written at
   registration: when ``start - h`` is reached, the ``sessions`` provider
@@ -101,6 +105,8 @@ from commands.sessions.errors import (
     FeedbackNotAttended,
     NotAttending,
     NotRegistered,
+    QuotaBelowConfirmed,
+    QuotasOverCapacity,
     RegistrarClosed,
     RegistrationsClosed,
     SessionCancelled,
@@ -144,6 +150,8 @@ __all__ = [
     "NotAttending",
     "NotRegistered",
     "Notifier",
+    "QuotaBelowConfirmed",
+    "QuotasOverCapacity",
     "RegisterResult",
     "Registrar",
     "RegistrarClosed",

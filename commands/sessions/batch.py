@@ -49,7 +49,7 @@ from commands.sessions.notify import (
     seat_reply,
 )
 from commands.sessions.service import RegisterResult, RegistrationView, UnregisterResult
-from commands.sessions.store import ACTIVE, lock_session
+from commands.sessions.store import ACTIVE, bump, lock_session
 
 
 class RequestKind(enum.Enum):
@@ -198,6 +198,7 @@ class Batch:
         """Reminders written by a request's own transaction (see ``late_reminders``)."""
         self.replies: dict[tuple[Any, ...], Reply] = {}
         self.now: datetime | None = None
+        self.left_waitlist = False
         """The current request's time (outbox rows record it as their creation time)."""
 
     # --- loading --------------------------------------------------------------------------------
@@ -418,6 +419,7 @@ class Batch:
         promoted: list[_Seat] = []
         if previous == RegistrationStatus.WAITLISTED:
             self.waitlist.remove(seat)
+            self.left_waitlist = True
         else:
             self.confirmed -= 1
             self._give_quota_back(seat.category)
@@ -607,13 +609,19 @@ class Batch:
                     SessionRow.confirmed == self.confirmed_before,
                     SessionRow.last_arrival == self.last_arrival_before,
                 )
-                .values(confirmed=self.confirmed, last_arrival=self.last_arrival)
+                .values(
+                    confirmed=self.confirmed,
+                    last_arrival=self.last_arrival,
+                    revision=SessionRow.revision + 1,  # the announcement is edited
+                )
                 .execution_options(synchronize_session=False)
             )
             if cast(Any, done).rowcount != 1:
                 raise InvalidState(
                     f"session {self.session_id} changed while this transaction held its lock"
                 )
+        elif self.left_waitlist:
+            bump(self.db, self.session_id)
         for category, (_capacity, confirmed) in self.quotas.items():
             before = self.quotas_before[category]
             if confirmed != before:

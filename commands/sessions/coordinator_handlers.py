@@ -9,8 +9,15 @@ from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, command
 from bot.storage.members import Member, find_member
 from bot.storage.sessions import RegistrationStatus, SessionKind
-from commands.sessions.errors import SessionError
-from commands.sessions.messages import STATUS_LABELS, category_label, participants_csv, title_text
+from commands.sessions import live
+from commands.sessions.errors import SessionCancelled, SessionError
+from commands.sessions.messages import (
+    STATUS_LABELS,
+    category_label,
+    participants_csv,
+    quota_text,
+    title_text,
+)
 from commands.sessions.notify import (
     announce,
     notifier_for,
@@ -43,7 +50,7 @@ from commands.sessions.service import (
     record_attendance,
     update_session,
 )
-from commands.sessions.store import get_session, ordered_participants
+from commands.sessions.store import get_session, ordered_participants, quota_rows
 
 _WHEN_HELP = N_('When it starts, for example "jeudi 3 décembre 14h" or "2026-12-03 14:00".')
 _DURATION = Option(
@@ -146,7 +153,7 @@ def create(ctx: Context, args: Args) -> Reply:
         now=now,
     )
     announce(ctx.db, notifier_for(ctx), session, now)
-    ctx.changed.update({"outbox", "sessions"})
+    ctx.changed.update({"outbox", "sessions", live.WORK_NAME})
     return Reply(
         text=ctx._(
             "Session {ref} created and announced here. Members register with /register {n}; "
@@ -178,6 +185,14 @@ def create(ctx: Context, args: Args) -> Reply:
         ),
         _DEADLINE,
         _DESCRIPTION,
+        Option(
+            "quotas",
+            "quotas",
+            N_(
+                "The new quotas, replacing the old ones, for example elu=8,partenaire=6; "
+                "aucun (none) removes them."
+            ),
+        ),
     ],
     permission=Role.COORDINATOR,
     group="session",
@@ -185,6 +200,7 @@ def create(ctx: Context, args: Args) -> Reply:
     examples=(
         '/session modifier 12 --quand "vendredi 4 décembre 10h"',
         "/session modifier 12 --places 40",
+        "/session modifier 12 --quotas elu=8,partenaire=6",
     ),
 )
 def edit(ctx: Context, args: Args) -> Reply:
@@ -203,6 +219,7 @@ def edit(ctx: Context, args: Args) -> Reply:
         "places",
         "inscriptions-jusqu-au",
         "description",
+        "quotas",
     )
     if all(args[key] is None for key in keys):
         raise UserError(
@@ -236,11 +253,16 @@ def edit(ctx: Context, args: Args) -> Reply:
         description=check_length(ctx, "description", args["description"], MAX_DESCRIPTION),
         capacity=check_capacity(ctx, args["places"]) if args["places"] is not None else None,
         registration_deadline=deadline,
+        quotas=read_quotas(ctx, args["quotas"], None) if args["quotas"] is not None else None,
     )
     now = ctx.now()
     notifier = notifier_for(ctx)
     try:
         result = update_session(ctx.db, session_id, changes, now)
+    except SessionCancelled as error:
+        raise UserError(
+            error.message(ctx.t) + " " + ctx._("It can no longer be changed; nothing was changed.")
+        ) from None
     except SessionError as error:
         raise UserError(error.message(ctx.t)) from None
     session = get_session(ctx.db, session_id)
@@ -249,16 +271,33 @@ def edit(ctx: Context, args: Args) -> Reply:
         told = tell_changed(ctx.db, notifier, session, now)
     if result.promoted:
         notify_promoted(ctx.db, notifier, session, result.promoted, now)
-    ctx.changed.update({"outbox", "sessions"})
-    return Reply(
-        text=ctx.t.ngettext(
+    ctx.changed.update({"outbox", "sessions", live.WORK_NAME})
+    lines = [
+        ctx.t.ngettext(
             "Session {ref} updated; {n} registrant told.",
             "Session {ref} updated; {n} registrants told.",
             told,
             ref=ctx.t.ref(session_id),
-        ),
-        ephemeral=True,
-    )
+        )
+    ]
+    if result.promoted:
+        lines.append(
+            ctx.t.ngettext(
+                "{n} person moved from the waiting list to a seat (told by direct message).",
+                "{n} people moved from the waiting list to a seat (told by direct message).",
+                len(result.promoted),
+            )
+        )
+    if result.empty_seats:
+        lines.append(
+            ctx.t.ngettext(
+                "{n} seat stays empty although people wait: their categories are full ({full}).",
+                "{n} seats stay empty although people wait: their categories are full ({full}).",
+                result.empty_seats,
+                full=", ".join(category_label(ctx.t, c) for c in result.blocked),
+            )
+        )
+    return Reply(text="\n".join(lines), ephemeral=True)
 
 
 @command(
@@ -282,7 +321,7 @@ def cancel(ctx: Context, args: Args) -> Reply:
     except SessionError as error:
         raise UserError(error.message(ctx.t)) from None
     told = tell_cancelled(ctx.db, notifier_for(ctx), session, reason, now)
-    ctx.changed.update({"outbox", "sessions"})
+    ctx.changed.update({"outbox", "sessions", live.WORK_NAME})
     return Reply(
         text=ctx.t.ngettext(
             "Session {ref} cancelled; {n} registrant told.",
@@ -334,8 +373,13 @@ def participants(ctx: Context, args: Args) -> Reply:
             capacity=session.capacity,
             waiting=len(positions),
         ),
-        "",
     ]
+    quotas = quota_rows(ctx.db, session.id)
+    if quotas:
+        lines.append(
+            t.gettext("Quotas: {quotas}.", quotas="; ".join(quota_text(t, q) for q in quotas))
+        )
+    lines.append("")
     counter = 0
     cancelled = 0
     for registration, member in rows:
@@ -408,6 +452,7 @@ def attendance(ctx: Context, args: Args) -> Reply:
         marked = record_attendance(ctx.db, args["numero"], found, ctx.now())
     except SessionError as error:
         raise UserError(error.message(ctx.t)) from None
+    ctx.changed.add(live.WORK_NAME)
     session = get_session(ctx.db, args["numero"])
     lines = []
     if marked:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from bot.core import InvalidCall, TisserandError
 from bot.i18n import N_, N_plural, Translator
 from bot.storage.sessions import SessionRow
-from commands.sessions.messages import when_text
+from commands.sessions.messages import category_label, when_text
 
 
 class SessionError(TisserandError):
@@ -141,6 +141,45 @@ class CapacityBelowConfirmed(SessionError):
         return t.ngettext(
             self.msgid, self.msgid_plural, self.confirmed, ref=fields["ref"], title=fields["title"]
         )
+
+
+class QuotasOverCapacity(SessionError):
+    """Quotas whose sum is larger than the seats."""
+
+    msgid = N_(
+        "The quotas of “{title}” ({ref}) would add up to {total} seats, more than its {capacity} "
+        "seats. Lower a quota or raise --seats. Nothing was changed."
+    )
+
+    def __init__(self, session: SessionRow | None = None, *, total: int, capacity: int) -> None:
+        super().__init__(session)
+        self.total = total
+        self.capacity = capacity
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"total": self.total, "capacity": self.capacity}
+
+
+class QuotaBelowConfirmed(SessionError):
+    """A quota lower than the seats its category already holds."""
+
+    msgid = N_(
+        "{confirmed} members of the category “{category}” already have a seat for “{title}” "
+        "({ref}): its quota cannot go below that. Nothing was changed."
+    )
+
+    def __init__(self, session: SessionRow | None = None, *, category: str, confirmed: int) -> None:
+        super().__init__(session)
+        self.category = category
+        self.confirmed = confirmed
+
+    def _fields(self, t: Translator) -> dict[str, Any]:
+        return {
+            **super()._fields(t),
+            "category": category_label(t, self.category),
+            "confirmed": self.confirmed,
+        }
 
 
 class NotAttending(SessionError):

@@ -11,6 +11,7 @@ from bot.core import Reply, UserError
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.sessions import RegistrationStatus, SessionRow, SessionStatus
+from commands.sessions import live
 from commands.sessions.errors import (
     FeedbackNotAttended,
     NotAttending,
@@ -43,6 +44,7 @@ from commands.sessions.store import (
     get_session,
     member_registrations,
     present_count,
+    quota_rows,
     upcoming_sessions,
     waitlist_counts,
     waitlist_position,
@@ -77,7 +79,7 @@ def show(ctx: Context, args: Args) -> Reply:
         raise UserError(error.message(ctx.t)) from None
     t = ctx.t
     waiting = waitlist_counts(ctx.db, [session.id]).get(session.id, 0)
-    lines = describe(t, session, waiting)
+    lines = describe(t, session, waiting, quota_rows(ctx.db, session.id))
     lines.append("")
     registration = find_registration(ctx.db, session.id, ctx.member.id)
     if session.status == SessionStatus.CANCELLED:
@@ -207,6 +209,7 @@ async def _register(ctx: Context, session_id: int) -> Reply:
     except RegistrarClosed:
         raise _stopping(ctx) from None
     ctx.changed.add("outbox")
+    live.after_change(ctx)
     return _registered_reply(ctx, result.session, result)
 
 
@@ -225,6 +228,7 @@ async def _unregister(ctx: Context, session_id: int) -> Reply:
     except RegistrarClosed:
         raise _stopping(ctx) from None
     ctx.changed.add("outbox")
+    live.after_change(ctx)
     title = title_text(ctx.t, result.session)
     if result.previous == RegistrationStatus.WAITLISTED:
         text = ctx._("You left the waiting list for {title}.", title=title)
@@ -312,6 +316,7 @@ async def session_choice(ctx: Context, match: re.Match[str]) -> Reply:
     try:
         if verb == "checkin":
             first = check_in(ctx.db, session_id, ctx.member, now)
+            live.after_change(ctx)
             session = get_session(ctx.db, session_id)
             if not first:
                 return Reply(

@@ -9,14 +9,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from bot.core import Choice, ChoiceStyle
+from bot.core import Choice, ChoiceStyle, Reply
 from bot.i18n import N_, Translator
 from bot.storage.members import Member
 from bot.storage.sessions import (
     Registration,
     RegistrationStatus,
     SessionKind,
+    SessionQuota,
     SessionRow,
+    SessionStage,
     SessionStatus,
 )
 from commands.sessions.ics import CalendarEvent
@@ -114,16 +116,57 @@ def seats_text(t: Translator, session: SessionRow, waiting: int) -> str:
     return t.ngettext("full, {n} on the waiting list", "full, {n} on the waiting list", waiting)
 
 
-def describe(t: Translator, session: SessionRow, waiting: int) -> list[str]:
-    """The lines every view of a session shares."""
-    lines = [
+def quota_text(t: Translator, quota: SessionQuota) -> str:
+    """One category's seats: how many are left of its quota."""
+    label = category_label(t, quota.category)
+    left = quota.capacity - quota.confirmed
+    if left > 0:
+        return t.ngettext(
+            "{category}: {n} seat left out of {capacity}",
+            "{category}: {n} seats left out of {capacity}",
+            left,
+            category=label,
+            capacity=quota.capacity,
+        )
+    return t.gettext("{category}: full ({capacity})", category=label, capacity=quota.capacity)
+
+
+def seat_lines(
+    t: Translator, session: SessionRow, waiting: int, quotas: Sequence[SessionQuota] = ()
+) -> list[str]:
+    """The seats left, per category when the session has quotas, and who waits."""
+    lines = [t.gettext("👥 {seats}", seats=seats_text(t, session, waiting))]
+    if quotas:
+        lines.append(
+            t.gettext("Quotas: {quotas}.", quotas="; ".join(quota_text(t, q) for q in quotas))
+        )
+    if waiting and session.confirmed < session.capacity:
+        lines.append(
+            t.ngettext(
+                "⏳ {n} person waits for a seat of a full category.",
+                "⏳ {n} people wait for a seat of a full category.",
+                waiting,
+            )
+        )
+    return lines
+
+
+def heading(t: Translator, session: SessionRow) -> list[str]:
+    """What the session is, when and where."""
+    return [
         t.gettext(
             "📅 {title} — {kind}", title=title_text(t, session), kind=kind_label(t, session.kind)
         ),
         t.gettext("🕑 {when}", when=when_text(t, session)),
         *where_lines(t, session),
-        t.gettext("👥 {seats}", seats=seats_text(t, session, waiting)),
     ]
+
+
+def describe(
+    t: Translator, session: SessionRow, waiting: int, quotas: Sequence[SessionQuota] = ()
+) -> list[str]:
+    """The lines every view of a session shares."""
+    lines = [*heading(t, session), *seat_lines(t, session, waiting, quotas)]
     if session.registration_deadline is not None:
         lines.append(
             t.gettext(
@@ -140,6 +183,57 @@ def registration_choices(t: Translator, session_id: int) -> tuple[Choice, ...]:
         Choice(t.gettext("Register"), f"session:{session_id}:register", ChoiceStyle.SUCCESS),
         Choice(t.gettext("Unregister"), f"session:{session_id}:unregister", ChoiceStyle.SECONDARY),
     )
+
+
+def unregister_choices(t: Translator, session_id: int) -> tuple[Choice, ...]:
+    return (
+        Choice(t.gettext("Unregister"), f"session:{session_id}:unregister", ChoiceStyle.SECONDARY),
+    )
+
+
+def announcement_reply(
+    t: Translator,
+    session: SessionRow,
+    *,
+    waiting: int,
+    quotas: Sequence[SessionQuota],
+    present: int,
+    now: datetime,
+) -> Reply:
+    """The announcement of a session as it stands (posted at creation, then edited): open, full,
+    registrations closed, cancelled or over; buttons only while they do something."""
+    if session.status == SessionStatus.CANCELLED:
+        lines = [*heading(t, session), "", t.gettext("❌ Cancelled.")]
+        return Reply(text="\n".join(lines))
+    if session.stage >= SessionStage.CHECKIN_CLOSED or session.ends_at <= now:
+        lines = [
+            *heading(t, session),
+            "",
+            t.ngettext("✅ Over — {n} person present.", "✅ Over — {n} people present.", present),
+        ]
+        return Reply(text="\n".join(lines))
+    if session.starts_at <= now:
+        lines = [
+            *heading(t, session),
+            *seat_lines(t, session, waiting, quotas),
+            "",
+            t.gettext("🔒 Registrations are closed: the session has started."),
+        ]
+        return Reply(text="\n".join(lines))
+    deadline = session.registration_deadline
+    if deadline is not None and deadline <= now:
+        lines = [
+            *heading(t, session),
+            *seat_lines(t, session, waiting, quotas),
+            "",
+            t.gettext(
+                "🔒 Registrations are closed. Cannot come any more? /unregister {n}.", n=session.id
+            ),
+        ]
+        return Reply(text="\n".join(lines), choices=unregister_choices(t, session.id))
+    lines = describe(t, session, waiting, quotas)
+    lines.extend(["", t.gettext("Register with the button below or /register {n}.", n=session.id)])
+    return Reply(text="\n".join(lines), choices=registration_choices(t, session.id))
 
 
 def calendar_event(session: SessionRow, t: Translator) -> CalendarEvent:

@@ -9,7 +9,7 @@ may have to write those already due (:func:`late_reminders`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from bot.storage.members import Member
 from bot.storage.sessions import Registration, RegistrationStatus, SessionRow, SessionStatus
 from commands.sessions.ics import MEDIA_TYPE, Method, build_calendar
 from commands.sessions.messages import (
+    announcement_reply,
     calendar_event,
     describe,
     moment_text,
@@ -32,7 +33,7 @@ from commands.sessions.messages import (
     when_text,
     where_lines,
 )
-from commands.sessions.store import registrants
+from commands.sessions.store import quota_rows, registrants
 
 REMINDER_HOURS: tuple[int, ...] = (24, 1)
 """Default reminder offsets, in hours before the start (``[sessions] reminder_hours``)."""
@@ -143,18 +144,20 @@ def ics_attachment(
     return Attachment(f"session-{session.id}.ics", MEDIA_TYPE, data)
 
 
+def announce_key(session_id: int) -> str:
+    """The outbox key of a session's announcement (edited as it changes)."""
+    return f"session:{session_id}:announce"
+
+
 def announce(db: Session, notifier: Notifier, session: SessionRow, now: datetime) -> None:
     t = notifier.channel_t
-    lines = describe(t, session, 0)
-    lines.extend(["", t.gettext("Register with the button below or /register {n}.", n=session.id)])
+    reply = announcement_reply(
+        t, session, waiting=0, quotas=quota_rows(db, session.id), present=0, now=now
+    )
     enqueue(
         db,
-        key=f"session:{session.id}:announce",
-        reply=Reply(
-            text="\n".join(lines),
-            choices=registration_choices(t, session.id),
-            attachments=(ics_attachment(session, t, notifier, now),),
-        ),
+        key=announce_key(session.id),
+        reply=replace(reply, attachments=(ics_attachment(session, t, notifier, now),)),
         target=PlaceTarget(session.platform, session.channel_id),
         due_at=now,
         now=now,
@@ -271,13 +274,14 @@ def tell_changed(db: Session, notifier: Notifier, session: SessionRow, now: date
         db, session.id, (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
     )
     waiting = sum(1 for r, _ in people if r.status == RegistrationStatus.WAITLISTED)
+    quotas = quota_rows(db, session.id)
     for registration, member in people:
         t = notifier.t_for(member)
         confirmed = registration.status == RegistrationStatus.CONFIRMED
         lines = [
             t.gettext("✏️ {title} has changed. The new details:", title=title_text(t, session)),
             "",
-            *describe(t, session, waiting),
+            *describe(t, session, waiting, quotas),
         ]
         if confirmed:
             lines.extend(["", t.gettext("Your updated calendar file is attached.")])
@@ -303,7 +307,7 @@ def tell_changed(db: Session, notifier: Notifier, session: SessionRow, now: date
                         "✏️ {title} has changed. The new details:", title=title_text(t, session)
                     ),
                     "",
-                    *describe(t, session, waiting),
+                    *describe(t, session, waiting, quotas),
                 ]
             ),
             choices=registration_choices(t, session.id),

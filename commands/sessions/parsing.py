@@ -163,25 +163,53 @@ def read_category(ctx: Context, text: str) -> str | None:
     return category
 
 
-def read_quotas(ctx: Context, text: str | None, capacity: int) -> dict[str, int]:
+_NO_QUOTAS = ("aucun", "aucune", "none", "sans", "no")
+
+
+def read_quotas(ctx: Context, text: str | None, capacity: int | None) -> dict[str, int]:
+    """``elu=10,agent=5`` as {category: seats}; ``aucun`` (``none``) as no quota at all.
+
+    Refused: an unknown category, a category given twice, a negative number, and (when the
+    capacity is known) quotas adding up to more than the seats."""
     if not text:
+        return {}
+    if fold(text.strip()) in _NO_QUOTAS:
         return {}
     quotas: dict[str, int] = {}
     for part in re.split(r"[,;]", text):
         if not part.strip():
             continue
-        match = re.fullmatch(r"\s*([^=:\s]+)\s*[=:]\s*(\d{1,6})\s*", part)
+        match = re.fullmatch(r"\s*([^=:\s]+)\s*[=:]\s*(-?\s*\d{1,6})\s*", part)
         category = _CATEGORY_WORDS.get(fold(match.group(1))) if match else None
+        if match is not None and category is not None and match.group(2).startswith("-"):
+            raise UserError(
+                ctx._(
+                    "A quota cannot be negative (“{part}”): give the most seats members of the "
+                    "category may take, 0 to keep them out.",
+                    part=part.strip(),
+                )
+            )
         if match is None or category is None or category in quotas:
             raise UserError(
                 ctx._(
                     "I cannot read the quotas “{text}”. Write them like elu=10,agent=5 "
-                    "(categories: {choices}).",
+                    "(categories: {choices}), or {none} to remove them.",
                     text=text,
                     choices=", ".join(CATEGORIES),
+                    none=_NO_QUOTAS[0] if ctx.t.locale == "fr" else "none",
                 )
             )
-        quotas[category] = min(int(match.group(2)), capacity)
+        quotas[category] = int(match.group(2))
+    total = sum(quotas.values())
+    if capacity is not None and total > capacity:
+        raise UserError(
+            ctx._(
+                "The quotas add up to {total} seats, more than the {capacity} seats of the "
+                "session. Lower a quota or raise --seats.",
+                total=total,
+                capacity=capacity,
+            )
+        )
     return quotas
 
 

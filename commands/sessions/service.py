@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import InvalidValue
@@ -34,6 +34,8 @@ from commands.sessions.errors import (
     CheckinClosed,
     NotAttending,
     NotRegistered,
+    QuotaBelowConfirmed,
+    QuotasOverCapacity,
     RegistrationsClosed,
     SessionCancelled,
     SessionError,
@@ -50,6 +52,7 @@ from commands.sessions.store import (
     LOAD_FOR_REGISTRATION,
     REVIVE_REGISTRATION,
     TAKE_ARRIVAL,
+    bump,
     find_registration,
     get_session,
     give_quota_back,
@@ -57,9 +60,11 @@ from commands.sessions.store import (
     insert_registration,
     lock_session,
     quota_capacities,
+    quota_rows,
     rowcount,
     take_quota,
     take_seat,
+    waiting_categories,
     waitlist_position,
 )
 
@@ -118,6 +123,10 @@ class UnregisterResult:
 class UpdateResult:
     calendar_changed: bool
     promoted: list[Registration]
+    empty_seats: int = 0
+    """Seats still free after promoting although people wait: their categories are full."""
+    blocked: tuple[str, ...] = ()
+    """The full categories that kept them waiting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +140,8 @@ class SessionChanges:
     description: str | None = None
     capacity: int | None = None
     registration_deadline: datetime | None = None
+    quotas: dict[str, int] | None = None
+    """The new quotas, replacing every quota (empty: none any more); None: unchanged."""
 
 
 _CALENDAR_FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "link", "description")
@@ -148,6 +159,8 @@ def create_session(
 ) -> SessionRow:
     if draft.capacity < 1:
         raise InvalidValue("capacity must be at least 1")
+    if sum(draft.quotas.values()) > draft.capacity or any(v < 0 for v in draft.quotas.values()):
+        raise InvalidValue("quotas must be positive and add up to the capacity at most")
     session = SessionRow(
         uid=f"pending-{uuid.uuid4().hex}",  # the real one needs the id
         title=draft.title,
@@ -338,6 +351,7 @@ def unregister(db: Session, session_id: int, member: Member, now: datetime) -> U
     registration.updated_at = now
     db.flush()
     promoted: list[Registration] = []
+    bump(db, session_id)
     if previous == RegistrationStatus.CONFIRMED:
         give_seat_back(db, session_id)
         give_quota_back(db, session_id, registration.category, quota_capacities(db, session_id))
@@ -345,15 +359,69 @@ def unregister(db: Session, session_id: int, member: Member, now: datetime) -> U
     return UnregisterResult(previous, promoted, session)
 
 
+def _confirmed_by_category(db: Session, session_id: int) -> dict[str, int]:
+    rows = db.execute(
+        select(Registration.category, func.count(Registration.id))
+        .where(
+            Registration.session_id == session_id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.category.is_not(None),
+        )
+        .group_by(Registration.category)
+    ).all()
+    return {str(category): int(count) for category, count in rows}
+
+
+def _set_quotas(db: Session, session: SessionRow, quotas: dict[str, int]) -> None:
+    """Replace the session's quotas (the caller holds its row and checked the sum); each
+    counter is the count of confirmed registrations of its category."""
+    taken = _confirmed_by_category(db, session.id)
+    for category, capacity in sorted(quotas.items()):
+        if taken.get(category, 0) > capacity:
+            raise QuotaBelowConfirmed(session, category=category, confirmed=taken[category])
+    current = {row.category: row for row in quota_rows(db, session.id)}
+    for category, existing in current.items():
+        if category not in quotas:
+            db.delete(existing)
+    for category, capacity in sorted(quotas.items()):
+        row = current.get(category)
+        if row is None:
+            db.add(
+                SessionQuota(
+                    session_id=session.id,
+                    category=category,
+                    capacity=capacity,
+                    confirmed=taken.get(category, 0),
+                )
+            )
+        else:
+            row.capacity = capacity
+            row.confirmed = taken.get(category, 0)
+    db.flush()
+
+
 def update_session(
     db: Session, session_id: int, changes: SessionChanges, now: datetime
 ) -> UpdateResult:
-    session = get_session(db, session_id)
+    session = lock_session(db, session_id)
     if session.status == SessionStatus.CANCELLED:
         raise SessionCancelled(session)
     if session.starts_at <= now:
         raise TooLateToChange(session)
     promoted: list[Registration] = []
+    capacity = changes.capacity if changes.capacity is not None else session.capacity
+    if changes.capacity is not None and changes.capacity < session.confirmed:
+        raise CapacityBelowConfirmed(session, confirmed=session.confirmed)
+    if changes.quotas is not None or changes.capacity is not None:
+        quotas = changes.quotas if changes.quotas is not None else quota_capacities(db, session_id)
+        if any(value < 0 for value in quotas.values()):
+            raise InvalidValue("a quota cannot be negative")
+        if sum(quotas.values()) > capacity:
+            raise QuotasOverCapacity(session, total=sum(quotas.values()), capacity=capacity)
+    reseated = False
+    if changes.quotas is not None:
+        _set_quotas(db, session, changes.quotas)
+        reseated = True
     if changes.capacity is not None and changes.capacity != session.capacity:
         resized = db.execute(
             update(SessionRow)
@@ -365,8 +433,17 @@ def update_session(
         if resized is None:
             db.refresh(session)
             raise CapacityBelowConfirmed(session, confirmed=session.confirmed)
+        reseated = True
+    empty_seats = 0
+    blocked: tuple[str, ...] = ()
+    if reseated:
+        bump(db, session_id)
         promoted = _promote(db, session_id, now)
         db.refresh(session)
+        waiting = waiting_categories(db, session_id)
+        if waiting and session.confirmed < session.capacity:
+            empty_seats = session.capacity - session.confirmed
+            blocked = tuple(sorted({c for c in waiting if c is not None}))
     moved = changes.starts_at is not None and changes.starts_at != session.starts_at
     calendar_changed = False
     for name in _CALENDAR_FIELDS:
@@ -382,9 +459,10 @@ def update_session(
         session.reminded_through = max(session.reminded_through or now, now)
     if calendar_changed:
         session.sequence += 1
+    session.revision = SessionRow.revision + 1
     session.updated_at = now
     db.flush()
-    return UpdateResult(calendar_changed, promoted)
+    return UpdateResult(calendar_changed, promoted, empty_seats, blocked)
 
 
 def cancel_session(db: Session, session_id: int, now: datetime) -> SessionRow:
@@ -396,7 +474,12 @@ def cancel_session(db: Session, session_id: int, now: datetime) -> SessionRow:
     done = db.execute(
         update(SessionRow)
         .where(SessionRow.id == session_id, SessionRow.status == SessionStatus.SCHEDULED)
-        .values(status=SessionStatus.CANCELLED, sequence=SessionRow.sequence + 1, updated_at=now)
+        .values(
+            status=SessionStatus.CANCELLED,
+            sequence=SessionRow.sequence + 1,
+            revision=SessionRow.revision + 1,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     db.refresh(session)
@@ -438,6 +521,8 @@ def record_attendance(
         else:
             continue
         marked.append(member)
+    if marked:
+        bump(db, session_id)
     db.flush()
     return marked
 
@@ -459,6 +544,7 @@ def check_in(db: Session, session_id: int, member: Member, now: datetime) -> boo
         return False
     registration.attended_at = now
     registration.updated_at = now
+    bump(db, session_id)
     return True
 
 

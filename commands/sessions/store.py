@@ -75,28 +75,38 @@ _SEAT_FREE = (
 _TAKE_SEAT = (
     update(SessionRow)
     .where(_SEAT_FREE)
-    .values(confirmed=SessionRow.confirmed + 1)
+    .values(confirmed=SessionRow.confirmed + 1, revision=SessionRow.revision + 1)
     .returning(SessionRow.last_arrival)
     .execution_options(synchronize_session=False)
 )
 _TAKE_SEAT_AND_ARRIVAL = (
     update(SessionRow)
     .where(_SEAT_FREE)
-    .values(confirmed=SessionRow.confirmed + 1, last_arrival=SessionRow.last_arrival + 1)
+    .values(
+        confirmed=SessionRow.confirmed + 1,
+        last_arrival=SessionRow.last_arrival + 1,
+        revision=SessionRow.revision + 1,
+    )
     .returning(SessionRow.last_arrival)
     .execution_options(synchronize_session=False)
 )
 TAKE_ARRIVAL = (
     update(SessionRow)
     .where(SessionRow.id == bindparam("session_id"), SessionRow.status == SessionStatus.SCHEDULED)
-    .values(last_arrival=SessionRow.last_arrival + 1)
+    .values(last_arrival=SessionRow.last_arrival + 1, revision=SessionRow.revision + 1)
     .returning(SessionRow.last_arrival, SessionRow.confirmed, SessionRow.capacity)
     .execution_options(synchronize_session=False)
 )
 _GIVE_SEAT_BACK = (
     update(SessionRow)
     .where(SessionRow.id == bindparam("session_id"))
-    .values(confirmed=SessionRow.confirmed - 1)
+    .values(confirmed=SessionRow.confirmed - 1, revision=SessionRow.revision + 1)
+    .execution_options(synchronize_session=False)
+)
+_BUMP = (
+    update(SessionRow)
+    .where(SessionRow.id == bindparam("session_id"))
+    .values(revision=SessionRow.revision + 1)
     .execution_options(synchronize_session=False)
 )
 _FIND_REGISTRATION = (
@@ -117,6 +127,37 @@ def take_seat(db: Session, session_id: int, *, arrival: bool) -> int | None:
 
 def give_seat_back(db: Session, session_id: int) -> None:
     db.execute(_GIVE_SEAT_BACK, {"session_id": session_id})
+
+
+def bump(db: Session, session_id: int) -> None:
+    """Something the announcement shows changed: it is edited (see :mod:`~.live`)."""
+    db.execute(_BUMP, {"session_id": session_id})
+
+
+def quota_rows(db: Session, session_id: int) -> list[SessionQuota]:
+    """The session's quotas with their counters, by category."""
+    return list(
+        db.scalars(
+            select(SessionQuota)
+            .where(SessionQuota.session_id == session_id)
+            .order_by(SessionQuota.category)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def waiting_categories(db: Session, session_id: int) -> list[str | None]:
+    """The categories of the waiting list, in its order."""
+    return list(
+        db.scalars(
+            select(Registration.category)
+            .where(
+                Registration.session_id == session_id,
+                Registration.status == RegistrationStatus.WAITLISTED,
+            )
+            .order_by(Registration.arrival)
+        )
+    )
 
 
 def take_quota(db: Session, session_id: int, category: str | None, quotas: dict[str, int]) -> bool:

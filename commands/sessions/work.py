@@ -21,6 +21,8 @@ from bot.storage.sessions import (
     SessionStage,
     SessionStatus,
 )
+from commands.sessions.live import WORK_NAME as ANNOUNCEMENTS
+from commands.sessions.live import setup as setup_announcements
 from commands.sessions.messages import FEEDBACK_LABELS, FEEDBACK_VALUES, clock_text, title_text
 from commands.sessions.notify import (
     Notifier,
@@ -32,7 +34,7 @@ from commands.sessions.notify import (
     reminder_reply,
 )
 from commands.sessions.registrar import REGISTRAR_SERVICE, Registrar
-from commands.sessions.store import attendees, lock_session, present_count
+from commands.sessions.store import attendees, bump, lock_session, present_count
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,9 @@ class FollowUp:
             reminded = remind_due(db, notifier, now)
             wrote = follow_up(db, notifier, now, edits)
             db.commit()
+        # Stages may have moved (started, over): the announcements say so. This work runs
+        # rarely (starts, ends, reminders), so re-arming always costs little.
+        await app.after_change({ANNOUNCEMENTS})
         for ref, reply in edits:
             if not await app.edit_message(ref, reply):
                 log.warning("could not close the check-in message %s", ref.message_id)
@@ -207,6 +212,7 @@ def follow_up(
             session.stage = SessionStage.CHECKIN_OPEN
         else:  # the whole session passed while the bot was down: no check-in
             session.stage = SessionStage.CHECKIN_CLOSED
+        bump(db, session.id)  # the announcement says registrations closed, or that it is over
     db.flush()
     closing = db.scalars(
         select(SessionRow).where(
@@ -232,6 +238,7 @@ def follow_up(
                 )
             )
         session.stage = SessionStage.CHECKIN_CLOSED
+        bump(db, session.id)
     db.flush()
     asking = db.scalars(
         select(SessionRow).where(
@@ -281,3 +288,4 @@ def setup(app: Host) -> None:
     registrar = Registrar(app.sessions, Notifier.from_settings(app.translators, app.settings))
     registrar.start()
     app.services[REGISTRAR_SERVICE] = registrar  # closed by App.stop
+    setup_announcements(app)

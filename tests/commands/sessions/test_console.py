@@ -69,9 +69,13 @@ async def test_session_filled_waitlisted_cancelled_promoted_and_reminded(
         out_dir=out_dir,
     )
     messages = _messages(first)
+    posted = first.split("[#2] #general tisserand:\n", 1)[1].split("\n[#", 1)[0]
+    assert posted.startswith("📅 **Webinaire mobilités** (n° 1)")
+    assert "  (1) S'inscrire\n  (2) Se désinscrire\n  📎 " in posted
+    # Edited as it filled, then once the session started: registrations closed, no buttons.
     announcement = messages[2]
-    assert announcement.startswith("[#2] #general tisserand:\n📅 **Webinaire mobilités** (n° 1)")
-    assert "  (1) S'inscrire\n  (2) Se désinscrire\n  📎 " in announcement
+    assert announcement.startswith("[#2] #general tisserand (modifié):\n📅 **Webinaire")
+    assert "complet — liste d'attente : 1" in announcement and "S'inscrire" not in announcement
     (event,) = _ics(out_dir, 2).walk("VEVENT")
     assert event.decoded("DTSTART") == START
 
@@ -88,7 +92,7 @@ async def test_session_filled_waitlisted_cancelled_promoted_and_reminded(
     number = int(re.match(r"\[#(\d+)\]", promotion).group(1))  # type: ignore[union-attr]
     (event,) = _ics(out_dir, number).walk("VEVENT")
     assert event["SEQUENCE"] == 0 and str(event["STATUS"]) == "CONFIRMED"
-    assert "complet, 1 en liste d'attente" in first
+    assert "complet — liste d'attente : 1" in first
     roster = first[first.index("**Participant·es — Webinaire mobilités (n° 1)**") :]
     assert "1. alice — sans catégorie — confirmée" in roster
     assert "2. chloe — sans catégorie — confirmée" in roster

@@ -21,6 +21,8 @@ from commands.sessions import (
     FeedbackNotAttended,
     NotAttending,
     NotRegistered,
+    QuotaBelowConfirmed,
+    QuotasOverCapacity,
     RegistrationsClosed,
     SessionCancelled,
     SessionError,
@@ -99,6 +101,16 @@ CASES: list[tuple[Callable[[], SessionError], str, str]] = [
         lambda: CapacityBelowConfirmed(SESSION, confirmed=5),
         "5 members already have a seat for “Webinaire mobilités” (n° 12): the number of seats cannot go below that. Nothing was changed.",
         "5 membres ont déjà une place pour « Webinaire mobilités » (n° 12) : le nombre de places ne peut pas descendre en dessous. Rien n'a été modifié.",
+    ),
+    (
+        lambda: QuotasOverCapacity(SESSION, total=12, capacity=10),
+        "The quotas of “Webinaire mobilités” (n° 12) would add up to 12 seats, more than its 10 seats. Lower a quota or raise --seats. Nothing was changed.",
+        "Les quotas de « Webinaire mobilités » (n° 12) totaliseraient 12 places, plus que ses 10 places. Baissez un quota ou augmentez --places. Rien n'a été modifié.",
+    ),
+    (
+        lambda: QuotaBelowConfirmed(SESSION, category="elu", confirmed=3),
+        "3 members of the category “elected official” already have a seat for “Webinaire mobilités” (n° 12): its quota cannot go below that. Nothing was changed.",
+        "3 membres de la catégorie « élu·e » ont déjà une place pour « Webinaire mobilités » (n° 12) : son quota ne peut pas descendre en dessous. Rien n'a été modifié.",
     ),
     (
         lambda: NotAttending(SESSION),
