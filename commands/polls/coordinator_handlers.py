@@ -4,7 +4,7 @@ export (coordinators). Creating is for coordinators unless ``[polls] creators = 
 from __future__ import annotations
 
 from bot.context import Context
-from bot.core import Reply, Role
+from bot.core import Reply, Role, UserError
 from bot.i18n import N_, Translator
 from bot.registry import Args, Option, OptionType, command
 from bot.storage.polls import Poll, PollMode
@@ -213,6 +213,21 @@ def reopen_command(ctx: Context, args: Args) -> Reply:
 )
 def export_command(ctx: Context, args: Args) -> Reply:
     poll = get_poll(ctx.db, args["numero"], ctx.t)
+    if poll.hidden_results and poll.is_open:  # hidden means hidden, for coordinators too
+        if poll.deadline is not None:
+            when = ctx._(
+                "They become visible when it closes, on {date}.", date=ctx.t.datetime(poll.deadline)
+            )
+        else:
+            when = ctx._("They become visible when it is closed (/poll close {n}).", n=poll.id)
+        raise UserError(
+            ctx._(
+                "The results of poll {ref} are hidden until it closes: no export before then.",
+                ref=ctx.t.ref(poll.id),
+            )
+            + " "
+            + when
+        )
     attachment = export_csv(ctx.db, poll, ctx.t)
     return Reply(
         text=ctx._("The ballots of poll {ref}, as a spreadsheet file.", ref=ctx.t.ref(poll.id)),
