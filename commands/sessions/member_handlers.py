@@ -278,12 +278,21 @@ async def unregister_command(ctx: Context, args: Args) -> Reply:
             "category",
             N_("elu, agent, association, partenaire, or aucune to remove it."),
             positional=True,
-            required=True,
         )
     ],
-    examples=("/categorie elu", "/category partner"),
+    examples=("/categorie", "/categorie elu", "/category partner"),
 )
 def category(ctx: Context, args: Args) -> Reply:
+    if args["categorie"] is None:  # alone: the current one
+        current = ctx.member.category
+        if current is None:
+            text = ctx._("You have no category. Set one with /category followed by its name.")
+        else:
+            text = ctx._(
+                "Your category is “{category}”. Change it with /category followed by another.",
+                category=category_label(ctx.t, current),
+            )
+        return Reply(text=text, ephemeral=True)
     value = read_category(ctx, args["categorie"])
     ctx.member.category = value
     ctx.member.updated_at = ctx.now()

@@ -168,3 +168,15 @@ async def test_cancelled_closed_and_over_announcements_lose_their_buttons(chat: 
     count = len(chat.edits())
     await chat.advance(timedelta(hours=3))
     assert len(chat.edits()) == count  # nothing changed: no edit
+
+
+@pytest.mark.asyncio
+async def test_category_alone_shows_the_current_one(chat: Chat) -> None:
+    assert "Vous n'avez pas de catégorie" in text_of(await chat.command("alice", "/categorie"))
+    await chat.command("alice", "/categorie agent")
+    assert "Votre catégorie est « agent·e public·que »" in text_of(
+        await chat.command("alice", "/categorie")
+    )
+    chat.locales["bob"] = "en"
+    await chat.command("bob", "/category elu")
+    assert "Your category is “elected official”" in text_of(await chat.command("bob", "/category"))
