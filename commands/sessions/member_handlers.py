@@ -269,14 +269,14 @@ async def unregister_command(ctx: Context, args: Args) -> Reply:
     "categorie",
     "category",
     N_(
-        "Sets your member category (elu, agent, association, partenaire, or aucune), used by "
+        "Sets your member category (elected, agent, association, partner, or none), used by "
         "the quotas of sessions."
     ),
     options=[
         Option(
             "categorie",
             "category",
-            N_("elu, agent, association, partenaire, or aucune to remove it."),
+            N_("elected, agent, association, partner, or none to remove it."),
             positional=True,
         )
     ],
