@@ -90,9 +90,13 @@ class Chat:
         start: datetime = START,
         families: Sequence[Family] = FAMILIES,
         coordinators: Iterable[str] = COORDINATORS,
+        with_scheduler: bool = False,
         **overrides: Any,
     ) -> Chat:
-        """Start the app on a migrated database (``overrides`` are configuration keys)."""
+        """Start the app on a migrated database (``overrides`` are configuration keys).
+
+        ``with_scheduler`` also starts the real scheduler, as in production (the clock is frozen:
+        nothing falls due in real time during a test; due work still runs after each action)."""
         settings = load_settings(
             None,
             database_url=database_url,
@@ -103,7 +107,7 @@ class Chat:
         app = App(settings, clock=clock, families=families)
         platform = RecordingPlatform()
         app.add_platform(platform)
-        await app.start(with_scheduler=False)
+        await app.start(with_scheduler=with_scheduler)
         return cls(app, platform, clock, frozenset(coordinators))
 
     async def stop(self) -> None:
