@@ -83,10 +83,6 @@ def test_the_libraries_contract_names_every_other_kernel_module() -> None:
     assert "commands" in forbidden
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/dates.py is still to split (issue 13)",
-)
 def test_no_module_is_over_the_size_limit() -> None:
     """A long module is a sign that two concerns share a file (docs/design.md)."""
     long = {
