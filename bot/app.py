@@ -33,6 +33,7 @@ from bot.core import (
     Reply,
     Role,
     UserError,
+    storable,
 )
 from bot.family import Family, Listener, ListenerKind, check_families, gazette_sources
 from bot.i18n import Translator, Translators
@@ -210,6 +211,7 @@ class App:
         """Handle one event and return the replies, without sending them."""
         if event.actor.is_bot:
             return Outcome([])
+        event = storable(event)
         changed: set[str] = set()
         t = self.translators.get(event.actor.locale, self.settings.network.locale)
         with self.sessions() as db:
