@@ -167,8 +167,11 @@ class Chat:
         *,
         added: bool = True,
         channel: str = "general",
+        without_text: bool = False,
     ) -> list[Reply]:
-        """``user`` adds (or removes) ``emoji`` on a message said earlier in this chat."""
+        """``user`` adds (or removes) ``emoji`` on a message said earlier in this chat (or
+        :meth:`remember`-ed); ``without_text``: the platform does not give the message's text
+        with the reaction (Discord)."""
         author, said = self._said[ref.message_id]
         event = ReactionEvent(
             self.actor(user),
@@ -178,9 +181,14 @@ class Chat:
             emoji,
             added=added,
             message_author=author,
-            message_text=said,
+            message_text=None if without_text else said,
         )
         return (await self.send(event)).replies
+
+    def remember(self, ref: MessageRef, author: Actor, text: str) -> None:
+        """A message that is in the channel but that the bot did not see said (another bot's,
+        or one from before it started): people may react to it."""
+        self._said[ref.message_id] = (author, text)
 
     async def click(
         self, user: str, action: str, *, channel: str = "general", expect_error: bool = False
