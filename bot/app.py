@@ -9,7 +9,7 @@ import inspect
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +31,6 @@ from bot.core import (
     MessageRef,
     ReactionEvent,
     Reply,
-    Role,
     UserError,
     storable,
 )
@@ -40,12 +39,14 @@ from bot.i18n import Translator, Translators
 from bot.outbox import RetryPolicy, Sender
 from bot.platforms.base import Platform
 from bot.registry import (
+    RETYPE_PREFIX,
     Args,
     CommandSpec,
     Registry,
     ReplyLike,
     StaleChoice,
     parse_arguments,
+    reserved_error,
     split_words,
     structured_arguments,
 )
@@ -89,6 +90,7 @@ class App:
         self.translators = Translators(settings.network.tz, settings.network.locale)
         self.families = check_families(families)
         self.registry = Registry.build_groups(family.handlers for family in self.families)
+        self.registry.settle(settings)
         self.gazette_sources: dict[str, GazetteSource] = gazette_sources(self.families)
         self.templates = Environment(
             loader=PackageLoader("digests", "templates"),
@@ -245,7 +247,7 @@ class App:
                 self._known_places.add(place_key)
             except UserError as exc:
                 db.rollback()
-                return Outcome([Reply(text=exc.message, ephemeral=True)])
+                return Outcome([Reply(text=exc.message, choices=exc.choices, ephemeral=True)])
             except Exception as exc:
                 db.rollback()
                 return self._failure(event, exc, t)
@@ -298,15 +300,12 @@ class App:
     async def _route(self, ctx: Context, event: Event) -> list[Reply]:
         if isinstance(event, CommandEvent):
             spec, args = self._parse_command(event, ctx.t)
-            if spec.permission is Role.COORDINATOR and not event.actor.is_coordinator:
-                raise UserError(
-                    ctx._(
-                        "Sorry, /{command} is reserved for the network's coordinators. If you "
-                        "think you should have access, ask a coordinator.",
-                        command=spec.display_name(ctx.t.locale),
-                    )
-                )
             return _as_list(await _call(spec.handler, ctx, args))
+        if isinstance(event, ChoiceEvent) and event.action.startswith(RETYPE_PREFIX + ":"):
+            # a "did you mean" choice: the corrected line, as if the actor had typed it
+            line = event.action.split(":", 1)[1]
+            retyped = CommandEvent(event.actor, event.place, event.at, text=line, ref=event.ref)
+            return await self._route(replace(ctx, event=retyped), retyped)
         if isinstance(event, ChoiceEvent):
             choice = self.registry.choice_handlers.get(event.action.split(":", 1)[0])
             match = choice.match(event.action) if choice is not None else None
@@ -325,15 +324,25 @@ class App:
         return replies
 
     def _parse_command(self, event: CommandEvent, t: Translator) -> tuple[CommandSpec, Args]:
+        """The spec and arguments of a command; permission first: a member using a coordinator
+        command is refused before anything of it is parsed (no usage, no "missing")."""
+        coordinator = event.actor.is_coordinator
         if event.name is not None:
             words = event.name.split()
-            resolved = self.registry.resolve(words, t)
+            resolved = self.registry.resolve(words, t, is_coordinator=coordinator)
             if resolved.words:
                 raise UserError(t.gettext("Unknown command /{name}.", name=event.name))
+            self._check_permission(resolved.spec, event, t)
             return resolved.spec, structured_arguments(resolved.spec, event.options or {}, t)
         words = split_words(event.text, t)
-        resolved = self.registry.resolve(words, t)
+        resolved = self.registry.resolve(words, t, is_coordinator=coordinator)
+        self._check_permission(resolved.spec, event, t)
         return resolved.spec, parse_arguments(resolved.spec, resolved.words, t)
+
+    @staticmethod
+    def _check_permission(spec: CommandSpec, event: CommandEvent, t: Translator) -> None:
+        if spec.reserved and not event.actor.is_coordinator:
+            raise reserved_error(spec.display_name(t.locale), t)
 
 
 async def _call(handler: Callable[..., Any], *args: Any) -> Any:

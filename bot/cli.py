@@ -350,7 +350,9 @@ def build_cli(locale: str | None = None) -> click.Group:
         start = None
         if since:
             try:
-                start = parse_datetime(since, now=SystemClock().now(), tz=settings.network.tz)
+                start = parse_datetime(
+                    since, now=SystemClock().now(), tz=settings.network.tz, past=True
+                )
             except DateParseError:
                 _fail_config(t, ConfigError([("--since", _("not a date, e.g. 2026-10-01"))]))
         engine = _migrated_engine(settings)

@@ -366,10 +366,14 @@ class NotFound(TisserandError, LookupError):
 class UserError(TisserandError):
     """Something the user can fix. ``message`` is already translated into the actor's language."""
 
-    def __init__(self, message: str, *, usage: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, usage: str | None = None, choices: tuple[Choice, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.usage = usage
+        self.choices = choices
+        """Offered with the message (the corrected command of a "did you mean")."""
 
 
 class ConfigError(TisserandError):

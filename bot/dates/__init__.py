@@ -44,13 +44,14 @@ understood, an hour like ``25h``), ``ambiguous`` (two dates, two times, ``3.12``
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timezone, tzinfo
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timezone, tzinfo
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.core import InvalidValue
 from bot.dates.durations import _read_span, parse_duration
 from bot.dates.errors import DateParseError, ErrorCode
+from bot.dates.explain import explain
 from bot.dates.resolving import _localize, _resolve, _shift
 from bot.dates.scanner import _offset, _Parts, _scan
 from bot.dates.vocabulary import (
@@ -72,6 +73,7 @@ __all__ = [
     "DURATION_EXAMPLES_FR",
     "DateParseError",
     "ErrorCode",
+    "explain",
     "parse_clock_shift",
     "parse_datetime",
     "parse_deadline",
@@ -85,23 +87,38 @@ def _check_now(now: datetime) -> None:
 
 
 def parse_datetime(
-    text: str, *, now: datetime, tz: ZoneInfo, default_time: time | None = None
+    text: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    default_time: time | None = None,
+    need_time: bool = False,
+    past: bool = False,
 ) -> datetime:
     """Read a date and/or time typed by a person; returns an aware datetime in UTC.
 
     ``now`` is aware (any zone); the text is read in ``tz``. A date without a time gets
-    ``default_time`` (its tzinfo is ignored), or 09:00 when it is None. See the module docstring
+    ``default_time`` (its tzinfo is ignored), or 09:00 when it is None; with ``need_time`` it is
+    refused (``missing_time``) instead. With ``past``, a day and month without a year (``1
+    janvier``) and a weekday alone are the last ones not after today (``--depuis``). A moment in
+    the years 1 or 9999 is refused (``out_of_range``): nothing could be added to it. See the module docstring
     for every rule. Raises :class:`DateParseError` only.
     """
     _check_now(now)
     parts = _scan(text)
     try:
-        return _resolve(parts, now=now, tz=tz, default_time=default_time)
+        moment = _resolve(
+            parts, now=now, tz=tz, default_time=default_time, need_time=need_time, past=past
+        )
     except DateParseError:
         raise
     except (OverflowError, ValueError):
         # a moment outside what datetime can hold (year 1 or 9999 moved by an offset...)
-        raise DateParseError("invalid_date", text) from None
+        raise DateParseError("invalid_date", text, detail="out_of_range") from None
+    if moment.year >= MAXYEAR or moment.year <= MINYEAR:
+        # a moment at the edge of the calendar: adding a length or a reminder would overflow
+        raise DateParseError("invalid_date", text, detail="out_of_range")
+    return moment
 
 
 def parse_deadline(

@@ -9,7 +9,7 @@ from datetime import time, timedelta
 from typing import Final
 
 from bot.dates.durations import _scan_duration, _Span
-from bot.dates.errors import DateParseError, ErrorCode
+from bot.dates.errors import DateParseError, Detail, ErrorCode
 from bot.dates.vocabulary import (
     _END,
     _MERIDIEM,
@@ -44,8 +44,8 @@ class _Parts:
     next_: bool = False
     dotted: list[tuple[int, int, str]] = field(default_factory=list)
 
-    def fail(self, code: ErrorCode) -> DateParseError:
-        return DateParseError(code, self.text)
+    def fail(self, code: ErrorCode, detail: Detail | None = None, **values: int) -> DateParseError:
+        return DateParseError(code, self.text, detail=detail, values=values)
 
     def claim_date(self) -> None:
         if self.date_claims:
@@ -55,8 +55,10 @@ class _Parts:
     def set_clock(self, hour: int, minute: int, second: int = 0, micro: int = 0) -> None:
         if self.clock is not None:
             raise self.fail("ambiguous")
-        if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
-            raise self.fail("unreadable")
+        if not 0 <= hour <= 23:
+            raise self.fail("unreadable", "hour", hour=hour)
+        if not (0 <= minute <= 59 and 0 <= second <= 59):
+            raise self.fail("unreadable", "minute", minute=minute)
         self.clock = time(hour, minute, second, micro)
 
     def set_year_month_day(self, year: int | None, month: int, day: int) -> None:

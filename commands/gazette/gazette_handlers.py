@@ -54,7 +54,7 @@ GROUP_HELP = N_("Compiles, edits and publishes the network's gazette (coordinato
 
 
 def _parse_since(ctx: Context, text: str) -> datetime:
-    return ctx.read_date(text, default_time=time(0, 0))
+    return ctx.read_date(text, default_time=time(0, 0), past=True)
 
 
 @command(

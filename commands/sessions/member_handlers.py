@@ -277,6 +277,7 @@ async def unregister_command(ctx: Context, args: Args) -> Reply:
             "categorie",
             "category",
             N_("elected, agent, association, partner, or none to remove it."),
+            type=OptionType.TEXT,
             positional=True,
         )
     ],
