@@ -346,8 +346,7 @@ async def test_majority_judgment_prompts_chain_and_text_votes(bot: Bot) -> None:
     typed = only(await bot.say('/voter 1 1=bien 3="assez bien"', user="bob"))
     assert typed.text.splitlines() == [
         "Vote enregistré au sondage n° 1 : « Jardin » → Bien, « Compost » → Assez bien.",
-        "Sans mention pour l'instant : « Vélo » ; une option sans mention compte comme "
-        "« À rejeter ».",
+        "Sans mention pour l'instant : « Vélo » ; une option sans mention n'est pas comptée.",
     ]
     in_order = only(await bot.say("/voter 1 excellent 7 TRES-BIEN", user="carol"))
     assert "« Jardin » → Excellent, « Vélo » → À rejeter, « Compost » → Très bien" in in_order.text
@@ -385,8 +384,8 @@ async def test_date_poll_finds_the_best_slot(bot: Bot) -> None:
         assert best_date_slot(db, 1) == datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
     await bot.say("/sondage clore 1")
     results = next(r.text for r in bot.posts() if "Résultats du sondage n° 1" in r.text)
-    assert "**1.** jeudi 3 décembre à 14h00 ⭐ — ✅ 2 · 🤔 0 · ❌ 1" in results
-    assert "**2.** vendredi 4 décembre 2026 — ✅ 1 · 🤔 0 · ❌ 2" in results
+    assert "**1.** jeudi 3 décembre à 14h00 ⭐ — ✅ 2 · 🤔 0 · ❌ 0 · ❔ 1" in results
+    assert "**2.** vendredi 4 décembre 2026 — ✅ 1 · 🤔 0 · ❌ 1 · ❔ 1" in results
     assert "**3.** lundi 7 décembre à 14h00 — ✅ 1 · 🤔 2 · ❌ 0" in results
     assert "Meilleur créneau : « jeudi 3 décembre à 14h00 »" in results
 
