@@ -110,6 +110,23 @@ class ParsedEntry:
     summary_html: str
     author: str | None
     published_at: datetime | None
+    categories: tuple[str, ...] = ()
+    """The entry's own categories (RSS ``<category>``, Atom ``term``, JSON Feed ``tags``),
+    cleaned, at most :data:`MAX_CATEGORIES`."""
+
+
+MAX_CATEGORIES = 20
+
+
+def _categories(values: Any) -> tuple[str, ...]:
+    found: list[str] = []
+    for value in values or ():
+        text = clean_text(str(value), 100) if value else ""
+        if text and text not in found:
+            found.append(text)
+        if len(found) >= MAX_CATEGORIES:
+            break
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +398,7 @@ class _RawEntry:
     summary_html: str
     author: str | None
     published_at: datetime | None
+    categories: tuple[str, ...] = ()
 
 
 def _normalise(raw: _RawEntry, base: str | None) -> ParsedEntry:
@@ -418,6 +436,7 @@ def _normalise(raw: _RawEntry, base: str | None) -> ParsedEntry:
         summary_html=summary_html,
         author=author or None,
         published_at=raw.published_at,
+        categories=_categories(raw.categories),
     )
 
 
@@ -445,6 +464,11 @@ def _feedparser_entries(parsed: Any) -> list[_RawEntry]:
                 summary_html=summary,
                 author=str(item.get("author")) if item.get("author") else None,
                 published_at=published,
+                categories=tuple(
+                    str(tag.get("term") or "")
+                    for tag in (item.get("tags") or [])
+                    if isinstance(tag, dict)
+                ),
             )
         )
     return raws
@@ -480,6 +504,11 @@ def _json_feed(content: bytes) -> tuple[str | None, str | None, list[_RawEntry]]
                 author=str(author_name) if author_name else None,
                 published_at=_iso_date(item.get("date_published"))
                 or _iso_date(item.get("date_modified")),
+                categories=tuple(
+                    str(tag) for tag in (item.get("tags") or []) if isinstance(tag, str)
+                )
+                if isinstance(item.get("tags"), list)
+                else (),
             )
         )
     title = document.get("title")
@@ -594,6 +623,9 @@ def _fast_rss(channel: Any, base: str) -> tuple[str | None, str | None, list[_Ra
                 author=(item.findtext("author") or item.findtext(_DC + "creator") or None),
                 published_at=(_rfc822(date) or _iso_date(date) if date else None)
                 or _iso_date(dc_date),
+                categories=tuple(
+                    (element.text or "").strip() for element in item.iterfind("category")
+                ),
             )
         )
     return channel.findtext("title"), channel.findtext("link"), raws
@@ -633,6 +665,10 @@ def _fast_atom(root: Any, base: str) -> tuple[str | None, str | None, list[_RawE
                 author=(author.findtext(_ATOM + "name") if author is not None else None) or None,
                 published_at=_iso_date(entry.findtext(_ATOM + "published"))
                 or _iso_date(entry.findtext(_ATOM + "updated")),
+                categories=tuple(
+                    element.get("term") or element.get("label") or ""
+                    for element in entry.iterfind(_ATOM + "category")
+                ),
             )
         )
     feed_title = root.find(_ATOM + "title")
