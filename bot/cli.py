@@ -458,8 +458,20 @@ def build_cli(locale: str | None = None) -> click.Group:
             report = import_opml(
                 app, Path(opml_file).read_bytes(), channel=channel, platform=platform
             )
-        except (OpmlError, LookupError) as exc:
+        except OpmlError as exc:
             click.echo(_("Nothing imported: {problem}", problem=str(exc)), err=True)
+            sys.exit(1)
+        except LookupError:
+            click.echo(
+                _(
+                    "Nothing imported: the channel “{channel}” is unknown. Tisserand knows a "
+                    "channel once it has seen it: start the bot (tisserand run), write something "
+                    "in #{channel} (or type a command there), then import again. Or give the "
+                    "platform and the channel's id: --platform rocketchat --channel ID.",
+                    channel=channel.lstrip("#"),
+                ),
+                err=True,
+            )
             sys.exit(1)
         finally:
             app.engine.dispose()

@@ -141,6 +141,12 @@ class Context:
             )
         )
 
+    @property
+    def public_t(self) -> Translator:
+        """The network's translator: for what the channel sees (a message seen by one member,
+        private or ephemeral, is in ``t``, the member's language)."""
+        return self.translators.get(self.settings.network.locale)
+
     def translator_for(self, member: Member) -> Translator:
         return self.translators.get(member.locale, self.settings.network.locale)
 

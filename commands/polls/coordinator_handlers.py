@@ -65,6 +65,15 @@ def _may_manage(ctx: Context, poll: Poll) -> bool:
             OptionType.FLAG,
         ),
         Option(
+            "sans-mention-au-plus-bas",
+            "ungraded-lowest",
+            N_(
+                "With --judgment: an option a voter does not grade counts as the lowest grade "
+                "(otherwise it is judged by those who graded it)."
+            ),
+            OptionType.FLAG,
+        ),
+        Option(
             "dates",
             "dates",
             N_("Date finding: the options are dates, answered yes, if need be or no."),
@@ -132,6 +141,7 @@ def create_command(ctx: Context, args: Args) -> Reply:
         now=now,
         max_choices=args["max"],
         hidden_results=bool(args["resultats-caches"]),
+        ungraded_worst=bool(args["sans-mention-au-plus-bas"]),
         scale_size=ctx.settings.polls.grades,
         t=ctx.t,
         public_t=_public_t(ctx),

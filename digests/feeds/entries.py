@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from digests.feeds.model import (
+    MAX_CATEGORIES,
     MAX_EXCERPT,
     MAX_SUMMARY_HTML,
     MAX_TITLE,
@@ -61,6 +62,18 @@ class RawEntry:
     summary_html: str
     author: str | None
     published_at: datetime | None
+    categories: tuple[str, ...] = ()
+
+
+def _categories(values: Any) -> tuple[str, ...]:
+    found: list[str] = []
+    for value in values or ():
+        text = clean_text(str(value), 100) if value else ""
+        if text and text not in found:
+            found.append(text)
+        if len(found) >= MAX_CATEGORIES:
+            break
+    return tuple(found)
 
 
 def normalise(raw: RawEntry, base: str | None) -> ParsedEntry:
@@ -98,6 +111,7 @@ def normalise(raw: RawEntry, base: str | None) -> ParsedEntry:
         summary_html=summary_html,
         author=author or None,
         published_at=raw.published_at,
+        categories=_categories(raw.categories),
     )
 
 
@@ -125,6 +139,11 @@ def feedparser_entries(parsed: Any) -> list[RawEntry]:
                 summary_html=summary,
                 author=str(item.get("author")) if item.get("author") else None,
                 published_at=published,
+                categories=tuple(
+                    str(tag.get("term") or "")
+                    for tag in (item.get("tags") or [])
+                    if isinstance(tag, dict)
+                ),
             )
         )
     return raws
@@ -160,6 +179,11 @@ def read_json_feed(content: bytes) -> tuple[str | None, str | None, list[RawEntr
                 author=str(author_name) if author_name else None,
                 published_at=iso_date(item.get("date_published"))
                 or iso_date(item.get("date_modified")),
+                categories=tuple(
+                    str(tag) for tag in (item.get("tags") or []) if isinstance(tag, str)
+                )
+                if isinstance(item.get("tags"), list)
+                else (),
             )
         )
     title = document.get("title")

@@ -122,6 +122,9 @@ def _fast_rss(channel: Any, base: str) -> tuple[str | None, str | None, list[Raw
                 author=(item.findtext("author") or item.findtext(_DC + "creator") or None),
                 published_at=(_rfc822(date) or iso_date(date) if date else None)
                 or iso_date(dc_date),
+                categories=tuple(
+                    (element.text or "").strip() for element in item.iterfind("category")
+                ),
             )
         )
     return channel.findtext("title"), channel.findtext("link"), raws
@@ -161,6 +164,10 @@ def _fast_atom(root: Any, base: str) -> tuple[str | None, str | None, list[RawEn
                 author=(author.findtext(_ATOM + "name") if author is not None else None) or None,
                 published_at=iso_date(entry.findtext(_ATOM + "published"))
                 or iso_date(entry.findtext(_ATOM + "updated")),
+                categories=tuple(
+                    element.get("term") or element.get("label") or ""
+                    for element in entry.iterfind(_ATOM + "category")
+                ),
             )
         )
     feed_title = root.find(_ATOM + "title")

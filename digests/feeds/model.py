@@ -41,6 +41,12 @@ class ParsedEntry:
     summary_html: str
     author: str | None
     published_at: datetime | None
+    categories: tuple[str, ...] = ()
+    """The entry's own categories (RSS ``<category>``, Atom ``term``, JSON Feed ``tags``),
+    cleaned, at most :data:`MAX_CATEGORIES`."""
+
+
+MAX_CATEGORIES = 20
 
 
 @dataclass(frozen=True, slots=True)

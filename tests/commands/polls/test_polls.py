@@ -248,8 +248,7 @@ async def test_majority_judgment_prompts_chain_and_text_votes(chat: Chat) -> Non
     typed = only(await chat.command("bob", '/voter 1 1=bien 3="assez bien"'))
     assert typed.text.splitlines() == [
         "Vote enregistré au sondage n° 1 : « Jardin » → Bien, « Compost » → Assez bien.",
-        "Sans mention pour l'instant : « Vélo » ; une option sans mention compte comme "
-        "« À rejeter ».",
+        "Sans mention pour l'instant : « Vélo » ; une option sans mention n'est pas comptée.",
     ]
     in_order = only(await chat.command("carol", "/voter 1 excellent 7 TRES-BIEN"))
     assert "« Jardin » → Excellent, « Vélo » → À rejeter, « Compost » → Très bien" in in_order.text
@@ -288,8 +287,8 @@ async def test_date_poll_finds_the_best_slot(chat: Chat) -> None:
         assert best_date_slot(db, 1) == datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
     await chat.command("camille", "/sondage clore 1")
     results = next(r.text for r in chat.posts() if "Résultats du sondage n° 1" in r.text)
-    assert "**1.** jeudi 3 décembre à 14h00 ⭐ — ✅ 2 · 🤔 0 · ❌ 1" in results
-    assert "**2.** vendredi 4 décembre 2026 — ✅ 1 · 🤔 0 · ❌ 2" in results
+    assert "**1.** jeudi 3 décembre à 14h00 ⭐ — ✅ 2 · 🤔 0 · ❌ 0 · ❔ 1" in results
+    assert "**2.** vendredi 4 décembre 2026 — ✅ 1 · 🤔 0 · ❌ 1 · ❔ 1" in results
     assert "**3.** lundi 7 décembre à 14h00 — ✅ 1 · 🤔 2 · ❌ 0" in results
     assert "Meilleur créneau : « jeudi 3 décembre à 14h00 »" in results
 
