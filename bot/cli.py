@@ -25,6 +25,8 @@ from bot.i18n import N_, Translator, Translators, normalize_locale
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 """The database, the disk or a directory stops Tisserand (the configuration may be right)."""
+EXIT_LEASE_LOST = 4
+"""The active instance lost the database's lease and stopped its platforms (restart it)."""
 
 
 def cli_locale(environ: dict[str, str] | None = None) -> str:
@@ -175,11 +177,30 @@ def build_cli(locale: str | None = None) -> click.Group:
         if not settings.configured_platforms():
             _console(settings, t, user=None, channel=None, out_dir=None, clock_start=None)
             return
+        from bot.lease import LeaseLost
         from bot.runner import run_platforms
 
         try:
             with _environment(t, settings):
-                asyncio.run(run_platforms(settings))
+                asyncio.run(
+                    run_platforms(
+                        settings,
+                        on_standby=lambda holder: click.echo(_standby(t, holder), err=True),
+                        on_active=lambda: click.echo(
+                            _("The other instance stopped: this one is now active."), err=True
+                        ),
+                    )
+                )
+        except LeaseLost:
+            click.echo(
+                _(
+                    "This instance lost the database's lease (its connection to the database "
+                    "dropped, or the lock file beside it was removed): the platforms were "
+                    "stopped so that only one instance answers. Start it again."
+                ),
+                err=True,
+            )
+            sys.exit(EXIT_LEASE_LOST)
         except ConfigError as exc:
             _fail_config(t, exc)
         except DatabaseTooNewError as exc:
@@ -540,6 +561,21 @@ def build_cli(locale: str | None = None) -> click.Group:
             app.engine.dispose()
 
     return main
+
+
+def _standby(t: Translator, holder: Any) -> str:
+    if holder is None:
+        return t.gettext(
+            "Another instance of Tisserand is active on this database: this one stands by and "
+            "takes over when it stops."
+        )
+    return t.gettext(
+        "Another instance of Tisserand is active on this database (host {host}, process {pid}, "
+        "since {since}): this one stands by and takes over when it stops.",
+        host=holder.host,
+        pid=holder.pid,
+        since=t.datetime(holder.since, "short") if holder.since else "?",
+    )
 
 
 def _console(

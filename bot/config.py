@@ -178,6 +178,14 @@ class OutboxSettings(_Section):
     than a platform call with its timeouts (the call is not awaited past it)."""
 
 
+class LeaseSettings(_Section):
+    """One active instance per database (``bot.lease``)."""
+
+    poll_seconds: float = Field(default=2.0, ge=0.05, le=60)
+    """How often a standing-by instance tries to take the lease over, and how often the active
+    one checks it still holds it."""
+
+
 class PollSettings(_Section):
     creators: Literal["coordinators", "everyone"] = "coordinators"
     grades: int = Field(default=7, ge=5, le=7)
@@ -257,6 +265,7 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     roles: RolesSettings = RolesSettings()
     outbox: OutboxSettings = OutboxSettings()
+    lease: LeaseSettings = LeaseSettings()
     polls: PollSettings = PollSettings()
     sessions: SessionSettings = SessionSettings()
     feeds: FeedSettings = FeedSettings()
