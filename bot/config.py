@@ -186,6 +186,17 @@ class LeaseSettings(_Section):
     one checks it still holds it."""
 
 
+class WebSettings(_Section):
+    """The bot's HTTP server (``bot.web``): ``/healthz``, ``/readyz``, ``/metrics``."""
+
+    enabled: bool = False
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=255)
+    """Loopback unless configured: the metrics name channels and platforms."""
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = Field(default=None, max_length=2000)
+    """The address people reach this server at (links it writes, e.g. one-click unsubscribe)."""
+
+
 class PollSettings(_Section):
     creators: Literal["coordinators", "everyone"] = "coordinators"
     grades: int = Field(default=7, ge=5, le=7)
@@ -266,6 +277,7 @@ class Settings(_Section):
     roles: RolesSettings = RolesSettings()
     outbox: OutboxSettings = OutboxSettings()
     lease: LeaseSettings = LeaseSettings()
+    web: WebSettings = WebSettings()
     polls: PollSettings = PollSettings()
     sessions: SessionSettings = SessionSettings()
     feeds: FeedSettings = FeedSettings()

@@ -203,7 +203,10 @@ async def run_platforms(
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
     lease = lease_for(settings.effective_database_url)
+    web: Any = None
     try:
+        if settings.web.enabled:
+            web = await _start_web(settings, app, lease)
         if not await _take_lease(lease, stop, settings.lease.poll_seconds, on_standby, on_active):
             app.engine.dispose()
             return
@@ -220,7 +223,27 @@ async def run_platforms(
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
+        if web is not None:
+            await web.stop()
         await asyncio.to_thread(lease.release)
+
+
+async def _start_web(settings: Settings, app: App, lease: Lease) -> Any:
+    """The ``[web]`` server, its metrics wired into the app (imported only when enabled)."""
+    from bot.metrics import Metrics
+    from bot.web import WebServer
+
+    metrics = Metrics(app, lambda: lease.held)
+    app.on_event = metrics.event
+    app.scheduler.on_run = metrics.scheduled
+    app.services["metrics"] = metrics
+    web = WebServer(settings.web, app, app.scheduler, lease, metrics)
+    try:
+        await web.start()
+    except BaseException:
+        app.engine.dispose()
+        raise
+    return web
 
 
 async def _take_lease(

@@ -133,6 +133,12 @@ class DiscordPlatform:
     def client(self) -> discord.Client:
         return self._state.started_client()
 
+    @property
+    def connected(self) -> bool:
+        """Started, and the gateway session is ready (the health check and the metrics)."""
+        client = self._state.client
+        return client is not None and client.is_ready() and not client.is_closed()
+
     def intents(self) -> discord.Intents:
         intents = discord.Intents.none()
         intents.guilds = True
