@@ -97,14 +97,6 @@ def _environment(
         _fail_start(t, error.problems)
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
 def build_cli(locale: str | None = None) -> click.Group:
     from zoneinfo import ZoneInfo
 
@@ -133,9 +125,21 @@ def build_cli(locale: str | None = None) -> click.Group:
         help=_("Database URL (default: a SQLite file in the data directory)."),
     )
     @click.option("-v", "--verbose", is_flag=True, help=_("Log more details."))
+    @click.option(
+        "--log-format",
+        "log_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        envvar="TISSERAND_LOG_FORMAT",
+        help=_("Log lines as text or as JSON objects, one per line."),
+    )
     @click.pass_context
-    def main(ctx: click.Context, config: str | None, database: str | None, verbose: bool) -> None:
-        _setup_logging(verbose)
+    def main(
+        ctx: click.Context, config: str | None, database: str | None, verbose: bool, log_format: str
+    ) -> None:
+        from bot.logs import setup_logging
+
+        setup_logging(verbose, "json" if log_format == "json" else "text")
         obj = ctx.ensure_object(dict)
         obj.update(
             t=t, config=config or obj.get("config"), database=database or obj.get("database")
@@ -258,6 +262,10 @@ def build_cli(locale: str | None = None) -> click.Group:
             revision = current_revision(engine)
         click.echo(_("Database up to date (revision {revision}).", revision=revision))
         engine.dispose()
+
+    from bot.cli_backup import add_backup_commands
+
+    add_backup_commands(db, t, _settings, _common, _merge)
 
     @main.command(
         "check-config", help=_("Check the configuration and name every problem with its key.")

@@ -409,8 +409,23 @@ def load_settings(
         raise ConfigError(validation_problems(exc)) from None
 
 
+_KNOWN_SECRETS: set[str] = set()
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret value read so far (the logs replace them, :mod:`bot.logs`)."""
+    return frozenset(_KNOWN_SECRETS)
+
+
 def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """A secret from ``TISSERAND_<NAME>`` or from the file named by ``TISSERAND_<NAME>_FILE``."""
+    value = _read_secret(name, environ)
+    if value:
+        _KNOWN_SECRETS.add(value)
+    return value
+
+
+def _read_secret(name: str, environ: Mapping[str, str] | None) -> str | None:
     env = os.environ if environ is None else environ
     value = env.get(f"TISSERAND_{name}")
     if value:
