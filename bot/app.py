@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import logging
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -105,6 +106,11 @@ class App:
         self._known_places: set[tuple[str, str, str]] = set()
         self.services: dict[str, Any] = {}
         """Long-lived helpers installed by command families in ``setup(host)``, by name."""
+        self.started = False
+        """True between the end of :meth:`start` and :meth:`stop` (platforms connected)."""
+        self.on_event: Callable[[str, str, float | None], None] | None = None
+        """Told the kind, the platform and, for commands and buttons, the seconds spent on each
+        event handled (the metrics of :mod:`bot.metrics`)."""
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -145,8 +151,10 @@ class App:
             await platform.start(self.handle)
         if with_scheduler:
             await self.scheduler.start()
+        self.started = True
 
     async def stop(self) -> None:
+        self.started = False
         await self.scheduler.stop()
         for platform in self.platforms.values():
             await platform.stop()
@@ -214,6 +222,16 @@ class App:
         if event.actor.is_bot:
             return Outcome([])
         event = storable(event)
+        if self.on_event is None:
+            return await self._process(event)
+        started = time.perf_counter()
+        outcome = await self._process(event)
+        kind = _KINDS.get(type(event), "other")
+        timed = kind in ("command", "choice")
+        self.on_event(kind, event.actor.platform, time.perf_counter() - started if timed else None)
+        return outcome
+
+    async def _process(self, event: Event) -> Outcome:
         changed: set[str] = set()
         t = self.translators.get(event.actor.locale, self.settings.network.locale)
         with self.sessions() as db:
@@ -359,6 +377,14 @@ def _describe(event: Event) -> str:
     if isinstance(event, ChoiceEvent):
         return f"{base} {event.action!r}"
     return base
+
+
+_KINDS: dict[type, str] = {
+    CommandEvent: "command",
+    ChoiceEvent: "choice",
+    MessageEvent: "message",
+    ReactionEvent: "reaction",
+}
 
 
 def _minutes(value: int) -> timedelta:
