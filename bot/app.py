@@ -296,14 +296,6 @@ class App:
     async def _route(self, ctx: Context, event: Event) -> list[Reply]:
         if isinstance(event, CommandEvent):
             spec, args = self._parse_command(event, ctx.t)
-            if spec.permission is Role.COORDINATOR and not event.actor.is_coordinator:
-                raise UserError(
-                    ctx._(
-                        "Sorry, /{command} is reserved for the network's coordinators. If you "
-                        "think you should have access, ask a coordinator.",
-                        command=spec.display_name(ctx.t.locale),
-                    )
-                )
             return _as_list(await _call(spec.handler, ctx, args))
         if isinstance(event, ChoiceEvent):
             choice = self.registry.choice_handlers.get(event.action.split(":", 1)[0])
@@ -328,10 +320,23 @@ class App:
             resolved = self.registry.resolve(words, t)
             if resolved.words:
                 raise UserError(t.gettext("Unknown command /{name}.", name=event.name))
+            _check_permission(resolved.spec, event, t)
             return resolved.spec, structured_arguments(resolved.spec, event.options or {}, t)
         words = split_words(event.text, t)
         resolved = self.registry.resolve(words, t)
+        _check_permission(resolved.spec, event, t)  # before the arguments: no usage for members
         return resolved.spec, parse_arguments(resolved.spec, resolved.words, t)
+
+
+def _check_permission(spec: CommandSpec, event: CommandEvent, t: Translator) -> None:
+    if spec.permission is Role.COORDINATOR and not event.actor.is_coordinator:
+        raise UserError(
+            t.gettext(
+                "Sorry, /{command} is reserved for the network's coordinators. If you "
+                "think you should have access, ask a coordinator.",
+                command=spec.display_name(t.locale),
+            )
+        )
 
 
 async def _call(handler: Callable[..., Any], *args: Any) -> Any:

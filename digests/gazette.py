@@ -136,6 +136,15 @@ class Newcomer:
 
 
 @dataclass(frozen=True, slots=True)
+class EventHeader:
+    """The event a gazette is about (a session's gazette): its masthead names it."""
+
+    title: str
+    facts: str = ""
+    """One line already translated: type · moment · place."""
+
+
+@dataclass(frozen=True, slots=True)
 class GazetteContent:
     network: str
     since: datetime
@@ -153,6 +162,7 @@ class GazetteContent:
     members_over_time: tuple[tuple[date, int], ...] = ()
     """(day, number of members on that day), oldest first: the members chart."""
     draft: bool = False
+    event: EventHeader | None = None
 
     @property
     def item_count(self) -> int:
@@ -357,8 +367,11 @@ def _images(images: Iterable[GazetteImage]) -> list[dict[str, str]]:
 def _labels(content: GazetteContent, t: Translator) -> dict[str, str]:
     _ = t.gettext
     title = _("{network} — the gazette", network=content.network)
+    event = content.event
     return {
         "title": title,
+        "event_title": event.title if event else "",
+        "event_facts": event.facts if event else "",
         "issue": _("Issue {number}", number=content.number) if content.number else "",
         "period": _(
             "From {start} to {end}", start=t.date(content.since), end=t.date(content.until)
@@ -377,9 +390,13 @@ def _labels(content: GazetteContent, t: Translator) -> dict[str, str]:
         "figures_as_text": _("The figures"),
         "consent": _(
             "Every quote appears with the consent of its author, who may withdraw it at any "
-            "time with /profil."
+            "time; the archived gazette is then rebuilt without it."
         ),
-        "made": _("Made by Tisserand on {date}.", date=t.datetime(content.generated_at)),
+        "made": _(
+            "The gazette of {network}, made with Tisserand on {date}.",
+            network=content.network,
+            date=t.datetime(content.generated_at),
+        ),
         "newcomer_count": t.ngettext(
             "{n} member joined the network during this period.",
             "{n} members joined the network during this period.",

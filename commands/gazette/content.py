@@ -6,7 +6,7 @@ publications and rebuilt archives without anyone touching the items.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from jinja2 import Environment
@@ -29,6 +29,7 @@ from commands.gazette.draft import (
     ordered_items,
 )
 from digests.gazette import (
+    EventHeader,
     GazetteContent,
     GazetteImage,
     HighlightEntry,
@@ -38,11 +39,41 @@ from digests.gazette import (
 )
 
 
-def _highlight_entry(row: Highlight) -> HighlightEntry:
+def proper_name(name: str) -> str:
+    """A chat handle as a name: ``nadia`` -> ``Nadia``, ``jean-pierre_durand`` -> ``Jean-Pierre
+    Durand``; a name that already has capitals is the member's own spelling and is kept."""
+    text = " ".join(name.replace("_", " ").split())
+    if any(c.isupper() for c in text):
+        return text
+    return " ".join(
+        "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
+        for word in text.split(" ")
+    )
+
+
+def byline_of(row: Highlight, author: Member | None) -> str | None:
+    """How the gazette signs a quote: None without the author's name (consent "anon").
+
+    The member's current display name (they may have corrected it since), properly capitalised.
+    The one place to extend with what else a member shows (their organisation).
+    """
+    if row.consent != Consent.YES:
+        return None
+    return proper_name(author.display_name if author is not None else row.author_name)
+
+
+def _authors(db: Session, rows: Iterable[Highlight]) -> dict[int, Member]:
+    ids = {row.author_id for row in rows if row.author_id is not None}
+    if not ids:
+        return {}
+    return {m.id: m for m in db.scalars(select(Member).where(Member.id.in_(ids))).all()}
+
+
+def _highlight_entry(row: Highlight, author: Member | None) -> HighlightEntry:
     return HighlightEntry(
         number=row.id,
         quote=row.quote,
-        author=row.author_name if row.consent == Consent.YES else None,
+        author=byline_of(row, author),
         said_at=row.said_at,
         channel=row.channel_name,
         link=row.link,
@@ -64,7 +95,7 @@ def build_content(
     sources: Mapping[str, GazetteSource],
 ) -> GazetteContent:
     """What the gazette shows now: its items that are not dropped and still consented to."""
-    period = Period(gazette.since, gazette.until, gazette.session_id)
+    period = Period.of(gazette)
     items = [item for item in ordered_items(gazette) if not item.dropped]
     by_kind: dict[ItemKind, list[int]] = {kind: [] for kind in SECTIONS}
     for item in items:
@@ -77,13 +108,17 @@ def build_content(
                 select(Highlight).where(Highlight.id.in_(by_kind[ItemKind.HIGHLIGHT]))
             ).all()
         }
+        authors = _authors(db, rows.values())
         for ref_id in by_kind[ItemKind.HIGHLIGHT]:
             row = rows.get(ref_id)
             if row is not None and row.consent in PUBLISHABLE:
-                highlights.append(_highlight_entry(row))
+                author = authors.get(row.author_id) if row.author_id is not None else None
+                highlights.append(_highlight_entry(row, author))
     extras: dict[ItemKind, list[ExtraEntry]] = {}
-    if any(by_kind[kind] for kind in EXTRA_KINDS):
+    event: EventHeader | None = None
+    if any(by_kind[kind] for kind in EXTRA_KINDS) or period.session_id is not None:
         available = extra_entries(db, t, period, sources)
+        event = _event_header(available, period)
         for kind in EXTRA_KINDS:
             known = {entry.ref_id: entry for entry in available.get(kind, [])}
             extras[kind] = [known[r] for r in by_kind[kind] if r in known]
@@ -117,7 +152,20 @@ def build_content(
         newcomer_count=newcomer_count,
         members_over_time=weekly_points(list(joined), period.until, tz=t.tz),
         draft=draft,
+        event=event,
     )
+
+
+def _event_header(
+    available: Mapping[ItemKind, list[ExtraEntry]], period: Period
+) -> EventHeader | None:
+    """A session's gazette names the session (what the sessions family says of it)."""
+    if period.session_id is None:
+        return None
+    for entry in available.get(ItemKind.SESSION, []):
+        if entry.ref_id == period.session_id:
+            return EventHeader(entry.title, entry.details[0] if entry.details else "")
+    return None
 
 
 def render(
