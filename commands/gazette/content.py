@@ -7,7 +7,8 @@ publications and rebuilt archives without anyone touching the items.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from jinja2 import Environment
 from sqlalchemy import select
@@ -18,8 +19,17 @@ from bot.context import Context
 from bot.core import ExtraEntry
 from bot.i18n import Translator
 from bot.sources import GazetteSource
-from bot.storage.highlights import PUBLISHABLE, Consent, Gazette, Highlight, ItemKind
+from bot.storage.highlights import (
+    PUBLISHABLE,
+    Consent,
+    Gazette,
+    Highlight,
+    HighlightVote,
+    ItemKind,
+)
 from bot.storage.members import Member
+from bot.storage.polls import PollBallot
+from bot.storage.sessions import Registration
 from commands.gazette.draft import (
     EXTRA_KINDS,
     SECTIONS,
@@ -34,8 +44,8 @@ from digests.gazette import (
     GazetteImage,
     HighlightEntry,
     Newcomer,
+    monthly_participation,
     render_gazette,
-    weekly_points,
 )
 
 
@@ -135,8 +145,12 @@ def build_content(
             member = members.get(ref_id)
             if member is not None and member.id not in hidden:
                 newcomers.append(Newcomer(member.display_name, member.created_at))
-    joined = db.scalars(select(Member.created_at).where(Member.created_at <= period.until)).all()
-    newcomer_count = sum(1 for when in joined if when >= period.since)
+    joined = db.scalars(
+        select(Member.created_at).where(
+            Member.created_at >= period.since, Member.created_at <= period.until
+        )
+    ).all()
+    newcomer_count = len(joined)
     return GazetteContent(
         network=settings.network.name,
         since=period.since,
@@ -150,10 +164,36 @@ def build_content(
         veille=tuple(extras.get(ItemKind.VEILLE, [])),
         newcomers=tuple(newcomers),
         newcomer_count=newcomer_count,
-        members_over_time=weekly_points(list(joined), period.until, tz=t.tz),
+        participation=monthly_participation(
+            participation(db, period.until, months=12, tz=t.tz), period.until, months=12, tz=t.tz
+        ),
         draft=draft,
         event=event,
     )
+
+
+def participation(
+    db: Session, until: datetime, *, months: int, tz: Any
+) -> list[tuple[int, datetime]]:
+    """(member, moment) each time a member took part in the network's life during the last
+    ``months`` months: wrote a kept highlight, proposed one, attended a session, voted."""
+    start = until - timedelta(days=31 * months)
+    queries = (
+        select(Highlight.author_id, Highlight.said_at).where(
+            Highlight.author_id.is_not(None), Highlight.said_at >= start
+        ),
+        select(HighlightVote.member_id, HighlightVote.created_at).where(
+            HighlightVote.created_at >= start
+        ),
+        select(Registration.member_id, Registration.attended_at).where(
+            Registration.attended_at.is_not(None), Registration.attended_at >= start
+        ),
+        select(PollBallot.member_id, PollBallot.created_at).where(PollBallot.created_at >= start),
+    )
+    found: list[tuple[int, datetime]] = []
+    for query in queries:
+        found.extend((int(member), moment) for member, moment in db.execute(query) if member)
+    return found
 
 
 def _event_header(
