@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.core import Actor, Attachment, Choice, ChoiceStyle, Reply, Role
+from bot.core import Actor, Choice, ChoiceStyle, Reply, Role
 from bot.i18n import N_, Translator
 from bot.registry import Args, Option, OptionType, autocompleter, command, on_choice
 from bot.storage.highlights import Gazette, GazetteStatus
@@ -57,7 +57,7 @@ from commands.gazette.errors import (
 )
 from commands.gazette.messages import size_text
 from commands.gazette.preview import preview_reply, require_draft
-from commands.gazette.publish import gazette_filename, publish, published_gazette, rebuild_archive
+from commands.gazette.publish import gazette_files, publish, published_gazette, rebuild_archive
 
 GROUP = "gazette"
 GROUP_ALIAS = "gazette"
@@ -320,16 +320,25 @@ def publish_command(ctx: Context, args: Args) -> Reply:
             ctx.place.name,
         )
     html = publish(ctx, draft, platform, channel_id)
-    return Reply(
-        text=ctx._(
-            "Gazette {number} published in #{channel} and archived ({size}). /gazettes lists "
-            "the archive.",
-            number=ctx.t.ref(draft.id),
-            channel=channel_name,
-            size=size_text(ctx.t, len(html)),
-        ),
-        ephemeral=True,
+    text = ctx._(
+        "Gazette {number} published in #{channel} and archived ({size}). /gazettes lists "
+        "the archive.",
+        number=ctx.t.ref(draft.id),
+        channel=channel_name,
+        size=size_text(ctx.t, len(html)),
     )
+    if ctx.settings.gazette.pdf:
+        text += " " + (
+            ctx._(
+                "The A4 PDF is attached beside it ({size}).", size=size_text(ctx.t, len(draft.pdf))
+            )
+            if draft.pdf
+            else ctx._(
+                "The PDF could not be made (is Chromium installed? see [gazette] chromium and "
+                "the logs): the HTML file prints on A4 too."
+            )
+        )
+    return Reply(text=text, ephemeral=True)
 
 
 @command(
@@ -380,12 +389,9 @@ def rebuild_command(ctx: Context, args: Args) -> Reply:
 def archive_command(ctx: Context, args: Args) -> Reply:
     if args["numero"] is not None:
         row = published_gazette(ctx, args["numero"])
-        assert row.html is not None
         return Reply(
             text=ctx._("Gazette {number}.", number=ctx.t.ref(row.id)),
-            attachments=(
-                Attachment(gazette_filename(row, network_translator(ctx)), "text/html", row.html),
-            ),
+            attachments=gazette_files(row, network_translator(ctx)),
             ephemeral=True,
         )
     rows = ctx.db.scalars(

@@ -6,6 +6,8 @@ consent, a deleted highlight) or on ``/gazette reconstruire``.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
 from bot.context import Context
@@ -16,6 +18,9 @@ from commands.gazette.content import network_translator, render
 from commands.gazette.errors import EmptyGazette, NoSuchGazette
 from commands.gazette.messages import excerpt
 from digests.gazette import GazetteContent
+from digests.pdf import PdfUnavailable, html_to_pdf
+
+log = logging.getLogger(__name__)
 
 
 def publish(ctx: Context, draft: Gazette, platform: str, channel_id: str) -> bytes:
@@ -33,14 +38,12 @@ def publish(ctx: Context, draft: Gazette, platform: str, channel_id: str) -> byt
     if content.item_count == 0:
         raise EmptyGazette(ctx.t)
     draft.html = html
+    draft.pdf = make_pdf(ctx, html)
     draft.platform = platform
     draft.channel_id = channel_id
     draft.published_items = content.item_count
     draft.updated_at = now
-    announcement = Reply(
-        text=_summary(t, content, draft),
-        attachments=(Attachment(gazette_filename(draft, t), "text/html", html),),
-    )
+    announcement = Reply(text=_summary(t, content, draft), attachments=gazette_files(draft, t))
     ctx.send_later(
         f"gazette:{draft.id}:publish",
         announcement,
@@ -88,9 +91,35 @@ def _summary(t: Translator, content: GazetteContent, gazette: Gazette) -> str:
     return "\n".join(lines)
 
 
-def gazette_filename(gazette: Gazette, t: Translator) -> str:
+def gazette_filename(gazette: Gazette, t: Translator, suffix: str = "html") -> str:
     day = (gazette.published_at or gazette.until).astimezone(t.tz).date().isoformat()
-    return f"gazette-{gazette.id}-{day}.html"
+    return f"gazette-{gazette.id}-{day}.{suffix}"
+
+
+def gazette_files(gazette: Gazette, t: Translator) -> tuple[Attachment, ...]:
+    """The archived files of a gazette: the HTML, and the A4 PDF beside it when there is one."""
+    assert gazette.html is not None
+    files = [Attachment(gazette_filename(gazette, t), "text/html", gazette.html)]
+    if gazette.pdf:
+        files.append(
+            Attachment(gazette_filename(gazette, t, "pdf"), "application/pdf", gazette.pdf)
+        )
+    return tuple(files)
+
+
+def make_pdf(ctx: Context, html: bytes) -> bytes | None:
+    """The A4 PDF of ``html`` when ``[gazette] pdf`` is on and Chromium can print it.
+
+    Without Chromium the gazette is still published (as HTML) and the reason is logged; an
+    archive rebuilt without a PDF drops the old one, which may show a withdrawn quote.
+    """
+    if not ctx.settings.gazette.pdf:
+        return None
+    try:
+        return html_to_pdf(html, chromium=ctx.settings.gazette.chromium)
+    except PdfUnavailable as error:
+        log.warning("the gazette's PDF was not made: %s", error)
+        return None
 
 
 def published_gazette(ctx: Context, number: int) -> Gazette:
@@ -113,6 +142,7 @@ def rebuild_archive(ctx: Context, gazette: Gazette) -> None:
         sources=ctx.gazette_sources,
     )
     gazette.html = html
+    gazette.pdf = make_pdf(ctx, html)
     gazette.rebuilt_at = ctx.now()
     gazette.published_items = content.item_count
 

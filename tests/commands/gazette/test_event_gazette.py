@@ -5,13 +5,16 @@ draft never replaced silently, and the consent loop told to the coordinator."""
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.core import Reply
 from bot.storage.highlights import Consent, Gazette, GazetteStatus, Highlight
+from tests.conftest import Database
 from tests.support.chat import Chat, text_of
 
 # Thursday 26 November 2026, 09:00 to 17:00 in Paris.
@@ -236,3 +239,67 @@ async def test_consent_lists_say_publishable_until_published(chat: Chat) -> None
     assert "publiée avec le nom de l'auteur" in after
     with chat.db() as db:
         assert db.scalars(select(Highlight)).one().consent == Consent.YES
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+@pytest.mark.asyncio
+async def test_a_pdf_is_published_and_archived_beside_the_html(
+    database: Database, tmp_path: Path
+) -> None:
+    chat = await Chat.start(database.url, tmp_path, gazette={"pdf": True})
+    try:
+        await chat.command("alice", '/pepite "Imprimée sur A4"')
+        await chat.command("camille", "gazette brouillon")
+        published = await chat.command("camille", "gazette publier")
+        assert "Le PDF A4 est joint à côté" in text_of(published)
+        [post] = [p for p in chat.posts("general") if p.attachments]
+        html, pdf = post.attachments
+        assert html.filename.endswith(".html") and pdf.filename.endswith(".pdf")
+        assert pdf.media_type == "application/pdf" and pdf.data.startswith(b"%PDF-")
+        copy = await chat.command("bob", "gazettes 1")
+        assert [a.media_type for a in copy[0].attachments] == ["text/html", "application/pdf"]
+        with chat.db() as db:
+            row = db.get(Gazette, 1)
+            assert row is not None and row.pdf == pdf.data
+    finally:
+        await chat.stop()
+
+
+@pytest.mark.asyncio
+async def test_without_chromium_the_gazette_is_still_published(
+    database: Database, tmp_path: Path
+) -> None:
+    chat = await Chat.start(
+        database.url, tmp_path, gazette={"pdf": True, "chromium": "no-such-chromium"}
+    )
+    try:
+        await chat.command("alice", '/pepite "Sans imprimante"')
+        await chat.command("camille", "gazette brouillon")
+        published = await chat.command("camille", "gazette publier")
+        assert "Le PDF n'a pas pu être fait" in text_of(published)
+        [post] = [p for p in chat.posts("general") if p.attachments]
+        assert [a.media_type for a in post.attachments] == ["text/html"]
+    finally:
+        await chat.stop()
+
+
+@pytest.mark.asyncio
+async def test_drafts_go_to_the_coordination_channel_when_configured(
+    database: Database, tmp_path: Path
+) -> None:
+    chat = await Chat.start(
+        database.url, tmp_path, gazette={"coordination_channel": "coordination"}
+    )
+    try:
+        await chat.say("camille", "bonjour", channel="coordination")  # the bot knows the channel
+        await chat.command("alice", '/pepite "Entre coordinateur·ices"')
+        answer = await chat.command("camille", "gazette brouillon")
+        assert "Le brouillon est dans #coordination" in text_of(answer)
+        [draft] = chat.posts("coordination")
+        assert "Entre coordinateur·ices" in draft.text
+        assert not [p for p in chat.posts("general") if "Brouillon" in p.text]
+    finally:
+        await chat.stop()
