@@ -48,6 +48,7 @@ from commands.gazette.draft import (
 )
 from commands.gazette.errors import (
     ChannelMissing,
+    NoDraft,
     NoSuchSession,
     NotForMembers,
     NotInThePast,
@@ -57,7 +58,14 @@ from commands.gazette.errors import (
 )
 from commands.gazette.messages import size_text
 from commands.gazette.preview import preview_reply, require_draft
-from commands.gazette.publish import gazette_files, publish, published_gazette, rebuild_archive
+from commands.gazette.publish import (
+    gazette_files,
+    pdf_of,
+    prepare,
+    publish,
+    published_gazette,
+    rebuild_archive,
+)
 
 GROUP = "gazette"
 GROUP_ALIAS = "gazette"
@@ -306,7 +314,7 @@ def show_draft(ctx: Context, args: Args) -> Reply:
     group_alias=GROUP_ALIAS,
     examples=("/gazette publier", "/gazette publier --canal #general"),
 )
-def publish_command(ctx: Context, args: Args) -> Reply:
+async def publish_command(ctx: Context, args: Args) -> Reply:
     draft = require_draft(ctx)
     if args["canal"]:
         place = ctx.find_channel(args["canal"])
@@ -319,7 +327,20 @@ def publish_command(ctx: Context, args: Args) -> Reply:
             ctx.place.channel_id,
             ctx.place.name,
         )
-    html = publish(ctx, draft, platform, channel_id)
+    now = ctx.now()
+    printed: tuple[bytes, bytes] | None = None
+    if ctx.settings.gazette.pdf:
+        html, content = prepare(ctx, draft, now)
+        if content.item_count:
+            number = draft.id
+            ctx.db.commit()  # release the database while Chromium prints
+            pdf = await pdf_of(ctx, html)
+            printed = (html, pdf) if pdf else None
+            draft = require_draft(ctx)
+            if draft.id != number:  # published meanwhile by someone else
+                raise NoDraft(ctx.t)
+    pending = len(pending_highlights(ctx.db, Period.of(draft)))
+    html = publish(ctx, draft, platform, channel_id, at=now, printed=printed)
     text = ctx._(
         "Gazette {number} published in #{channel} and archived ({size}). /gazettes lists "
         "the archive.",
@@ -337,6 +358,12 @@ def publish_command(ctx: Context, args: Args) -> Reply:
                 "The PDF could not be made (is Chromium installed? see [gazette] chromium and "
                 "the logs): the HTML file prints on A4 too."
             )
+        )
+    if pending:
+        text += " " + ctx.t.ngettext(
+            "{n} quote still awaited its author's answer: it is not in this gazette.",
+            "{n} quotes still awaited their author's answer: they are not in this gazette.",
+            pending,
         )
     return Reply(text=text, ephemeral=True)
 
@@ -386,9 +413,17 @@ def rebuild_command(ctx: Context, args: Args) -> Reply:
     ],
     examples=("/gazettes", "/gazettes 2"),
 )
-def archive_command(ctx: Context, args: Args) -> Reply:
+async def archive_command(ctx: Context, args: Args) -> Reply:
     if args["numero"] is not None:
         row = published_gazette(ctx, args["numero"])
+        if ctx.settings.gazette.pdf and row.pdf is None and row.html is not None:
+            # rebuilt since (a withdrawal): print the PDF again, outside the transaction
+            html, number = row.html, row.id
+            ctx.db.commit()
+            pdf = await pdf_of(ctx, html)
+            row = published_gazette(ctx, number)
+            if pdf and row.html == html:
+                row.pdf = pdf
         return Reply(
             text=ctx._("Gazette {number}.", number=ctx.t.ref(row.id)),
             attachments=gazette_files(row, network_translator(ctx)),

@@ -6,7 +6,9 @@ consent, a deleted highlight) or on ``/gazette reconstruire``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -23,22 +25,44 @@ from digests.pdf import PdfUnavailable, html_to_pdf
 log = logging.getLogger(__name__)
 
 
-def publish(ctx: Context, draft: Gazette, platform: str, channel_id: str) -> bytes:
+def prepare(ctx: Context, draft: Gazette, at: datetime) -> tuple[bytes, GazetteContent]:
+    """The gazette as it would be published at ``at`` (nothing changes)."""
+    return render(
+        ctx.db,
+        network_translator(ctx),
+        ctx.settings,
+        draft,
+        at,
+        ctx.templates,
+        draft=False,
+        sources=ctx.gazette_sources,
+    )
+
+
+def publish(
+    ctx: Context,
+    draft: Gazette,
+    platform: str,
+    channel_id: str,
+    *,
+    at: datetime | None = None,
+    printed: tuple[bytes, bytes] | None = None,
+) -> bytes:
     """Archive ``draft`` as published and post it in the channel; returns its HTML.
 
-    An empty gazette (nothing left after consents and drops) is refused.
+    ``printed`` is (HTML, its PDF) made beforehand (:func:`pdf_of`, outside the transaction):
+    the PDF is kept when the HTML rendered now is the same. An empty gazette (nothing left after
+    consents and drops) is refused.
     """
-    now = ctx.now()
+    now = at or ctx.now()
     t = network_translator(ctx)
-    draft.status = GazetteStatus.PUBLISHED
-    draft.published_at = now
-    html, content = render(
-        ctx.db, t, ctx.settings, draft, now, ctx.templates, draft=False, sources=ctx.gazette_sources
-    )
+    html, content = prepare(ctx, draft, now)
     if content.item_count == 0:
         raise EmptyGazette(ctx.t)
+    draft.status = GazetteStatus.PUBLISHED
+    draft.published_at = now
     draft.html = html
-    draft.pdf = make_pdf(ctx, html)
+    draft.pdf = printed[1] if printed is not None and printed[0] == html else None
     draft.platform = platform
     draft.channel_id = channel_id
     draft.published_items = content.item_count
@@ -107,16 +131,17 @@ def gazette_files(gazette: Gazette, t: Translator) -> tuple[Attachment, ...]:
     return tuple(files)
 
 
-def make_pdf(ctx: Context, html: bytes) -> bytes | None:
+async def pdf_of(ctx: Context, html: bytes) -> bytes | None:
     """The A4 PDF of ``html`` when ``[gazette] pdf`` is on and Chromium can print it.
 
-    Without Chromium the gazette is still published (as HTML) and the reason is logged; an
-    archive rebuilt without a PDF drops the old one, which may show a withdrawn quote.
+    Chromium runs in a thread: the event loop goes on meanwhile. The caller commits first, so
+    SQLite's write lock is not held during the print. Without Chromium the reason is logged and
+    the gazette stays HTML only.
     """
     if not ctx.settings.gazette.pdf:
         return None
     try:
-        return html_to_pdf(html, chromium=ctx.settings.gazette.chromium)
+        return await asyncio.to_thread(html_to_pdf, html, chromium=ctx.settings.gazette.chromium)
     except PdfUnavailable as error:
         log.warning("the gazette's PDF was not made: %s", error)
         return None
@@ -142,7 +167,7 @@ def rebuild_archive(ctx: Context, gazette: Gazette) -> None:
         sources=ctx.gazette_sources,
     )
     gazette.html = html
-    gazette.pdf = make_pdf(ctx, html)
+    gazette.pdf = None  # it may show what was withdrawn; printed again when next asked for
     gazette.rebuilt_at = ctx.now()
     gazette.published_items = content.item_count
 

@@ -110,6 +110,7 @@ async def test_the_gazette_after_a_plenary_in_two_commands(chat: Chat) -> None:
 
     published = await chat.command("camille", "gazette publier")
     assert "publiée dans #general" in text_of(published)
+    assert "1 citation attendait encore la réponse de son auteur" in text_of(published)
     [announcement] = [
         p for p in chat.posts("general") if any(a.media_type == "text/html" for a in p.attachments)
     ]
@@ -264,6 +265,18 @@ async def test_a_pdf_is_published_and_archived_beside_the_html(
         with chat.db() as db:
             row = db.get(Gazette, 1)
             assert row is not None and row.pdf == pdf.data
+        # a withdrawal rebuilds the HTML and drops the PDF that still showed the quote...
+        await chat.command("alice", "profil retirer 1")
+        with chat.db() as db:
+            row = db.get(Gazette, 1)
+            assert row is not None and row.pdf is None and row.html is not None
+            assert b"Imprim" not in row.html
+        # ...printed again, from the rebuilt HTML, when someone asks for the archive
+        again = await chat.command("bob", "gazettes 1")
+        assert [a.media_type for a in again[0].attachments] == ["text/html", "application/pdf"]
+        with chat.db() as db:
+            row = db.get(Gazette, 1)
+            assert row is not None and row.pdf is not None and row.pdf != pdf.data
     finally:
         await chat.stop()
 
