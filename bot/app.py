@@ -363,6 +363,7 @@ class App:
             raise reserved_error(spec.display_name(t.locale), t)
 
 
+
 async def _call(handler: Callable[..., Any], *args: Any) -> Any:
     result = handler(*args)
     if inspect.isawaitable(result):

@@ -269,6 +269,19 @@ class HighlightSettings(_Section):
     """Name the members who joined in the gazette (False: only their number)."""
 
 
+class GazetteSettings(_Section):
+    """The gazette after an event, its drafts and its files (``[gazette]``)."""
+
+    session_window_hours: int = Field(default=48, ge=0, le=24 * 31)
+    """A session's gazette gathers what was said from its start to this long after its end."""
+    coordination_channel: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+    """Where drafts are shown (a channel of coordinators); unset: privately to the coordinator."""
+    pdf: bool = False
+    """Also make an A4 PDF of a published gazette with headless Chromium (archived beside it)."""
+    chromium: str = Field(default="chromium", min_length=1, max_length=500)
+    """The Chromium program (a name found in PATH, or a path) that prints the PDF."""
+
+
 class Settings(_Section):
     data_dir: Path = Path("tisserand-data")
     database_url: str | None = Field(default=None, max_length=2000)
@@ -282,6 +295,7 @@ class Settings(_Section):
     sessions: SessionSettings = SessionSettings()
     feeds: FeedSettings = FeedSettings()
     highlights: HighlightSettings = HighlightSettings()
+    gazette: GazetteSettings = GazetteSettings()
     rocketchat: dict[str, Any] | None = None
     """Validated by the Rocket.Chat platform module (``[rocketchat]``)."""
     discord: dict[str, Any] | None = None

@@ -62,7 +62,7 @@ async def test_draft_edit_publish_archive_and_rebuild(chat: Chat) -> None:
     assert items[1] == "« La fresque du climat a réuni 40 élus ! » — Alice · #general"
     assert items[2] == "« Nous avons planté 300 arbres » — un membre (sans son nom) · #general"
     assert set(items.values()) >= {"Alice", "Bob", "Carol", "Camille"}  # the newcomers
-    assert "laissées de côté pour l'instant : n° 3." in listing
+    assert "laissée de côté pour l'instant : n° 3." in listing
     preview = _attachment(draft[0])
     assert "Brouillon : pas encore publiée" in preview and "Le vélo-bus" not in preview
 
@@ -79,7 +79,8 @@ async def test_draft_edit_publish_archive_and_rebuild(chat: Chat) -> None:
     saved = await chat.command("camille", '/gazette edito "Un mois riche en rencontres."')
     assert "Édito enregistré." in text_of(saved)
     moved = await chat.command("camille", "/gazette deplacer 2 --avant 1")
-    assert _numbered(text_of(moved))[1].startswith("« Nous avons planté")
+    assert list(_numbered(text_of(moved)))[:2] == [2, 1]  # numbers stay with their items
+    assert _numbered(text_of(moved))[2].startswith("« Nous avons planté")
     carol = next(n for n, text in _numbered(text_of(moved)).items() if text == "Carol")
     dropped = await chat.command("camille", f"/gazette retirer {carol}")
     assert _numbered(text_of(dropped))[carol] == "Carol (retiré)"
@@ -91,7 +92,8 @@ async def test_draft_edit_publish_archive_and_rebuild(chat: Chat) -> None:
     refreshed = await chat.command("camille", "/gazette brouillon")
     assert "Brouillon mis à jour : 1 nouvel élément." in text_of(refreshed)
     items = _numbered(text_of(refreshed))
-    assert [items[1][:12], items[2][:12], items[3][:12]] == [
+    assert list(items)[:3] == [2, 1, 7]  # the new item takes a new number
+    assert [items[2][:12], items[1][:12], items[7][:12]] == [
         "« Nous avons",
         "« La fresque",
         "« Le vélo-bu",
@@ -246,14 +248,15 @@ async def test_the_other_modules_sections(chat: Chat) -> None:
         db.commit()
     draft = await chat.command("camille", "/gazette brouillon")
     listing = text_of(draft)
-    assert "**Séances tenues**" in listing and "2. Plénière d'automne — 2 participant" in listing
+    assert "**Séances tenues**" in listing and "2. Plénière d'automne — Plenary · " in listing
     assert "**Décisions et sondages**" in listing and "Date de la prochaine plénière ?" in listing
     assert "**À lire**" in listing and "Guide de la rénovation" in listing
     html = _attachment(draft[0])
     assert 'id="chart-attendance"' in html and "Participation par séance" in html
     assert 'href="https://example.org/guide"' in html
-    by_session = await chat.command("camille", f"/gazette brouillon --session {session_id(chat)}")
-    assert "Gazette de la séance n° 1." in text_of(by_session)
+    asked = await chat.command("camille", f"/gazette brouillon --session {session_id(chat)}")
+    by_session = await chat.click("camille", asked[0].choices[0].action)
+    assert "Gazette de la séance n° 1 : Plénière d'automne." in text_of(by_session)
 
 
 def session_id(chat: Chat) -> int:
