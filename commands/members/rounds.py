@@ -8,13 +8,14 @@ is told in the channel where the rounds were scheduled (or the round started).
 
 from __future__ import annotations
 
+import itertools
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.orm import Session
 
 from bot.core import Choice, ChoiceStyle, DirectTarget, Reply
 from bot.i18n import N_, Translator, Translators, fold
@@ -64,52 +65,40 @@ def pool_of(db: Session, platform: str, now: datetime) -> list[Pooled]:
     return [Pooled(member, profile) for member, profile in rows]
 
 
-def history_of(db: Session, platform: str) -> dict[frozenset[int], int]:
-    """How many times each pair of members of ``platform`` met in a round."""
-    other = aliased(MeetingGroupMember)
-    rows = db.execute(
-        select(MeetingGroupMember.member_id, other.member_id, func.count())
-        .join(
-            other,
-            and_(
-                other.round_id == MeetingGroupMember.round_id,
-                other.group_no == MeetingGroupMember.group_no,
-                other.member_id > MeetingGroupMember.member_id,
-            ),
-        )
-        .join(MeetingRound, MeetingRound.id == MeetingGroupMember.round_id)
-        .where(MeetingRound.platform == platform)
-        .group_by(MeetingGroupMember.member_id, other.member_id)
-    ).all()
-    return {frozenset((a, b)): n for a, b, n in rows}
-
-
-def trio_counts(db: Session, platform: str) -> dict[int, int]:
-    """How many times each member was in a trio."""
-    sizes = (
+def past_groups(db: Session, platform: str) -> list[tuple[int, ...]]:
+    """The groups of every earlier round of ``platform`` (member ids), read in one query: the
+    pairs and trios are counted here rather than by a self-join (which SQLite runs in time
+    quadratic in the size of a round)."""
+    found: dict[tuple[int, int], list[int]] = {}
+    for round_id, group_no, member_id in db.execute(
         select(
-            MeetingGroupMember.round_id,
-            MeetingGroupMember.group_no,
-            func.count().label("size"),
+            MeetingGroupMember.round_id, MeetingGroupMember.group_no, MeetingGroupMember.member_id
         )
         .join(MeetingRound, MeetingRound.id == MeetingGroupMember.round_id)
         .where(MeetingRound.platform == platform)
-        .group_by(MeetingGroupMember.round_id, MeetingGroupMember.group_no)
-        .subquery()
-    )
-    rows = db.execute(
-        select(MeetingGroupMember.member_id, func.count())
-        .join(
-            sizes,
-            and_(
-                sizes.c.round_id == MeetingGroupMember.round_id,
-                sizes.c.group_no == MeetingGroupMember.group_no,
-            ),
-        )
-        .where(sizes.c.size >= 3)
-        .group_by(MeetingGroupMember.member_id)
-    ).all()
-    return {member_id: int(n) for member_id, n in rows}
+    ):
+        found.setdefault((round_id, group_no), []).append(member_id)
+    return [tuple(members) for members in found.values()]
+
+
+def history_of(groups: Iterable[Sequence[int]]) -> dict[frozenset[int], int]:
+    """How many times each pair of members met, from their groups."""
+    history: dict[frozenset[int], int] = {}
+    for group in groups:
+        for a, b in itertools.combinations(group, 2):
+            key = frozenset((a, b))
+            history[key] = history.get(key, 0) + 1
+    return history
+
+
+def trio_counts(groups: Iterable[Sequence[int]]) -> dict[int, int]:
+    """How many times each member was in a trio (or a larger group)."""
+    counts: dict[int, int] = {}
+    for group in groups:
+        if len(group) >= 3:
+            for member in group:
+                counts[member] = counts.get(member, 0) + 1
+    return counts
 
 
 def candidate(pooled: Pooled, trios: int = 0) -> Candidate:
@@ -154,18 +143,25 @@ def hold_round(
         return None
     number = (db.scalar(select(func.count()).where(MeetingRound.platform == platform)) or 0) + 1
     chosen = round_seed(platform, number) if seed is None else seed
-    trios = trio_counts(db, platform)
-    groups = group_members(
-        [candidate(p, trios.get(p.member.id, 0)) for p in pool], history_of(db, platform), chosen
-    )
+    earlier = past_groups(db, platform)
+    trios = trio_counts(earlier)
+    candidates = [candidate(p, trios.get(p.member.id, 0)) for p in pool]
+    keys = {c.id: c.interests for c in candidates}
+    groups = group_members(candidates, history_of(earlier), chosen)
     row = MeetingRound(platform=platform, held_at=now, seed=chosen, checkin_at=now + CHECKIN_DELAY)
     db.add(row)
     db.flush()
     by_id = {p.member.id: p for p in pool}
     outgoing: list[Outgoing] = []
-    for group_no, group in enumerate(groups, start=1):
-        for member_id in group:
-            db.add(MeetingGroupMember(round_id=row.id, group_no=group_no, member_id=member_id))
+    db.execute(
+        insert(MeetingGroupMember),
+        [
+            {"round_id": row.id, "group_no": group_no, "member_id": member_id}
+            for group_no, group in enumerate(groups, start=1)
+            for member_id in group
+        ],
+    )
+    for group in groups:
         for member_id in group:
             me = by_id[member_id]
             t = translators.get(me.member.locale, network_locale)
@@ -173,7 +169,7 @@ def hold_round(
             outgoing.append(
                 Outgoing(
                     f"meet:{row.id}:intro:{member_id}",
-                    introduction(t, me, others),
+                    introduction(t, me, others, keys),
                     DirectTarget(platform, me.member.user_id, fallback_channel_id),
                     now,
                 )
@@ -183,20 +179,28 @@ def hold_round(
     return HeldRound(row, groups)
 
 
-def shared_interests(me: Pooled, others: Sequence[Pooled]) -> list[str]:
-    """The interests ``me`` shares with at least one of ``others``, in ``me``'s spelling."""
+def shared_interests(
+    me: Pooled, others: Sequence[Pooled], keys: Mapping[int, frozenset[str]] | None = None
+) -> list[str]:
+    """The interests ``me`` shares with at least one of ``others``, in ``me``'s spelling
+    (``keys``: the theme keys of each member's interests, when the caller has them)."""
     if me.profile is None or not me.profile.interests:
         return []
-    theirs = {
-        theme_key(theme)
-        for other in others
-        if other.profile is not None
-        for theme in other.profile.interests
-    }
+    theirs: set[str] = set()
+    for other in others:
+        if keys is not None:
+            theirs |= keys.get(other.member.id, frozenset())
+        elif other.profile is not None:
+            theirs |= {theme_key(theme) for theme in other.profile.interests}
     return [theme for theme in me.profile.interests if theme_key(theme) in theirs]
 
 
-def introduction(t: Translator, me: Pooled, others: Sequence[Pooled]) -> Reply:
+def introduction(
+    t: Translator,
+    me: Pooled,
+    others: Sequence[Pooled],
+    keys: Mapping[int, frozenset[str]] | None = None,
+) -> Reply:
     names = [f"**{other.member.display_name}**" for other in others]
     if len(names) == 1:
         lines = [t.gettext("🤝 Meeting round: this time you meet {name}.", name=names[0])]
@@ -210,7 +214,7 @@ def introduction(t: Translator, me: Pooled, others: Sequence[Pooled]) -> Reply:
         ]
     lines.append("")
     lines.extend(member_card(t, other.member, other.profile, full=True) for other in others)
-    shared = shared_interests(me, others)
+    shared = shared_interests(me, others, keys)
     lines.append("")
     if shared:
         lines.append(t.gettext("You share: {themes}.", themes=", ".join(shared)))
