@@ -8,7 +8,7 @@ other families use only what ``__all__`` offers (the annual report: :func:`meeti
 from __future__ import annotations
 
 from bot.family import Family
-from commands.members import directory, meetings
+from commands.members import directory, meetings, referents
 from commands.members.directory import Listed
 from commands.members.directory import directory as directory_of
 from commands.members.rounds import MeetingFigures, meeting_figures
@@ -16,9 +16,9 @@ from commands.members.work import setup
 
 FAMILY = Family(
     name="members",
-    handlers=(directory, meetings),
+    handlers=(directory, meetings, referents),
     setup=setup,
-    outbox_topics=("meet",),
+    outbox_topics=("meet", "referent"),
 )
 
 __all__ = ["FAMILY", "Listed", "MeetingFigures", "directory_of", "meeting_figures"]

@@ -22,6 +22,7 @@ from bot.storage.members import Member
 from bot.storage.profiles import (
     VISIBLE_TO_MEMBERS,
     MemberProfile,
+    Referent,
     referent_themes,
     theme_key,
 )
@@ -34,27 +35,41 @@ PAGE_SIZE = 10
 @dataclass(frozen=True, slots=True)
 class Listed:
     member: Member
-    profile: MemberProfile
+    profile: MemberProfile | None
     referent_for: tuple[str, ...]
+
+    @property
+    def interests(self) -> list[str]:
+        return list(self.profile.interests or ()) if self.profile is not None else []
+
+    @property
+    def territory(self) -> str | None:
+        return self.profile.territory if self.profile is not None else None
 
 
 def directory(
     db: Session, platform: str, *, coordinator: bool, wanted: str | None = None
 ) -> list[Listed]:
     """The members the directory shows, sorted by name, kept by ``wanted`` when given."""
+    referents = select(Referent.member_id)
     query = (
         select(Member, MemberProfile)
-        .join(MemberProfile, MemberProfile.member_id == Member.id)
-        .where(Member.platform == platform)
+        .outerjoin(MemberProfile, MemberProfile.member_id == Member.id)
+        .where(
+            Member.platform == platform,
+            MemberProfile.member_id.is_not(None) | Member.id.in_(referents),
+        )
     )
-    if not coordinator:
-        query = query.where(MemberProfile.visibility == VISIBLE_TO_MEMBERS)
+    if not coordinator:  # a referent without a profile is listed: the role is public
+        query = query.where(
+            MemberProfile.member_id.is_(None) | (MemberProfile.visibility == VISIBLE_TO_MEMBERS)
+        )
     rows = db.execute(query).all()
     roles = referent_themes(db, (member.id for member, _ in rows))
     listed = [
         Listed(member, profile, tuple(roles.get(member.id, ())))
         for member, profile in rows
-        if _has_content(member, profile) or member.id in roles
+        if (profile is not None and _has_content(profile)) or member.id in roles
     ]
     if wanted:
         category = category_of_word(wanted)
@@ -66,14 +81,13 @@ def directory(
             listed = [
                 entry
                 for entry in listed
-                if key
-                in {theme_key(theme) for theme in (*entry.profile.interests, *entry.referent_for)}
-                or (entry.profile.territory and place in fold(entry.profile.territory))
+                if key in {theme_key(theme) for theme in (*entry.interests, *entry.referent_for)}
+                or (entry.territory and place in fold(entry.territory))
             ]
     return sorted(listed, key=lambda entry: (fold(entry.member.display_name), entry.member.id))
 
 
-def _has_content(member: Member, profile: MemberProfile) -> bool:
+def _has_content(profile: MemberProfile) -> bool:
     return bool(
         profile.organisation or profile.territory or profile.interests or profile.presentation
     )

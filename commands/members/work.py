@@ -11,7 +11,10 @@ from sqlalchemy import func, select
 
 from bot.family import Host
 from bot.storage.meetings import MeetingRound, MeetingSchedule
+from bot.storage.profiles import Referent
 from commands.members.meetings import WORK_NAME
+from commands.members.referents import DIGEST_EVERY, tell_referents
+from commands.members.referents import WORK_NAME as REFERENTS
 from commands.members.rounds import following_round, hold_round, send_checkins
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,30 @@ class Rounds:
             await app.after_change({"outbox"})
 
 
+class ReferentNews:
+    """The ``referents`` due-work provider: each referent's daily message."""
+
+    def __init__(self, app: Host) -> None:
+        self.app = app
+
+    def next_due(self) -> datetime | None:
+        with self.app.sessions() as db:
+            oldest = db.scalar(select(func.min(Referent.notified_through)))
+        return oldest + DIGEST_EVERY if oldest is not None else None
+
+    async def run(self) -> None:
+        app = self.app
+        with app.sessions() as db:
+            wrote = tell_referents(
+                db, app.clock.now(), app.translators, app.settings.network.locale
+            )
+            db.commit()
+        if wrote:
+            await app.after_change({"outbox"})
+
+
 def setup(app: Host) -> None:
     rounds = Rounds(app)
     app.scheduler.add_due_work(WORK_NAME, rounds.next_due, rounds.run)
+    news = ReferentNews(app)
+    app.scheduler.add_due_work(REFERENTS, news.next_due, news.run)
