@@ -42,12 +42,14 @@ class InvalidAddress(InvalidValue):
 
 
 def normalize_address(text: str) -> str:
-    """The address as it is stored (email-validator; no DNS lookup: the SMTP server will say)."""
+    """The address as it is stored (email-validator; no DNS lookup: the SMTP server will say),
+    in lower case: local parts are case-insensitive at every provider in practice, and one
+    person must not be subscribed twice as ``Alice@`` and ``alice@``."""
     try:
         valid = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise InvalidAddress(str(exc)) from None
-    return str(valid.ascii_email or valid.normalized)
+    return str(valid.ascii_email or valid.normalized).lower()
 
 
 def new_token() -> str:
