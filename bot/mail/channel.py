@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.config import EmailSettings, Settings
 from bot.core import DeliveryCode, DeliveryError, DirectTarget, Event, MessageRef, Reply, Target
 from bot.i18n import N_, Translators
+from bot.mail.calendar import invitation
 from bot.mail.message import Envelope, Part, build_message
 from bot.mail.store import PERSONAL, PLATFORM
 from bot.mail.transport import MailError, SmtpOptions, SmtpTransport
@@ -123,7 +124,9 @@ class MailChannel:
                 html=_with_footer(body.html, self._footer_text(subscriber, body))
                 if body.html
                 else None,
-                parts=[Part.from_json(raw) for raw in body.attachments or ()],
+                parts=[
+                    self._part(Part.from_json(raw), subscriber) for raw in body.attachments or ()
+                ],
             )
             address, subscriber_id = subscriber.address, subscriber.id
         try:
@@ -134,6 +137,20 @@ class MailChannel:
             raise DeliveryError(str(exc), permanent=exc.permanent) from None
         self._delivered(subscriber_id)
         return MessageRef(PLATFORM, address, mid)
+
+    def _part(self, part: Part, subscriber: EmailSubscriber) -> Part:
+        """A calendar part becomes this recipient's invitation; other parts go as they are."""
+        if part.method is None:
+            return part
+        data = invitation(
+            part.data,
+            method=part.method,
+            organizer=self.email.reply_to or self.email.sender,
+            organizer_name=self.settings.network.name,
+            attendee=subscriber.address,
+            attendee_name=subscriber.name or subscriber.address,
+        )
+        return Part(part.filename, part.media_type, data, part.method)
 
     # --- the journal ---------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ Each concern of the profile is a module of this package whose tagged functions a
 from __future__ import annotations
 
 from bot.family import Family
-from bot.mail import TOPIC
 from commands.profile import email, handlers
 
-FAMILY = Family(name="profile", handlers=(handlers, email), outbox_topics=(TOPIC,))
+FAMILY = Family(name="profile", handlers=(handlers, email))
