@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,6 +44,8 @@ def normalize_address(text: str) -> str:
     """The address as it is stored (email-validator; no DNS lookup: the SMTP server will say),
     in lower case: local parts are case-insensitive at every provider in practice, and one
     person must not be subscribed twice as ``Alice@`` and ``alice@``."""
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         valid = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:

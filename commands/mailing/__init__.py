@@ -13,6 +13,15 @@ from datetime import datetime
 from bot.family import Family, Host
 from bot.mail import TOPIC
 from commands.mailing import mailings
+from commands.mailing.cli import subscribers_group
+from commands.mailing.subscribers import (
+    SubscriberError,
+    add_one,
+    import_csv,
+    listing,
+    remove,
+    state,
+)
 
 WORK_NAME = "email.mailings"
 
@@ -38,4 +47,14 @@ def setup(host: Host) -> None:
 FAMILY = Family(name="mailing", handlers=(), setup=setup, outbox_topics=(TOPIC,))
 """Email deliverables: no chat command (``/profil email`` is the profile's)."""
 
-__all__ = ["FAMILY", "WORK_NAME"]
+__all__ = [
+    "FAMILY",
+    "WORK_NAME",
+    "SubscriberError",
+    "add_one",
+    "import_csv",
+    "listing",
+    "remove",
+    "state",
+    "subscribers_group",
+]

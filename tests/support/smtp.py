@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass
@@ -46,6 +47,19 @@ class Recorder:
     """Set: DATA records the message, signals :attr:`data_seen`, then waits for this event."""
     data_seen: threading.Event = field(default_factory=threading.Event)
     sessions: int = 0
+    credentials: tuple[str, str] | None = None
+    """Set: AUTH accepts only this user name and password."""
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        if self.credentials is None:
+            return AuthResult(success=True)
+        login, password = self.credentials
+        ok = isinstance(data, LoginPassword) and (
+            data.login.decode() == login and data.password.decode() == password
+        )
+        return AuthResult(success=ok, handled=False)
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -118,7 +132,13 @@ def _free_port() -> int:
 def smtp_server() -> Iterator[SmtpServer]:
     recorder = Recorder()
     port = _free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=recorder.authenticate,
+        auth_require_tls=False,
+    )
     controller.start()
     try:
         yield SmtpServer("127.0.0.1", port, recorder)
