@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import EmailSettings, Settings, read_secret
 from bot.context import Context
 from bot.core import (
     Actor,
@@ -37,6 +37,8 @@ from bot.core import (
 )
 from bot.family import Family, Listener, ListenerKind, check_families, gazette_sources
 from bot.i18n import Translator, Translators
+from bot.mail import PLATFORM as MAIL_PLATFORM
+from bot.mail import MailChannel
 from bot.outbox import RetryPolicy, Sender
 from bot.platforms.base import Platform
 from bot.registry import (
@@ -138,9 +140,22 @@ class App:
             self.sessions, self.platforms, self.clock, policy, translators=self.translators
         )
 
+    def _mail_channel(self, email: EmailSettings) -> MailChannel:
+        """Email through the outbox (``[email]``; the password from the environment)."""
+        return MailChannel(
+            self.settings,
+            email,
+            read_secret("SMTP_PASSWORD"),
+            self.sessions,
+            self.clock,
+            self.translators,
+        )
+
     async def start(self, *, with_scheduler: bool = True) -> None:
         """Migrate, connect every platform, derive the scheduled work and start the scheduler."""
         self.migrate()
+        if self.settings.email is not None and MAIL_PLATFORM not in self.platforms:
+            self.add_platform(self._mail_channel(self.settings.email))
         self.sender = self._build_sender()
         sender = self.sender
         self.scheduler.add_due_work("outbox", sender.next_due, sender.deliver_due)

@@ -582,6 +582,16 @@ def build_cli(locale: str | None = None) -> click.Group:
         finally:
             app.engine.dispose()
 
+    def _subscribers(ctx: click.Context, config: str | None, database: str | None) -> Any:
+        _merge(ctx, config, database)
+        from bot.storage.engine import make_session_factory
+
+        settings = _settings(ctx)
+        return settings, make_session_factory(_migrated_engine(settings))
+
+    from commands.mailing import subscribers_group
+
+    main.add_command(subscribers_group(t, _common, _subscribers))
     return main
 
 

@@ -4,6 +4,7 @@ Importing this package imports every model module, so ``Base.metadata`` is compl
 """
 
 from bot.storage import (
+    email,
     highlights,
     meetings,
     members,
@@ -19,6 +20,7 @@ from bot.storage.base import Base, UTCDateTime
 __all__ = [
     "Base",
     "UTCDateTime",
+    "email",
     "highlights",
     "meetings",
     "members",
