@@ -61,12 +61,15 @@ __all__ = [
     "DEFAULT_TIME",
     "DURATION_EXAMPLES_EN",
     "DURATION_EXAMPLES_FR",
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "DateParseError",
     "ErrorCode",
     "parse_clock_shift",
     "parse_datetime",
     "parse_deadline",
     "parse_duration",
+    "year_span",
 ]
 
 ErrorCode = Literal["unreadable", "ambiguous", "invalid_date", "empty"]
@@ -783,3 +786,21 @@ def parse_clock_shift(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
         return _localize(datetime.combine(day, parts.clock or time(0, 0)), zone)
     except (OverflowError, ValueError):
         raise DateParseError("invalid_date", text) from None
+
+
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2100
+"""The years a listing or a report may be asked for (``--annee``)."""
+
+
+def year_span(year: int, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The first moment of ``year`` and of the next one in ``tz``, as aware UTC datetimes.
+
+    Raises :class:`~bot.core.InvalidValue` outside :data:`FIRST_YEAR`..:data:`LAST_YEAR`
+    (callers check the range first and refuse in words).
+    """
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidValue(f"year {year} out of {FIRST_YEAR}..{LAST_YEAR}")
+    start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
+    return start, end

@@ -18,6 +18,7 @@ from commands.sessions.errors import (
     RegistrarClosed,
     SessionError,
 )
+from commands.sessions.history import past_reply
 from commands.sessions.messages import (
     FEEDBACK_LABELS,
     FEEDBACK_VALUES,
@@ -121,10 +122,26 @@ def _coordinator_summary(ctx: Context, session: SessionRow) -> str:
 @command(
     "sessions",
     "sessions",
-    N_("Lists the upcoming sessions and the seats left."),
-    examples=("/sessions",),
+    N_("Lists the upcoming sessions and the seats left (or the past ones, with --past)."),
+    options=[
+        Option(
+            "passees",
+            "past",
+            N_("The sessions held, newest first, with their attendance."),
+            type=OptionType.FLAG,
+        ),
+        Option(
+            "annee",
+            "year",
+            N_("With --past: every session of that year."),
+            type=OptionType.INTEGER,
+        ),
+    ],
+    examples=("/sessions", "/sessions --passees", "/sessions --passees --annee 2026"),
 )
 def list_sessions(ctx: Context, args: Args) -> Reply:
+    if args["passees"] or args["annee"] is not None:
+        return past_reply(ctx, args["annee"])
     return _upcoming(ctx)
 
 
