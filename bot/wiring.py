@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.family import Family
 from bot.platforms import discord, rocketchat
 from bot.platforms.base import AnyPlatformKind
-from commands import announce, gazette, help, polls, profile, sessions, veille
+from commands import announce, gazette, help, ideas, polls, profile, sessions, veille
 
 FAMILIES: tuple[Family, ...] = (
     help.FAMILY,
@@ -23,6 +23,7 @@ FAMILIES: tuple[Family, ...] = (
     sessions.FAMILY,
     veille.FAMILY,
     gazette.FAMILY,
+    ideas.FAMILY,
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""
 

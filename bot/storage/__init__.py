@@ -3,13 +3,14 @@
 Importing this package imports every model module, so ``Base.metadata`` is complete for Alembic.
 """
 
-from bot.storage import highlights, members, outbox, platform_state, polls, sessions, veille
+from bot.storage import highlights, ideas, members, outbox, platform_state, polls, sessions, veille
 from bot.storage.base import Base, UTCDateTime
 
 __all__ = [
     "Base",
     "UTCDateTime",
     "highlights",
+    "ideas",
     "members",
     "outbox",
     "platform_state",
