@@ -13,7 +13,17 @@ from bot.config import Settings
 from bot.family import Family
 from bot.platforms import discord, rocketchat
 from bot.platforms.base import AnyPlatformKind
-from commands import announce, gazette, help, ideas, polls, profile, sessions, veille
+from commands import (
+    announce,
+    gazette,
+    help,
+    ideas,
+    polls,
+    profile,
+    questionnaires,
+    sessions,
+    veille,
+)
 
 FAMILIES: tuple[Family, ...] = (
     help.FAMILY,
@@ -24,6 +34,7 @@ FAMILIES: tuple[Family, ...] = (
     veille.FAMILY,
     gazette.FAMILY,
     ideas.FAMILY,
+    questionnaires.FAMILY,
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""
 

@@ -3,7 +3,17 @@
 Importing this package imports every model module, so ``Base.metadata`` is complete for Alembic.
 """
 
-from bot.storage import highlights, ideas, members, outbox, platform_state, polls, sessions, veille
+from bot.storage import (
+    highlights,
+    ideas,
+    members,
+    outbox,
+    platform_state,
+    polls,
+    questionnaires,
+    sessions,
+    veille,
+)
 from bot.storage.base import Base, UTCDateTime
 
 __all__ = [
@@ -15,6 +25,7 @@ __all__ = [
     "outbox",
     "platform_state",
     "polls",
+    "questionnaires",
     "sessions",
     "veille",
 ]

@@ -11,6 +11,7 @@ from bot.core import Reply, UserError
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.sessions import RegistrationStatus, SessionRow, SessionStatus
+from commands.questionnaires import comment_prompt
 from commands.sessions import live
 from commands.sessions.errors import (
     FeedbackNotAttended,
@@ -330,7 +331,7 @@ def category(ctx: Context, args: Args) -> Reply:
     r"(?P<id>\d{1,9}):(?:(?P<verb>register|unregister|checkin)"
     r"|feedback:(?P<feedback>" + "|".join(FEEDBACK_VALUES) + "))",
 )
-async def session_choice(ctx: Context, match: re.Match[str]) -> Reply:
+async def session_choice(ctx: Context, match: re.Match[str]) -> Reply | list[Reply]:
     session_id = int(match["id"])
     verb = match["verb"] or "feedback"
     answer = match["feedback"]
@@ -364,13 +365,16 @@ async def session_choice(ctx: Context, match: re.Match[str]) -> Reply:
                 record_feedback(ctx.db, session_id, ctx.member, answer, now)
             except NotAttending as error:
                 raise FeedbackNotAttended(error.session, number=error.number) from None
-            return Reply(
+            thanks = Reply(
                 text=ctx._(
                     "Thank you! Your answer (“{answer}”) is recorded.",
                     answer=ctx._(FEEDBACK_LABELS[answer]),
                 ),
                 ephemeral=True,
             )
+            # The optional comment, through the questionnaires' machinery.
+            prompt = comment_prompt(ctx, session_id, get_session(ctx.db, session_id).title)
+            return thanks if prompt is None else [thanks, prompt]
     except SessionError as error:
         raise UserError(error.message(ctx.t)) from None
     raise StaleChoice(match.string)
