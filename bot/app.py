@@ -34,7 +34,15 @@ from bot.core import (
     Role,
     UserError,
 )
-from bot.family import Family, Listener, ListenerKind, check_families, gazette_sources
+from bot.family import (
+    Family,
+    Listener,
+    ListenerKind,
+    ReportSource,
+    check_families,
+    gazette_sources,
+    report_sources,
+)
 from bot.i18n import Translator, Translators
 from bot.outbox import RetryPolicy, Sender
 from bot.platforms.base import Platform
@@ -89,6 +97,7 @@ class App:
         self.families = check_families(families)
         self.registry = Registry.build_groups(family.handlers for family in self.families)
         self.gazette_sources: dict[str, GazetteSource] = gazette_sources(self.families)
+        self.report_sources: dict[str, ReportSource] = report_sources(self.families)
         self.templates = Environment(
             loader=PackageLoader("digests", "templates"),
             autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
@@ -237,6 +246,7 @@ class App:
                     changed=changed,
                     services=self.services,
                     gazette_sources=self.gazette_sources,
+                    report_sources=self.report_sources,
                 )
                 replies = await self._route(ctx, event)
                 db.commit()

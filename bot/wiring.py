@@ -21,6 +21,7 @@ from commands import (
     polls,
     profile,
     questionnaires,
+    report,
     sessions,
     veille,
 )
@@ -35,6 +36,7 @@ FAMILIES: tuple[Family, ...] = (
     gazette.FAMILY,
     ideas.FAMILY,
     questionnaires.FAMILY,
+    report.FAMILY,
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""
 

@@ -11,9 +11,15 @@ retenue|en-cours|realisee|ecartee "réponse"``; the author is told by direct mes
 
 from __future__ import annotations
 
-from bot.family import Family
+from bot.family import Family, ReportSection
 from commands.ideas import handlers
+from commands.ideas.report import report_ideas
 
 __all__ = ["FAMILY"]
 
-FAMILY = Family(name="ideas", handlers=(handlers,), outbox_topics=("idea",))
+FAMILY = Family(
+    name="ideas",
+    handlers=(handlers,),
+    outbox_topics=("idea",),
+    report=(ReportSection("ideas", report_ideas),),
+)

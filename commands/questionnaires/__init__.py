@@ -18,9 +18,10 @@ machinery) and :func:`questionnaire_results` (plain values).
 
 from __future__ import annotations
 
-from bot.family import Family, Host
+from bot.family import Family, Host, ReportSection
 from commands.questionnaires import coordinator_handlers, member_handlers
 from commands.questionnaires.comments import comment_prompt, session_comments
+from commands.questionnaires.report import report_questionnaires
 from commands.questionnaires.results import (
     QuestionnaireResults,
     QuestionResult,
@@ -46,4 +47,5 @@ FAMILY = Family(
     handlers=(coordinator_handlers, member_handlers),
     setup=setup,
     outbox_topics=("survey",),
+    report=(ReportSection("questionnaires", report_questionnaires),),
 )
