@@ -35,7 +35,15 @@ from bot.core import (
     UserError,
     storable,
 )
-from bot.family import Family, Listener, ListenerKind, check_families, gazette_sources
+from bot.family import (
+    Family,
+    Listener,
+    ListenerKind,
+    ReportSource,
+    check_families,
+    gazette_sources,
+    report_sources,
+)
 from bot.i18n import Translator, Translators
 from bot.mail import PLATFORM as MAIL_PLATFORM
 from bot.mail import MailChannel
@@ -95,6 +103,7 @@ class App:
         self.registry = Registry.build_groups(family.handlers for family in self.families)
         self.registry.settle(settings)
         self.gazette_sources: dict[str, GazetteSource] = gazette_sources(self.families)
+        self.report_sources: dict[str, ReportSource] = report_sources(self.families)
         self.templates = Environment(
             loader=PackageLoader("digests", "templates"),
             autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
@@ -274,6 +283,7 @@ class App:
                     changed=changed,
                     services=self.services,
                     gazette_sources=self.gazette_sources,
+                    report_sources=self.report_sources,
                 )
                 replies = await self._route(ctx, event)
                 db.commit()
@@ -376,7 +386,6 @@ class App:
     def _check_permission(spec: CommandSpec, event: CommandEvent, t: Translator) -> None:
         if spec.reserved and not event.actor.is_coordinator:
             raise reserved_error(spec.display_name(t.locale), t)
-
 
 
 async def _call(handler: Callable[..., Any], *args: Any) -> Any:

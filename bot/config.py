@@ -280,6 +280,8 @@ class GazetteSettings(_Section):
     """Also make an A4 PDF of a published gazette with headless Chromium (archived beside it)."""
     chromium: str = Field(default="chromium", min_length=1, max_length=500)
     """The Chromium program (a name found in PATH, or a path) that prints the PDF."""
+
+
 def _mail_address(value: str) -> str:
     """An address the configuration names (``[email] sender``, ``reply_to``), normalised."""
     from email_validator import EmailNotValidError, validate_email

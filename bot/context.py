@@ -73,6 +73,8 @@ class Context:
     """Long-lived helpers a command family installed in its ``setup(host)`` (``App.services``)."""
     gazette_sources: Mapping[str, GazetteSource] = field(default_factory=dict)
     """What the families offer the gazette, by stored item kind (:class:`bot.family.Family`)."""
+    report_sources: Mapping[str, Any] = field(default_factory=dict)
+    """What the families give the annual report, by key (``bot.family.ReportSource``)."""
 
     def _(self, message: str, /, **params: Any) -> str:
         return self.t.gettext(message, **params)

@@ -1,7 +1,7 @@
 """email subscribers
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-02 13:53:03
 
 Email delivery (issue 19): the people who receive the digest, the gazette and session
@@ -19,7 +19,7 @@ import bot.storage.base
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -63,6 +63,7 @@ from bot.dates.vocabulary import (
     DURATION_EXAMPLES_FR,
     _normalize,
 )
+from bot.dates.years import FIRST_YEAR, LAST_YEAR, year_span
 
 __all__ = [
     "DATE_EXAMPLES_EN",
@@ -71,6 +72,8 @@ __all__ = [
     "DEFAULT_TIME",
     "DURATION_EXAMPLES_EN",
     "DURATION_EXAMPLES_FR",
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "DateParseError",
     "ErrorCode",
     "explain",
@@ -78,6 +81,7 @@ __all__ = [
     "parse_datetime",
     "parse_deadline",
     "parse_duration",
+    "year_span",
 ]
 
 

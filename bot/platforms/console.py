@@ -348,6 +348,27 @@ class ConsolePlatform:
             event = MessageEvent(actor=actor, place=self.place(), text=text, ref=ref, at=now)
         await self._dispatch(event)
 
+    async def _say_direct(self, speaker: str, text: str) -> None:
+        """``speaker`` says ``text`` to the bot in private (``:dm texte``)."""
+        number = self._next
+        self._next += 1
+        channel = f"@{speaker}"
+        posted = _Posted(number, channel, speaker, text, speaker)
+        self._messages[number] = posted
+        self.out.write(f"[#{number}] @{speaker} (privé) {speaker}: {text}\n")
+        self.out.flush()
+        self._write_journal(posted, token=None)
+        place = Place(self.name, channel, channel, is_direct=True)
+        ref = MessageRef(self.name, channel, str(number))
+        now = self.clock.now()
+        actor = self.actor(speaker)
+        event: Event
+        if text.startswith("/") and len(text) > 1:
+            event = CommandEvent(actor=actor, place=place, at=now, text=text[1:], ref=ref)
+        else:
+            event = MessageEvent(actor=actor, place=place, text=text, ref=ref, at=now)
+        await self._dispatch(event)
+
     async def _dispatch(self, event: Event) -> None:
         assert self._handler is not None, "start() the platform first"
         await self._handler(event)
@@ -376,10 +397,13 @@ class ConsolePlatform:
         if word == ":clock" and rest:
             await self._move_clock(rest)
             return True
+        if word == ":dm" and rest:
+            await self._say_direct(self.user, rest)
+            return True
         self._note(
             self.t.gettext(
                 "Unknown console line “{line}”. Known: :as NAME, :react N EMOJI, :click N K, "
-                ":clock +2d3h, :clock 2026-12-03T09:00, :quit.",
+                ":dm TEXT, :clock +2d3h, :clock 2026-12-03T09:00, :quit.",
                 line=line,
             )
         )

@@ -175,6 +175,15 @@ class Chat:
         await self.send(MessageEvent(actor, where, text, ref, self.clock.now()))
         return ref
 
+    async def say_private(self, user: str, text: str) -> list[Reply]:
+        """``user`` writes ``text`` to the bot in private (the console's ``:dm texte``)."""
+        where = place(f"@{user}")
+        ref = self._ref(where)
+        self._said[ref.message_id] = (self.actor(user), text)
+        return (
+            await self.send(MessageEvent(self.actor(user), where, text, ref, self.clock.now()))
+        ).replies
+
     async def react(
         self,
         user: str,
