@@ -294,7 +294,7 @@ class Registry:
     def resolve(self, words: list[str], t: Translator) -> Resolved:
         """Find the spec for the words of a command line; raise a helpful UserError otherwise."""
         if not words or not words[0].strip("/"):
-            raise UserError(t.gettext("Type a command after the slash, for example /aide."))
+            raise UserError(t.gettext("Type a command after the slash, for example /help."))
         head = fold(words[0].lstrip("/"))
         if head in self._top:
             return Resolved(self._top[head], words[1:])
@@ -319,14 +319,14 @@ class Registry:
         if close:
             raise UserError(
                 t.gettext(
-                    "Unknown command /{name}. Did you mean /{suggestion}? Type /aide for the list.",
+                    "Unknown command /{name}. Did you mean /{suggestion}? Type /help for the list.",
                     name=words[0].lstrip("/"),
                     suggestion=close[0],
                 )
             )
         raise UserError(
             t.gettext(
-                "Unknown command /{name}. Type /aide for the list of commands.",
+                "Unknown command /{name}. Type /help for the list of commands.",
                 name=words[0].lstrip("/"),
             )
         )

@@ -377,7 +377,7 @@ def _labels(content: GazetteContent, t: Translator) -> dict[str, str]:
         "figures_as_text": _("The figures"),
         "consent": _(
             "Every quote appears with the consent of its author, who may withdraw it at any "
-            "time with /profil."
+            "time with /profile."
         ),
         "made": _("Made by Tisserand on {date}.", date=t.datetime(content.generated_at)),
         "newcomer_count": t.ngettext(

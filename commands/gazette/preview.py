@@ -92,7 +92,7 @@ def draft_listing(ctx: Context, gazette: Gazette) -> str:
     if gazette.editorial:
         lines.append(ctx._("Editorial: « {text} »", text=excerpt(gazette.editorial, 160)))
     else:
-        lines.append(ctx._('No editorial yet: /gazette edito "..."'))
+        lines.append(ctx._('No editorial yet: /gazette editorial "..."'))
     described = _describe_items(ctx, gazette, period)
     if not described:
         lines.append("")
@@ -119,8 +119,8 @@ def draft_listing(ctx: Context, gazette: Gazette) -> str:
     lines.append("")
     lines.append(
         ctx._(
-            "Edit with /gazette deplacer N --avant M, /gazette retirer N, /gazette remettre N, "
-            '/gazette edito "..."; then /gazette publier.'
+            "Edit with /gazette move N --before M, /gazette drop N, /gazette restore N, "
+            '/gazette editorial "..."; then /gazette publish.'
         )
     )
     return "\n".join(lines)

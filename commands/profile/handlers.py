@@ -43,7 +43,7 @@ def show_profile(ctx: Context, args: Args) -> Reply:
         ctx._("- Language: {language}", language=language),
         ctx._("- Known since: {date}", date=ctx.t.datetime(member.created_at)),
         "",
-        ctx._("Change your language with /profil langue fr or /profil langue en."),
+        ctx._("Change your language with /profile language fr or /profile language en."),
     ]
     return Reply(text="\n".join(lines), ephemeral=True)
 
@@ -97,7 +97,7 @@ def show_consents(ctx: Context, args: Args) -> Reply:
         Option(
             "numero",
             "number",
-            N_("The number of the highlight (see /profil consentements)."),
+            N_("The number of the highlight (see /profile consents)."),
             type=OptionType.INTEGER,
             positional=True,
             required=True,
