@@ -286,6 +286,15 @@ def list_sources(ctx: Context, args: Args) -> Reply:
             details.insert(0, ctx._("theme: {theme}", theme=source.theme))
         if source.filter:
             details.append(ctx._("filter: {filter}", filter=source.filter))
+        if source.theme_map:
+            mapped = len([line for line in source.theme_map.splitlines() if line.strip()])
+            details.append(
+                ctx.t.ngettext(
+                    "{n} category mapped to a theme",
+                    "{n} categories mapped to themes",
+                    mapped,
+                )
+            )
         if source.interval_minutes:
             details.append(
                 ctx._(
