@@ -1,7 +1,7 @@
 """issue 15: ungraded options of majority judgment; a feed source's category map
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0017
 Create Date: 2026-12-02 14:00:00
 
 Until now an option a voter left ungraded counted as the lowest grade, and the poll message said
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0012"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

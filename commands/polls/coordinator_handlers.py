@@ -109,6 +109,7 @@ def _may_manage(ctx: Context, poll: Poll) -> bool:
         '/sondage "Prochaine journée terrain ?" "jeudi 3 décembre 14h" "4/12 9h" --dates '
         '--fin "vendredi 18h"',
     ),
+    reserved_when=lambda settings: settings.polls.creators == "coordinators",
 )
 def create_command(ctx: Context, args: Args) -> Reply:
     if ctx.settings.polls.creators == "coordinators" and not ctx.actor.is_coordinator:

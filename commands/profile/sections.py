@@ -3,7 +3,8 @@
 Each section is a function of the context returning its lines (a title, then its entries; an
 empty list when it has nothing to say); :data:`SECTIONS` lists them in blocks, in the order
 shown (the lines of one block together, blocks apart). Adding a kind (profile fields, say) is one
-function and one entry in :data:`SECTIONS`.
+function and one entry in :data:`SECTIONS` (the profile fields of :mod:`commands.profile.fields`
+and the email address of :mod:`commands.profile.email` are such sections).
 
 Sections read the storage models, or ask the family that owns the data through its package
 (``commands.gazette``, ``commands.sessions``), never its modules.
@@ -20,6 +21,8 @@ from bot.i18n import N_
 from bot.storage.sessions import Registration, RegistrationStatus, SessionRow, SessionStatus
 from bot.storage.veille import ENTRY_SHARE, FeedEntry
 from commands import gazette, sessions
+from commands.profile import email
+from commands.profile.fields import profile_lines
 
 __all__ = ["SECTIONS", "Section", "render_profile"]
 
@@ -106,7 +109,8 @@ def registrations(ctx: Context) -> list[str]:
         for registration, session in group[:MAX_LISTED]:
             lines.append(_registration_line(ctx, registration, session))
         if len(group) > MAX_LISTED:
-            lines.append(ctx._("… and {n} more.", n=len(group) - MAX_LISTED))
+            more = len(group) - MAX_LISTED
+            lines.append(ctx.t.ngettext("… and {n} more.", "… and {n} more.", more))
     return lines
 
 
@@ -159,12 +163,17 @@ def shares(ctx: Context) -> list[str]:
             )
         )
     if len(rows) > MAX_LISTED:
-        lines.append(ctx._("… and {n} more.", n=len(rows) - MAX_LISTED))
+        more = len(rows) - MAX_LISTED
+        lines.append(ctx.t.ngettext("… and {n} more.", "… and {n} more.", more))
     return lines
 
 
+def email_lines(ctx: Context) -> list[str]:
+    return email.status_lines(ctx)
+
+
 SECTIONS: tuple[tuple[Section, ...], ...] = (
-    (identity, language, category, language_hint),
+    (identity, language, category, profile_lines, email_lines, language_hint),
     (registrations,),
     (consents,),
     (shares,),

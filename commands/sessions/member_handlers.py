@@ -11,6 +11,7 @@ from bot.core import Reply, UserError
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.sessions import RegistrationStatus, SessionRow, SessionStatus
+from commands.questionnaires import comment_prompt
 from commands.sessions import live
 from commands.sessions.errors import (
     FeedbackNotAttended,
@@ -18,6 +19,7 @@ from commands.sessions.errors import (
     RegistrarClosed,
     SessionError,
 )
+from commands.sessions.history import past_reply
 from commands.sessions.messages import (
     FEEDBACK_LABELS,
     FEEDBACK_VALUES,
@@ -121,10 +123,26 @@ def _coordinator_summary(ctx: Context, session: SessionRow) -> str:
 @command(
     "sessions",
     "sessions",
-    N_("Lists the upcoming sessions and the seats left."),
-    examples=("/sessions",),
+    N_("Lists the upcoming sessions and the seats left (or the past ones, with --past)."),
+    options=[
+        Option(
+            "passees",
+            "past",
+            N_("The sessions held, newest first, with their attendance."),
+            type=OptionType.FLAG,
+        ),
+        Option(
+            "annee",
+            "year",
+            N_("With --past: every session of that year."),
+            type=OptionType.INTEGER,
+        ),
+    ],
+    examples=("/sessions", "/sessions --passees", "/sessions --passees --annee 2026"),
 )
 def list_sessions(ctx: Context, args: Args) -> Reply:
+    if args["passees"] or args["annee"] is not None:
+        return past_reply(ctx, args["annee"])
     return _upcoming(ctx)
 
 
@@ -288,6 +306,7 @@ async def unregister_command(ctx: Context, args: Args) -> Reply:
             "categorie",
             "category",
             N_("elected, agent, association, partner, or none to remove it."),
+            type=OptionType.TEXT,
             positional=True,
         )
     ],
@@ -324,7 +343,7 @@ def category(ctx: Context, args: Args) -> Reply:
     r"(?P<id>\d{1,9}):(?:(?P<verb>register|unregister|checkin)"
     r"|feedback:(?P<feedback>" + "|".join(FEEDBACK_VALUES) + "))",
 )
-async def session_choice(ctx: Context, match: re.Match[str]) -> Reply | None:
+async def session_choice(ctx: Context, match: re.Match[str]) -> Reply | list[Reply] | None:
     session_id = int(match["id"])
     verb = match["verb"] or "feedback"
     answer = match["feedback"]
@@ -358,13 +377,16 @@ async def session_choice(ctx: Context, match: re.Match[str]) -> Reply | None:
                 record_feedback(ctx.db, session_id, ctx.member, answer, now)
             except NotAttending as error:
                 raise FeedbackNotAttended(error.session, number=error.number) from None
-            return Reply(
+            thanks = Reply(
                 text=ctx._(
                     "Thank you! Your answer (“{answer}”) is recorded.",
                     answer=ctx._(FEEDBACK_LABELS[answer]),
                 ),
                 ephemeral=True,
             )
+            # The optional comment, through the questionnaires' machinery.
+            prompt = comment_prompt(ctx, session_id, get_session(ctx.db, session_id).title)
+            return thanks if prompt is None else [thanks, prompt]
     except SessionError as error:
         raise UserError(error.message(ctx.t)) from None
     raise StaleChoice(match.string)
