@@ -1,4 +1,5 @@
-"""/aide (/help): the commands the actor may use, or the help of one command."""
+"""/aide (/help): the commands the actor may use, or the help of one command; answered to the
+asker only (ephemeral), in their language."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _describe(spec: CommandSpec, ctx: Context) -> str:
 def help_command(ctx: Context, args: Args) -> Reply:
     wanted: str | None = args["commande"]
     if wanted:
-        return Reply(text=_one(ctx, wanted.lstrip("/")))
+        return Reply(text=_one(ctx, wanted.lstrip("/")), ephemeral=True)
     specs = ctx.registry.visible_to(ctx.actor.is_coordinator)
     entries: dict[str, str] = {}
     for spec in specs:
@@ -46,8 +47,10 @@ def help_command(ctx: Context, args: Args) -> Reply:
     lines = [ctx._("**Tisserand — commands you can use**"), ""]
     lines.extend("- " + entries[name] for name in sorted(entries))
     lines.append("")
-    lines.append(ctx._("Type /aide followed by a command name for its options."))
-    return Reply(text="\n".join(lines))
+    lines.append(ctx._("Type /help followed by a command name for its options."))
+    # Answered to the asker only, in their language: ephemeral on Discord, a direct message on
+    # Rocket.Chat, a private line on the console.
+    return Reply(text="\n".join(lines), ephemeral=True)
 
 
 def _one(ctx: Context, wanted: str) -> str:

@@ -26,7 +26,7 @@ class GazetteError(UserError):
 
 
 class NoSuchHighlight(GazetteError):
-    msgid = N_("There is no highlight {number}. Type /pepite liste to see them.")
+    msgid = N_("There is no highlight {number}. Type /highlight list to see them.")
 
     def __init__(self, t: Translator, number: int) -> None:
         self.number = number
@@ -53,7 +53,7 @@ class CannotReadMessage(GazetteError):
 
     msgid = N_(
         "I cannot read that message (the platform did not give me its text). Record it by "
-        'typing it: /pepite "the words" --auteur @name.'
+        'typing it: /highlight "the words" --author @name.'
     )
     discord_hint = N_(
         "On Discord, the message's own menu also works: right-click it (or press and hold), "
@@ -91,7 +91,7 @@ class MessageNotRemembered(GazetteError):
     msgid = N_(
         "I cannot read message {message}: I only remember messages said in channels "
         "during the last {hours} hours. React to it with {emoji}, or type its words: "
-        '/pepite "the words" --auteur @name.'
+        '/highlight "the words" --author @name.'
     )
 
     def __init__(self, t: Translator, message: str, hours: int, emoji: str) -> None:
@@ -148,7 +148,7 @@ class NotTheAuthor(GazetteError):
 
 
 class NotYourHighlight(GazetteError):
-    msgid = N_("You have no highlight {number}. Type /profil consentements to see yours.")
+    msgid = N_("You have no highlight {number}. Type /profile consents to see yours.")
 
     def __init__(self, t: Translator, number: int) -> None:
         self.number = number
@@ -159,7 +159,7 @@ class NotYourHighlight(GazetteError):
 
 
 class NoDraft(GazetteError):
-    msgid = N_("There is no gazette draft. Start one with /gazette brouillon.")
+    msgid = N_("There is no gazette draft. Start one with /gazette draft.")
 
 
 class NoSuchItem(GazetteError):
@@ -194,7 +194,7 @@ class NotInThePast(GazetteError):
 
 
 class EditorialMissing(GazetteError):
-    msgid = N_('Give the editorial between quotes: /gazette edito "...".')
+    msgid = N_('Give the editorial between quotes: /gazette editorial "...".')
 
 
 class EditorialTooLong(GazetteError):
@@ -207,7 +207,7 @@ class EditorialTooLong(GazetteError):
 
 
 class WhereToMove(GazetteError):
-    msgid = N_("Say where to put it: --avant M or --apres M.")
+    msgid = N_("Say where to put it: --before M or --after M.")
 
 
 class AcrossSections(GazetteError):
@@ -220,7 +220,7 @@ class AcrossSections(GazetteError):
 
 
 class ChannelMissing(GazetteError):
-    msgid = N_("Say in which channel to publish it: /gazette publier --canal #general.")
+    msgid = N_("Say in which channel to publish it: /gazette publish --channel #general.")
 
 
 class EmptyGazette(GazetteError):

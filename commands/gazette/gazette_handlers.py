@@ -418,23 +418,25 @@ async def archive_command(ctx: Context, args: Args) -> Reply:
         .order_by(Gazette.id.desc())
         .limit(50)
     ).all()
+    # The list is posted in the channel: in the network's language, whoever asked.
+    public = network_translator(ctx)
     if not rows:
-        return Reply(text=ctx._("No gazette has been published yet."))
-    lines = [ctx._("**Published gazettes**"), ""]
+        return Reply(text=public.gettext("No gazette has been published yet."))
+    lines = [public.gettext("**Published gazettes**"), ""]
     for row in rows:
         assert row.published_at is not None
         lines.append(
             "- "
-            + ctx.t.ngettext(
+            + public.ngettext(
                 "{number} — published on {date} — {n} item",
                 "{number} — published on {date} — {n} items",
                 row.published_items,
-                number=ctx.t.ref(row.id),
-                date=ctx.t.date(row.published_at),
+                number=public.ref(row.id),
+                date=public.date(row.published_at),
             )
         )
     lines.append("")
-    lines.append(ctx._("Type /gazettes N to receive one."))
+    lines.append(public.gettext("Type /gazettes N to receive one."))
     return Reply(text="\n".join(lines))
 
 

@@ -106,7 +106,7 @@ def draft_listing(ctx: Context, gazette: Gazette) -> tuple[str, int]:
     if gazette.editorial:
         lines.append(ctx._("Editorial: « {text} »", text=excerpt(gazette.editorial, 160)))
     else:
-        lines.append(ctx._('No editorial yet: /gazette edito "..."'))
+        lines.append(ctx._('No editorial yet: /gazette editorial "..."'))
     described = _describe_items(ctx, gazette, period)
     if not described:
         lines.append("")
@@ -135,9 +135,9 @@ def draft_listing(ctx: Context, gazette: Gazette) -> tuple[str, int]:
     lines.append("")
     lines.append(
         ctx._(
-            "Edit with /gazette retirer 3 5-7 (numbers, ranges or a section such as nouveaux), "
-            '/gazette remettre N, /gazette deplacer N --avant M, /gazette edito "..."; then '
-            "/gazette publier."
+            "Edit with /gazette drop 3 5-7 (numbers, ranges or a section such as nouveaux), "
+            '/gazette restore N, /gazette move N --before M, /gazette editorial "..."; then '
+            "/gazette publish."
         )
     )
     return "\n".join(lines), len(pending)

@@ -17,6 +17,7 @@ from commands.polls.errors import (
     MayNotReopen,
     NotInPrivate,
     OneKindOnly,
+    UngradedNeedsJudgment,
 )
 from commands.polls.export import export_csv
 from commands.polls.parsing import GROUP, GROUP_ALIAS, GROUP_HELP, NUMBER, read_deadline
@@ -127,6 +128,8 @@ def create_command(ctx: Context, args: Args) -> Reply:
     if len(kinds) > 1:
         raise OneKindOnly(ctx.t)
     mode = kinds[0] if kinds else PollMode.SINGLE
+    if args["sans-mention-au-plus-bas"] and mode != PollMode.JUDGMENT:
+        raise UngradedNeedsJudgment(ctx.t)
     now = ctx.now()
     deadline = read_deadline(ctx.t, args["fin"], now)
     poll = create_poll(

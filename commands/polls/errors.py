@@ -113,6 +113,16 @@ class OneKindOnly(PollError):
         super().__init__(t)
 
 
+class UngradedNeedsJudgment(PollError):
+    msgid = N_(
+        "--ungraded-lowest is for majority judgment: add --judgment, or leave it out (an "
+        "ungraded option only exists when voters grade options)."
+    )
+
+    def __init__(self, t: Translator) -> None:
+        super().__init__(t)
+
+
 class EmptyQuestion(PollError):
     msgid = N_(
         'The question is empty. Write it between double quotes: /poll "Which theme?" '

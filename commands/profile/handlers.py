@@ -8,8 +8,7 @@ from bot.core import Reply
 from bot.i18n import N_, SUPPORTED_LOCALES
 from bot.registry import Args, Option, OptionType, command
 from commands import gazette
-from commands.profile import email
-from commands.profile.fields import profile_lines
+from commands.profile.sections import render_profile
 
 GROUP_HELP = N_("Shows what Tisserand stores about you, and lets you choose your language.")
 
@@ -25,31 +24,7 @@ GROUP_HELP = N_("Shows what Tisserand stores about you, and lets you choose your
     group_alias="profile",
 )
 def show_profile(ctx: Context, args: Args) -> Reply:
-    member = ctx.member
-    language = {
-        None: ctx._(
-            "not chosen (following the network: {default})", default=ctx.settings.network.locale
-        ),
-        "fr": ctx._("French"),
-        "en": ctx._("English"),
-    }[member.locale]
-    lines = [
-        ctx._("**What Tisserand stores about you**"),
-        "",
-        ctx._("- Name: {name}", name=member.display_name),
-        ctx._(
-            "- Platform: {platform} (identifier {user_id})",
-            platform=member.platform,
-            user_id=member.user_id,
-        ),
-        ctx._("- Language: {language}", language=language),
-        ctx._("- Known since: {date}", date=ctx.t.datetime(member.created_at)),
-        *profile_lines(ctx),
-        *email.status_lines(ctx),
-        "",
-        ctx._("Change your language with /profil langue fr or /profil langue en."),
-    ]
-    return Reply(text="\n".join(lines), ephemeral=True)
+    return Reply(text=render_profile(ctx), ephemeral=True)
 
 
 @command(
@@ -101,7 +76,7 @@ def show_consents(ctx: Context, args: Args) -> Reply:
         Option(
             "numero",
             "number",
-            N_("The number of the highlight (see /profil consentements)."),
+            N_("The number of the highlight (see /profile consents)."),
             type=OptionType.INTEGER,
             positional=True,
             required=True,

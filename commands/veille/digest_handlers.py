@@ -117,8 +117,8 @@ def preview(ctx: Context, args: Args) -> Reply:
             ephemeral=True,
         )
     hint = ctx._(
-        "Preview of the digest of #{channel} on {date}. Pin an item with /digest epingler N, "
-        "leave one out with /digest retirer N.",
+        "Preview of the digest of #{channel} on {date}. Pin an item with /digest pin N, "
+        "leave one out with /digest drop N.",
         channel=name,
         date=when,
     )
@@ -130,7 +130,7 @@ def _pending_entry(ctx: Context, number: int) -> FeedEntry:
     if entry is None or entry.platform != ctx.actor.platform:
         raise UserError(
             ctx._(
-                "There is no item {ref}. /digest apercu shows the next digest with its numbers.",
+                "There is no item {ref}. /digest preview shows the next digest with its numbers.",
                 ref=ctx.t.ref(number),
             )
         )
@@ -144,7 +144,7 @@ def _pending_entry(ctx: Context, number: int) -> FeedEntry:
 _NUMBER = Option(
     "numero",
     "number",
-    N_("The number of the item, as /digest apercu shows it."),
+    N_("The number of the item, as /digest preview shows it."),
     type=OptionType.INTEGER,
     positional=True,
     required=True,

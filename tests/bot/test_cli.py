@@ -45,7 +45,10 @@ def _run(
 def test_piped_help_is_french_on_embedded_defaults(tmp_path: Path) -> None:
     result = _run(["console"], tmp_path, stdin="/aide\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("[#1] #general camille: /aide\n[#2] #general tisserand:\n")
+    # /aide is answered to the asker only (issue 15): a private line.
+    assert result.stdout.startswith(
+        "[#1] #general camille: /aide\n[#2] @camille (privé) tisserand:\n"
+    )
     assert "les commandes à votre disposition" in result.stdout
     assert (tmp_path / "data" / "tisserand.sqlite3").exists()
 

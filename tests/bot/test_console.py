@@ -24,7 +24,7 @@ async def test_help_in_french_for_a_coordinator(database: Database, tmp_path: Pa
     out = await run_script(["/aide"], settings=settings, out_dir=tmp_path / "out")
     lines = out.splitlines()
     assert lines[0] == "[#1] #general camille: /aide"
-    assert lines[1] == "[#2] #general tisserand:"
+    assert lines[1] == "[#2] @camille (privé) tisserand:"  # /aide: to the asker only
     assert "**Tisserand — les commandes à votre disposition**" in out
     assert "**/annonce** — Publie une annonce" in out
     assert "**/profil** —" in out
@@ -41,7 +41,7 @@ async def test_member_sees_member_commands_and_is_refused_politely(
         out_dir=tmp_path / "out",
     )
     bob_help = out.split("[#3]")[0]
-    assert "/annonce" not in bob_help.split("[#2] #veille tisserand:")[1]
+    assert "/annonce" not in bob_help.split("[#2] @bob (privé) tisserand:")[1]
     assert '[#3] #veille bob: /annonce #veille "Salut"' in out
     assert (
         "[#4] @bob (privé) tisserand:\nDésolé, /annonce est réservée à l'équipe de coordination"
@@ -205,7 +205,9 @@ async def test_numbers_are_ascii_digits_and_names_fit_the_database(
     assert "« 99999999999999999999999 » n'est pas un numéro de message" in out
     assert out.count("Un nom d'utilisateur ou de canal compte de 1 à 128 caractères") == 3
     assert "xxxxxxxxxx" not in out
-    assert "[#4] #general tisserand:\n**Tisserand — les commandes à votre disposition**" in out
+    assert (
+        "[#4] @camille (privé) tisserand:\n**Tisserand — les commandes à votre disposition**" in out
+    )
 
 
 @pytest.mark.asyncio

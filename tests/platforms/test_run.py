@@ -122,7 +122,9 @@ async def test_both_platforms_run_in_one_process_and_stop_on_sigterm(
 
         general = rocketchat_server.room(CHANNEL)
         rocketchat_server.say(MEMBER_NAME, general, "!aide")
-        (answer,) = await rocketchat_server.wait_for_posts(RC_BOT, 1, general, within=WAIT)
+        # /aide is answered to the asker only: by direct message on Rocket.Chat (issue 15).
+        direct = rocketchat_server.direct_room(MEMBER_NAME, RC_BOT)
+        (answer,) = await rocketchat_server.wait_for_posts(RC_BOT, 1, direct, within=WAIT)
         assert "Tisserand — les commandes à votre disposition" in answer["msg"]
 
         channel = next(c for c in discord_server.channels.values() if c.name == CHANNEL)

@@ -209,7 +209,7 @@ CORE_STEPS: list[Step] = [
     Step(
         "a member asks for help and gets the French listing, without coordinator commands",
         Run(MEMBER, Command("aide", "help")),
-        public=Seen(
+        private=Seen(  # answered to the asker only (issue 15)
             contains=("Tisserand — les commandes à votre disposition", "/aide", "/profil"),
             lacks=("/annonce",),
             count=None,
@@ -223,7 +223,7 @@ CORE_STEPS: list[Step] = [
     Step(
         "the member now gets the help in English",
         Run(MEMBER, Command("aide", "help")),
-        public=Seen(
+        private=Seen(  # answered to the asker only (issue 15)
             contains=("Tisserand — commands you can use", "/help", "/profile"),
             lacks=("/announce", "les commandes"),
             count=None,

@@ -146,3 +146,12 @@ def _walk(a: list[int], b: list[int]) -> int:
         if grade_a != grade_b:
             return grade_a - grade_b
     return 0
+
+
+@pytest.mark.asyncio
+async def test_the_lowest_grade_rule_needs_a_majority_judgment(chat: Chat) -> None:
+    refused = text_of(
+        await chat.command("camille", '/sondage "Q ?" "A" "B" --sans-mention-au-plus-bas')
+    )
+    assert "--sans-mention-au-plus-bas concerne le jugement majoritaire" in refused
+    assert chat.posts() == []

@@ -201,6 +201,8 @@ async def test_a_source_maps_its_own_categories_to_the_networks_themes(chat: Cha
     assert themes == {"Cantines bio": "Alimentation", "Réseau de chaleur": "Énergie"}
     shown = await _preview(chat)
     assert shown.index("Alimentation") < shown.index("Cantines bio") < shown.index("Énergie")
+    listed = text_of(await chat.command("camille", "/veille liste", channel="veille"))
+    assert "1 catégorie associée à un thème" in listed
     removed = text_of(
         await chat.command("camille", f"/veille categories {number} aucune", channel="veille")
     )

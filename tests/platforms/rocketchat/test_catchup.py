@@ -221,8 +221,11 @@ async def test_what_is_said_while_the_bot_is_stopped_is_answered_once_in_order(
         "!aide voter",
     ]
     profile = fake.messages[reply_id(fake.messages_in(bureau)[0])]
-    assert profile["rid"] == bureau.id and "/profil" in profile["msg"]
-    assert fake.messages[reply_id(fake.messages_in(dm)[0])]["rid"] == dm.id
+    # /aide is answered to the asker only: in camille's direct conversation (issue 15).
+    camille_dm = fake.direct_room("camille", BOT)
+    assert profile["rid"] == camille_dm.id and "/profil" in profile["msg"]
+    said_in_dm = next(m for m in fake.messages_in(dm) if m["msg"] == "aide sessions")
+    assert fake.messages[reply_id(said_in_dm)]["rid"] == dm.id
 
     # Another restart: nothing is answered again.
     async with run():
