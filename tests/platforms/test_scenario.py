@@ -423,11 +423,40 @@ def highlight_steps() -> list[Step]:
     ]
 
 
+def idea_steps() -> list[Step]:
+    """An idea proposed by the member, supported by the coordinator with its button, listed."""
+    return [
+        Step(
+            "the member proposes an idea: posted in #general with its support buttons",
+            Run(
+                MEMBER,
+                Command(
+                    'idee "Un atelier compost"', "idea propose", {"text": "Un atelier compost"}
+                ),
+            ),
+            public=Seen(contains=("Un atelier compost", "Soutenez-la avec le bouton")),
+            private=Seen(contains=("Thank you! Your idea is",)),
+            learn="idea",
+        ),
+        Step(
+            "the coordinator supports it with the button",
+            Pick(COORDINATOR, 1),
+            private=Seen(contains=("Vous soutenez l'idée", "2 soutiens")),
+        ),
+        Step(
+            "the member lists the ideas, the most supported first",
+            Run(MEMBER, Command("idees", "ideas")),
+            private=Seen(contains=("Ideas box", "Un atelier compost", "2 supports")),
+        ),
+    ]
+
+
 FAMILY_STEPS: dict[str, Callable[[], list[Step]]] = {
     "polls": poll_steps,
     "sessions": session_steps,
     "veille": veille_steps,
     "gazette": highlight_steps,
+    "ideas": idea_steps,
 }
 """Steps of each command family, keyed by family name (see the module docstring)."""
 
