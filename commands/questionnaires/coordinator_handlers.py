@@ -289,7 +289,8 @@ def preview(ctx: Context, args: Args) -> list[Reply]:
 
 
 def _audience(ctx: Context, args: Args) -> tuple[Audience, str | None, list[int], str]:
-    """The audience asked for, its reference, the members to invite and why none, if none."""
+    """The audience asked for, its reference, the members to invite, and why none (for a
+    channel: its name)."""
     given = [args["canal"] is not None, args["session"] is not None, bool(args["tous"])]
     if sum(given) == 0:
         raise AudienceNeeded(ctx.t)
@@ -297,7 +298,7 @@ def _audience(ctx: Context, args: Args) -> tuple[Audience, str | None, list[int]
         raise OneAudienceOnly(ctx.t)
     if args["canal"] is not None:
         place = ctx.find_channel(args["canal"])
-        return Audience.CHANNEL, place.channel_id, [], ""
+        return Audience.CHANNEL, place.channel_id, [], place.name  # the name, for the answer
     if args["session"] is not None:
         number = args["session"]
         members = list(
@@ -380,7 +381,7 @@ def launch(ctx: Context, args: Args) -> Reply:
             "Questionnaire {ref} is announced in #{channel}; whoever answers from there is "
             "counted. Results: /survey results {n}.",
             ref=t.ref(questionnaire.id),
-            channel=args["canal"].lstrip("#"),
+            channel=why,
             n=questionnaire.id,
         )
     else:

@@ -451,12 +451,63 @@ def idea_steps() -> list[Step]:
     ]
 
 
+def questionnaire_steps() -> list[Step]:
+    """A questionnaire announced in #general, started with its button, answered privately."""
+    return [
+        Step(
+            "a coordinator creates a questionnaire",
+            Run(
+                COORDINATOR,
+                Command('questionnaire creer "Bilan"', "survey create", {"title": "Bilan"}),
+            ),
+            private=Seen(contains=("Le questionnaire n° 1 « Bilan » est créé",)),
+        ),
+        Step(
+            "the coordinator adds a choice question",
+            Run(
+                COORDINATOR,
+                Command(
+                    'questionnaire question 1 choix "Utile ?" "Oui" "Non"',
+                    "survey question",
+                    {"number": 1, "kind": "choice", "text": "Utile ?", "choices": '"Oui" "Non"'},
+                ),
+            ),
+            private=Seen(contains=("Question 1 (choix unique) ajoutée",)),
+        ),
+        Step(
+            "the coordinator announces it in #general, with its Answer button",
+            Run(
+                COORDINATOR,
+                Command(
+                    "questionnaire lancer 1 --canal #general",
+                    "survey launch",
+                    {"number": 1, "channel": Channel("general")},
+                ),
+            ),
+            public=Seen(contains=("Questionnaire n° 1 — Bilan",)),
+            private=Seen(contains=("est annoncé dans #general",)),
+            learn="survey",
+        ),
+        Step(
+            "the member starts it: the first question, privately",
+            Pick(MEMBER, 1),
+            private=Seen(contains=("Question 1 of 1", "Utile ?")),
+        ),
+        Step(
+            "the member answers with the question's first button",
+            Pick(MEMBER, 1, private=True),
+            private=Seen(contains=("Thank you! Your answers to questionnaire",)),
+        ),
+    ]
+
+
 FAMILY_STEPS: dict[str, Callable[[], list[Step]]] = {
     "polls": poll_steps,
     "sessions": session_steps,
     "veille": veille_steps,
     "gazette": highlight_steps,
     "ideas": idea_steps,
+    "questionnaires": questionnaire_steps,
 }
 """Steps of each command family, keyed by family name (see the module docstring)."""
 
