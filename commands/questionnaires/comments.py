@@ -25,7 +25,6 @@ from bot.storage.questionnaires import (
 from commands.questionnaires.render import question_reply
 from commands.questionnaires.store import add_recipients, questions, recipient
 
-
 COMMENT_WINDOW = timedelta(days=14)
 """A session's comments are taken for two weeks after its first feedback: later, a private
 message to the bot is not mistaken for a comment."""
