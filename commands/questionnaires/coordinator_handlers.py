@@ -522,3 +522,55 @@ def export(ctx: Context, args: Args) -> Reply:
         attachments=(attachment,),
         ephemeral=True,
     )
+
+
+STATUS_LABELS = {
+    QuestionnaireStatus.DRAFT: N_("draft"),
+    QuestionnaireStatus.OPEN: N_("open"),
+    QuestionnaireStatus.CLOSED: N_("closed"),
+}
+
+
+@command(
+    "liste",
+    "list",
+    N_("Lists the questionnaires, the newest first, with their state and participation."),
+    permission=Role.COORDINATOR,
+    group=GROUP,
+    group_alias=GROUP_ALIAS,
+    examples=("/questionnaire liste",),
+)
+def list_command(ctx: Context, args: Args) -> Reply:
+    t = ctx.t
+    rows = list(
+        ctx.db.scalars(
+            select(Questionnaire)
+            .where(Questionnaire.session_id.is_(None))
+            .order_by(Questionnaire.id.desc())
+            .limit(30)
+        )
+    )
+    if not rows:
+        return Reply(
+            text=ctx._('No questionnaire yet. Create one with /survey create "Title".'),
+            ephemeral=True,
+        )
+    lines = [ctx._("**Questionnaires**"), ""]
+    for questionnaire in rows:
+        recipients, _, finished = participation(ctx.db, questionnaire.id)
+        details = [t.gettext(STATUS_LABELS[QuestionnaireStatus(questionnaire.status)])]
+        if questionnaire.anonymous:
+            details.append(t.gettext("anonymous"))
+        if questionnaire.launched_at is not None:
+            details.append(
+                t.gettext(
+                    "{finished} of {recipients} finished", finished=finished, recipients=recipients
+                )
+            )
+        if questionnaire.deadline is not None:
+            details.append(t.gettext("until {date}", date=t.datetime(questionnaire.deadline)))
+        lines.append(
+            f"- **{t.ref(questionnaire.id)}** — {questionnaire.title} ({', '.join(details)})"
+        )
+    lines.extend(["", ctx._("Results of one: /survey results N.")])
+    return Reply(text="\n".join(lines), ephemeral=True)

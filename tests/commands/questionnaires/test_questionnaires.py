@@ -198,9 +198,12 @@ async def test_named_questionnaire_to_session_attendees_deadline_and_refusals(ch
     assert rows[0][-1] == "Participant·e"
     assert ["1", "Clarté ?", "échelle", "Excellente", "Alice"] in rows
     assert ["2", "Un mot ?", "texte libre", "Très clair, merci", "Alice"] in rows
+    listed = text_of(await chat.command("camille", "/questionnaire liste"))
+    assert "- **n° 1** — Retour atelier (ouvert, 1 sur 2 ont terminé, jusqu'au" in listed
     closed = text_of(await chat.command("camille", "/questionnaire clore 1"))
     assert "1 ont terminé" in closed or "1 a terminé" in closed
     assert "déjà clos" in text_of(await chat.command("camille", "/questionnaire clore 1"))
+    assert "(clos, 1 sur 2 ont terminé" in text_of(await chat.command("camille", "/survey list"))
 
 
 @pytest.mark.asyncio
