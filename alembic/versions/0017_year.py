@@ -1,7 +1,7 @@
 """the network's year: ideas box, questionnaires, session feedback comments
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-02 14:00:00
 
 Ideas and their supports (one row per member and idea, the idea's ``supports`` counter kept with
@@ -19,7 +19,7 @@ import bot.storage.base
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -56,6 +56,7 @@ from bot.core import (
     Role,
     Target,
     render_mentions,
+    storable_text,
 )
 from bot.i18n import Translator, fold
 from bot.platforms.base import EventHandler
@@ -64,15 +65,13 @@ BOT_NAME = "tisserand"
 JOURNAL = "console-journal.jsonl"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _NUMBER = re.compile(r"[0-9]{1,18}", re.ASCII)
-_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
-"""NUL (refused by PostgreSQL) and surrogates (bytes standard input could not decode)."""
 MAX_NAME = 128
 """The longest user or channel name (the database's ``user_id`` and ``channel_id`` columns)."""
 
 
 def clean_line(raw: str) -> str:
     """``raw`` without what cannot be stored or printed: each such character becomes U+FFFD."""
-    return _UNREADABLE.sub("\ufffd", raw)
+    return storable_text(raw)
 
 
 def ascii_number(text: str) -> int | None:

@@ -290,7 +290,7 @@ def _confirmation(t: Translator, outcome: VoteOutcome, *, chain_from: int | None
         return Reply(
             text="\n".join(lines), choices=prompt_choices(t, poll, following[0]), ephemeral=True
         )
-    if missing and poll.mode == PollMode.JUDGMENT:
+    if missing and poll.mode == PollMode.JUDGMENT and poll.ungraded_worst:
         worst = grade_names(t, poll.scale_size or 7)[-1]
         names = ", ".join(quote(t, option_text(t, poll.options[i])) for i in missing)
         lines.append(
@@ -300,9 +300,19 @@ def _confirmation(t: Translator, outcome: VoteOutcome, *, chain_from: int | None
                 worst=quote(t, worst),
             )
         )
+    elif missing and poll.mode == PollMode.JUDGMENT:
+        names = ", ".join(quote(t, option_text(t, poll.options[i])) for i in missing)
+        lines.append(
+            t.gettext(
+                "Not graded yet: {options} (an option you do not grade is not counted).",
+                options=names,
+            )
+        )
     elif missing:
         names = ", ".join(quote(t, option_text(t, poll.options[i])) for i in missing)
-        lines.append(t.gettext("Not answered yet: {options} (they count as no).", options=names))
+        lines.append(
+            t.gettext("Not answered yet: {options} (shown as not answered).", options=names)
+        )
     else:
         lines.append(
             t.gettext("You answered every option; click an option of the poll to change it.")

@@ -26,7 +26,7 @@ digest from plain data (:mod:`digests.digest` and its templates).
 from __future__ import annotations
 
 from bot.family import Family, GazetteSection, ReportSection
-from commands.veille import digest_handlers, share_handlers, sources_handlers
+from commands.veille import digest_handlers, share_handlers, sources_handlers, theme_handlers
 from commands.veille.digest import preview_digest
 from commands.veille.gazette import gazette_best_veille
 from commands.veille.opml import ImportReport, export_opml, import_opml
@@ -51,7 +51,7 @@ __all__ = [
 
 FAMILY = Family(
     name="veille",
-    handlers=(sources_handlers, share_handlers, digest_handlers),
+    handlers=(sources_handlers, share_handlers, digest_handlers, theme_handlers),
     setup=setup,
     outbox_topics=("digest", "feed-disabled"),
     gazette=(GazetteSection("veille", gazette_best_veille),),
