@@ -346,85 +346,10 @@ def build_cli(locale: str | None = None) -> click.Group:
             )
         )
 
-    @main.group(help=_("The annual activity report."))
-    def report() -> None:
-        pass
+    from commands.report_cli import CliHooks, report_group
 
-    @report.command("build", help=_("Write the annual activity report (HTML, and a spreadsheet)."))
-    @_common
-    @click.option("--annee", "--year", "year", required=True, type=int, help=_("The year."))
-    @click.option(
-        "--out", "out", required=True, type=click.Path(dir_okay=False), help=_("The file to write.")
-    )
-    @click.option(
-        "--xlsx",
-        "xlsx",
-        type=click.Path(dir_okay=False),
-        help=_("Also write the figures as a spreadsheet (.xlsx)."),
-    )
-    @click.pass_context
-    def report_build(
-        ctx: click.Context,
-        config: str | None,
-        database: str | None,
-        year: int,
-        out: str,
-        xlsx: str | None,
-    ) -> None:
-        _merge(ctx, config, database)
-        settings = settings_of(ctx)
-        from bot.clock import SystemClock
-        from bot.dates import FIRST_YEAR, LAST_YEAR
-        from bot.family import report_sources
-        from bot.i18n import Translators
-        from bot.storage.engine import make_session_factory
-        from bot.wiring import FAMILIES
-        from commands.report import NoActivity, build_report
-
-        if not FIRST_YEAR <= year <= LAST_YEAR:
-            fail_config(
-                t,
-                ConfigError(
-                    [
-                        (
-                            "--annee",
-                            _(
-                                "a year between {first} and {last}",
-                                first=FIRST_YEAR,
-                                last=LAST_YEAR,
-                            ),
-                        )
-                    ]
-                ),
-            )
-        engine = _migrated_engine(settings)
-        public = Translators(settings.network.tz, settings.network.locale).get(None)
-        try:
-            with make_session_factory(engine)() as db:
-                files = build_report(
-                    db,
-                    public,
-                    year,
-                    network=settings.network.name,
-                    sources=report_sources(FAMILIES),
-                    now=SystemClock().now(),
-                )
-        except NoActivity:
-            click.echo(_("Nothing happened in {year}: no report was written.", year=year), err=True)
-            sys.exit(1)
-        finally:
-            engine.dispose()
-        Path(out).write_bytes(files.html)
-        if xlsx:
-            Path(xlsx).write_bytes(files.xlsx)
-        click.echo(
-            _(
-                "Report {year} written to {path} ({size} bytes).",
-                year=year,
-                path=out,
-                size=len(files.html),
-            )
-        )
+    hooks = CliHooks(_common, _merge, settings_of, _migrated_engine, fail_config)
+    main.add_command(report_group(t, hooks))
 
     def _app(settings: Settings) -> Any:
         from bot.wiring import make_app

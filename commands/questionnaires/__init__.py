@@ -21,6 +21,7 @@ from __future__ import annotations
 from bot.family import Family, Host, ReportSection
 from commands.questionnaires import coordinator_handlers, member_handlers
 from commands.questionnaires.comments import comment_prompt, session_comments
+from commands.questionnaires.reminders import setup_reminders
 from commands.questionnaires.report import report_questionnaires
 from commands.questionnaires.results import (
     QuestionnaireResults,
@@ -40,6 +41,7 @@ __all__ = [
 
 def setup(host: Host) -> None:
     host.listen("message", member_handlers.private_text)
+    setup_reminders(host)
 
 
 FAMILY = Family(

@@ -6,6 +6,7 @@ privately, and answers by a private message or ``/questionnaire repondre N``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,10 @@ from bot.storage.questionnaires import (
 )
 from commands.questionnaires.render import question_reply
 from commands.questionnaires.store import add_recipients, questions, recipient
+
+COMMENT_WINDOW = timedelta(days=14)
+"""A session's comments are taken for two weeks after its first feedback: later, a private
+message to the bot is not mistaken for a comment."""
 
 
 def _comment_questionnaire(ctx: Context, session_id: int, title: str) -> Questionnaire:
@@ -42,6 +47,7 @@ def _comment_questionnaire(ctx: Context, session_id: int, title: str) -> Questio
                 audience_ref=str(session_id),
                 session_id=session_id,
                 max_reminders=0,
+                deadline=now + COMMENT_WINDOW,
                 launched_at=now,
                 created_at=now,
                 updated_at=now,
@@ -69,6 +75,8 @@ def comment_prompt(ctx: Context, session_id: int, title: str) -> Reply | None:
     """The optional comment question for the actor after their feedback (None when they
     already commented)."""
     questionnaire = _comment_questionnaire(ctx, session_id, title)
+    if questionnaire.deadline is not None and ctx.now() >= questionnaire.deadline:
+        return None
     found = questions(ctx.db, questionnaire.id)
     add_recipients(ctx.db, questionnaire.id, [ctx.member.id], ctx.now())
     row = recipient(ctx.db, questionnaire.id, ctx.member.id)

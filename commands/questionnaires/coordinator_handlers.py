@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.core import Choice, ChoiceStyle, DirectTarget, PlaceTarget, Reply, Role
+from bot.core import PlaceTarget, Reply, Role
 from bot.dates import DateParseError, parse_deadline
 from bot.i18n import N_, Translator
 from bot.registry import Args, Option, OptionType, command
@@ -24,6 +24,7 @@ from bot.storage.questionnaires import (
     QuestionnaireStatus,
 )
 from bot.storage.sessions import Registration
+from commands.questionnaires import reminders
 from commands.questionnaires.errors import (
     AlreadyClosed,
     AlreadyLaunched,
@@ -46,6 +47,7 @@ from commands.questionnaires.errors import (
     UnknownKind,
 )
 from commands.questionnaires.flow import check_open
+from commands.questionnaires.reminders import WORK_NAME, Send, announcement, invite
 from commands.questionnaires.render import (
     describe_question,
     heading,
@@ -61,7 +63,6 @@ from commands.questionnaires.store import (
     participation,
     question_count,
     questions,
-    recipient,
     unfinished,
 )
 
@@ -289,7 +290,8 @@ def preview(ctx: Context, args: Args) -> list[Reply]:
 
 
 def _audience(ctx: Context, args: Args) -> tuple[Audience, str | None, list[int], str]:
-    """The audience asked for, its reference, the members to invite and why none, if none."""
+    """The audience asked for, its reference, the members to invite, and why none (for a
+    channel: its name)."""
     given = [args["canal"] is not None, args["session"] is not None, bool(args["tous"])]
     if sum(given) == 0:
         raise AudienceNeeded(ctx.t)
@@ -297,7 +299,7 @@ def _audience(ctx: Context, args: Args) -> tuple[Audience, str | None, list[int]
         raise OneAudienceOnly(ctx.t)
     if args["canal"] is not None:
         place = ctx.find_channel(args["canal"])
-        return Audience.CHANNEL, place.channel_id, [], ""
+        return Audience.CHANNEL, place.channel_id, [], place.name  # the name, for the answer
     if args["session"] is not None:
         number = args["session"]
         members = list(
@@ -380,12 +382,19 @@ def launch(ctx: Context, args: Args) -> Reply:
             "Questionnaire {ref} is announced in #{channel}; whoever answers from there is "
             "counted. Results: /survey results {n}.",
             ref=t.ref(questionnaire.id),
-            channel=args["canal"].lstrip("#"),
+            channel=why,
             n=questionnaire.id,
         )
     else:
         added = add_recipients(ctx.db, questionnaire.id, members, now)
-        _invite(ctx, questionnaire, found[0], len(found), added, key="invite")
+        invite(
+            ctx.db,
+            questionnaire,
+            added,
+            key="invite",
+            translator_for=ctx.translator_for,
+            send=_sender(ctx),
+        )
         text = ctx.t.ngettext(
             "Questionnaire {ref} is sent to {n} member by direct message. Results: "
             "/survey results {number}.",
@@ -397,66 +406,13 @@ def launch(ctx: Context, args: Args) -> Reply:
         )
     if deadline is not None:
         text += " " + ctx._("Answers are accepted until {date}.", date=t.datetime(deadline))
+        ctx.changed.add(WORK_NAME)  # its automatic reminders
     return Reply(text=text, ephemeral=True)
 
 
-def announcement(t: Translator, questionnaire: Questionnaire, total: int) -> Reply:
-    lines = [heading(t, questionnaire)]
-    if questionnaire.intro:
-        lines.append(questionnaire.intro)
-    lines.append(
-        t.ngettext(
-            "{n} question, answered privately, one at a time; you may stop and resume.",
-            "{n} questions, answered privately, one at a time; you may stop and resume.",
-            total,
-        )
-    )
-    if questionnaire.anonymous:
-        lines.append(t.gettext("🔒 Anonymous: nothing stored links your answers to you."))
-    if questionnaire.deadline is not None:
-        lines.append(t.gettext("Until {date}.", date=t.datetime(questionnaire.deadline)))
-    return Reply(
-        text="\n".join(lines),
-        choices=(
-            Choice(t.gettext("Answer"), f"survey:{questionnaire.id}:start", ChoiceStyle.PRIMARY),
-        ),
-    )
-
-
-def _invite(
-    ctx: Context,
-    questionnaire: Questionnaire,
-    first: QuestionnaireQuestion,
-    total: int,
-    member_ids: list[int],
-    *,
-    key: str,
-) -> None:
-    """Each member gets the questionnaire's first (or current) question by direct message."""
-    members: list[Member] = (
-        list(ctx.db.scalars(select(Member).where(Member.id.in_(member_ids)))) if member_ids else []
-    )
-    found = questions(ctx.db, questionnaire.id)
-    for member in members:
-        t = ctx.translator_for(member)
-        intro = [heading(t, questionnaire)]
-        if questionnaire.intro:
-            intro.append(questionnaire.intro)
-        question = first
-        if key != "invite":
-            row = recipient(ctx.db, questionnaire.id, member.id)
-            if row is not None and row.answered < len(found):
-                question = found[row.answered]
-            intro.insert(0, t.gettext("⏰ A reminder: your answers are awaited."))
-        if questionnaire.deadline is not None:
-            intro.append(t.gettext("Until {date}.", date=t.datetime(questionnaire.deadline)))
-        reply = question_reply(t, questionnaire, question, total, before="\n".join(intro))
-        ctx.send_later(
-            f"survey:{questionnaire.id}:{key}:{member.id}",
-            Reply(text=reply.text, choices=reply.choices),
-            DirectTarget(platform=member.platform, user_id=member.user_id),
-            ctx.now(),
-        )
+def _sender(ctx: Context) -> Send:
+    now = ctx.now()
+    return lambda key, reply, target: ctx.send_later(key, reply, target, now)
 
 
 @command(
@@ -475,36 +431,24 @@ def remind(ctx: Context, args: Args) -> Reply:
     check_open(ctx, questionnaire)
     if questionnaire.reminders_sent >= questionnaire.max_reminders:
         raise NoReminderLeft(t, questionnaire.id, limit=questionnaire.max_reminders)
-    found = questions(ctx.db, questionnaire.id)
     waiting = unfinished(ctx.db, questionnaire.id)
     if not waiting and questionnaire.audience != Audience.CHANNEL:
         raise NothingToRemind(t, questionnaire.id)
-    questionnaire.reminders_sent += 1
-    questionnaire.updated_at = ctx.now()
-    k = questionnaire.reminders_sent
-    for row in waiting:
-        row.reminded += 1
-    _invite(
-        ctx, questionnaire, found[0], len(found), [r.member_id for r in waiting], key=f"remind{k}"
+    reminded = reminders.remind(
+        ctx.db,
+        questionnaire,
+        public_t=_public_t(ctx),
+        translator_for=ctx.translator_for,
+        send=_sender(ctx),
+        now=ctx.now(),
     )
-    if questionnaire.audience == Audience.CHANNEL and questionnaire.audience_ref:
-        public = _public_t(ctx)
-        post = announcement(public, questionnaire, len(found))
-        ctx.send_later(
-            f"survey:{questionnaire.id}:remind{k}",
-            Reply(
-                text=public.gettext("⏰ A reminder: your answers are awaited.") + "\n" + post.text,
-                choices=post.choices,
-            ),
-            PlaceTarget(questionnaire.platform, questionnaire.audience_ref),
-            ctx.now(),
-        )
+    ctx.changed.add(WORK_NAME)
     return Reply(
         text=t.ngettext(
             "Reminder {k} of {limit} sent: {n} member has not finished.",
             "Reminder {k} of {limit} sent: {n} members have not finished.",
-            len(waiting),
-            k=k,
+            reminded,
+            k=questionnaire.reminders_sent,
             limit=questionnaire.max_reminders,
         ),
         ephemeral=True,
@@ -578,3 +522,55 @@ def export(ctx: Context, args: Args) -> Reply:
         attachments=(attachment,),
         ephemeral=True,
     )
+
+
+STATUS_LABELS = {
+    QuestionnaireStatus.DRAFT: N_("draft"),
+    QuestionnaireStatus.OPEN: N_("open"),
+    QuestionnaireStatus.CLOSED: N_("closed"),
+}
+
+
+@command(
+    "liste",
+    "list",
+    N_("Lists the questionnaires, the newest first, with their state and participation."),
+    permission=Role.COORDINATOR,
+    group=GROUP,
+    group_alias=GROUP_ALIAS,
+    examples=("/questionnaire liste",),
+)
+def list_command(ctx: Context, args: Args) -> Reply:
+    t = ctx.t
+    rows = list(
+        ctx.db.scalars(
+            select(Questionnaire)
+            .where(Questionnaire.session_id.is_(None))
+            .order_by(Questionnaire.id.desc())
+            .limit(30)
+        )
+    )
+    if not rows:
+        return Reply(
+            text=ctx._('No questionnaire yet. Create one with /survey create "Title".'),
+            ephemeral=True,
+        )
+    lines = [ctx._("**Questionnaires**"), ""]
+    for questionnaire in rows:
+        recipients, _, finished = participation(ctx.db, questionnaire.id)
+        details = [t.gettext(STATUS_LABELS[QuestionnaireStatus(questionnaire.status)])]
+        if questionnaire.anonymous:
+            details.append(t.gettext("anonymous"))
+        if questionnaire.launched_at is not None:
+            details.append(
+                t.gettext(
+                    "{finished} of {recipients} finished", finished=finished, recipients=recipients
+                )
+            )
+        if questionnaire.deadline is not None:
+            details.append(t.gettext("until {date}", date=t.datetime(questionnaire.deadline)))
+        lines.append(
+            f"- **{t.ref(questionnaire.id)}** — {questionnaire.title} ({', '.join(details)})"
+        )
+    lines.extend(["", ctx._("Results of one: /survey results N.")])
+    return Reply(text="\n".join(lines), ephemeral=True)

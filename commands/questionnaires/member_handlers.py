@@ -115,6 +115,9 @@ def private_text(ctx: Context) -> Reply | None:
             continue
         try:
             check_open(ctx, questionnaire)
+        except QuestionnaireError:
+            continue  # closed or past its deadline: the message is not an answer to it
+        try:
             value = read_answer(ctx.t, found[row.answered], event.text)
         except QuestionnaireError as refusal:
             return Reply(text=refusal.message, ephemeral=True)

@@ -171,6 +171,10 @@ def question_reply(
             n=n,
         )
     lines.extend(["", hint])
+    if question.kind == QuestionKind.TEXT:
+        lines.append(
+            t.gettext("Your words may be quoted, without your name, in the network's reports.")
+        )
     if questionnaire.anonymous:
         lines.append(t.gettext("🔒 Anonymous: nothing stored links your answers to you."))
     return Reply(

@@ -62,7 +62,8 @@ def report_questionnaires(
                 rows.append((number, q.text, q.answers, "", ""))
                 continue
             spread = " · ".join(
-                f"{name}: {count}" for name, count in zip(q.labels, q.counts, strict=True)
+                t.gettext("{name}: {count}", name=name, count=count)
+                for name, count in zip(q.labels, q.counts, strict=True)
             )
             rows.append(
                 (

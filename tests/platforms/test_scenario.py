@@ -414,11 +414,89 @@ def highlight_steps() -> list[Step]:
             private=Seen(contains=("may appear in the gazette with your name",)),
         ),
         Step(
-            "the coordinator lists the highlights: the words are there, published with the name",
+            "the coordinator lists the highlights: the words are there, publishable with the name",
             Run(COORDINATOR, Command("pepite liste", "highlight list")),
             private=Seen(
-                contains=("Dernières pépites", "Le compost collectif", "publiée avec le nom")
+                contains=("Dernières pépites", "Le compost collectif", "publiable avec le nom")
             ),
+        ),
+    ]
+
+
+def idea_steps() -> list[Step]:
+    """An idea proposed by the member, supported by the coordinator with its button, listed."""
+    return [
+        Step(
+            "the member proposes an idea: posted in #general with its support buttons",
+            Run(
+                MEMBER,
+                Command(
+                    'idee "Un atelier compost"', "idea propose", {"text": "Un atelier compost"}
+                ),
+            ),
+            public=Seen(contains=("Un atelier compost", "Soutenez-la avec le bouton")),
+            private=Seen(contains=("Thank you! Your idea is",)),
+            learn="idea",
+        ),
+        Step(
+            "the coordinator supports it with the button",
+            Pick(COORDINATOR, 1),
+            private=Seen(contains=("Vous soutenez l'idée", "2 soutiens")),
+        ),
+        Step(
+            "the member lists the ideas, the most supported first",
+            Run(MEMBER, Command("idees", "ideas")),
+            private=Seen(contains=("Ideas box", "Un atelier compost", "2 supports")),
+        ),
+    ]
+
+
+def questionnaire_steps() -> list[Step]:
+    """A questionnaire announced in #general, started with its button, answered privately."""
+    return [
+        Step(
+            "a coordinator creates a questionnaire",
+            Run(
+                COORDINATOR,
+                Command('questionnaire creer "Bilan"', "survey create", {"title": "Bilan"}),
+            ),
+            private=Seen(contains=("Le questionnaire n° 1 « Bilan » est créé",)),
+        ),
+        Step(
+            "the coordinator adds a choice question",
+            Run(
+                COORDINATOR,
+                Command(
+                    'questionnaire question 1 choix "Utile ?" "Oui" "Non"',
+                    "survey question",
+                    {"number": 1, "kind": "choice", "text": "Utile ?", "choices": '"Oui" "Non"'},
+                ),
+            ),
+            private=Seen(contains=("Question 1 (choix unique) ajoutée",)),
+        ),
+        Step(
+            "the coordinator announces it in #general, with its Answer button",
+            Run(
+                COORDINATOR,
+                Command(
+                    "questionnaire lancer 1 --canal #general",
+                    "survey launch",
+                    {"number": 1, "channel": Channel("general")},
+                ),
+            ),
+            public=Seen(contains=("Questionnaire n° 1 — Bilan",)),
+            private=Seen(contains=("est annoncé dans #general",)),
+            learn="survey",
+        ),
+        Step(
+            "the member starts it: the first question, privately",
+            Pick(MEMBER, 1),
+            private=Seen(contains=("Question 1 of 1", "Utile ?")),
+        ),
+        Step(
+            "the member answers with the question's first button",
+            Pick(MEMBER, 1, private=True),
+            private=Seen(contains=("Thank you! Your answers to questionnaire",)),
         ),
     ]
 
@@ -428,6 +506,8 @@ FAMILY_STEPS: dict[str, Callable[[], list[Step]]] = {
     "sessions": session_steps,
     "veille": veille_steps,
     "gazette": highlight_steps,
+    "ideas": idea_steps,
+    "questionnaires": questionnaire_steps,
 }
 """Steps of each command family, keyed by family name (see the module docstring)."""
 

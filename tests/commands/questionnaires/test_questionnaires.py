@@ -198,9 +198,12 @@ async def test_named_questionnaire_to_session_attendees_deadline_and_refusals(ch
     assert rows[0][-1] == "Participant·e"
     assert ["1", "Clarté ?", "échelle", "Excellente", "Alice"] in rows
     assert ["2", "Un mot ?", "texte libre", "Très clair, merci", "Alice"] in rows
+    listed = text_of(await chat.command("camille", "/questionnaire liste"))
+    assert "- **n° 1** — Retour atelier (ouvert, 1 sur 2 ont terminé, jusqu'au" in listed
     closed = text_of(await chat.command("camille", "/questionnaire clore 1"))
     assert "1 ont terminé" in closed or "1 a terminé" in closed
     assert "déjà clos" in text_of(await chat.command("camille", "/questionnaire clore 1"))
+    assert "(clos, 1 sur 2 ont terminé" in text_of(await chat.command("camille", "/survey list"))
 
 
 @pytest.mark.asyncio
@@ -220,3 +223,26 @@ async def test_channel_questionnaire_answered_from_its_announcement(chat: Chat) 
     assert "sont enregistrées" in done
     results = text_of(await chat.command("camille", "/questionnaire resultats 1"))
     assert "1 ont terminé" in results or "1 a terminé" in results
+
+
+@pytest.mark.asyncio
+async def test_automatic_reminders_before_the_deadline(chat: Chat) -> None:
+    for user in ("alice", "bob"):
+        await chat.say(user, "bonjour")
+    await chat.command("camille", '/questionnaire creer "Rapide" --relances 2')
+    await chat.command("camille", '/questionnaire question 1 choix "Oui ?" "Oui" "Non"')
+    await chat.command("camille", '/questionnaire lancer 1 --tous --fin "3j"')
+    await chat.click("alice", "survey:1:q:0:v:1", channel="@alice")
+    assert len(chat.direct_messages("bob")) == 1  # the invitation
+    await chat.advance(timedelta(hours=23))
+    assert len(chat.direct_messages("bob")) == 1  # a third of three days is not there yet
+    await chat.advance(timedelta(hours=2))
+    first = chat.direct_messages("bob")[-1]
+    assert len(chat.direct_messages("bob")) == 2 and "rappel" in first.text
+    assert len(chat.direct_messages("alice")) == 1  # she has finished
+    await chat.advance(timedelta(days=1))
+    assert len(chat.direct_messages("bob")) == 3
+    refused = text_of(await chat.command("camille", "/questionnaire relancer 1"))
+    assert "déjà eu ses 2 relances" in refused  # the automatic ones count
+    await chat.advance(timedelta(days=2))  # no third reminder, and none after the deadline
+    assert len(chat.direct_messages("bob")) == 3

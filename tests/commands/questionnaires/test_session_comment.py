@@ -3,7 +3,7 @@ machinery; and the console's ``:dm`` line answers privately."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,10 +24,10 @@ CREATE = (
 @pytest.mark.asyncio
 async def test_feedback_then_an_optional_comment(chat: Chat) -> None:
     await chat.command("camille", CREATE)
-    for user in ("alice", "bob"):
+    for user in ("alice", "bob", "david"):
         await chat.click(user, "session:1:register")
     await chat.move_to(datetime(2026, 12, 3, 13, 10, tzinfo=UTC))
-    for user in ("alice", "bob"):
+    for user in ("alice", "bob", "david"):
         await chat.click(user, "session:1:checkin")
     await chat.move_to(datetime(2026, 12, 3, 16, 0, tzinfo=UTC))
 
@@ -56,6 +56,12 @@ async def test_feedback_then_an_optional_comment(chat: Chat) -> None:
         assert session_comments(db, [1]) == {1: ["Très concret, merci"]}
     # A plain private message with nothing pending gets no answer.
     assert await chat.say_private("erin", "bonjour") == []
+    # Comments are taken for two weeks: later, a private message is not mistaken for one.
+    _, prompt = await chat.click("david", "session:1:feedback:useful", channel="@david")
+    await chat.advance(timedelta(days=15))  # david never answered the comment question
+    assert await chat.say_private("david", "Bonjour, une question") == []
+    with chat.db() as db:
+        assert len(db.scalars(select(QuestionnaireAnswer)).all()) == 1
 
 
 @pytest.mark.asyncio

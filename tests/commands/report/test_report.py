@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -20,9 +21,11 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.core import Attachment
+from bot.i18n import Translators
 from bot.storage.highlights import Highlight
 from bot.storage.questionnaires import QuestionnaireAnswer
 from bot.storage.veille import DigestArchive, FeedEntry, FeedSource
+from commands.report import build_report
 from tests.conftest import Database
 from tests.digests.test_gazette_html import CHROMIUM, decode_png
 from tests.support.chat import Chat, text_of
@@ -225,6 +228,20 @@ async def test_the_report_of_a_scripted_year(year: Chat, tmp_path: Path) -> None
         assert name not in text, name
     assert "<script" not in text and "default-src 'none'" in text
     check_golden(GOLDEN / "report_2026_fr.html", text)
+    # The same year for a network whose language is English.
+    with year.db() as db:
+        english = build_report(
+            db,
+            Translators(ZoneInfo("Europe/Paris"), "en").get("en"),
+            2026,
+            network=year.app.settings.network.name,
+            sources=year.app.report_sources,
+            now=REPORT_DAY,
+        )
+    in_english = english.html.decode("utf-8")
+    assert "<h1>Annual activity report 2026</h1>" in in_english
+    assert "<h2>The members&#39; evaluation</h2>" in in_english
+    check_golden(GOLDEN / "report_2026_en.html", in_english)
 
     # The spreadsheet, opened with its library.
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
