@@ -234,10 +234,15 @@ async def test_consent_lists_say_publishable_until_published(chat: Chat) -> None
     before = text_of(await chat.command("alice", "profil consentements"))
     assert "publiable avec le nom de l'auteur (dans aucune gazette pour l'instant)" in before
     assert "publiée" not in before
+    listed = text_of(await chat.command("camille", "pepite liste"))
+    assert "publiable avec le nom de l'auteur" in listed and "publiée" not in listed
     await chat.command("camille", "gazette brouillon")
     await chat.command("camille", "gazette publier")
     after = text_of(await chat.command("alice", "profil consentements"))
     assert "publiée avec le nom de l'auteur" in after
+    assert "publiée avec le nom de l'auteur" in text_of(
+        await chat.command("camille", "pepite liste")
+    )
     with chat.db() as db:
         assert db.scalars(select(Highlight)).one().consent == Consent.YES
 
