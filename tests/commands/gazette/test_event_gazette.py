@@ -102,6 +102,17 @@ async def test_the_gazette_after_a_plenary_in_two_commands(chat: Chat) -> None:
     preview = _html(reply)
     assert "La cantine bio" not in preview
 
+    # bob changes his mind while the draft is open: the coordinator hears it
+    await chat.click(
+        "bob", f"consent:{_highlight(chat, 'Le vélo-bus emmène 80 enfants chaque matin').id}:no"
+    )
+    [told] = [m for m in chat.direct_messages("camille") if "vélo-bus" in m.text]
+    assert "Bob a retiré la pépite" in told.text
+    assert "Elle est laissée de côté dans le brouillon en cours" in told.text
+    await chat.click(
+        "bob", f"consent:{_highlight(chat, 'Le vélo-bus emmène 80 enfants chaque matin').id}:anon"
+    )
+
     # "ask once more": emma gets the question again by direct message
     asked_before = len(chat.direct_messages("emma"))
     again = await chat.click("camille", "gazette:remind:1")
@@ -131,7 +142,7 @@ async def test_the_gazette_after_a_plenary_in_two_commands(chat: Chat) -> None:
     # alice withdraws her quote: the archive is rebuilt and the coordinator is told
     alice = _highlight(chat, "La coopérative d'énergie a levé 200 000 € en un an !")
     await chat.command("alice", f"profil retirer {alice.id}")
-    [told] = [m for m in chat.direct_messages("camille") if "retiré" in m.text]
+    [told] = [m for m in chat.direct_messages("camille") if "coopérative" in m.text]
     assert f"Alice a retiré la pépite n° {alice.id}" in told.text
     assert "gazette archivée n° 1 a été reconstruite" in told.text
     with chat.db() as db:
