@@ -181,6 +181,11 @@ async def test_draft_numbers_stay_and_several_items_move_at_once(chat: Chat) -> 
     restored = _numbered(text_of(await chat.command("camille", f"gazette remettre {alice}-{bob}")))
     assert not restored[alice].endswith("(retiré)")
 
+    newcomer = next(n for n, t in items.items() if " — " not in t)
+    across = await chat.command("camille", f"gazette deplacer {alice} --avant {newcomer}")
+    assert "dans des rubriques différentes" in text_of(across)
+    itself = await chat.command("camille", f"gazette deplacer {alice} --avant {alice}")
+    assert "avant ou après lui-même" in text_of(itself)
     moved = await chat.command("camille", f"gazette deplacer {carol} {bob} --avant {alice}")
     order = [n for n in _numbered(text_of(moved)) if n in (alice, bob, carol)]
     assert order == [carol, bob, alice]
