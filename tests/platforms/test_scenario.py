@@ -414,10 +414,10 @@ def highlight_steps() -> list[Step]:
             private=Seen(contains=("may appear in the gazette with your name",)),
         ),
         Step(
-            "the coordinator lists the highlights: the words are there, published with the name",
+            "the coordinator lists the highlights: the words are there, publishable with the name",
             Run(COORDINATOR, Command("pepite liste", "highlight list")),
             private=Seen(
-                contains=("Dernières pépites", "Le compost collectif", "publiée avec le nom")
+                contains=("Dernières pépites", "Le compost collectif", "publiable avec le nom")
             ),
         ),
     ]
