@@ -72,25 +72,8 @@ GROUP_ALIAS = "gazette"
 GROUP_HELP = N_("Compiles, edits and publishes the network's gazette (coordinators).")
 
 
-_CALENDAR_DATE = re.compile(
-    r"\d{1,2}\s*/\s*\d{1,2}|\b(?:janv\w*|f[ée]v\w*|mars?|avr\w*|mai|juin|juil\w*|ao[uû]t"
-    r"|sept?\w*|oct\w*|nov\w*|d[ée]c\w*|jan\w*|feb\w*|march|apr\w*|may|june?|july?|aug\w*)\b",
-    re.IGNORECASE,
-)
-
-
-def _parse_since(ctx: Context, text: str, now: datetime) -> datetime:
-    """The start of a period: a day and month without a year is the last one (``"1 janvier"``
-    on 15 December is this year's 1 January, not next year's)."""
-    since = ctx.read_date(text, default_time=time(0, 0))
-    if since > now and not re.search(r"\d{4}", text) and _CALENDAR_DATE.search(text):
-        local = since.astimezone(ctx.t.tz)
-        try:
-            earlier = local.replace(year=local.year - 1)
-        except ValueError:  # 29 February
-            earlier = local.replace(year=local.year - 1, day=28)
-        since = earlier.astimezone(UTC)
-    return since
+def _parse_since(ctx: Context, text: str) -> datetime:
+    return ctx.read_date(text, default_time=time(0, 0), past=True)
 
 
 @command(
@@ -136,7 +119,7 @@ def draft_command(ctx: Context, args: Args) -> Reply:
     if args["session"] is not None:
         period = _session_period(ctx, args["session"], now)
     elif args["depuis"]:
-        since = _parse_since(ctx, args["depuis"], now)
+        since = _parse_since(ctx, args["depuis"])
         if since >= now:
             raise NotInThePast(ctx.t, since)
         period = Period(since, now, include_published=args["tout"])
