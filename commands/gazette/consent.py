@@ -180,15 +180,34 @@ def change_consent(ctx: Context, row: Highlight, answer: Consent) -> list[int]:
     ctx.db.flush()
     if before in PUBLISHABLE and before != answer:
         rebuilt = rebuild_after_change(ctx, row.id)
-        if rebuilt:
-            _tell_coordinators_of_change(ctx, row, rebuilt)
+        drafts = _drafts_showing(ctx.db, row.id)
+        if rebuilt or drafts:
+            _tell_coordinators_of_change(ctx, row, rebuilt, drafts)
         return rebuilt
     return []
 
 
-def _tell_coordinators_of_change(ctx: Context, row: Highlight, rebuilt: list[int]) -> None:
-    """A quote of a published gazette changed: its compilers (or the coordinators' channel) hear
-    it, with the archives rebuilt."""
+def _drafts_showing(db: Session, highlight_id: int) -> list[Gazette]:
+    """The drafts whose items include the highlight (not dropped)."""
+    return list(
+        db.scalars(
+            select(Gazette)
+            .join(GazetteItem, GazetteItem.gazette_id == Gazette.id)
+            .where(
+                Gazette.status == GazetteStatus.DRAFT,
+                GazetteItem.kind == ItemKind.HIGHLIGHT,
+                GazetteItem.ref_id == highlight_id,
+                GazetteItem.dropped.is_(False),
+            )
+        ).all()
+    )
+
+
+def _tell_coordinators_of_change(
+    ctx: Context, row: Highlight, rebuilt: list[int], drafts: list[Gazette]
+) -> None:
+    """A quote of a published gazette or of a draft changed: their compilers (or the
+    coordinators' channel) hear it, with the archives rebuilt."""
     t = ctx.translators.get(ctx.settings.network.locale)
     numbers = ", ".join(t.ref(n) for n in rebuilt)
     if row.consent in PUBLISHABLE:  # yes <-> without my name
@@ -206,21 +225,29 @@ def _tell_coordinators_of_change(ctx: Context, row: Highlight, rebuilt: list[int
             number=t.ref(row.id),
             quote=excerpt(row.quote, 80),
         )
-    tail = t.ngettext(
-        "The archived gazette {numbers} was rebuilt accordingly; copies already sent cannot "
-        "be recalled.",
-        "The archived gazettes {numbers} were rebuilt accordingly; copies already sent cannot "
-        "be recalled.",
-        len(rebuilt),
-        numbers=numbers,
-    )
+    lines = [head]
+    if rebuilt:
+        lines.append(
+            t.ngettext(
+                "The archived gazette {numbers} was rebuilt accordingly; copies already sent "
+                "cannot be recalled.",
+                "The archived gazettes {numbers} were rebuilt accordingly; copies already sent "
+                "cannot be recalled.",
+                len(rebuilt),
+                numbers=numbers,
+            )
+        )
+    if drafts and row.consent in PUBLISHABLE:
+        lines.append(t.gettext("The current draft follows the new answer (/gazette)."))
+    elif drafts:
+        lines.append(t.gettext("It is left out of the current draft (/gazette)."))
     creators = [
         g.created_by_id for g in ctx.db.scalars(select(Gazette).where(Gazette.id.in_(rebuilt)))
-    ]
+    ] + [draft.created_by_id for draft in drafts]
     tell_coordinators(
         ctx,
         f"gazette:consent:{row.id}:{row.consent}:{int(ctx.now().timestamp())}",
-        Reply(text=f"{head}\n{tail}"),
+        Reply(text="\n".join(lines)),
         creators,
     )
 

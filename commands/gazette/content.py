@@ -144,7 +144,7 @@ def build_content(
         for ref_id in by_kind[ItemKind.NEWCOMER]:
             member = members.get(ref_id)
             if member is not None and member.id not in hidden:
-                newcomers.append(Newcomer(member.display_name, member.created_at))
+                newcomers.append(Newcomer(proper_name(member.display_name), member.created_at))
     joined = db.scalars(
         select(Member.created_at).where(
             Member.created_at >= period.since, Member.created_at <= period.until

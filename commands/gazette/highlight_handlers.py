@@ -25,6 +25,7 @@ from bot.i18n import N_, Translator, fold
 from bot.registry import Args, Option, OptionType, autocompleter, command
 from bot.storage.highlights import Consent, Highlight, HighlightSource
 from bot.storage.members import Member, find_member, member_by_identity
+from commands.gazette.consent import published_highlight_ids
 from commands.gazette.errors import (
     AttributionReserved,
     CannotReadMessage,
@@ -298,11 +299,13 @@ def list_highlights(ctx: Context, args: Args) -> Reply:
     if not rows:
         return Reply(text=ctx._("No highlight yet."), ephemeral=True)
     lines = [ctx._("**Latest highlights**"), ""]
+    shown = published_highlight_ids(ctx.db, [row.id for row in rows])
     for row in rows:
         where = f" · #{row.channel_name}" if row.channel_name else ""
+        status = consent_label(ctx.t, row.consent, published=row.id in shown)
         lines.append(
             f"- {ctx.t.ref(row.id)} — « {excerpt(row.quote, 80)} » — {row.author_name}{where} "
-            f"— {consent_label(ctx.t, row.consent)}"
+            f"— {status}"
         )
     return Reply(text="\n".join(lines), ephemeral=True)
 

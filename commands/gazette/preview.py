@@ -70,7 +70,7 @@ def _describe_items(
                     text += " " + ctx._("(consent withdrawn: left out)")
         elif kind is ItemKind.NEWCOMER:
             member = members.get(item.ref_id)
-            text = member.display_name if member else "?"
+            text = proper_name(member.display_name) if member else "?"
         else:
             entry = extras.get(kind, {}).get(item.ref_id)
             text = entry.title if entry else "?"

@@ -102,6 +102,17 @@ async def test_the_gazette_after_a_plenary_in_two_commands(chat: Chat) -> None:
     preview = _html(reply)
     assert "La cantine bio" not in preview
 
+    # bob changes his mind while the draft is open: the coordinator hears it
+    await chat.click(
+        "bob", f"consent:{_highlight(chat, 'Le vélo-bus emmène 80 enfants chaque matin').id}:no"
+    )
+    [told] = [m for m in chat.direct_messages("camille") if "vélo-bus" in m.text]
+    assert "Bob a retiré la pépite" in told.text
+    assert "Elle est laissée de côté dans le brouillon en cours" in told.text
+    await chat.click(
+        "bob", f"consent:{_highlight(chat, 'Le vélo-bus emmène 80 enfants chaque matin').id}:anon"
+    )
+
     # "ask once more": emma gets the question again by direct message
     asked_before = len(chat.direct_messages("emma"))
     again = await chat.click("camille", "gazette:remind:1")
@@ -131,7 +142,7 @@ async def test_the_gazette_after_a_plenary_in_two_commands(chat: Chat) -> None:
     # alice withdraws her quote: the archive is rebuilt and the coordinator is told
     alice = _highlight(chat, "La coopérative d'énergie a levé 200 000 € en un an !")
     await chat.command("alice", f"profil retirer {alice.id}")
-    [told] = [m for m in chat.direct_messages("camille") if "retiré" in m.text]
+    [told] = [m for m in chat.direct_messages("camille") if "coopérative" in m.text]
     assert f"Alice a retiré la pépite n° {alice.id}" in told.text
     assert "gazette archivée n° 1 a été reconstruite" in told.text
     with chat.db() as db:
@@ -170,6 +181,11 @@ async def test_draft_numbers_stay_and_several_items_move_at_once(chat: Chat) -> 
     restored = _numbered(text_of(await chat.command("camille", f"gazette remettre {alice}-{bob}")))
     assert not restored[alice].endswith("(retiré)")
 
+    newcomer = next(n for n, t in items.items() if " — " not in t)
+    across = await chat.command("camille", f"gazette deplacer {alice} --avant {newcomer}")
+    assert "dans des rubriques différentes" in text_of(across)
+    itself = await chat.command("camille", f"gazette deplacer {alice} --avant {alice}")
+    assert "avant ou après lui-même" in text_of(itself)
     moved = await chat.command("camille", f"gazette deplacer {carol} {bob} --avant {alice}")
     order = [n for n in _numbered(text_of(moved)) if n in (alice, bob, carol)]
     assert order == [carol, bob, alice]
@@ -234,10 +250,15 @@ async def test_consent_lists_say_publishable_until_published(chat: Chat) -> None
     before = text_of(await chat.command("alice", "profil consentements"))
     assert "publiable avec le nom de l'auteur (dans aucune gazette pour l'instant)" in before
     assert "publiée" not in before
+    listed = text_of(await chat.command("camille", "pepite liste"))
+    assert "publiable avec le nom de l'auteur" in listed and "publiée" not in listed
     await chat.command("camille", "gazette brouillon")
     await chat.command("camille", "gazette publier")
     after = text_of(await chat.command("alice", "profil consentements"))
     assert "publiée avec le nom de l'auteur" in after
+    assert "publiée avec le nom de l'auteur" in text_of(
+        await chat.command("camille", "pepite liste")
+    )
     with chat.db() as db:
         assert db.scalars(select(Highlight)).one().consent == Consent.YES
 
@@ -316,3 +337,13 @@ async def test_drafts_go_to_the_coordination_channel_when_configured(
         assert not [p for p in chat.posts("general") if "Brouillon" in p.text]
     finally:
         await chat.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_day_without_a_year_is_the_last_one(chat: Chat) -> None:
+    await chat.move_to(datetime(2026, 12, 15, 10, 0, tzinfo=UTC))
+    await chat.command("alice", '/pepite "Le bilan de l\'année"')
+    draft = text_of(await chat.command("camille", 'gazette brouillon --depuis "1 janvier" --tout'))
+    assert "du jeudi 1 janvier 2026 au mardi 15 décembre 2026" in draft
+    future = text_of(await chat.command("camille", 'gazette brouillon --depuis "1 janvier 2027"'))
+    assert "n'est pas dans le passé" in future
