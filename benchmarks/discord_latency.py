@@ -2,7 +2,7 @@
 
     python benchmarks/discord_latency.py [--count 500] [--warmup 20]
 
-One process runs tests/fakes/discord.py (REST + gateway on 127.0.0.1) and the real Discord
+One process runs tests/fakes/discord/ (REST + gateway on 127.0.0.1) and the real Discord
 adapter (discord.py). Each sample is timed from the moment the fake sends INTERACTION_CREATE on
 the gateway until it has received the interaction callback over REST: gateway frame (zlib
 stream), discord.py parsing, the adapter's translation to a neutral event, a handler that

@@ -28,7 +28,7 @@ Pointing discord.py at another server
     server is refused with a :class:`~bot.core.ConfigError`. With the defaults
     (``https://discord.com/api/v10`` and the URL Discord gives) nothing changes in discord.py's
     behaviour. The same settings point the bot at any Discord-compatible server, and the tests at
-    the fake in ``tests/fakes/discord.py``.
+    the fake in ``tests/fakes/discord/``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Discord platform end to end: the real discord.py against tests/fakes/discord.py on loopback."""
+"""The Discord platform end to end: the real discord.py against tests/fakes/discord/ on loopback."""
 
 from __future__ import annotations
 
