@@ -39,8 +39,8 @@ def help_command(ctx: Context, args: Args) -> Reply:
     for spec in specs:
         if spec.group:
             head = spec.group if ctx.t.locale == "fr" else (spec.group_alias or spec.group)
-            if spec.group_help or head not in entries:
-                entries[head] = f"**/{head}** — {ctx._(spec.group_help or spec.help)}"
+            if head not in entries:
+                entries[head] = f"**/{head}** — {ctx._(_group_summary(ctx, spec.group, specs))}"
         else:
             entries[spec.display_name(ctx.t.locale)] = _describe(spec, ctx)
     lines = [ctx._("**Tisserand — commands you can use**"), ""]
@@ -48,6 +48,16 @@ def help_command(ctx: Context, args: Args) -> Reply:
     lines.append("")
     lines.append(ctx._("Type /aide followed by a command name for its options."))
     return Reply(text="\n".join(lines))
+
+
+def _group_summary(ctx: Context, group: str, visible: list[CommandSpec]) -> str:
+    """The group's help, or the help of its one subcommand the actor may use (a member sees
+    "/veille — Lists the feeds watched", not the coordinators' actions)."""
+    members = ctx.registry.group_members(group)
+    shown = [m for m in members if m in visible]
+    if len(shown) == 1 and len(members) > 1 and not shown[0].default:
+        return shown[0].help
+    return next((m.group_help for m in members if m.group_help), shown[0].help)
 
 
 def _one(ctx: Context, wanted: str) -> str:

@@ -124,7 +124,7 @@ async def test_bad_intervals_change_nothing(engine: Engine, site: Site) -> None:
         "/veille frequence 1 14min": "“14min” is out of bounds",
         "/veille frequence 1 8j": "“8j” is out of bounds",
         "/veille frequence 1 2 semaines": "“2 semaines” is out of bounds",
-        "/veille frequence 1": "<interval> is missing.\nUsage: /watch interval <number> <interval>",
+        "/veille frequence 1": "Something is missing: The time between two fetches",
     }
     for line, expected in cases.items():
         assert expected in (await bot.say(line)).text, line
