@@ -131,6 +131,11 @@ async def test_a_typo_never_publishes_and_offers_the_corrected_command(chat: Cha
     (reply,) = await chat.command("camille", "/sondage resultat 1")
     shown = await chat.click("camille", reply.choices[0].action)
     assert "Quel thème ?" in text_of(shown)
+    # a word far from every subcommand, then numbers: a subcommand, never a poll
+    for line in ("/sondage fermer 1 2", "/sondage terminer 1", "/poll finish #1"):
+        text = text_of(await chat.command("camille", line))
+        assert "entre guillemets" in text or "between quotes" in text, (line, text)
+        assert len(chat.posts()) == 1, line
     # a quoted question is a question, even when it looks like a subcommand
     await chat.command("camille", '/sondage "Résultat" "Oui" "Non"')
     assert len(chat.posts()) == 2 and "Résultat" in chat.posts()[-1].text
