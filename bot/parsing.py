@@ -7,11 +7,11 @@ actor's language that says what to do, with an example taken from the command's 
 placeholder such as ``<membres>``).
 
 Quotation, as French people type it: a word opening with ``"``, ``«``, ``“``, ``„`` or ``‘`` (or
-such a quote right after ``=`` in ``--quand="lundi 9h"``) runs to its matching closing quote
-followed by a space or the end of the line. Inside, every other quote is kept as typed: ``"défi
-« Familles zéro déchet »"`` keeps its « », and a straight quote opening a word inside a straight
-quoted text nests (``"il a dit "oui" hier"``). The apostrophe (``l'eau``, ``l’eau``) is never a
-quote.
+such a quote right after ``=`` in ``--quand="lundi 9h"``) runs to its matching closing quote:
+one followed by a space, the end of the line, a punctuation mark or another closing quote.
+Inside, every other quote is kept as typed: ``"défi « Familles zéro déchet »"`` keeps its « »,
+and a quote of the same kind opening a word inside nests (``"il a dit "oui", puis"``). The
+apostrophe (``l'eau``, ``l’eau``) is never a quote.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from bot.commandspec import Args, CommandSpec, Option, OptionType
 from bot.core import UserError
 from bot.i18n import Translator, fold
 
-_CLOSERS: dict[str, str] = {'"': '"”', "«": "»", "“": "”", "„": "“”", "‘": "’", "”": "”"}
+_CLOSERS: dict[str, str] = {'"': '"', "«": "»", "“": "”", "„": "“”", "‘": "’", "”": "”"}
 """Opening quote -> the quotes that close it."""
+_PUNCTUATION = ",.;:!?)]…"
 _NUMBER = re.compile(r"^(?:n[°o]\s*|#|num(?:e|é)ro\s*)?(\d{1,9})$", re.IGNORECASE)
 _NUMBER_SIGN = re.compile(r"^(?:n[°o]|#|num(?:e|é)ro|number|no\.)$", re.IGNORECASE)
 
@@ -68,17 +69,26 @@ def _quoted(text: str, index: int, opener: str, t: Translator) -> tuple[str, int
     start = index
     while index < len(text):
         char = text[index]
-        at_end = index + 1 == len(text) or text[index + 1].isspace()
-        if char in closers and at_end:
+        starts_word = index == start or text[index - 1].isspace() or text[index - 1] in _CLOSERS
+        ends_word = index + 1 == len(text) or text[index + 1].isspace()
+        if char == opener and starts_word and (opener not in closers or not ends_word):
+            depth += 1  # a quote of the same kind opening a word inside: it nests
+        elif char in closers and _closes(text, index + 1, closers):
             if depth == 0:
                 return text[start:index].strip(), index + 1
             depth -= 1
-        elif char == opener and (index == start or text[index - 1].isspace()):
-            depth += 1
         index += 1
     raise UserError(
         t.gettext('A quotation mark is not closed. Put each text between "double quotes".')
     )
+
+
+def _closes(text: str, after: int, closers: str) -> bool:
+    """Whether a closing quote ends there: followed by a space, the end of the line, a
+    punctuation mark or more closing quotes (``"il dit "oui""``, ``"oui",``)."""
+    while after < len(text) and text[after] in closers:
+        after += 1
+    return after == len(text) or text[after].isspace() or text[after] in _PUNCTUATION
 
 
 def join_words(words: list[str]) -> str:

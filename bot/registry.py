@@ -375,6 +375,19 @@ class Registry:
         close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.75)
         if not close and len(word) >= 4:
             close = [name for name in names if name.startswith(word)][:1]
+        rest = words[2:]
+        if not close and rest and all(_NUMBERISH.match(w) for w in rest):
+            # "/sondage fermer 5": a word then numbers reads as a subcommand, never as a text
+            subs = sorted({s.display_name(t.locale).split(" ", 1)[1] for s in visible})
+            raise UserError(
+                t.gettext(
+                    "/{group} has no subcommand “{word}”: use one of {subs}. A text goes between "
+                    "quotes.",
+                    group=group,
+                    word=words[1],
+                    subs=", ".join(subs),
+                )
+            )
         if not close:
             return
         corrected = "/" + join_words([group, names[close[0]], *words[2:]])
@@ -393,6 +406,8 @@ class Registry:
     def visible_to(self, is_coordinator: bool) -> list[CommandSpec]:
         return [s for s in self.specs if is_coordinator or not s.reserved]
 
+
+_NUMBERISH = re.compile(r"^(?:n[°o]|#)?\d{1,9}$", re.IGNORECASE)
 
 RETYPE_PREFIX = "retype"
 """The actions of "did you mean" choices: ``retype:<command line>`` runs that line as typed."""

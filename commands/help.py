@@ -40,8 +40,8 @@ def help_command(ctx: Context, args: Args) -> Reply:
     for spec in specs:
         if spec.group:
             head = spec.group if ctx.t.locale == "fr" else (spec.group_alias or spec.group)
-            if spec.group_help or head not in entries:
-                entries[head] = f"**/{head}** — {ctx._(spec.group_help or spec.help)}"
+            if head not in entries:
+                entries[head] = f"**/{head}** — {ctx._(_group_summary(ctx, spec.group, specs))}"
         else:
             entries[spec.display_name(ctx.t.locale)] = _describe(spec, ctx)
     lines = [ctx._("**Tisserand — commands you can use**"), ""]
@@ -51,6 +51,16 @@ def help_command(ctx: Context, args: Args) -> Reply:
     # Answered to the asker only, in their language: ephemeral on Discord, a direct message on
     # Rocket.Chat, a private line on the console.
     return Reply(text="\n".join(lines), ephemeral=True)
+
+
+def _group_summary(ctx: Context, group: str, visible: list[CommandSpec]) -> str:
+    """The group's help, or the help of its one subcommand the actor may use (a member sees
+    "/veille — Lists the feeds watched", not the coordinators' actions)."""
+    members = ctx.registry.group_members(group)
+    shown = [m for m in members if m in visible]
+    if len(shown) == 1 and len(members) > 1 and not shown[0].default:
+        return shown[0].help
+    return next((m.group_help for m in members if m.group_help), shown[0].help)
 
 
 def _one(ctx: Context, wanted: str) -> str:

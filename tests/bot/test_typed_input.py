@@ -8,16 +8,21 @@ own words, dates, and refusals that give an example rather than placeholders.
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core import Reply
+from bot.i18n import Translators
 from bot.parsing import Quoted, join_words, split_words
 from bot.registry import RETYPE_PREFIX
 from bot.wiring import FAMILIES
 from tests.conftest import Database
 from tests.support.chat import Chat, text_of
 
+TRANSLATORS = Translators(ZoneInfo("Europe/Paris"))
+FR = TRANSLATORS.get("fr")
+EN = TRANSLATORS.get("en")
 RESERVED = {
     "fr": "réservée à l'équipe de coordination",
     "en": "reserved for the network's coordinators",
@@ -126,6 +131,11 @@ async def test_a_typo_never_publishes_and_offers_the_corrected_command(chat: Cha
     (reply,) = await chat.command("camille", "/sondage resultat 1")
     shown = await chat.click("camille", reply.choices[0].action)
     assert "Quel thème ?" in text_of(shown)
+    # a word far from every subcommand, then numbers: a subcommand, never a poll
+    for line in ("/sondage fermer 1 2", "/sondage terminer 1", "/poll finish #1"):
+        text = text_of(await chat.command("camille", line))
+        assert "entre guillemets" in text or "between quotes" in text, (line, text)
+        assert len(chat.posts()) == 1, line
     # a quoted question is a question, even when it looks like a subcommand
     await chat.command("camille", '/sondage "Résultat" "Oui" "Non"')
     assert len(chat.posts()) == 2 and "Résultat" in chat.posts()[-1].text
@@ -158,14 +168,11 @@ QUOTED = [
 def test_french_quotation_marks_delimit_and_inner_quotes_are_kept(
     line: str, words: list[str]
 ) -> None:
-    from tests.bot.test_registry import FR
-
     assert split_words(line, FR) == words
 
 
 def test_a_quote_left_open_is_explained() -> None:
     from bot.core import UserError
-    from tests.bot.test_registry import EN, FR
 
     for line in ('a "b c', "« b c", "“b"):
         with pytest.raises(UserError) as info:
@@ -176,8 +183,6 @@ def test_a_quote_left_open_is_explained() -> None:
 
 
 def test_join_words_reads_back() -> None:
-    from tests.bot.test_registry import FR
-
     words = ["sondage", "resultats", Quoted("a « b » c"), "1", Quoted(""), 'dit "oui" hier']
     assert split_words(join_words(words), FR) == words
 
@@ -357,3 +362,59 @@ async def test_since_reads_a_past_date(database: Database, tmp_path: Path) -> No
         assert "lundi 14 décembre 2026" in text, text
     finally:
         await running.stop()
+
+
+# --- properties of the tokenizer ----------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PROPERTIES = settings(max_examples=300, deadline=None, derandomize=True, database=None)
+_ATOM = st.text(
+    alphabet=st.sampled_from("abcdeéèàçôÉ0123456789’'?!,.-°#@=/"), min_size=1, max_size=8
+).filter(lambda w: w[0] not in "’'")
+_PAIRS = [("«", "»"), ("« ", " »"), ("“", "”"), ('"', '"'), ("„", "“")]
+
+
+def _phrases() -> st.SearchStrategy[str]:
+    words = st.lists(_ATOM, min_size=1, max_size=4).map(" ".join)
+    return st.recursive(
+        words,
+        lambda inner: st.tuples(inner, st.sampled_from(_PAIRS), inner, inner).map(
+            lambda t: f"{t[0]} {t[1][0]}{t[2]}{t[1][1]} {t[3]}"
+        ),
+        max_leaves=6,
+    )
+
+
+@PROPERTIES
+@given(_phrases(), st.sampled_from([('"', '"'), ("«", "»"), ("« ", " »"), ("“", "”")]))
+def test_a_quoted_text_comes_back_whatever_quotes_it_holds(
+    value: str, delimiters: tuple[str, str]
+) -> None:
+    opened, closed = delimiters
+    line = f"sondage {opened}{value}{closed} 2"
+    assert split_words(line, FR) == ["sondage", value.strip(), "2"]
+
+
+@PROPERTIES
+@given(st.lists(_phrases(), min_size=1, max_size=4))
+def test_join_words_and_split_words_round_trip(values: list[str]) -> None:
+    words = [Quoted(v) if " " in v else v for v in values]
+    assert split_words(join_words(words), FR) == [w.strip() for w in words]
+
+
+@PROPERTIES
+@given(st.text(max_size=60))
+def test_no_line_makes_the_parser_raise_anything_but_a_user_error(line: str) -> None:
+    from bot.core import UserError
+    from bot.parsing import parse_arguments
+    from bot.registry import Registry
+
+    registry = Registry.build_groups(f.handlers for f in FAMILIES)
+    try:
+        words = split_words(line, FR)
+        resolved = registry.resolve(["sondage", *words], FR)
+        parse_arguments(resolved.spec, resolved.words, FR)
+    except UserError:
+        pass

@@ -242,6 +242,14 @@ CORE_STEPS: list[Step] = [
         private=Seen(contains=("/announce is reserved for the network's coordinators",)),
     ),
     Step(
+        "the member types /annonce alone: told first it is the coordinators', no usage shown",
+        Run(MEMBER, Command("annonce", "announce")),
+        private=Seen(
+            contains=("/announce is reserved for the network's coordinators",),
+            lacks=("Usage", "missing", "<"),
+        ),
+    ),
+    Step(
         "a coordinator announces in #general: one message, through the outbox",
         Run(
             COORDINATOR,
@@ -252,6 +260,19 @@ CORE_STEPS: list[Step] = [
             ),
         ),
         public=Seen(starts="📣 Bienvenue dans le réseau"),
+        private=Seen(contains=("Annonce envoyée dans #general",)),
+    ),
+    Step(
+        "French quotes inside a quoted text are kept as typed",
+        Run(
+            COORDINATOR,
+            Command(
+                'annonce #general "Le défi « Familles zéro déchet » commence"',
+                "announce",
+                {"channel": Channel(CHANNEL), "text": "Le défi « Familles zéro déchet » commence"},
+            ),
+        ),
+        public=Seen(starts="📣 Le défi « Familles zéro déchet » commence"),
         private=Seen(contains=("Annonce envoyée dans #general",)),
     ),
     Step(

@@ -553,7 +553,7 @@ BAD_INPUT = [
     ("camille", '/sondage "Q ?" "A" "B" --multiple --jugement', "un seul type de sondage"),
     ("camille", '/sondage "Q ?" "A" "B" --max 2', "--max va avec --multiple"),
     ("camille", '/sondage "Q ?" "A" "B" --multiple --max 3', "entre 1 et 2"),
-    ("alice", '/sondage "Q ?" "A" "B"', "créés par la coordination"),
+    ("alice", '/sondage "Q ?" "A" "B"', "réservée à l'équipe de coordination"),
     ("camille", "/voter 99 1", "Il n'y a pas de sondage n° 99."),
     ("camille", "/sondage clore 99", "Il n'y a pas de sondage n° 99."),
     ("alice", "/sondage clore 1", "Seule la personne qui a créé le sondage n° 1"),
