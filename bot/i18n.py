@@ -14,7 +14,7 @@ import threading
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
@@ -22,7 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-from bot.core import InvalidValue
+from bot.core import InvalidValue, UserError
 
 DOMAIN = "tisserand"
 SUPPORTED_LOCALES: tuple[str, ...] = ("fr", "en")
@@ -152,3 +152,22 @@ class Translators:
             if locale:
                 return self._by_locale[locale]
         return self._by_locale[self.default_locale]
+
+
+class Refusal(UserError):
+    """A request refused for a reason its class names: ``msgid`` (English, the catalogs' id) and
+    the ``params`` it is formatted with, rendered in the language of the translator it is raised
+    with. It is a :class:`~bot.core.UserError`, so the dispatcher answers with it (and rolls the
+    transaction back). A family's refusals subclass it; a class whose sentence is more than its
+    msgid (a plural, a hint added) overrides :meth:`render`. Change a msgid only together with the
+    catalogs."""
+
+    msgid: ClassVar[str]
+
+    def __init__(self, t: Translator, /, **params: Any) -> None:
+        self.params: dict[str, Any] = params
+        super().__init__(self.render(t))
+
+    def render(self, t: Translator) -> str:
+        """This refusal's sentence in ``t``'s language."""
+        return t.gettext(self.msgid, **self.params)

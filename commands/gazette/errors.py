@@ -1,25 +1,18 @@
 """The gazette family's errors: one class per reason, whose text is a message id.
 
-Each is a :class:`bot.core.UserError`, translated for the actor when it is raised (the
+Each is a :class:`bot.i18n.Refusal`, translated for the actor when it is raised (the
 dispatcher answers with it); its parameters are attributes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
 
-from bot.core import UserError
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Refusal, Translator
 
 
-class GazetteError(UserError):
+class GazetteError(Refusal):
     """Something the user can fix about highlights, consent or the gazette."""
-
-    msgid: ClassVar[str]
-
-    def __init__(self, t: Translator, /, **params: Any) -> None:
-        super().__init__(t.gettext(self.msgid, **params))
 
 
 # --- highlights --------------------------------------------------------------------------------
@@ -62,7 +55,10 @@ class CannotReadMessage(GazetteError):
 
     def __init__(self, t: Translator, platform: str) -> None:
         self.platform = platform
-        UserError.__init__(self, self.text(t, platform))
+        super().__init__(t)
+
+    def render(self, t: Translator) -> str:
+        return self.text(t, self.platform)
 
     @classmethod
     def text(cls, t: Translator, platform: str) -> str:
@@ -168,16 +164,16 @@ class NoSuchItem(GazetteError):
     def __init__(self, t: Translator, number: int, count: int) -> None:
         self.number = number
         self.count = count
-        UserError.__init__(
-            self,
-            t.ngettext(
-                "There is no item {number} in the draft: it has {n} item. Type /gazette to see "
-                "the list.",
-                "There is no item {number} in the draft: it has {n} items. Type /gazette to see "
-                "the list.",
-                count,
-                number=number,
-            ),
+        super().__init__(t)
+
+    def render(self, t: Translator) -> str:
+        return t.ngettext(
+            "There is no item {number} in the draft: it has {n} item. Type /gazette to see "
+            "the list.",
+            "There is no item {number} in the draft: it has {n} items. Type /gazette to see "
+            "the list.",
+            self.count,
+            number=self.number,
         )
 
 

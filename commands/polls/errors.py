@@ -1,19 +1,17 @@
 """Why a poll request is refused: one class per reason, each with its message id.
 
-Each class keeps what its message needs as attributes. It is a :class:`~bot.core.UserError`
-whose ``message`` is its ``msgid`` (English, the catalogs' id) translated into the language of
-the translator it is given and formatted, so the dispatcher shows it as any other refusal (and
-rolls the transaction back). Change a msgid only together with the catalogs.
+Each class keeps what its message needs as attributes. It is a :class:`~bot.i18n.Refusal`: its
+``message`` is its ``msgid`` (English, the catalogs' id) translated into the language of the
+translator it is given and formatted, so the dispatcher shows it as any other refusal (and rolls
+the transaction back). Change a msgid only together with the catalogs.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
-from bot.core import UserError
 from bot.dates import DATE_EXAMPLES_EN, DATE_EXAMPLES_FR, DURATION_EXAMPLES_EN, DURATION_EXAMPLES_FR
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Refusal, Translator
 from bot.storage.polls import MAX_OPTION, MAX_OPTIONS, MAX_QUESTION
 from commands.polls.render import quote
 
@@ -29,16 +27,8 @@ def deadline_examples(t: Translator) -> str:
     return ", ".join(quote(t, example) for example in (*durations[:2], *dates[3:5]))
 
 
-class PollError(UserError):
+class PollError(Refusal):
     """A poll request refused, worded in ``t``'s language."""
-
-    msgid: ClassVar[str]
-
-    def __init__(self, t: Translator, /, **params: object) -> None:
-        super().__init__(self._text(t, params))
-
-    def _text(self, t: Translator, params: dict[str, object]) -> str:
-        return t.gettext(self.msgid, **params)
 
 
 class _AboutPoll(PollError):
@@ -281,7 +271,7 @@ class TooManyChoices(PollError):
         self.limit = limit
         super().__init__(t)
 
-    def _text(self, t: Translator, params: dict[str, object]) -> str:
+    def render(self, t: Translator) -> str:
         return t.ngettext(
             "You can choose at most {n} option in poll {ref}. Click a chosen option again to "
             "remove it first.",
@@ -328,8 +318,8 @@ class NotAGrade(PollError):
         self.grades = grades
         super().__init__(t, value=quote(t, value), grades=grades)
 
-    def _text(self, t: Translator, params: dict[str, object]) -> str:
-        return super()._text(t, params) + "\n" + JudgmentVoteFormat(t, self.poll_id).message
+    def render(self, t: Translator) -> str:
+        return super().render(t) + "\n" + JudgmentVoteFormat(t, self.poll_id).message
 
 
 class NotAnAnswer(PollError):
@@ -342,8 +332,8 @@ class NotAnAnswer(PollError):
         self.value = value
         super().__init__(t, value=quote(t, value))
 
-    def _text(self, t: Translator, params: dict[str, object]) -> str:
-        return super()._text(t, params) + "\n" + DatesVoteFormat(t, self.poll_id).message
+    def render(self, t: Translator) -> str:
+        return super().render(t) + "\n" + DatesVoteFormat(t, self.poll_id).message
 
 
 class PollYearOutOfRange(PollError):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bot.core import InvalidCall, TisserandError, UserError
+from bot.core import InvalidCall, TisserandError
 from bot.dates import FIRST_YEAR, LAST_YEAR
-from bot.i18n import N_, N_plural, Translator
+from bot.i18n import N_, N_plural, Refusal, Translator
 from bot.storage.sessions import SessionRow
 from commands.sessions.messages import category_label, when_text
 
@@ -217,7 +217,7 @@ class RegistrarClosed(TisserandError):
         super().__init__("the sessions registrar is stopped; the request was not handled")
 
 
-class SessionYearOutOfRange(UserError):
+class SessionYearOutOfRange(Refusal):
     """``/sessions --passees --annee`` with a year no listing can cover."""
 
     msgid = N_(
@@ -226,4 +226,4 @@ class SessionYearOutOfRange(UserError):
 
     def __init__(self, t: Translator, year: int, example: int) -> None:
         self.year = year
-        super().__init__(t.gettext(self.msgid, first=FIRST_YEAR, last=LAST_YEAR, year=example))
+        super().__init__(t, first=FIRST_YEAR, last=LAST_YEAR, year=example)

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR, Translators, fold, normalize_locale
+from bot.core import UserError
+from bot.i18n import LOCALE_DIR, Refusal, Translator, Translators, fold, normalize_locale
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -68,3 +69,27 @@ def test_locale_helpers() -> None:
     assert normalize_locale("de") is None
     assert fold("Résultats") == fold("RESULTATS") == "resultats"
     assert re.fullmatch(r"n° \d+", Translators(ZoneInfo("UTC")).get("fr").ref(12))
+
+
+class _NoFile(Refusal):
+    msgid = "There is no file {path}."
+
+
+class _Counted(_NoFile):
+    def __init__(self, t: Translator, count: int) -> None:
+        self.count = count
+        super().__init__(t, path="a.db")
+
+    def render(self, t: Translator) -> str:
+        return super().render(t) + f" ({self.count})"
+
+
+def test_a_refusal_says_its_msgid_with_its_params_in_the_actors_language() -> None:
+    translators = Translators(ZoneInfo("Europe/Paris"))
+    french = _NoFile(translators.get("fr"), path="a.db")
+    assert isinstance(french, UserError)
+    assert french.message == "Le fichier a.db n'existe pas."
+    assert french.params == {"path": "a.db"}
+    assert _NoFile(translators.get("en"), path="a.db").message == "There is no file a.db."
+    counted = _Counted(translators.get("en"), 3)
+    assert (counted.message, counted.count) == ("There is no file a.db. (3)", 3)
