@@ -45,6 +45,8 @@ FOOTER_LIST = N_(
 )
 HOW_MAILTO = N_("reply with the subject “unsubscribe”, or type /profil email retirer in the chat.")
 HOW_LINK = N_("open {url}")
+BASIS_MEMBER = N_("you gave it in the chat and confirmed it")
+BASIS_ADDED = N_("added by {who}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +192,7 @@ class MailChannel:
     ) -> Callable[[], Callable[[], None]]:
         def write() -> Callable[[], None]:
             with self._sessions.begin() as db:
-                db.merge(
+                db.add(
                     EmailJournal(
                         token=token,
                         key=key,
@@ -267,7 +269,10 @@ class MailChannel:
         t = self._translators.get(subscriber.locale)
         url = self._unsubscribe_url(subscriber)
         how = t.gettext(HOW_LINK, url=url) if url else t.gettext(HOW_MAILTO)
-        basis = subscriber.basis or "?"
+        if subscriber.member_id is not None:
+            basis = t.gettext(BASIS_MEMBER)
+        else:
+            basis = t.gettext(BASIS_ADDED, who=subscriber.added_by or "?")
         footer = t.gettext(FOOTER_LIST, network=self.settings.network.name, basis=basis, how=how)
         return "\n\n-- \n" + footer + "\n"
 

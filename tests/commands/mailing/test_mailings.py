@@ -3,6 +3,7 @@ the chat, the bot mails the subscribers through a real SMTP server on loopback."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from commands.veille.store import add_source_row, store_entries
 from digests.feeds import ParsedEntry, ParsedFeed, link_hash
 from tests.bot.mail.helpers import add_subscriber, email_rows, mail_chat
 from tests.conftest import Database
+from tests.digests.test_gazette_html import CHROMIUM, _screenshot, decode_png
 from tests.support.chat import Chat, place
 from tests.support.smtp import SmtpServer
 
@@ -180,3 +182,31 @@ async def test_session_invitations_update_and_cancel_the_same_event(
     ]
     assert alternative and alternative[0].get_param("method") == "REQUEST"
     assert "Invitation" in first["Subject"] and "Webinaire" in first["Subject"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+async def test_the_digest_email_opens_in_chromium(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    # One database is enough to look at the page: SQLite only.
+    chat = await mail_chat(f"sqlite:///{tmp_path / 'shot.sqlite3'}", tmp_path, smtp_server)
+    try:
+        _watch(chat)
+        add_subscriber(chat, "lectrice@mairie.example.fr", "Lectrice")
+        await chat.move_to(MONDAY_9 + timedelta(minutes=1))
+    finally:
+        await chat.stop()
+    (received,) = smtp_server.recorder.received
+    html = received.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    page = tmp_path / "digest-email.html"
+    page.write_text(html, encoding="utf-8")
+    shot = tmp_path / "digest-email.png"
+    await asyncio.to_thread(_screenshot, page, shot, tmp_path, "600,900")
+    width, height, channels, pixels = decode_png(shot.read_bytes())
+    assert (width, height) == (600, 900)
+    sample = [
+        tuple(pixels[i : i + 3])
+        for i in range(0, len(pixels), channels * 13)
+        if i + 3 <= len(pixels)
+    ]
+    dark = sum(1 for p in sample if sum(p) < 300)
+    assert len(set(sample)) > 20, "the page looks blank"
+    assert dark > len(sample) // 500, "no text drawn"
