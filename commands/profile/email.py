@@ -202,7 +202,7 @@ def _subscribe(ctx: Context, typed: str) -> Reply:
     mail.queue(
         ctx.db,
         mail.Mailing(
-            key=f"code:{row.id}:{row.codes_sent}",
+            key=f"code:{row.id}:{row.code_hash[:16]}",  # one mailing per code
             kind="code",
             subject=t.gettext(CODE_SUBJECT, network=network),
             text=t.gettext(CODE_TEXT, name=ctx.member.display_name, network=network, code=code),
