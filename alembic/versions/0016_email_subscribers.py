@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("html", sa.Text(), nullable=True),
         sa.Column("attachments", sa.JSON(), nullable=False),
         sa.Column("list_id", sa.String(length=200), nullable=True),
+        sa.Column("recipient", sa.String(length=320), nullable=True),
         sa.Column("created_at", bot.storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_email_bodies")),
     )

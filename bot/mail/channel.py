@@ -57,6 +57,7 @@ class _Body:
     html: str | None
     parts: tuple[Part, ...]
     list_id: str | None
+    recipient: str | None
 
 
 def message_id(token: str, sender: str) -> str:
@@ -110,6 +111,16 @@ class MailChannel:
             subscriber = db.get(EmailSubscriber, int(target.user_id))
             if body is None:
                 raise DeliveryError(f"no email body {key!r}", permanent=True)
+            if subscriber is None and body.recipient is not None:
+                # A notice that outlives its subscriber (the confirmation of a removal).
+                subscriber = EmailSubscriber(
+                    id=int(target.user_id),
+                    address=body.recipient,
+                    name="",
+                    bounces=0,
+                    confirmed_at=now,
+                    unsubscribe_token="",
+                )
             if subscriber is None:
                 raise DeliveryError(
                     "the address was removed before the email was sent",
@@ -165,6 +176,7 @@ class MailChannel:
                 html=row.html,
                 parts=tuple(Part.from_json(raw) for raw in row.attachments or ()),
                 list_id=row.list_id,
+                recipient=row.recipient,
             )
             if len(self._bodies) >= 8:
                 self._bodies.pop(next(iter(self._bodies)))

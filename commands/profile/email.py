@@ -308,8 +308,9 @@ def _remove(ctx: Context) -> Reply:
     row = mail.subscriber_of_member(ctx.db, ctx.member.id)
     if row is None:
         return _private(ctx._("I have no email address for you."))
-    address = row.address
-    ctx.db.delete(row)
+    t = ctx.translator_for(ctx.member)
+    address = mail.forget(ctx.db, row, t, ctx.settings.network.name, ctx.now())
+    ctx.changed.add("outbox")
     return _private(
         ctx._("Done: I forgot {address}; nothing more will be sent to it.", address=address)
     )

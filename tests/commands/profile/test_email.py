@@ -74,6 +74,9 @@ async def test_a_wrong_code_counts_and_runs_out(chat: Chat, smtp_server: SmtpSer
     with chat.app.sessions() as db:
         row = mail.subscriber_of_member(db, 1)
         assert row is not None and row.confirmed_at is None
+    # Never confirmed: removing it sends nothing more.
+    await chat.command("alice", "/profil email retirer")
+    assert len(smtp_server.recorder.to(ADDRESS)) == 1
 
 
 async def test_a_code_expires(chat: Chat, smtp_server: SmtpServer) -> None:
@@ -116,6 +119,11 @@ async def test_choices_and_removal(chat: Chat, smtp_server: SmtpServer) -> None:
     assert ADDRESS in said
     with chat.app.sessions() as db:
         assert mail.subscriber_by_address(db, ADDRESS) is None
+    # The removal is confirmed by one email, the last one this address receives.
+    goodbye = smtp_server.recorder.to(ADDRESS)[-1]
+    assert "retirée" in goodbye["Subject"]  # the network speaks French by default
+    assert goodbye["List-Id"] is None
+    assert len(smtp_server.recorder.to(ADDRESS)) == 2  # the code, the goodbye
 
 
 async def test_someone_elses_address_is_refused(chat: Chat, smtp_server: SmtpServer) -> None:
