@@ -71,11 +71,14 @@ class SmtpOptions:
 
 
 def _response_error(exc: aiosmtplib.SMTPResponseException, stage: Stage) -> MailError:
+    """A reply as a :class:`MailError`: 5xx about the recipient or the message are permanent;
+    a refused sender or login is the configuration's fault, not the email's: retried (with the
+    outbox's backoff) so that nothing is lost while a coordinator fixes it."""
     return MailError(
         f"{stage}: {exc.code} {exc.message}".strip()[:500],
         stage=stage,
         code=exc.code,
-        permanent=500 <= exc.code < 600,
+        permanent=500 <= exc.code < 600 and stage in ("recipient", "data"),
     )
 
 
@@ -120,14 +123,11 @@ class SmtpTransport:
             except aiosmtplib.SMTPAuthenticationError as exc:
                 smtp.close()
                 raise MailError(
-                    f"auth: {exc.code} {exc.message}"[:500],
-                    stage="auth",
-                    code=exc.code,
-                    permanent=True,
+                    f"auth: {exc.code} {exc.message}"[:500], stage="auth", code=exc.code
                 ) from None
             except aiosmtplib.SMTPException as exc:
                 smtp.close()
-                raise MailError(f"auth: {exc}"[:500], stage="auth", permanent=True) from None
+                raise MailError(f"auth: {exc}"[:500], stage="auth") from None
         self.connections += 1
         return smtp
 

@@ -222,7 +222,7 @@ async def test_permanent_refusals_fail_the_row_and_disable_the_address(
     assert smtp_server.recorder.to("parti@ancien.example.fr") == []
 
 
-async def test_a_refused_sender_is_a_recorded_failure(
+async def test_a_refused_sender_is_retried_and_counts_no_bounce(
     database: Database, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     smtp_server.recorder.refuse_sender = "553 5.7.1 Sender address rejected: not owned by user"
@@ -233,9 +233,10 @@ async def test_a_refused_sender_is_a_recorded_failure(
         report = await deliver(chat)
     finally:
         await chat.stop()
-    assert report.failed == 1
+    # The configuration's fault, not the email's: kept for a retry (nothing lost).
+    assert (report.failed, report.retried) == (0, 1)
     (row,) = email_rows(chat)
-    assert row.status == "failed" and "553" in (row.last_error or "")
+    assert row.status == "pending" and "553" in (row.last_error or "")
     # The sender's fault is not the address's: no bounce counted.
     assert subscriber(chat, sid).bounces == 0
 
