@@ -210,3 +210,26 @@ async def test_the_digest_email_opens_in_chromium(tmp_path: Path, smtp_server: S
     dark = sum(1 for p in sample if sum(p) < 300)
     assert len(set(sample)) > 20, "the page looks blank"
     assert dark > len(sample) // 500, "no text drawn"
+
+
+async def test_a_key_of_the_patterns_that_is_no_item_is_seen_once(
+    chat: Chat, smtp_server: SmtpServer
+) -> None:
+    add_subscriber(chat, "lectrice@mairie.example.fr")
+    now = chat.clock.now()
+    with chat.app.sessions.begin() as db:
+        enqueue(
+            db,
+            key="digest:console:general:not-a-week",
+            reply=Reply(text="?"),
+            target=PlaceTarget("console", "general"),
+            due_at=now,
+            now=now,
+        )
+    await chat.app.scheduler.run_due()
+    from commands.mailing import mailings
+
+    with chat.app.sessions() as db:
+        # Not due again: the provider's next look is its regular one.
+        assert mailings.next_due(db, chat.clock.now()) == chat.clock.now() + mailings.POLL
+    assert smtp_server.recorder.received == []
