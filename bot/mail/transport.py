@@ -13,7 +13,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Literal
@@ -91,6 +91,8 @@ class SmtpTransport:
         self._smtp: aiosmtplib.SMTP | None = None
         self._lock = asyncio.Lock()
         self._last_sent = 0.0
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        """How the rate is kept (a test records the pauses instead of waiting them)."""
         self.connections = 0
         """How many connections were opened (tests and the benchmark read it)."""
 
@@ -135,8 +137,8 @@ class SmtpTransport:
         interval = 60.0 / self.options.messages_per_minute
         wait = self._last_sent + interval - time.monotonic()
         if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_sent = time.monotonic()
+            await self.sleep(wait)
+        self._last_sent = max(time.monotonic(), self._last_sent + interval)
 
     def _drop(self) -> None:
         if self._smtp is not None:

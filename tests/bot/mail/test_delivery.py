@@ -290,3 +290,26 @@ async def test_a_calendar_part_is_an_alternative_and_an_attachment(
     assert all(p.get_param("method") == "REQUEST" for p in calendars)
     attachment = next(p for p in calendars if p.get_filename() == "session.ics")
     assert attachment.get_payload(decode=True) == ics
+
+
+async def test_the_rate_spaces_the_messages(
+    database: Database, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    chat = await mail_chat(database.url, tmp_path, smtp_server, messages_per_minute=6)
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:  # recorded, not waited
+        pauses.append(seconds)
+
+    try:
+        channel = chat.app.platforms["email"]
+        channel.transport.sleep = pause  # type: ignore[attr-defined]
+        ids = [add_subscriber(chat, f"membre{n}@asso.example.fr") for n in range(3)]
+        send_mailing(chat, ids)
+        report = await deliver(chat)
+    finally:
+        await chat.stop()
+    assert report.sent == 3
+    # 6 a minute: each message after the first waits for its slot, 10 s after the previous one.
+    assert len(pauses) == 2
+    assert 9 < pauses[0] <= 10 and pauses[1] > 9
