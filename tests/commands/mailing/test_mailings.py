@@ -13,6 +13,7 @@ import icalendar
 import pytest
 import pytest_asyncio
 
+from bot import mail
 from bot.core import Attachment, PlaceTarget, Reply
 from bot.outbox import enqueue
 from bot.storage.members import record_place
@@ -233,3 +234,34 @@ async def test_a_key_of_the_patterns_that_is_no_item_is_seen_once(
         # Not due again: the provider's next look is its regular one.
         assert mailings.next_due(db, chat.clock.now()) == chat.clock.now() + mailings.POLL
     assert smtp_server.recorder.received == []
+
+
+async def test_a_mailto_unsubscribe_is_applied_with_its_token_and_confirmed(
+    chat: Chat, smtp_server: SmtpServer
+) -> None:
+    import re
+    from urllib.parse import unquote
+
+    from commands.mailing import remove
+
+    _watch(chat)
+    add_subscriber(chat, "lectrice@mairie.example.fr", "Lectrice")
+    await chat.move_to(MONDAY_9 + timedelta(minutes=1))
+    (digest,) = smtp_server.recorder.to("lectrice@mairie.example.fr")
+    found = re.search(r"<mailto:([^?]+)\?subject=([^>]+)>", digest["List-Unsubscribe"])
+    assert found is not None
+    assert found.group(1) == "coordination@reseau.example.org"  # the reply_to reads them
+    subject = unquote(found.group(2))
+    assert subject.startswith("unsubscribe ")
+    token = subject.removeprefix("unsubscribe ")
+    # The coordination applies the request (what `tisserand subscribers remove TOKEN` does).
+    with chat.app.sessions.begin() as db:
+        removed = remove(db, chat.app.settings, chat.app.translators.get(), token, chat.clock.now())
+    assert removed == "lectrice@mairie.example.fr"
+    await chat.app.scheduler.run_due()
+    messages = smtp_server.recorder.to("lectrice@mairie.example.fr")
+    assert len(messages) == 2 and "retirée" in messages[-1]["Subject"]
+    # No mailing goes to the address any more.
+    with chat.app.sessions() as db:
+        assert mail.recipients(db, "digest") == []
+        assert mail.subscriber_by_address(db, "lectrice@mairie.example.fr") is None
