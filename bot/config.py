@@ -178,6 +178,25 @@ class OutboxSettings(_Section):
     than a platform call with its timeouts (the call is not awaited past it)."""
 
 
+class LeaseSettings(_Section):
+    """One active instance per database (``bot.lease``)."""
+
+    poll_seconds: float = Field(default=2.0, ge=0.05, le=60)
+    """How often a standing-by instance tries to take the lease over, and how often the active
+    one checks it still holds it."""
+
+
+class WebSettings(_Section):
+    """The bot's HTTP server (``bot.web``): ``/healthz``, ``/readyz``, ``/metrics``."""
+
+    enabled: bool = False
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=255)
+    """Loopback unless configured: the metrics name channels and platforms."""
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = Field(default=None, max_length=2000)
+    """The address people reach this server at (links it writes, e.g. one-click unsubscribe)."""
+
+
 class PollSettings(_Section):
     creators: Literal["coordinators", "everyone"] = "coordinators"
     grades: int = Field(default=7, ge=5, le=7)
@@ -250,6 +269,19 @@ class HighlightSettings(_Section):
     """Name the members who joined in the gazette (False: only their number)."""
 
 
+class GazetteSettings(_Section):
+    """The gazette after an event, its drafts and its files (``[gazette]``)."""
+
+    session_window_hours: int = Field(default=48, ge=0, le=24 * 31)
+    """A session's gazette gathers what was said from its start to this long after its end."""
+    coordination_channel: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+    """Where drafts are shown (a channel of coordinators); unset: privately to the coordinator."""
+    pdf: bool = False
+    """Also make an A4 PDF of a published gazette with headless Chromium (archived beside it)."""
+    chromium: str = Field(default="chromium", min_length=1, max_length=500)
+    """The Chromium program (a name found in PATH, or a path) that prints the PDF."""
+
+
 def _mail_address(value: str) -> str:
     """An address the configuration names (``[email] sender``, ``reply_to``), normalised."""
     from email_validator import EmailNotValidError, validate_email
@@ -304,10 +336,13 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     roles: RolesSettings = RolesSettings()
     outbox: OutboxSettings = OutboxSettings()
+    lease: LeaseSettings = LeaseSettings()
+    web: WebSettings = WebSettings()
     polls: PollSettings = PollSettings()
     sessions: SessionSettings = SessionSettings()
     feeds: FeedSettings = FeedSettings()
     highlights: HighlightSettings = HighlightSettings()
+    gazette: GazetteSettings = GazetteSettings()
     rocketchat: dict[str, Any] | None = None
     """Validated by the Rocket.Chat platform module (``[rocketchat]``)."""
     discord: dict[str, Any] | None = None
@@ -442,8 +477,23 @@ def load_settings(
         raise ConfigError(validation_problems(exc)) from None
 
 
+_KNOWN_SECRETS: set[str] = set()
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret value read so far (the logs replace them, :mod:`bot.logs`)."""
+    return frozenset(_KNOWN_SECRETS)
+
+
 def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """A secret from ``TISSERAND_<NAME>`` or from the file named by ``TISSERAND_<NAME>_FILE``."""
+    value = _read_secret(name, environ)
+    if value:
+        _KNOWN_SECRETS.add(value)
+    return value
+
+
+def _read_secret(name: str, environ: Mapping[str, str] | None) -> str | None:
     env = os.environ if environ is None else environ
     value = env.get(f"TISSERAND_{name}")
     if value:

@@ -1,7 +1,7 @@
 """email subscribers
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-02 13:53:03
 
 Email delivery (issue 19): the people who receive the digest, the gazette and session
@@ -19,7 +19,7 @@ import bot.storage.base
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,7 +34,6 @@ def upgrade() -> None:
         sa.Column("html", sa.Text(), nullable=True),
         sa.Column("attachments", sa.JSON(), nullable=False),
         sa.Column("list_id", sa.String(length=200), nullable=True),
-        sa.Column("recipient", sa.String(length=320), nullable=True),
         sa.Column("created_at", bot.storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_email_bodies")),
     )

@@ -3,7 +3,20 @@
 Importing this package imports every model module, so ``Base.metadata`` is complete for Alembic.
 """
 
-from bot.storage import email, highlights, members, outbox, platform_state, polls, sessions, veille
+from bot.storage import (
+    email,
+    highlights,
+    ideas,
+    meetings,
+    members,
+    outbox,
+    platform_state,
+    polls,
+    profiles,
+    questionnaires,
+    sessions,
+    veille,
+)
 from bot.storage.base import Base, UTCDateTime
 
 __all__ = [
@@ -11,10 +24,14 @@ __all__ = [
     "UTCDateTime",
     "email",
     "highlights",
+    "ideas",
+    "meetings",
     "members",
     "outbox",
     "platform_state",
     "polls",
+    "profiles",
+    "questionnaires",
     "sessions",
     "veille",
 ]
