@@ -25,6 +25,7 @@ from bot.core import (
     Actor,
     ChoiceEvent,
     CommandEvent,
+    ConfigError,
     DeliveryError,
     Event,
     InvalidValue,
@@ -151,6 +152,10 @@ class App:
 
     def _mail_channel(self, email: EmailSettings) -> MailChannel:
         """Email through the outbox (``[email]``; the password from the environment)."""
+        from bot.mail.online import missing_password
+
+        if missing := missing_password(email):
+            raise ConfigError(missing)
         return MailChannel(
             self.settings,
             email,

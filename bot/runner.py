@@ -154,6 +154,10 @@ def check_settings(settings: Settings, *, online: bool = False) -> None:
         secrets = platform_secrets(kinds)
     except ConfigError as exc:
         problems.extend(exc.problems)
+    if settings.email is not None:
+        from bot.mail.online import missing_password
+
+        problems.extend(missing_password(settings.email))
     environment = check_database(settings)
     if not settings.configured_platforms() or "out_dir" in settings.console.model_fields_set:
         environment.extend(check_directory(settings.console.out_dir, "console.out_dir"))

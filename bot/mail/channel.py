@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -44,6 +45,19 @@ FOOTER_LIST = N_(
 )
 HOW_MAILTO = N_("reply with the subject “unsubscribe”, or type /profil email retirer in the chat.")
 HOW_LINK = N_("open {url}")
+BASIS_MEMBER = N_("you gave it in the chat and confirmed it")
+BASIS_ADDED = N_("added by {who}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    kind: str
+    subject: str
+    text: str
+    html: str | None
+    parts: tuple[Part, ...]
+    list_id: str | None
+    recipient: str | None
 
 
 def message_id(token: str, sender: str) -> str:
@@ -72,6 +86,7 @@ class MailChannel:
         self._clock = clock
         self._translators = translators
         self.transport = transport or SmtpTransport(SmtpOptions.of(email, password))
+        self._bodies: dict[str, _Body] = {}
 
     async def start(self, handler: EventHandler) -> None:
         return None
@@ -92,10 +107,20 @@ class MailChannel:
         now = self._clock.now()
         mid = message_id(token, self.email.sender)
         with self._sessions() as db:
-            body = db.get(EmailBody, key)
+            body = self._body(db, key)
             subscriber = db.get(EmailSubscriber, int(target.user_id))
             if body is None:
                 raise DeliveryError(f"no email body {key!r}", permanent=True)
+            if subscriber is None and body.recipient is not None:
+                # A notice that outlives its subscriber (the confirmation of a removal).
+                subscriber = EmailSubscriber(
+                    id=int(target.user_id),
+                    address=body.recipient,
+                    name="",
+                    bounces=0,
+                    confirmed_at=now,
+                    unsubscribe_token="",
+                )
             if subscriber is None:
                 raise DeliveryError(
                     "the address was removed before the email was sent",
@@ -117,26 +142,46 @@ class MailChannel:
                     subscriber.address,
                 )
                 return MessageRef(PLATFORM, subscriber.address, mid)
+            footer = self._footer_text(subscriber, body)
             message = build_message(
                 self._envelope(subscriber, body, mid, now),
                 subject=body.subject,
-                text=body.text + self._footer_text(subscriber, body),
-                html=_with_footer(body.html, self._footer_text(subscriber, body))
-                if body.html
-                else None,
-                parts=[
-                    self._part(Part.from_json(raw), subscriber) for raw in body.attachments or ()
-                ],
+                text=body.text + footer,
+                html=_with_footer(body.html, footer),
+                parts=[self._part(part, subscriber) for part in body.parts],
             )
             address, subscriber_id = subscriber.address, subscriber.id
+            bounced = subscriber.bounces > 0
         try:
             await self.transport.send(message, address, self._journal(token, key, address, mid))
         except MailError as exc:
             if exc.permanent and exc.stage in ("recipient", "data"):
                 self._bounce(subscriber_id, str(exc))
             raise DeliveryError(str(exc), permanent=exc.permanent) from None
-        self._delivered(subscriber_id)
+        if bounced:
+            self._delivered(subscriber_id)
         return MessageRef(PLATFORM, address, mid)
+
+    def _body(self, db: Session, key: str) -> _Body | None:
+        """A mailing's body, read once for all its recipients (bodies never change)."""
+        body = self._bodies.get(key)
+        if body is None:
+            row = db.get(EmailBody, key)
+            if row is None:
+                return None
+            body = _Body(
+                kind=row.kind,
+                subject=row.subject,
+                text=row.text,
+                html=row.html,
+                parts=tuple(Part.from_json(raw) for raw in row.attachments or ()),
+                list_id=row.list_id,
+                recipient=row.recipient,
+            )
+            if len(self._bodies) >= 8:
+                self._bodies.pop(next(iter(self._bodies)))
+            self._bodies[key] = body
+        return body
 
     def _part(self, part: Part, subscriber: EmailSubscriber) -> Part:
         """A calendar part becomes this recipient's invitation; other parts go as they are."""
@@ -159,7 +204,7 @@ class MailChannel:
     ) -> Callable[[], Callable[[], None]]:
         def write() -> Callable[[], None]:
             with self._sessions.begin() as db:
-                db.merge(
+                db.add(
                     EmailJournal(
                         token=token,
                         key=key,
@@ -206,7 +251,7 @@ class MailChannel:
     # --- headers and footer -------------------------------------------------------------------
 
     def _envelope(
-        self, subscriber: EmailSubscriber, body: EmailBody, mid: str, now: datetime
+        self, subscriber: EmailSubscriber, body: _Body, mid: str, now: datetime
     ) -> Envelope:
         listed = body.list_id is not None
         url = self._unsubscribe_url(subscriber) if listed else None
@@ -230,13 +275,16 @@ class MailChannel:
             return None
         return f"{base.rstrip('/')}/{subscriber.unsubscribe_token}"
 
-    def _footer_text(self, subscriber: EmailSubscriber, body: EmailBody) -> str:
+    def _footer_text(self, subscriber: EmailSubscriber, body: _Body) -> str:
         if body.list_id is None:
             return ""
         t = self._translators.get(subscriber.locale)
         url = self._unsubscribe_url(subscriber)
         how = t.gettext(HOW_LINK, url=url) if url else t.gettext(HOW_MAILTO)
-        basis = subscriber.basis or "?"
+        if subscriber.member_id is not None:
+            basis = t.gettext(BASIS_MEMBER)
+        else:
+            basis = t.gettext(BASIS_ADDED, who=subscriber.added_by or "?")
         footer = t.gettext(FOOTER_LIST, network=self.settings.network.name, basis=basis, how=how)
         return "\n\n-- \n" + footer + "\n"
 

@@ -25,6 +25,13 @@ SENDER_REFUSED = N_(
 NO_PASSWORD = N_("a username is set but TISSERAND_SMTP_PASSWORD (or _FILE) is not")
 
 
+def missing_password(email: EmailSettings) -> list[tuple[str, str]]:
+    """A username without its password (checked offline, and before the bot starts)."""
+    if email.username and not read_secret("SMTP_PASSWORD"):
+        return [("email.username", Problem(NO_PASSWORD))]
+    return []
+
+
 async def check_online(email: EmailSettings) -> list[tuple[str, str]]:
     """The problems of ``[email]`` found by talking to its server (empty when all is well)."""
     password = read_secret("SMTP_PASSWORD")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import DirectTarget, InvalidValue, Reply
+from bot.i18n import N_, Translator
 from bot.mail.message import Part
 from bot.outbox import Outgoing, enqueue_many
 from bot.storage.email import EmailBody, EmailSubscriber
@@ -122,6 +123,39 @@ class Mailing:
     html: str | None = None
     parts: Sequence[Part] = ()
     list_id: str | None = None
+    recipient: str | None = None
+    """A notice's address, used when its subscriber no longer exists."""
+
+
+GOODBYE_SUBJECT = N_("{network}: your address is removed")
+GOODBYE_TEXT = N_(
+    "Hello,\n\nAs asked, {address} was removed from the mailing list of {network}: nothing "
+    "more will be sent to it. If this is a mistake, write to the coordination (reply to this "
+    "email)."
+)
+
+
+def forget(
+    db: Session, subscriber: EmailSubscriber, t: Translator, network: str, now: datetime
+) -> str:
+    """Remove ``subscriber``; a confirmed, enabled address gets one email confirming it (no
+    other address gets anything). Returns the address."""
+    address = subscriber.address
+    if subscriber.confirmed_at is not None and subscriber.disabled_at is None:
+        queue(
+            db,
+            Mailing(
+                key=f"goodbye:{subscriber.id}:{subscriber.unsubscribe_token[:12]}",
+                kind="notice",
+                subject=t.gettext(GOODBYE_SUBJECT, network=network),
+                text=t.gettext(GOODBYE_TEXT, address=address, network=network),
+                recipient=address,
+            ),
+            [subscriber.id],
+            now,
+        )
+    db.delete(subscriber)
+    return address
 
 
 def queue(db: Session, mailing: Mailing, subscriber_ids: Iterable[int], now: datetime) -> int:
@@ -138,6 +172,7 @@ def queue(db: Session, mailing: Mailing, subscriber_ids: Iterable[int], now: dat
                 html=mailing.html,
                 attachments=[part.to_json() for part in mailing.parts],
                 list_id=mailing.list_id,
+                recipient=mailing.recipient,
                 created_at=now,
             )
         )

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Literal
@@ -71,11 +71,14 @@ class SmtpOptions:
 
 
 def _response_error(exc: aiosmtplib.SMTPResponseException, stage: Stage) -> MailError:
+    """A reply as a :class:`MailError`: 5xx about the recipient or the message are permanent;
+    a refused sender or login is the configuration's fault, not the email's: retried (with the
+    outbox's backoff) so that nothing is lost while a coordinator fixes it."""
     return MailError(
         f"{stage}: {exc.code} {exc.message}".strip()[:500],
         stage=stage,
         code=exc.code,
-        permanent=500 <= exc.code < 600,
+        permanent=500 <= exc.code < 600 and stage in ("recipient", "data"),
     )
 
 
@@ -88,6 +91,8 @@ class SmtpTransport:
         self._smtp: aiosmtplib.SMTP | None = None
         self._lock = asyncio.Lock()
         self._last_sent = 0.0
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        """How the rate is kept (a test records the pauses instead of waiting them)."""
         self.connections = 0
         """How many connections were opened (tests and the benchmark read it)."""
 
@@ -120,14 +125,11 @@ class SmtpTransport:
             except aiosmtplib.SMTPAuthenticationError as exc:
                 smtp.close()
                 raise MailError(
-                    f"auth: {exc.code} {exc.message}"[:500],
-                    stage="auth",
-                    code=exc.code,
-                    permanent=True,
+                    f"auth: {exc.code} {exc.message}"[:500], stage="auth", code=exc.code
                 ) from None
             except aiosmtplib.SMTPException as exc:
                 smtp.close()
-                raise MailError(f"auth: {exc}"[:500], stage="auth", permanent=True) from None
+                raise MailError(f"auth: {exc}"[:500], stage="auth") from None
         self.connections += 1
         return smtp
 
@@ -135,8 +137,8 @@ class SmtpTransport:
         interval = 60.0 / self.options.messages_per_minute
         wait = self._last_sent + interval - time.monotonic()
         if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_sent = time.monotonic()
+            await self.sleep(wait)
+        self._last_sent = max(time.monotonic(), self._last_sent + interval)
 
     def _drop(self) -> None:
         if self._smtp is not None:

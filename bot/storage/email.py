@@ -65,6 +65,9 @@ class EmailBody(Base):
     """``{"filename", "media_type", "data" (base64), "method" (calendar parts)}``."""
     list_id: Mapped[str | None] = mapped_column(String(200), default=None)
     """Set for list mail: adds ``List-Id`` and ``List-Unsubscribe``."""
+    recipient: Mapped[str | None] = mapped_column(String(320), default=None)
+    """For a notice that outlives its subscriber (the confirmation of a removal): where it
+    goes when the subscriber is gone."""
     created_at: Mapped[datetime]
 
 

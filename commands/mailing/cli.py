@@ -121,9 +121,9 @@ def subscribers_group(t: Translator, common: Callable[[Any], Any], open_db: Open
     def subscribers_remove(
         ctx: click.Context, config: str | None, database: str | None, address: str
     ) -> None:
-        _settings, sessions = open_db(ctx, config, database)
+        settings, sessions = open_db(ctx, config, database)
         with sessions.begin() as db:
-            removed = remove(db, address)
+            removed = remove(db, settings, t, address, SystemClock().now())
         if removed is None:
             click.echo(
                 _("No subscriber has this address or token: {value}", value=address), err=True

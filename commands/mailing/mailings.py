@@ -85,6 +85,9 @@ def mail_due(db: Session, settings: Settings, t: Translator, now: datetime) -> i
     for row in rows:
         mailing, choice = _mailing(row, settings, t)
         if mailing is None or choice is None:
+            # A key of the patterns that is not an item to mail: marked as seen (an empty
+            # mailing to nobody), or the provider would find it due again at once.
+            mail.queue(db, mail.Mailing(row.key, "notice", "", ""), [], now)
             continue
         ids = [s.id for s in mail.recipients(db, choice)]
         queued += mail.queue(db, mailing, ids, now)

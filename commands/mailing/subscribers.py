@@ -218,8 +218,11 @@ def import_csv(
     return report
 
 
-def remove(db: Session, address_or_token: str) -> str | None:
-    """Forget an address (or the subscriber of an unsubscribe token); the address, or None."""
+def remove(
+    db: Session, settings: Settings, t: Translator, address_or_token: str, now: datetime
+) -> str | None:
+    """Forget an address (or the subscriber of an unsubscribe token), confirmed to it by one
+    email; the address, or None."""
     row = mail.subscriber_by_token(db, address_or_token.strip())
     if row is None:
         try:
@@ -228,9 +231,7 @@ def remove(db: Session, address_or_token: str) -> str | None:
             row = None
     if row is None:
         return None
-    address = row.address
-    db.delete(row)
-    return address
+    return mail.forget(db, row, t, settings.network.name, now)
 
 
 def listing(db: Session) -> list[EmailSubscriber]:

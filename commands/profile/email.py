@@ -202,7 +202,7 @@ def _subscribe(ctx: Context, typed: str) -> Reply:
     mail.queue(
         ctx.db,
         mail.Mailing(
-            key=f"code:{row.id}:{row.codes_sent}",
+            key=f"code:{row.id}:{row.code_hash[:16]}",  # one mailing per code
             kind="code",
             subject=t.gettext(CODE_SUBJECT, network=network),
             text=t.gettext(CODE_TEXT, name=ctx.member.display_name, network=network, code=code),
@@ -308,8 +308,9 @@ def _remove(ctx: Context) -> Reply:
     row = mail.subscriber_of_member(ctx.db, ctx.member.id)
     if row is None:
         return _private(ctx._("I have no email address for you."))
-    address = row.address
-    ctx.db.delete(row)
+    t = ctx.translator_for(ctx.member)
+    address = mail.forget(ctx.db, row, t, ctx.settings.network.name, ctx.now())
+    ctx.changed.add("outbox")
     return _private(
         ctx._("Done: I forgot {address}; nothing more will be sent to it.", address=address)
     )

@@ -358,7 +358,10 @@ async def test_since_reads_a_past_date(database: Database, tmp_path: Path) -> No
     try:
         text = text_of(await running.command("camille", '/gazette brouillon --depuis "1 janvier"'))
         assert "1 janvier 2026" in text, text
-        text = text_of(await running.command("camille", "/gazette brouillon --depuis lundi"))
+        asked = await running.command("camille", "/gazette brouillon --depuis lundi")
+        assert "Un brouillon est déjà ouvert" in text_of(asked)  # the gazette asks first
+        replace = asked[0].choices[0]
+        text = text_of(await running.click("camille", replace.action))
         assert "lundi 14 décembre 2026" in text, text
     finally:
         await running.stop()

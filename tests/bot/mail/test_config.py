@@ -59,3 +59,27 @@ def test_the_password_does_not_belong_in_the_file(tmp_path: object) -> None:
     ((where, problem),) = caught.value.problems
     assert where == "email.password"
     assert "TISSERAND_SMTP_PASSWORD" in problem
+
+
+def test_a_username_without_password_is_refused_before_start(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from bot.runner import check_settings
+
+    monkeypatch.delenv("TISSERAND_SMTP_PASSWORD", raising=False)
+    monkeypatch.delenv("TISSERAND_SMTP_PASSWORD_FILE", raising=False)
+    settings = load_settings(
+        None,
+        environ={},
+        overrides={
+            "data_dir": str(Path(str(tmp_path))),
+            "email": {"host": "smtp.example.org", "sender": "a@b.org", "username": "a@b.org"},
+        },
+    )
+    with pytest.raises(ConfigError) as caught:
+        check_settings(settings)
+    assert "email.username" in [where for where, _ in caught.value.problems]
+    monkeypatch.setenv("TISSERAND_SMTP_PASSWORD", "secret")
+    check_settings(settings)  # the password is there: nothing more to say offline

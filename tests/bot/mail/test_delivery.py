@@ -222,7 +222,7 @@ async def test_permanent_refusals_fail_the_row_and_disable_the_address(
     assert smtp_server.recorder.to("parti@ancien.example.fr") == []
 
 
-async def test_a_refused_sender_is_a_recorded_failure(
+async def test_a_refused_sender_is_retried_and_counts_no_bounce(
     database: Database, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     smtp_server.recorder.refuse_sender = "553 5.7.1 Sender address rejected: not owned by user"
@@ -233,9 +233,10 @@ async def test_a_refused_sender_is_a_recorded_failure(
         report = await deliver(chat)
     finally:
         await chat.stop()
-    assert report.failed == 1
+    # The configuration's fault, not the email's: kept for a retry (nothing lost).
+    assert (report.failed, report.retried) == (0, 1)
     (row,) = email_rows(chat)
-    assert row.status == "failed" and "553" in (row.last_error or "")
+    assert row.status == "pending" and "553" in (row.last_error or "")
     # The sender's fault is not the address's: no bounce counted.
     assert subscriber(chat, sid).bounces == 0
 
@@ -289,3 +290,26 @@ async def test_a_calendar_part_is_an_alternative_and_an_attachment(
     assert all(p.get_param("method") == "REQUEST" for p in calendars)
     attachment = next(p for p in calendars if p.get_filename() == "session.ics")
     assert attachment.get_payload(decode=True) == ics
+
+
+async def test_the_rate_spaces_the_messages(
+    database: Database, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    chat = await mail_chat(database.url, tmp_path, smtp_server, messages_per_minute=6)
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:  # recorded, not waited
+        pauses.append(seconds)
+
+    try:
+        channel = chat.app.platforms["email"]
+        channel.transport.sleep = pause  # type: ignore[attr-defined]
+        ids = [add_subscriber(chat, f"membre{n}@asso.example.fr") for n in range(3)]
+        send_mailing(chat, ids)
+        report = await deliver(chat)
+    finally:
+        await chat.stop()
+    assert report.sent == 3
+    # 6 a minute: each message after the first waits for its slot, 10 s after the previous one.
+    assert len(pauses) == 2
+    assert 9 < pauses[0] <= 10 and pauses[1] > 9

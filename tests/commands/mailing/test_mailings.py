@@ -3,6 +3,7 @@ the chat, the bot mails the subscribers through a real SMTP server on loopback."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ import icalendar
 import pytest
 import pytest_asyncio
 
+from bot import mail
 from bot.core import Attachment, PlaceTarget, Reply
 from bot.outbox import enqueue
 from bot.storage.members import record_place
@@ -19,6 +21,7 @@ from commands.veille.store import add_source_row, store_entries
 from digests.feeds import ParsedEntry, ParsedFeed, link_hash
 from tests.bot.mail.helpers import add_subscriber, email_rows, mail_chat
 from tests.conftest import Database
+from tests.digests.test_gazette_html import CHROMIUM, _screenshot, decode_png
 from tests.support.chat import Chat, place
 from tests.support.smtp import SmtpServer
 
@@ -180,3 +183,85 @@ async def test_session_invitations_update_and_cancel_the_same_event(
     ]
     assert alternative and alternative[0].get_param("method") == "REQUEST"
     assert "Invitation" in first["Subject"] and "Webinaire" in first["Subject"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+async def test_the_digest_email_opens_in_chromium(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    # One database is enough to look at the page: SQLite only.
+    chat = await mail_chat(f"sqlite:///{tmp_path / 'shot.sqlite3'}", tmp_path, smtp_server)
+    try:
+        _watch(chat)
+        add_subscriber(chat, "lectrice@mairie.example.fr", "Lectrice")
+        await chat.move_to(MONDAY_9 + timedelta(minutes=1))
+    finally:
+        await chat.stop()
+    (received,) = smtp_server.recorder.received
+    html = received.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    page = tmp_path / "digest-email.html"
+    page.write_text(html, encoding="utf-8")
+    shot = tmp_path / "digest-email.png"
+    await asyncio.to_thread(_screenshot, page, shot, tmp_path, "600,900")
+    width, height, channels, pixels = decode_png(shot.read_bytes())
+    assert (width, height) == (600, 900)
+    sample = [
+        tuple(pixels[i : i + 3])
+        for i in range(0, len(pixels), channels * 13)
+        if i + 3 <= len(pixels)
+    ]
+    dark = sum(1 for p in sample if sum(p) < 300)
+    assert len(set(sample)) > 20, "the page looks blank"
+    assert dark > len(sample) // 500, "no text drawn"
+
+
+async def test_a_key_of_the_patterns_that_is_no_item_is_seen_once(
+    chat: Chat, smtp_server: SmtpServer
+) -> None:
+    add_subscriber(chat, "lectrice@mairie.example.fr")
+    now = chat.clock.now()
+    with chat.app.sessions.begin() as db:
+        enqueue(
+            db,
+            key="digest:console:general:not-a-week",
+            reply=Reply(text="?"),
+            target=PlaceTarget("console", "general"),
+            due_at=now,
+            now=now,
+        )
+    await chat.app.scheduler.run_due()
+    from commands.mailing import mailings
+
+    with chat.app.sessions() as db:
+        # Not due again: the provider's next look is its regular one.
+        assert mailings.next_due(db, chat.clock.now()) == chat.clock.now() + mailings.POLL
+    assert smtp_server.recorder.received == []
+
+
+async def test_a_mailto_unsubscribe_is_applied_with_its_token_and_confirmed(
+    chat: Chat, smtp_server: SmtpServer
+) -> None:
+    import re
+    from urllib.parse import unquote
+
+    from commands.mailing import remove
+
+    _watch(chat)
+    add_subscriber(chat, "lectrice@mairie.example.fr", "Lectrice")
+    await chat.move_to(MONDAY_9 + timedelta(minutes=1))
+    (digest,) = smtp_server.recorder.to("lectrice@mairie.example.fr")
+    found = re.search(r"<mailto:([^?]+)\?subject=([^>]+)>", digest["List-Unsubscribe"])
+    assert found is not None
+    assert found.group(1) == "coordination@reseau.example.org"  # the reply_to reads them
+    subject = unquote(found.group(2))
+    assert subject.startswith("unsubscribe ")
+    token = subject.removeprefix("unsubscribe ")
+    # The coordination applies the request (what `tisserand subscribers remove TOKEN` does).
+    with chat.app.sessions.begin() as db:
+        removed = remove(db, chat.app.settings, chat.app.translators.get(), token, chat.clock.now())
+    assert removed == "lectrice@mairie.example.fr"
+    await chat.app.scheduler.run_due()
+    messages = smtp_server.recorder.to("lectrice@mairie.example.fr")
+    assert len(messages) == 2 and "retirée" in messages[-1]["Subject"]
+    # No mailing goes to the address any more.
+    with chat.app.sessions() as db:
+        assert mail.recipients(db, "digest") == []
+        assert mail.subscriber_by_address(db, "lectrice@mairie.example.fr") is None

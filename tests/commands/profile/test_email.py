@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 from bot import mail
-from tests.bot.mail.helpers import email_rows, mail_chat
+from tests.bot.mail.helpers import deliver, email_rows, mail_chat, send_mailing
 from tests.conftest import Database
 from tests.support.chat import Chat, text_of
 from tests.support.smtp import SmtpServer
@@ -74,6 +74,9 @@ async def test_a_wrong_code_counts_and_runs_out(chat: Chat, smtp_server: SmtpSer
     with chat.app.sessions() as db:
         row = mail.subscriber_of_member(db, 1)
         assert row is not None and row.confirmed_at is None
+    # Never confirmed: removing it sends nothing more.
+    await chat.command("alice", "/profil email retirer")
+    assert len(smtp_server.recorder.to(ADDRESS)) == 1
 
 
 async def test_a_code_expires(chat: Chat, smtp_server: SmtpServer) -> None:
@@ -116,6 +119,11 @@ async def test_choices_and_removal(chat: Chat, smtp_server: SmtpServer) -> None:
     assert ADDRESS in said
     with chat.app.sessions() as db:
         assert mail.subscriber_by_address(db, ADDRESS) is None
+    # The removal is confirmed by one email, the last one this address receives.
+    goodbye = smtp_server.recorder.to(ADDRESS)[-1]
+    assert "retirée" in goodbye["Subject"]  # the network speaks French by default
+    assert goodbye["List-Id"] is None
+    assert len(smtp_server.recorder.to(ADDRESS)) == 2  # the code, the goodbye
 
 
 async def test_someone_elses_address_is_refused(chat: Chat, smtp_server: SmtpServer) -> None:
@@ -132,3 +140,27 @@ async def test_french_replies(chat: Chat, smtp_server: SmtpServer) -> None:
     assert "code" in said and "30 minutes" in said and "envoyé" in said
     message = smtp_server.recorder.to(ADDRESS)[-1]
     assert "confirmation" in message["Subject"]
+
+
+async def test_an_address_refused_by_its_server_is_disabled_and_shown(
+    chat: Chat, smtp_server: SmtpServer
+) -> None:
+    await chat.command("alice", f"/profil email {ADDRESS}")
+    await chat.command("alice", f"/profil email confirmer {last_code(smtp_server)}")
+    smtp_server.recorder.refuse_recipients[ADDRESS] = "550 5.1.1 Mailbox unavailable"
+    with chat.app.sessions() as db:
+        (row,) = mail.recipients(db, "digest")
+        sid = row.id
+    for week in (48, 49, 50):
+        send_mailing(chat, [sid], key=f"digest:console:general:2026-W{week}")
+        await deliver(chat)
+    shown = text_of(await chat.command("alice", "/profil"))
+    assert ADDRESS in shown and "550" in shown and f"/profil email {ADDRESS}" in shown
+    with chat.app.sessions() as db:
+        assert mail.recipients(db, "digest") == []
+    # Giving it again asks for a new code; once confirmed, it receives again.
+    del smtp_server.recorder.refuse_recipients[ADDRESS]
+    await chat.command("alice", f"/profil email {ADDRESS}")
+    await chat.command("alice", f"/profil email confirmer {last_code(smtp_server)}")
+    with chat.app.sessions() as db:
+        assert [r.address for r in mail.recipients(db, "digest")] == [ADDRESS]
