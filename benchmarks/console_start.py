@@ -39,6 +39,8 @@ def _once(data_dir: Path, run: int = 0, command: str = "console") -> float:
     tisserand = shutil.which("tisserand") or str(Path(sys.executable).with_name("tisserand"))
     env = {**os.environ, "TISSERAND_DATA_DIR": str(data_dir), "LANG": "fr_FR.UTF-8"}
     env.pop("TISSERAND_DATABASE_URL", None)
+    cwd = data_dir / f"cwd{run}"  # `run` writes the console's journal in ./tisserand-out
+    cwd.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     proc = subprocess.Popen(
         [tisserand, "console", "--out", str(data_dir / f"out{run}")]
@@ -48,6 +50,7 @@ def _once(data_dir: Path, run: int = 0, command: str = "console") -> float:
         stdout=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=cwd,
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("/aide\n")

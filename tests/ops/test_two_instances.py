@@ -165,6 +165,18 @@ async def test_one_instance_is_active_the_other_takes_over_when_it_is_killed(
         await _until(lambda: _posted(rocketchat, "Première annonce") == 1, *instances)
         assert rocketchat.ddp_logins == 1  # the standby never connected
         assert active.process.returncode is None and standby.process.returncode is None
+        upgrade = await asyncio.create_subprocess_exec(  # maintenance beside a running bot
+            TISSERAND,
+            "db",
+            "upgrade",
+            env={**os.environ, "TISSERAND_CONFIG": str(config), "LANG": "en_US.UTF-8"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        out, err = await upgrade.communicate()
+        assert upgrade.returncode == 0, err.decode()
+        assert b"up to date" in out
 
         _announce(database, room, "test:second", "Deuxième annonce")  # pending for now
         active.process.kill()
