@@ -231,3 +231,31 @@ async def test_a_lost_lease_stops_the_platforms_with_exit_status_4(
         await _end(active)
         with contextlib.suppress(NameError):
             await _end(standby)
+
+
+@pytest.mark.asyncio
+async def test_two_instances_started_together_on_a_new_database(
+    database: Database, rocketchat: FakeRocketChat, tmp_path: Path
+) -> None:
+    """Nothing migrated yet: the lease comes before the migration, so only one migrates."""
+    config = _config(tmp_path, database, rocketchat)
+    first, second = await asyncio.gather(
+        _start("a", config, tmp_path), _start("b", config, tmp_path)
+    )
+    try:
+        await _until(lambda: first.standing_by or second.standing_by, first, second)
+        await _until(lambda: rocketchat.live_connections == 1, first, second)
+        assert rocketchat.ddp_logins == 1
+        for instance in (first, second):
+            assert instance.process.returncode is None
+    finally:
+        codes = [await _end(first), await _end(second)]
+    assert codes == [0, 0]
+    for instance in (first, second):
+        assert not any("Traceback" in line for line in instance.lines), instance.lines
+    engine = make_engine(database.url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+    finally:
+        engine.dispose()
