@@ -10,7 +10,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import EmailSettings, Settings, read_secret
 from bot.context import Context
 from bot.core import (
     Actor,
@@ -32,20 +32,32 @@ from bot.core import (
     MessageRef,
     ReactionEvent,
     Reply,
-    Role,
     UserError,
+    storable,
 )
-from bot.family import Family, Listener, ListenerKind, check_families, gazette_sources
+from bot.family import (
+    Family,
+    Listener,
+    ListenerKind,
+    ReportSource,
+    check_families,
+    gazette_sources,
+    report_sources,
+)
 from bot.i18n import Translator, Translators
+from bot.mail import PLATFORM as MAIL_PLATFORM
+from bot.mail import MailChannel
 from bot.outbox import RetryPolicy, Sender
 from bot.platforms.base import Platform
 from bot.registry import (
+    RETYPE_PREFIX,
     Args,
     CommandSpec,
     Registry,
     ReplyLike,
     StaleChoice,
     parse_arguments,
+    reserved_error,
     split_words,
     structured_arguments,
 )
@@ -89,7 +101,9 @@ class App:
         self.translators = Translators(settings.network.tz, settings.network.locale)
         self.families = check_families(families)
         self.registry = Registry.build_groups(family.handlers for family in self.families)
+        self.registry.settle(settings)
         self.gazette_sources: dict[str, GazetteSource] = gazette_sources(self.families)
+        self.report_sources: dict[str, ReportSource] = report_sources(self.families)
         self.templates = Environment(
             loader=PackageLoader("digests", "templates"),
             autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
@@ -135,9 +149,22 @@ class App:
             self.sessions, self.platforms, self.clock, policy, translators=self.translators
         )
 
+    def _mail_channel(self, email: EmailSettings) -> MailChannel:
+        """Email through the outbox (``[email]``; the password from the environment)."""
+        return MailChannel(
+            self.settings,
+            email,
+            read_secret("SMTP_PASSWORD"),
+            self.sessions,
+            self.clock,
+            self.translators,
+        )
+
     async def start(self, *, with_scheduler: bool = True) -> None:
         """Migrate, connect every platform, derive the scheduled work and start the scheduler."""
         self.migrate()
+        if self.settings.email is not None and MAIL_PLATFORM not in self.platforms:
+            self.add_platform(self._mail_channel(self.settings.email))
         self.sender = self._build_sender()
         sender = self.sender
         self.scheduler.add_due_work("outbox", sender.next_due, sender.deliver_due)
@@ -218,6 +245,7 @@ class App:
         """Handle one event and return the replies, without sending them."""
         if event.actor.is_bot:
             return Outcome([])
+        event = storable(event)
         if self.on_event is None:
             return await self._process(event)
         started = time.perf_counter()
@@ -255,13 +283,14 @@ class App:
                     changed=changed,
                     services=self.services,
                     gazette_sources=self.gazette_sources,
+                    report_sources=self.report_sources,
                 )
                 replies = await self._route(ctx, event)
                 db.commit()
                 self._known_places.add(place_key)
             except UserError as exc:
                 db.rollback()
-                return Outcome([Reply(text=exc.message, ephemeral=True)])
+                return Outcome([Reply(text=exc.message, choices=exc.choices, ephemeral=True)])
             except Exception as exc:
                 db.rollback()
                 return self._failure(event, exc, t)
@@ -314,15 +343,12 @@ class App:
     async def _route(self, ctx: Context, event: Event) -> list[Reply]:
         if isinstance(event, CommandEvent):
             spec, args = self._parse_command(event, ctx.t)
-            if spec.permission is Role.COORDINATOR and not event.actor.is_coordinator:
-                raise UserError(
-                    ctx._(
-                        "Sorry, /{command} is reserved for the network's coordinators. If you "
-                        "think you should have access, ask a coordinator.",
-                        command=spec.display_name(ctx.t.locale),
-                    )
-                )
             return _as_list(await _call(spec.handler, ctx, args))
+        if isinstance(event, ChoiceEvent) and event.action.startswith(RETYPE_PREFIX + ":"):
+            # a "did you mean" choice: the corrected line, as if the actor had typed it
+            line = event.action.split(":", 1)[1]
+            retyped = CommandEvent(event.actor, event.place, event.at, text=line, ref=event.ref)
+            return await self._route(replace(ctx, event=retyped), retyped)
         if isinstance(event, ChoiceEvent):
             choice = self.registry.choice_handlers.get(event.action.split(":", 1)[0])
             match = choice.match(event.action) if choice is not None else None
@@ -341,15 +367,25 @@ class App:
         return replies
 
     def _parse_command(self, event: CommandEvent, t: Translator) -> tuple[CommandSpec, Args]:
+        """The spec and arguments of a command; permission first: a member using a coordinator
+        command is refused before anything of it is parsed (no usage, no "missing")."""
+        coordinator = event.actor.is_coordinator
         if event.name is not None:
             words = event.name.split()
-            resolved = self.registry.resolve(words, t)
+            resolved = self.registry.resolve(words, t, is_coordinator=coordinator)
             if resolved.words:
                 raise UserError(t.gettext("Unknown command /{name}.", name=event.name))
+            self._check_permission(resolved.spec, event, t)
             return resolved.spec, structured_arguments(resolved.spec, event.options or {}, t)
         words = split_words(event.text, t)
-        resolved = self.registry.resolve(words, t)
+        resolved = self.registry.resolve(words, t, is_coordinator=coordinator)
+        self._check_permission(resolved.spec, event, t)
         return resolved.spec, parse_arguments(resolved.spec, resolved.words, t)
+
+    @staticmethod
+    def _check_permission(spec: CommandSpec, event: CommandEvent, t: Translator) -> None:
+        if spec.reserved and not event.actor.is_coordinator:
+            raise reserved_error(spec.display_name(t.locale), t)
 
 
 async def _call(handler: Callable[..., Any], *args: Any) -> Any:

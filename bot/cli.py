@@ -379,7 +379,9 @@ def build_cli(locale: str | None = None) -> click.Group:
         start = None
         if since:
             try:
-                start = parse_datetime(since, now=SystemClock().now(), tz=settings.network.tz)
+                start = parse_datetime(
+                    since, now=SystemClock().now(), tz=settings.network.tz, past=True
+                )
             except DateParseError:
                 _fail_config(t, ConfigError([("--since", _("not a date, e.g. 2026-10-01"))]))
         engine = _migrated_engine(settings)
@@ -405,6 +407,86 @@ def build_cli(locale: str | None = None) -> click.Group:
                 result.items,
                 path=result.path,
                 size=result.size,
+            )
+        )
+
+    @main.group(help=_("The annual activity report."))
+    def report() -> None:
+        pass
+
+    @report.command("build", help=_("Write the annual activity report (HTML, and a spreadsheet)."))
+    @_common
+    @click.option("--annee", "--year", "year", required=True, type=int, help=_("The year."))
+    @click.option(
+        "--out", "out", required=True, type=click.Path(dir_okay=False), help=_("The file to write.")
+    )
+    @click.option(
+        "--xlsx",
+        "xlsx",
+        type=click.Path(dir_okay=False),
+        help=_("Also write the figures as a spreadsheet (.xlsx)."),
+    )
+    @click.pass_context
+    def report_build(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        year: int,
+        out: str,
+        xlsx: str | None,
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from bot.clock import SystemClock
+        from bot.dates import FIRST_YEAR, LAST_YEAR
+        from bot.family import report_sources
+        from bot.i18n import Translators
+        from bot.storage.engine import make_session_factory
+        from bot.wiring import FAMILIES
+        from commands.report import NoActivity, build_report
+
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            _fail_config(
+                t,
+                ConfigError(
+                    [
+                        (
+                            "--annee",
+                            _(
+                                "a year between {first} and {last}",
+                                first=FIRST_YEAR,
+                                last=LAST_YEAR,
+                            ),
+                        )
+                    ]
+                ),
+            )
+        engine = _migrated_engine(settings)
+        public = Translators(settings.network.tz, settings.network.locale).get(None)
+        try:
+            with make_session_factory(engine)() as db:
+                files = build_report(
+                    db,
+                    public,
+                    year,
+                    network=settings.network.name,
+                    sources=report_sources(FAMILIES),
+                    now=SystemClock().now(),
+                )
+        except NoActivity:
+            click.echo(_("Nothing happened in {year}: no report was written.", year=year), err=True)
+            sys.exit(1)
+        finally:
+            engine.dispose()
+        Path(out).write_bytes(files.html)
+        if xlsx:
+            Path(xlsx).write_bytes(files.xlsx)
+        click.echo(
+            _(
+                "Report {year} written to {path} ({size} bytes).",
+                year=year,
+                path=out,
+                size=len(files.html),
             )
         )
 
@@ -485,8 +567,20 @@ def build_cli(locale: str | None = None) -> click.Group:
             report = import_opml(
                 app, Path(opml_file).read_bytes(), channel=channel, platform=platform
             )
-        except (OpmlError, LookupError) as exc:
+        except OpmlError as exc:
             click.echo(_("Nothing imported: {problem}", problem=str(exc)), err=True)
+            sys.exit(1)
+        except LookupError:
+            click.echo(
+                _(
+                    "Nothing imported: the channel “{channel}” is unknown. Tisserand knows a "
+                    "channel once it has seen it: start the bot (tisserand run), write something "
+                    "in #{channel} (or type a command there), then import again. Or give the "
+                    "platform and the channel's id: --platform rocketchat --channel ID.",
+                    channel=channel.lstrip("#"),
+                ),
+                err=True,
+            )
             sys.exit(1)
         finally:
             app.engine.dispose()
@@ -568,6 +662,16 @@ def build_cli(locale: str | None = None) -> click.Group:
         finally:
             app.engine.dispose()
 
+    def _subscribers(ctx: click.Context, config: str | None, database: str | None) -> Any:
+        _merge(ctx, config, database)
+        from bot.storage.engine import make_session_factory
+
+        settings = _settings(ctx)
+        return settings, make_session_factory(_migrated_engine(settings))
+
+    from commands.mailing import subscribers_group
+
+    main.add_command(subscribers_group(t, _common, _subscribers))
     return main
 
 

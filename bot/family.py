@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -44,6 +45,19 @@ class GazetteSection:
     source: GazetteSource
 
 
+ReportSource = Callable[["Session", "Translator", datetime, datetime], Any]
+"""``(db, t, since, until) -> digests.report.ReportPart | None``: what a family says about a year
+(a plain value the report's renderer reads; None when it has nothing to say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSection:
+    """One section a family gives the annual activity report."""
+
+    key: str
+    source: ReportSource
+
+
 @dataclass(frozen=True, slots=True)
 class Family:
     """A command family, as the composition root sees it.
@@ -52,7 +66,7 @@ class Family:
     autocompleters) the registry collects; ``setup`` registers scheduled work, listeners and
     services on the :class:`Host`; ``outbox_topics`` are the first segments of the outbox keys
     the family writes (``session`` for ``session:12:announce``), each owned by one family;
-    ``gazette`` the sections it offers the gazette.
+    ``gazette`` the sections it offers the gazette; ``report`` those it gives the annual report.
     """
 
     name: str
@@ -60,6 +74,7 @@ class Family:
     setup: Callable[[Host], None] | None = None
     outbox_topics: tuple[str, ...] = ()
     gazette: tuple[GazetteSection, ...] = ()
+    report: tuple[ReportSection, ...] = ()
 
 
 class Host(Protocol):
@@ -94,6 +109,7 @@ def check_families(families: Iterable[Family]) -> tuple[Family, ...]:
     names: set[str] = set()
     topics: dict[str, str] = {}
     kinds: dict[str, str] = {}
+    reports: dict[str, str] = {}
     for family in found:
         if not isinstance(family, Family):
             raise FamilyError(f"{family!r} is not a Family")
@@ -122,12 +138,24 @@ def check_families(families: Iterable[Family]) -> tuple[Family, ...]:
                     f"and {family.name!r}"
                 )
             kinds[section.kind] = family.name
+        for part in family.report:
+            if part.key in reports:
+                raise FamilyError(
+                    f"the report section {part.key!r} is given by {reports[part.key]!r} "
+                    f"and {family.name!r}"
+                )
+            reports[part.key] = family.name
     return found
 
 
 def gazette_sources(families: Iterable[Family]) -> dict[str, GazetteSource]:
     """Every gazette section the families offer, by stored item kind."""
     return {section.kind: section.source for family in families for section in family.gazette}
+
+
+def report_sources(families: Iterable[Family]) -> dict[str, ReportSource]:
+    """Every section the families give the annual report, by key, in the families' order."""
+    return {part.key: part.source for family in families for part in family.report}
 
 
 def outbox_topic_owners(families: Iterable[Family]) -> dict[str, str]:
@@ -143,7 +171,10 @@ __all__ = [
     "Host",
     "Listener",
     "ListenerKind",
+    "ReportSection",
+    "ReportSource",
     "check_families",
     "gazette_sources",
     "outbox_topic_owners",
+    "report_sources",
 ]

@@ -159,6 +159,10 @@ def check_settings(settings: Settings, *, online: bool = False) -> None:
         environment.extend(check_directory(settings.console.out_dir, "console.out_dir"))
     if online and not problems and not environment:
         problems.extend(asyncio.run(_check_online(kinds, sections, secrets)))
+        if settings.email is not None:
+            from bot.mail.online import check_online
+
+            problems.extend(asyncio.run(check_online(settings.email)))
     if problems:
         raise ConfigError(problems + environment)
     if environment:

@@ -13,7 +13,20 @@ from bot.config import Settings
 from bot.family import Family
 from bot.platforms import discord, rocketchat
 from bot.platforms.base import AnyPlatformKind
-from commands import announce, gazette, help, polls, profile, sessions, veille
+from commands import (
+    announce,
+    gazette,
+    help,
+    ideas,
+    mailing,
+    members,
+    polls,
+    profile,
+    questionnaires,
+    report,
+    sessions,
+    veille,
+)
 
 FAMILIES: tuple[Family, ...] = (
     help.FAMILY,
@@ -23,6 +36,11 @@ FAMILIES: tuple[Family, ...] = (
     sessions.FAMILY,
     veille.FAMILY,
     gazette.FAMILY,
+    members.FAMILY,
+    mailing.FAMILY,
+    ideas.FAMILY,
+    questionnaires.FAMILY,
+    report.FAMILY,
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""
 

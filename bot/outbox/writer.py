@@ -50,6 +50,8 @@ _ABOUT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^session:[^:]+:feedback:"), N_("a question about a session you attended")),
     (re.compile(r"^session:"), N_("news about a session you registered for")),
     (re.compile(r"^feed-disabled:"), N_("news about a feed you added to the watch")),
+    (re.compile(r"^meet:"), N_("a round of meetings you joined")),
+    (re.compile(r"^referent:"), N_("news on a theme you are referent for")),
 )
 _ABOUT_DEFAULT = N_("a message meant for you only")
 

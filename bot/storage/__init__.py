@@ -3,17 +3,35 @@
 Importing this package imports every model module, so ``Base.metadata`` is complete for Alembic.
 """
 
-from bot.storage import highlights, members, outbox, platform_state, polls, sessions, veille
+from bot.storage import (
+    email,
+    highlights,
+    ideas,
+    meetings,
+    members,
+    outbox,
+    platform_state,
+    polls,
+    profiles,
+    questionnaires,
+    sessions,
+    veille,
+)
 from bot.storage.base import Base, UTCDateTime
 
 __all__ = [
     "Base",
     "UTCDateTime",
+    "email",
     "highlights",
+    "ideas",
+    "meetings",
     "members",
     "outbox",
     "platform_state",
     "polls",
+    "profiles",
+    "questionnaires",
     "sessions",
     "veille",
 ]

@@ -7,6 +7,6 @@ Each concern of the profile is a module of this package whose tagged functions a
 from __future__ import annotations
 
 from bot.family import Family
-from commands.profile import handlers
+from commands.profile import email, fields, handlers
 
-FAMILY = Family(name="profile", handlers=(handlers,))
+FAMILY = Family(name="profile", handlers=(handlers, fields, email))

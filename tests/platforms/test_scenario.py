@@ -334,8 +334,8 @@ def session_steps() -> list[Step]:
             "confirmation with its calendar file comes by direct message",
             Pick(MEMBER, 1),
             private=Seen(
-                contains=("You are registered for", "Your registration for", SESSION_TITLE),
-                count=None,  # the answer, the confirmation (and its .ics, a file of its own)
+                contains=("Your registration for", SESSION_TITLE),
+                count=None,  # the confirmation (and its .ics, a file of its own), alone
             ),
         ),
         Step(
