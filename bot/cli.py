@@ -3,98 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
-import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from bot import __version__
-from bot.clock import MovableClock
-from bot.config import Settings, explain, load_settings
+from bot.cli_support import (
+    EXIT_CONFIG,
+    EXIT_DATABASE,
+    EXIT_LEASE_LOST,
+    cli_locale,
+    environment,
+    fail_config,
+    fail_database,
+    fail_start,
+    run_console_cli,
+    settings_of,
+    standby_text,
+)
+from bot.config import Settings
 from bot.core import ConfigError, DatabaseTooNewError, UserError
-from bot.i18n import N_, Translator, Translators, normalize_locale
+from bot.i18n import Translators
 
-EXIT_CONFIG = 2
-EXIT_DATABASE = 3
-"""The database, the disk or a directory stops Tisserand (the configuration may be right)."""
-EXIT_LEASE_LOST = 4
-"""The active instance lost the database's lease and stopped its platforms (restart it)."""
-
-
-def cli_locale(environ: dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        locale = normalize_locale(value.split(":")[0].split(".")[0])
-        if locale:
-            return locale
-    return "fr"
-
-
-def _settings(ctx: click.Context) -> Settings:
-    obj: dict[str, Any] = ctx.ensure_object(dict)
-    t: Translator = obj["t"]
-    try:
-        return load_settings(obj.get("config"), database_url=obj.get("database"))
-    except ConfigError as exc:
-        _fail_config(t, exc)
-
-
-def _fail_config(t: Translator, exc: ConfigError) -> NoReturn:
-    click.echo(t.gettext("The configuration has problems:"), err=True)
-    for key, problem in exc.problems:
-        click.echo(f"  - {key}: {explain(t, problem)}", err=True)
-    click.echo(t.gettext("Nothing was started. Fix the keys above and try again."), err=True)
-    sys.exit(EXIT_CONFIG)
-
-
-def _fail_database(t: Translator, exc: DatabaseTooNewError) -> NoReturn:
-    click.echo(
-        t.gettext(
-            "The database is at schema revision {revision}, written by a newer version of "
-            "Tisserand. Upgrade Tisserand to use it; nothing was changed.",
-            revision=exc.revision,
-        ),
-        err=True,
-    )
-    sys.exit(EXIT_DATABASE)
-
-
-def _fail_start(t: Translator, problems: list[tuple[str, str]]) -> NoReturn:
-    click.echo(t.gettext("Tisserand cannot start:"), err=True)
-    for key, problem in problems:
-        click.echo(f"  - {key}: {explain(t, problem)}", err=True)
-    click.echo(t.gettext("Nothing was started. Fix the keys above and try again."), err=True)
-    sys.exit(EXIT_DATABASE)
-
-
-@contextmanager
-def _environment(
-    t: Translator, settings: Settings, directory: tuple[str, Path] | None = None
-) -> Iterator[None]:
-    """What the environment refuses (the database, the disk, a directory) ends with the key at
-    fault and exit status 3 instead of a traceback (shown in the log with --verbose)."""
-    from sqlalchemy.exc import DBAPIError
-
-    from bot.core import ForeignDatabaseError
-    from bot.startup import StartError, start_error
-
-    try:
-        yield
-    except (OSError, DBAPIError, ForeignDatabaseError, StartError) as exc:
-        error = start_error(settings, exc, directory)
-        if error is None:
-            raise
-        logging.getLogger(__name__).info("cannot start", exc_info=True)
-        _fail_start(t, error.problems)
+__all__ = ["EXIT_CONFIG", "EXIT_DATABASE", "EXIT_LEASE_LOST", "build_cli", "cli_locale", "main"]
 
 
 def build_cli(locale: str | None = None) -> click.Group:
@@ -177,19 +111,19 @@ def build_cli(locale: str | None = None) -> click.Group:
     @click.pass_context
     def run(ctx: click.Context, config: str | None, database: str | None) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         if not settings.configured_platforms():
-            _console(settings, t, user=None, channel=None, out_dir=None, clock_start=None)
+            run_console_cli(settings, t, user=None, channel=None, out_dir=None, clock_start=None)
             return
         from bot.lease import LeaseLost
         from bot.runner import run_platforms
 
         try:
-            with _environment(t, settings):
+            with environment(t, settings):
                 asyncio.run(
                     run_platforms(
                         settings,
-                        on_standby=lambda holder: click.echo(_standby(t, holder), err=True),
+                        on_standby=lambda holder: click.echo(standby_text(t, holder), err=True),
                         on_active=lambda: click.echo(
                             _("The other instance stopped: this one is now active."), err=True
                         ),
@@ -206,9 +140,9 @@ def build_cli(locale: str | None = None) -> click.Group:
             )
             sys.exit(EXIT_LEASE_LOST)
         except ConfigError as exc:
-            _fail_config(t, exc)
+            fail_config(t, exc)
         except DatabaseTooNewError as exc:
-            _fail_database(t, exc)
+            fail_database(t, exc)
 
     @main.command(
         help=_("Talk to the bot in this terminal (or from a script through standard input).")
@@ -238,8 +172,10 @@ def build_cli(locale: str | None = None) -> click.Group:
         clock_start: str | None,
     ) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
-        _console(settings, t, user=user, channel=channel, out_dir=out_dir, clock_start=clock_start)
+        settings = settings_of(ctx)
+        run_console_cli(
+            settings, t, user=user, channel=channel, out_dir=out_dir, clock_start=clock_start
+        )
 
     @main.group(help=_("Database maintenance."))
     def db() -> None:
@@ -250,22 +186,22 @@ def build_cli(locale: str | None = None) -> click.Group:
     @click.pass_context
     def db_upgrade(ctx: click.Context, config: str | None, database: str | None) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         from bot.storage.engine import current_revision, make_engine, migrate
 
-        with _environment(t, settings):
+        with environment(t, settings):
             engine = make_engine(settings.effective_database_url)
             try:
                 migrate(engine)
             except DatabaseTooNewError as exc:
-                _fail_database(t, exc)
+                fail_database(t, exc)
             revision = current_revision(engine)
         click.echo(_("Database up to date (revision {revision}).", revision=revision))
         engine.dispose()
 
     from bot.cli_backup import add_backup_commands
 
-    add_backup_commands(db, t, _settings, _common, _merge)
+    add_backup_commands(db, t, settings_of, _common, _merge)
 
     @main.command(
         "check-config", help=_("Check the configuration and name every problem with its key.")
@@ -280,24 +216,24 @@ def build_cli(locale: str | None = None) -> click.Group:
         from bot.runner import check_settings
         from bot.startup import StartError
 
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         try:
             check_settings(settings, online=online)
         except ConfigError as exc:
-            _fail_config(t, exc)
+            fail_config(t, exc)
         except StartError as exc:
-            _fail_start(t, exc.problems)
+            fail_start(t, exc.problems)
         click.echo(_("Configuration OK."))
 
     def _migrated_engine(settings: Settings) -> Any:
         from bot.storage.engine import make_engine, migrate
 
-        with _environment(t, settings):
+        with environment(t, settings):
             engine = make_engine(settings.effective_database_url)
             try:
                 migrate(engine)
             except DatabaseTooNewError as exc:
-                _fail_database(t, exc)
+                fail_database(t, exc)
         return engine
 
     @main.group(help=_("Calendars of the sessions."))
@@ -319,7 +255,7 @@ def build_cli(locale: str | None = None) -> click.Group:
         ctx: click.Context, config: str | None, database: str | None, out: str
     ) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         from bot.clock import SystemClock
         from bot.storage.engine import make_session_factory
         from commands.sessions import export_calendar
@@ -368,7 +304,7 @@ def build_cli(locale: str | None = None) -> click.Group:
         session_id: int | None,
     ) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         from bot.clock import SystemClock
         from bot.dates import DateParseError, parse_datetime
         from bot.family import gazette_sources
@@ -383,7 +319,7 @@ def build_cli(locale: str | None = None) -> click.Group:
                     since, now=SystemClock().now(), tz=settings.network.tz, past=True
                 )
             except DateParseError:
-                _fail_config(t, ConfigError([("--since", _("not a date, e.g. 2026-10-01"))]))
+                fail_config(t, ConfigError([("--since", _("not a date, e.g. 2026-10-01"))]))
         engine = _migrated_engine(settings)
         try:
             result = build_gazette_file(
@@ -436,7 +372,7 @@ def build_cli(locale: str | None = None) -> click.Group:
         xlsx: str | None,
     ) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         from bot.clock import SystemClock
         from bot.dates import FIRST_YEAR, LAST_YEAR
         from bot.family import report_sources
@@ -446,7 +382,7 @@ def build_cli(locale: str | None = None) -> click.Group:
         from commands.report import NoActivity, build_report
 
         if not FIRST_YEAR <= year <= LAST_YEAR:
-            _fail_config(
+            fail_config(
                 t,
                 ConfigError(
                     [
@@ -493,12 +429,12 @@ def build_cli(locale: str | None = None) -> click.Group:
     def _app(settings: Settings) -> Any:
         from bot.wiring import make_app
 
-        with _environment(t, settings):
+        with environment(t, settings):
             app = make_app(settings)
             try:
                 app.migrate()
             except DatabaseTooNewError as exc:
-                _fail_database(t, exc)
+                fail_database(t, exc)
         return app
 
     @main.group(help=_("Feeds of the veille."))
@@ -513,7 +449,7 @@ def build_cli(locale: str | None = None) -> click.Group:
         ctx: click.Context, config: str | None, database: str | None, force: bool
     ) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         from commands.veille import refresh_all
 
         app = _app(settings)
@@ -559,7 +495,7 @@ def build_cli(locale: str | None = None) -> click.Group:
         platform: str | None,
     ) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         from commands.veille import OpmlError, import_opml
 
         app = _app(settings)
@@ -615,7 +551,7 @@ def build_cli(locale: str | None = None) -> click.Group:
         out: str | None,
     ) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         from commands.veille import export_opml
 
         app = _app(settings)
@@ -650,7 +586,7 @@ def build_cli(locale: str | None = None) -> click.Group:
         platform: str | None,
     ) -> None:
         _merge(ctx, config, database)
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         from commands.veille import preview_digest
 
         app = _app(settings)
@@ -666,98 +602,13 @@ def build_cli(locale: str | None = None) -> click.Group:
         _merge(ctx, config, database)
         from bot.storage.engine import make_session_factory
 
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         return settings, make_session_factory(_migrated_engine(settings))
 
     from commands.mailing import subscribers_group
 
     main.add_command(subscribers_group(t, _common, _subscribers))
     return main
-
-
-def _standby(t: Translator, holder: Any) -> str:
-    if holder is None:
-        return t.gettext(
-            "Another instance of Tisserand is active on this database: this one stands by and "
-            "takes over when it stops."
-        )
-    return t.gettext(
-        "Another instance of Tisserand is active on this database (host {host}, process {pid}, "
-        "since {since}): this one stands by and takes over when it stops.",
-        host=holder.host,
-        pid=holder.pid,
-        since=t.datetime(holder.since, "short") if holder.since else "?",
-    )
-
-
-def _console(
-    settings: Settings,
-    t: Translator,
-    *,
-    user: str | None,
-    channel: str | None,
-    out_dir: str | None,
-    clock_start: str | None,
-) -> None:
-    from bot.runner import run_console
-
-    start = None
-    if clock_start:
-        try:
-            start = datetime.fromisoformat(clock_start)
-        except ValueError:
-            _fail_config(
-                t, ConfigError([("--clock", N_("not an ISO date and time, e.g. 2026-12-03T09:00"))])
-            )
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=settings.network.tz)
-    clock = MovableClock(start)
-    from bot.startup import check_directory
-
-    directory = (
-        ("--out", Path(out_dir)) if out_dir else ("console.out_dir", settings.console.out_dir)
-    )
-    problems = check_directory(directory[1], directory[0])
-    if problems:
-        _fail_start(t, problems)
-    try:
-        with _environment(t, settings, directory):
-            asyncio.run(
-                run_console(
-                    settings,
-                    clock=clock,
-                    user=user or settings.console.user,
-                    channel=channel or settings.console.channel,
-                    out_dir=directory[1],
-                    lines=_stdin_lines,
-                )
-            )
-    except DatabaseTooNewError as exc:
-        _fail_database(t, exc)
-    except KeyboardInterrupt:
-        pass
-
-
-async def _stdin_lines(prompt: Callable[[], str]) -> AsyncIterator[str]:
-    """Lines of standard input, read in a thread so the event loop keeps running.
-
-    Bytes that are not text in the input's encoding arrive surrogate-escaped (never an error);
-    the console replaces them with U+FFFD."""
-    if isinstance(sys.stdin, io.TextIOWrapper):
-        sys.stdin.reconfigure(errors="surrogateescape")
-    interactive = sys.stdin.isatty()
-    while True:
-        if interactive:
-            try:
-                line = await asyncio.to_thread(input, prompt())
-            except EOFError:
-                return
-            yield line
-        else:
-            raw = await asyncio.to_thread(sys.stdin.readline)
-            if not raw:
-                return
-            yield raw
 
 
 def main() -> None:
