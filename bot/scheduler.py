@@ -18,11 +18,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.core import InvalidValue
+
+if TYPE_CHECKING:  # APScheduler is imported when the scheduler starts (not for piped input)
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,8 @@ class Scheduler:
         return self._aps is not None
 
     async def start(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._aps.start()
         for name in self._work:

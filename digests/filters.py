@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
-
-import re2
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.core import TisserandError
 
@@ -46,7 +45,11 @@ class RegexRefused(TisserandError, ValueError):
         self.detail = detail
 
 
-def _options() -> re2.Options:
+@cache
+def _options() -> Any:
+    """RE2's options, built when the first filter is compiled: RE2 is imported only then."""
+    import re2
+
     options = re2.Options()
     options.case_sensitive = False
     options.never_capture = True
@@ -54,8 +57,6 @@ def _options() -> re2.Options:
     options.log_errors = False
     return options
 
-
-_OPTIONS = _options()
 
 _BACKREFERENCE = re.compile(r"\\[1-9]|\\g<|\\k<|\(\?P=")
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
@@ -79,8 +80,10 @@ def compile_regex(pattern: str) -> Callable[[str], bool]:
 
     Raises :class:`RegexRefused` for a pattern RE2 does not compile.
     """
+    import re2
+
     try:
-        compiled = re2.compile(pattern, _OPTIONS)
+        compiled = re2.compile(pattern, _options())
     except re2.error as exc:
         raw = exc.args[0] if exc.args else ""
         detail = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -15,7 +17,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core import Actor, Place
@@ -91,29 +92,34 @@ _FOUND = (
     .where(_MEMBERS.c.platform == bindparam("platform"), _MEMBERS.c.user_id == bindparam("user_id"))
     .cte("found")
 )
-_NEW = (
-    postgresql_insert(_MEMBERS)
-    .from_select(
-        ["platform", "user_id", "display_name", "created_at", "updated_at"],
-        select(
-            bindparam("platform", type_=String),
-            bindparam("user_id", type_=String),
-            bindparam("display_name", type_=String),
-            bindparam("now", type_=_MEMBERS.c.created_at.type),
-            bindparam("now", type_=_MEMBERS.c.updated_at.type),
-        ).where(~exists(select(_FOUND.c.id))),
+
+
+@cache
+def _find_or_create_pg() -> Any:
+    """PostgreSQL: the member, created when new, in one round trip (the event's first
+    statement). The INSERT runs only when the SELECT found nothing (no sequence number is spent
+    on a known member); a concurrent first sight of the same member finds neither row, and falls
+    back to the two-step path below. Built at the first PostgreSQL event: the dialect module is
+    never imported on SQLite."""
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    new = (
+        postgresql_insert(_MEMBERS)
+        .from_select(
+            ["platform", "user_id", "display_name", "created_at", "updated_at"],
+            select(
+                bindparam("platform", type_=String),
+                bindparam("user_id", type_=String),
+                bindparam("display_name", type_=String),
+                bindparam("now", type_=_MEMBERS.c.created_at.type),
+                bindparam("now", type_=_MEMBERS.c.updated_at.type),
+            ).where(~exists(select(_FOUND.c.id))),
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "user_id"])
+        .returning(*_MEMBERS.c)
+        .cte("new")
     )
-    .on_conflict_do_nothing(index_elements=["platform", "user_id"])
-    .returning(*_MEMBERS.c)
-    .cte("new")
-)
-_FIND_OR_CREATE_PG = select(Member).from_statement(
-    union_all(select(_FOUND), select(_NEW)),
-)
-"""PostgreSQL: the member, created when new, in one round trip (the event's first statement).
-The INSERT runs only when the SELECT found nothing (no sequence number is spent on a known
-member); a concurrent first sight of the same member finds neither row, and falls back to the
-two-step path below."""
+    return select(Member).from_statement(union_all(select(_FOUND), select(new)))
 
 
 def upsert_member(db: Session, actor: Actor, now: datetime) -> Member:
@@ -121,7 +127,7 @@ def upsert_member(db: Session, actor: Actor, now: datetime) -> Member:
     member: Member | None = None
     if db.get_bind().dialect.name == "postgresql":
         member = db.scalars(
-            _FIND_OR_CREATE_PG,
+            _find_or_create_pg(),
             {
                 "platform": actor.platform,
                 "user_id": actor.user_id,

@@ -14,8 +14,8 @@ from bot.core import Attachment
 from bot.i18n import Translator
 from bot.storage.highlights import Highlight, HighlightImage
 from commands.gazette.messages import size_text
-from digests.fetcher import Fetcher, FetchError, FetchPolicy
 from digests.gazette import ImageRejected, ImageTooLarge, check_image
+from digests.urls import FetchError
 
 IMAGE_ACCEPT = "image/png, image/jpeg, image/gif, image/webp;q=0.9"
 IMAGE_TIMEOUT_SECONDS = 15.0
@@ -63,6 +63,8 @@ async def fetch_images(
     """Download images through the project's fetcher, within the configured limits."""
     if not urls:
         return
+    from digests.fetcher import Fetcher, FetchPolicy  # httpx: loaded at the first download
+
     limit = settings.highlights.max_image_bytes
     policy = FetchPolicy(
         max_bytes=limit,

@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, Table, bindparam, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
@@ -216,7 +215,12 @@ def _ballot_statements(
     values: dict[str, Any] = {"content": bindparam("new_content")}
     if stamped:
         values["updated_at"] = bindparam("now")
-    insert_ = postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    if dialect == "postgresql":  # the dialect module is imported on PostgreSQL only
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        insert_: Any = postgresql_insert(table)
+    else:
+        insert_ = sqlite_insert(table)
     merged: Any = insert_.excluded.content
     if n_options is not None:
         positions = range(1, n_options + 1)

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
@@ -238,7 +237,11 @@ REVIVE_REGISTRATION = (
 def insert_registration(db: Session) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING``: no row back when the member raced."""
     dialect = db.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert: Any = sqlite_insert
+    if dialect == "postgresql":  # the dialect module is imported on PostgreSQL only
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        insert = postgresql_insert
     return (
         insert(Registration)
         .on_conflict_do_nothing(index_elements=["session_id", "member_id"])

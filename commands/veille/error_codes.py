@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.i18n import N_, Translator
 from digests.feeds import FeedParseError
-from digests.fetcher import FetchError
+from digests.urls import FetchError
 
 __all__ = ["describe_error", "error_code"]
 

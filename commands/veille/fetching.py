@@ -4,19 +4,25 @@ and a fetch problem worded for the member."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.context import Context
 from bot.core import UserError
 from commands.veille.interactive import interactive_parser
 from commands.veille.messages import fetch_message
 from commands.veille.refresh import fetch_policy
 from digests.feeds import FeedParser
-from digests.fetcher import Fetcher, FetchError, FetchResult
-from digests.urls import validate_url
+from digests.urls import FetchError, validate_url
+
+if TYPE_CHECKING:  # digests.fetcher (httpx) is imported at the first fetch
+    from digests.fetcher import Fetcher, FetchResult
 
 __all__ = ["feed_fetcher", "fetch", "one_feed_parser", "validated"]
 
 
 def feed_fetcher(ctx: Context) -> Fetcher:
+    from digests.fetcher import Fetcher
+
     return Fetcher(fetch_policy(ctx.settings), clock=ctx.clock.now)
 
 

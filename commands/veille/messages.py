@@ -10,7 +10,7 @@ from commands.veille.error_codes import describe_error, error_code
 from commands.veille.schedule import next_slot
 from commands.veille.store import channel_schedule
 from digests.feeds import FeedParseError
-from digests.fetcher import FetchError
+from digests.urls import FetchError
 
 __all__ = [
     "disabled_source_text",

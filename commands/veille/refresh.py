@@ -31,7 +31,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,8 +47,10 @@ from commands.veille.error_codes import error_code
 from commands.veille.messages import disabled_source_text
 from commands.veille.store import store_entries
 from digests.feeds import FeedParseError, FeedParser, ParsedFeed, looks_like_html
-from digests.fetcher import Fetcher, FetchError, FetchPolicy, FetchResult, next_retry_delay
-from digests.urls import canonical_url
+from digests.urls import FetchError, canonical_url
+
+if TYPE_CHECKING:  # digests.fetcher (httpx) is imported when the first feed is fetched
+    from digests.fetcher import Fetcher, FetchPolicy, FetchResult
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ class RefreshReport:
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
+    from digests.fetcher import FetchPolicy
+
     return FetchPolicy(
         allow_private_networks=settings.feeds.allow_private_networks,
         max_concurrency=settings.feeds.concurrency,
@@ -273,6 +277,8 @@ def record_failure(
         _tell_coordinators(db, source, now, translators)
         log.warning("source %s disabled (%s): %s", source.id, source.disabled_reason, exc)
         return True
+    from digests.fetcher import next_retry_delay
+
     delay = next_retry_delay(
         source.failures,
         base=timedelta(minutes=feeds.retry_base_minutes),
@@ -328,7 +334,9 @@ class _Snapshot:
     filter: str | None
 
 
-Outcome = tuple[FetchResult | None, ParsedFeed | None, FetchError | FeedParseError | None]
+Outcome: TypeAlias = (
+    "tuple[FetchResult | None, ParsedFeed | None, FetchError | FeedParseError | None]"
+)
 
 
 def _due_sources(
@@ -414,7 +422,10 @@ async def refresh_all(
     translators = Translators(settings.network.tz, settings.network.locale)
     own_fetcher = fetcher is None
     own_parser = parser is None
-    fetcher = fetcher or Fetcher(fetch_policy(settings), clock=host.clock.now)
+    if fetcher is None:
+        from digests.fetcher import Fetcher
+
+        fetcher = Fetcher(fetch_policy(settings), clock=host.clock.now)
     parser = parser or feed_parser(settings)
     limit = asyncio.Semaphore(feeds.concurrency)
 

@@ -17,7 +17,7 @@ from commands.veille.messages import fetch_message, next_digest_text
 from commands.veille.parsing import read_theme, require_channel
 from commands.veille.store import add_share, pending_share
 from digests.feeds import MAX_TITLE, clean_text, link_hash, looks_like_html, page_metadata
-from digests.fetcher import FetchError
+from digests.urls import FetchError
 
 MAX_COMMENT = 1000
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -53,8 +54,10 @@ from commands.veille.store import (
     recent_sources,
 )
 from digests.feeds import FeedParseError, discover_feeds, looks_like_html
-from digests.fetcher import FetchResult
 from digests.opml import OpmlError, build_opml, parse_opml
+
+if TYPE_CHECKING:
+    from digests.fetcher import FetchResult
 
 MAX_PROPOSALS = 5
 MAX_ATTACHMENT = 5 * 1024 * 1024

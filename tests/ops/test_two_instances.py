@@ -165,6 +165,18 @@ async def test_one_instance_is_active_the_other_takes_over_when_it_is_killed(
         await _until(lambda: _posted(rocketchat, "Première annonce") == 1, *instances)
         assert rocketchat.ddp_logins == 1  # the standby never connected
         assert active.process.returncode is None and standby.process.returncode is None
+        upgrade = await asyncio.create_subprocess_exec(  # maintenance beside a running bot
+            TISSERAND,
+            "db",
+            "upgrade",
+            env={**os.environ, "TISSERAND_CONFIG": str(config), "LANG": "en_US.UTF-8"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        out, err = await upgrade.communicate()
+        assert upgrade.returncode == 0, err.decode()
+        assert b"up to date" in out
 
         _announce(database, room, "test:second", "Deuxième annonce")  # pending for now
         active.process.kill()
@@ -219,3 +231,31 @@ async def test_a_lost_lease_stops_the_platforms_with_exit_status_4(
         await _end(active)
         with contextlib.suppress(NameError):
             await _end(standby)
+
+
+@pytest.mark.asyncio
+async def test_two_instances_started_together_on_a_new_database(
+    database: Database, rocketchat: FakeRocketChat, tmp_path: Path
+) -> None:
+    """Nothing migrated yet: the lease comes before the migration, so only one migrates."""
+    config = _config(tmp_path, database, rocketchat)
+    first, second = await asyncio.gather(
+        _start("a", config, tmp_path), _start("b", config, tmp_path)
+    )
+    try:
+        await _until(lambda: first.standing_by or second.standing_by, first, second)
+        await _until(lambda: rocketchat.live_connections == 1, first, second)
+        assert rocketchat.ddp_logins == 1
+        for instance in (first, second):
+            assert instance.process.returncode is None
+    finally:
+        codes = [await _end(first), await _end(second)]
+    assert codes == [0, 0]
+    for instance in (first, second):
+        assert not any("Traceback" in line for line in instance.lines), instance.lines
+    engine = make_engine(database.url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+    finally:
+        engine.dispose()
