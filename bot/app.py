@@ -34,7 +34,15 @@ from bot.core import (
     Role,
     UserError,
 )
-from bot.family import Family, Listener, ListenerKind, check_families, gazette_sources
+from bot.family import (
+    MEMBER_DATA_SERVICE,
+    Family,
+    Listener,
+    ListenerKind,
+    check_families,
+    gazette_sources,
+    member_data_of,
+)
 from bot.i18n import Translator, Translators
 from bot.outbox import RetryPolicy, Sender
 from bot.platforms.base import Platform
@@ -101,6 +109,7 @@ class App:
         self.listeners: list[tuple[ListenerKind, Listener]] = []
         self._known_places: set[tuple[str, str, str]] = set()
         self.services: dict[str, Any] = {}
+        self.services[MEMBER_DATA_SERVICE] = member_data_of(self.families)
         """Long-lived helpers installed by command families in ``setup(host)``, by name."""
 
     # --- life cycle ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ reaction, remembered messages), ``parsing``, ``highlight_handlers`` (/pepite); `
 from __future__ import annotations
 
 from bot.family import Family
-from commands.gazette import consent, gazette_handlers, highlight_handlers, listeners
+from commands.gazette import consent, data, gazette_handlers, highlight_handlers, listeners
 from commands.gazette.cli import BuildResult, build_gazette_file
 from commands.gazette.consent import ask_again, my_consents, stop_asking, withdraw
 
@@ -26,6 +26,7 @@ FAMILY = Family(
     handlers=(highlight_handlers, consent, gazette_handlers),
     setup=listeners.setup,
     outbox_topics=("consent", "gazette"),
+    member_data=data.MEMBER_DATA,
 )
 
 __all__ = [

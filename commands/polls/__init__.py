@@ -40,7 +40,7 @@ Services for other command families: :func:`create_poll`, :func:`best_date_slot`
 from __future__ import annotations
 
 from bot.family import Family, GazetteSection
-from commands.polls import coordinator_handlers, member_handlers
+from commands.polls import coordinator_handlers, data, member_handlers
 from commands.polls.ballots import (
     BallotChange,
     SetChoices,
@@ -100,4 +100,5 @@ FAMILY = Family(
     setup=setup,
     outbox_topics=("poll",),
     gazette=(GazetteSection("poll", gazette_closed_polls),),
+    member_data=data.MEMBER_DATA,
 )

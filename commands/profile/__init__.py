@@ -7,6 +7,10 @@ Each concern of the profile is a module of this package whose tagged functions a
 from __future__ import annotations
 
 from bot.family import Family
-from commands.profile import fields, handlers
+from commands.profile import fields, handlers, privacy
 
-FAMILY = Family(name="profile", handlers=(handlers, fields))
+FAMILY = Family(
+    name="profile",
+    handlers=(handlers, fields, privacy),
+    member_data=privacy.MEMBER_DATA,
+)

@@ -95,7 +95,7 @@ people type), :mod:`~commands.sessions.member_handlers` and
 from __future__ import annotations
 
 from bot.family import Family, GazetteSection
-from commands.sessions import coordinator_handlers, member_handlers
+from commands.sessions import coordinator_handlers, data, member_handlers
 from commands.sessions.errors import (
     AlreadyConfirmed,
     AlreadyWaitlisted,
@@ -185,4 +185,5 @@ FAMILY = Family(
     setup=setup,
     outbox_topics=("session",),
     gazette=(GazetteSection("session", gazette_sessions_held),),
+    member_data=data.MEMBER_DATA,
 )
