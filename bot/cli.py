@@ -390,6 +390,69 @@ def build_cli(locale: str | None = None) -> click.Group:
                 _fail_database(t, exc)
         return app
 
+    @main.group(help=_("A member's data: export or erase it (requests by email)."))
+    def member() -> None:
+        pass
+
+    @member.command("export", help=_("Write everything stored about a member (JSON and HTML)."))
+    @_common
+    @click.argument("name")
+    @click.option("--out", "out", default=".", type=click.Path(file_okay=False))
+    @click.option("--platform", "platform", help=_("The member's platform, if several."))
+    @click.pass_context
+    def member_export(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        name: str,
+        out: str,
+        platform: str | None,
+    ) -> None:
+        from commands.profile.cli import export_to_files
+
+        _merge(ctx, config, database)
+        app = _app(_settings(ctx))
+        try:
+            done = export_to_files(app, t, name, Path(out), platform)
+        except UserError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        finally:
+            app.engine.dispose()
+        click.echo(_("Written: {json} and {html}", json=done.json_path, html=done.html_path))
+
+    @member.command("erase", help=_("Erase a member's data, as /profil effacer does."))
+    @_common
+    @click.argument("name")
+    @click.option("--platform", "platform", help=_("The member's platform, if several."))
+    @click.option("--yes", "yes", is_flag=True, help=_("Do not ask for confirmation."))
+    @click.pass_context
+    def member_erase(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        name: str,
+        platform: str | None,
+        yes: bool,
+    ) -> None:
+        from commands.profile.cli import erase_from_cli
+
+        _merge(ctx, config, database)
+        if not yes:
+            click.confirm(
+                _("Erase the data of {name}? This cannot be undone.", name=name), abort=True
+            )
+        app = _app(_settings(ctx))
+        try:
+            counts = erase_from_cli(app, t, name, platform)
+        except UserError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        finally:
+            app.engine.dispose()
+        total = sum(counts.values())
+        click.echo(t.ngettext("Erased: {n} row handled.", "Erased: {n} rows handled.", total))
+
     @main.group(help=_("Feeds of the veille."))
     def feeds() -> None:
         pass
