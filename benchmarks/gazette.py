@@ -1,10 +1,11 @@
 """Building a gazette: time, peak memory and file size.
 
     python benchmarks/gazette.py [--highlights 500] [--images 100] [--runs 3] [--database URL]
+                                 [--pdf]
 
 Fills a fresh SQLite file (or the given database) with members, consented highlights over a
-month (three themes each at most) and images attached to some of them (noisy PNGs, so they do
-not compress: about 58 KB each), then builds the whole gazette file with
+month (three themes each at most), images attached to some of them (noisy PNGs, so they do
+not compress: about 58 KB each) and a plenary attended by 80 of them, then builds the whole gazette file with
 :func:`commands.gazette.build_gazette_file` (database reading, charts, template, base64 images)
 ``--runs`` times. Prints the median time, the peak of Python allocations (tracemalloc, on a
 separate run so that tracing does not slow the timed ones), the process's peak resident size and
@@ -27,10 +28,14 @@ from pathlib import Path
 
 from bot.clock import FrozenClock
 from bot.config import load_settings
+from bot.family import gazette_sources
 from bot.storage.engine import make_engine, make_session_factory, migrate
 from bot.storage.highlights import Consent, Highlight, HighlightImage
 from bot.storage.members import Member
+from bot.storage.sessions import Registration, SessionRow
+from bot.wiring import FAMILIES
 from commands.gazette import build_gazette_file
+from digests.pdf import html_to_pdf
 
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 THEMES = ("climat", "mobilité", "eau", "énergie", "alimentation", "biodiversité", "élus")
@@ -98,10 +103,42 @@ def fill(url: str, highlights: int, images: int) -> None:
                     )
                 )
             db.add(row)
+        plenary = SessionRow(
+            uid="bench-plenary@tisserand",
+            title="Plénière de printemps",
+            kind="pleniere",
+            location="Salle des fêtes",
+            starts_at=NOW - timedelta(days=10),
+            ends_at=NOW - timedelta(days=10) + timedelta(hours=8),
+            capacity=120,
+            confirmed=80,
+            platform="console",
+            channel_id="general",
+            created_at=NOW - timedelta(days=40),
+            updated_at=NOW - timedelta(days=40),
+        )
+        db.add(plenary)
+        db.flush()
+        for arrival, member in enumerate(members[:80], start=1):
+            db.add(
+                Registration(
+                    session_id=plenary.id,
+                    member_id=member.id,
+                    status="confirmed",
+                    arrival=arrival,
+                    category=rng.choice(("elu", "agent", "association", "partenaire", None)),
+                    registered_at=plenary.created_at,
+                    updated_at=plenary.created_at,
+                    attended_at=plenary.starts_at,
+                    feedback=rng.choice(("useful", "useful", "average", None)),
+                )
+            )
     engine.dispose()
 
 
-def run(highlights: int, images: int, runs: int, database: str | None) -> dict[str, float]:
+def run(
+    highlights: int, images: int, runs: int, database: str | None, pdf: bool = False
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         url = database or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         fill(url, highlights, images)
@@ -110,14 +147,24 @@ def run(highlights: int, images: int, runs: int, database: str | None) -> dict[s
         sessions = make_session_factory(engine)
         out = Path(tmp) / "gazette.html"
         clock = FrozenClock(NOW)
+        sources = gazette_sources(FAMILIES)
         since = NOW - timedelta(days=30)
         timings = []
         for _ in range(runs):
             start = time.perf_counter()
-            result = build_gazette_file(sessions, out, since=since, settings=settings, clock=clock)
+            result = build_gazette_file(
+                sessions, out, since=since, settings=settings, clock=clock, sources=sources
+            )
             timings.append(time.perf_counter() - start)
+        pdf_s = pdf_mib = 0.0
+        if pdf:  # one A4 print by headless Chromium (a separate process: not in the figures above)
+            start = time.perf_counter()
+            printed = html_to_pdf(out.read_bytes())
+            pdf_s, pdf_mib = time.perf_counter() - start, len(printed) / 2**20
         tracemalloc.start()
-        build_gazette_file(sessions, out, since=since, settings=settings, clock=clock)
+        build_gazette_file(
+            sessions, out, since=since, settings=settings, clock=clock, sources=sources
+        )
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         engine.dispose()
@@ -130,6 +177,8 @@ def run(highlights: int, images: int, runs: int, database: str | None) -> dict[s
             "peak_traced_mib": peak / 2**20,
             "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "file_mib": result.size / 2**20,
+            "pdf_s": pdf_s,
+            "pdf_mib": pdf_mib,
         }
 
 
@@ -139,8 +188,11 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database", default=None)
+    parser.add_argument("--pdf", action="store_true", help="also time one A4 PDF (Chromium)")
     args = parser.parse_args()
-    figures = run(args.highlights, min(args.images, args.highlights), args.runs, args.database)
+    figures = run(
+        args.highlights, min(args.images, args.highlights), args.runs, args.database, args.pdf
+    )
     print(
         f"gazette: {figures['highlights']} highlights, {figures['images']} images, "
         f"{figures['items']} items"
@@ -154,6 +206,8 @@ def main() -> None:
         f"{figures['max_rss_mib']:.0f} MiB resident (whole process)"
     )
     print(f"  file size: {figures['file_mib']:.2f} MiB")
+    if args.pdf:
+        print(f"  A4 PDF: {figures['pdf_s'] * 1000:.0f} ms, {figures['pdf_mib']:.2f} MiB")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python benchmarks/rocketchat_latency.py [--count 300] [--warmup 20] [--sweep-seconds 2]
 
-One process runs tests/fakes/rocketchat.py (REST + DDP on 127.0.0.1) and the real adapter
+One process runs tests/fakes/rocketchat/ (REST + DDP on 127.0.0.1) and the real adapter
 (``rocketchat_API`` in worker threads, our DDP client).
 
 1. Latency: a member says ``!ping n``; timed from the moment the fake stores the message (and

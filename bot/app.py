@@ -8,8 +8,9 @@ from __future__ import annotations
 import inspect
 import logging
 import secrets
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import EmailSettings, Settings, read_secret
 from bot.context import Context
 from bot.core import (
     Actor,
@@ -31,28 +32,34 @@ from bot.core import (
     MessageRef,
     ReactionEvent,
     Reply,
-    Role,
     UserError,
+    storable,
 )
 from bot.family import (
     MEMBER_DATA_SERVICE,
     Family,
     Listener,
     ListenerKind,
+    ReportSource,
     check_families,
     gazette_sources,
     member_data_of,
+    report_sources,
 )
 from bot.i18n import Translator, Translators
+from bot.mail import PLATFORM as MAIL_PLATFORM
+from bot.mail import MailChannel
 from bot.outbox import RetryPolicy, Sender
 from bot.platforms.base import Platform
 from bot.registry import (
+    RETYPE_PREFIX,
     Args,
     CommandSpec,
     Registry,
     ReplyLike,
     StaleChoice,
     parse_arguments,
+    reserved_error,
     split_words,
     structured_arguments,
 )
@@ -96,7 +103,9 @@ class App:
         self.translators = Translators(settings.network.tz, settings.network.locale)
         self.families = check_families(families)
         self.registry = Registry.build_groups(family.handlers for family in self.families)
+        self.registry.settle(settings)
         self.gazette_sources: dict[str, GazetteSource] = gazette_sources(self.families)
+        self.report_sources: dict[str, ReportSource] = report_sources(self.families)
         self.templates = Environment(
             loader=PackageLoader("digests", "templates"),
             autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
@@ -111,6 +120,11 @@ class App:
         self.services: dict[str, Any] = {}
         self.services[MEMBER_DATA_SERVICE] = member_data_of(self.families)
         """Long-lived helpers installed by command families in ``setup(host)``, by name."""
+        self.started = False
+        """True between the end of :meth:`start` and :meth:`stop` (platforms connected)."""
+        self.on_event: Callable[[str, str, float | None], None] | None = None
+        """Told the kind, the platform and, for commands and buttons, the seconds spent on each
+        event handled (the metrics of :mod:`bot.metrics`)."""
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -138,9 +152,22 @@ class App:
             self.sessions, self.platforms, self.clock, policy, translators=self.translators
         )
 
+    def _mail_channel(self, email: EmailSettings) -> MailChannel:
+        """Email through the outbox (``[email]``; the password from the environment)."""
+        return MailChannel(
+            self.settings,
+            email,
+            read_secret("SMTP_PASSWORD"),
+            self.sessions,
+            self.clock,
+            self.translators,
+        )
+
     async def start(self, *, with_scheduler: bool = True) -> None:
         """Migrate, connect every platform, derive the scheduled work and start the scheduler."""
         self.migrate()
+        if self.settings.email is not None and MAIL_PLATFORM not in self.platforms:
+            self.add_platform(self._mail_channel(self.settings.email))
         self.sender = self._build_sender()
         sender = self.sender
         self.scheduler.add_due_work("outbox", sender.next_due, sender.deliver_due)
@@ -151,8 +178,10 @@ class App:
             await platform.start(self.handle)
         if with_scheduler:
             await self.scheduler.start()
+        self.started = True
 
     async def stop(self) -> None:
+        self.started = False
         await self.scheduler.stop()
         for platform in self.platforms.values():
             await platform.stop()
@@ -219,6 +248,17 @@ class App:
         """Handle one event and return the replies, without sending them."""
         if event.actor.is_bot:
             return Outcome([])
+        event = storable(event)
+        if self.on_event is None:
+            return await self._process(event)
+        started = time.perf_counter()
+        outcome = await self._process(event)
+        kind = _KINDS.get(type(event), "other")
+        timed = kind in ("command", "choice")
+        self.on_event(kind, event.actor.platform, time.perf_counter() - started if timed else None)
+        return outcome
+
+    async def _process(self, event: Event) -> Outcome:
         changed: set[str] = set()
         t = self.translators.get(event.actor.locale, self.settings.network.locale)
         with self.sessions() as db:
@@ -246,13 +286,14 @@ class App:
                     changed=changed,
                     services=self.services,
                     gazette_sources=self.gazette_sources,
+                    report_sources=self.report_sources,
                 )
                 replies = await self._route(ctx, event)
                 db.commit()
                 self._known_places.add(place_key)
             except UserError as exc:
                 db.rollback()
-                return Outcome([Reply(text=exc.message, ephemeral=True)])
+                return Outcome([Reply(text=exc.message, choices=exc.choices, ephemeral=True)])
             except Exception as exc:
                 db.rollback()
                 return self._failure(event, exc, t)
@@ -305,15 +346,12 @@ class App:
     async def _route(self, ctx: Context, event: Event) -> list[Reply]:
         if isinstance(event, CommandEvent):
             spec, args = self._parse_command(event, ctx.t)
-            if spec.permission is Role.COORDINATOR and not event.actor.is_coordinator:
-                raise UserError(
-                    ctx._(
-                        "Sorry, /{command} is reserved for the network's coordinators. If you "
-                        "think you should have access, ask a coordinator.",
-                        command=spec.display_name(ctx.t.locale),
-                    )
-                )
             return _as_list(await _call(spec.handler, ctx, args))
+        if isinstance(event, ChoiceEvent) and event.action.startswith(RETYPE_PREFIX + ":"):
+            # a "did you mean" choice: the corrected line, as if the actor had typed it
+            line = event.action.split(":", 1)[1]
+            retyped = CommandEvent(event.actor, event.place, event.at, text=line, ref=event.ref)
+            return await self._route(replace(ctx, event=retyped), retyped)
         if isinstance(event, ChoiceEvent):
             choice = self.registry.choice_handlers.get(event.action.split(":", 1)[0])
             match = choice.match(event.action) if choice is not None else None
@@ -332,15 +370,25 @@ class App:
         return replies
 
     def _parse_command(self, event: CommandEvent, t: Translator) -> tuple[CommandSpec, Args]:
+        """The spec and arguments of a command; permission first: a member using a coordinator
+        command is refused before anything of it is parsed (no usage, no "missing")."""
+        coordinator = event.actor.is_coordinator
         if event.name is not None:
             words = event.name.split()
-            resolved = self.registry.resolve(words, t)
+            resolved = self.registry.resolve(words, t, is_coordinator=coordinator)
             if resolved.words:
                 raise UserError(t.gettext("Unknown command /{name}.", name=event.name))
+            self._check_permission(resolved.spec, event, t)
             return resolved.spec, structured_arguments(resolved.spec, event.options or {}, t)
         words = split_words(event.text, t)
-        resolved = self.registry.resolve(words, t)
+        resolved = self.registry.resolve(words, t, is_coordinator=coordinator)
+        self._check_permission(resolved.spec, event, t)
         return resolved.spec, parse_arguments(resolved.spec, resolved.words, t)
+
+    @staticmethod
+    def _check_permission(spec: CommandSpec, event: CommandEvent, t: Translator) -> None:
+        if spec.reserved and not event.actor.is_coordinator:
+            raise reserved_error(spec.display_name(t.locale), t)
 
 
 async def _call(handler: Callable[..., Any], *args: Any) -> Any:
@@ -357,6 +405,14 @@ def _describe(event: Event) -> str:
     if isinstance(event, ChoiceEvent):
         return f"{base} {event.action!r}"
     return base
+
+
+_KINDS: dict[type, str] = {
+    CommandEvent: "command",
+    ChoiceEvent: "choice",
+    MessageEvent: "message",
+    ReactionEvent: "reaction",
+}
 
 
 def _minutes(value: int) -> timedelta:

@@ -25,6 +25,8 @@ from bot.i18n import N_, Translator, Translators, normalize_locale
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 """The database, the disk or a directory stops Tisserand (the configuration may be right)."""
+EXIT_LEASE_LOST = 4
+"""The active instance lost the database's lease and stopped its platforms (restart it)."""
 
 
 def cli_locale(environ: dict[str, str] | None = None) -> str:
@@ -95,14 +97,6 @@ def _environment(
         _fail_start(t, error.problems)
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
 def build_cli(locale: str | None = None) -> click.Group:
     from zoneinfo import ZoneInfo
 
@@ -131,9 +125,21 @@ def build_cli(locale: str | None = None) -> click.Group:
         help=_("Database URL (default: a SQLite file in the data directory)."),
     )
     @click.option("-v", "--verbose", is_flag=True, help=_("Log more details."))
+    @click.option(
+        "--log-format",
+        "log_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        envvar="TISSERAND_LOG_FORMAT",
+        help=_("Log lines as text or as JSON objects, one per line."),
+    )
     @click.pass_context
-    def main(ctx: click.Context, config: str | None, database: str | None, verbose: bool) -> None:
-        _setup_logging(verbose)
+    def main(
+        ctx: click.Context, config: str | None, database: str | None, verbose: bool, log_format: str
+    ) -> None:
+        from bot.logs import setup_logging
+
+        setup_logging(verbose, "json" if log_format == "json" else "text")
         obj = ctx.ensure_object(dict)
         obj.update(
             t=t, config=config or obj.get("config"), database=database or obj.get("database")
@@ -175,11 +181,30 @@ def build_cli(locale: str | None = None) -> click.Group:
         if not settings.configured_platforms():
             _console(settings, t, user=None, channel=None, out_dir=None, clock_start=None)
             return
+        from bot.lease import LeaseLost
         from bot.runner import run_platforms
 
         try:
             with _environment(t, settings):
-                asyncio.run(run_platforms(settings))
+                asyncio.run(
+                    run_platforms(
+                        settings,
+                        on_standby=lambda holder: click.echo(_standby(t, holder), err=True),
+                        on_active=lambda: click.echo(
+                            _("The other instance stopped: this one is now active."), err=True
+                        ),
+                    )
+                )
+        except LeaseLost:
+            click.echo(
+                _(
+                    "This instance lost the database's lease (its connection to the database "
+                    "dropped, or the lock file beside it was removed): the platforms were "
+                    "stopped so that only one instance answers. Start it again."
+                ),
+                err=True,
+            )
+            sys.exit(EXIT_LEASE_LOST)
         except ConfigError as exc:
             _fail_config(t, exc)
         except DatabaseTooNewError as exc:
@@ -237,6 +262,10 @@ def build_cli(locale: str | None = None) -> click.Group:
             revision = current_revision(engine)
         click.echo(_("Database up to date (revision {revision}).", revision=revision))
         engine.dispose()
+
+    from bot.cli_backup import add_backup_commands
+
+    add_backup_commands(db, t, _settings, _common, _merge)
 
     @main.command(
         "check-config", help=_("Check the configuration and name every problem with its key.")
@@ -350,7 +379,9 @@ def build_cli(locale: str | None = None) -> click.Group:
         start = None
         if since:
             try:
-                start = parse_datetime(since, now=SystemClock().now(), tz=settings.network.tz)
+                start = parse_datetime(
+                    since, now=SystemClock().now(), tz=settings.network.tz, past=True
+                )
             except DateParseError:
                 _fail_config(t, ConfigError([("--since", _("not a date, e.g. 2026-10-01"))]))
         engine = _migrated_engine(settings)
@@ -379,6 +410,86 @@ def build_cli(locale: str | None = None) -> click.Group:
             )
         )
 
+    @main.group(help=_("The annual activity report."))
+    def report() -> None:
+        pass
+
+    @report.command("build", help=_("Write the annual activity report (HTML, and a spreadsheet)."))
+    @_common
+    @click.option("--annee", "--year", "year", required=True, type=int, help=_("The year."))
+    @click.option(
+        "--out", "out", required=True, type=click.Path(dir_okay=False), help=_("The file to write.")
+    )
+    @click.option(
+        "--xlsx",
+        "xlsx",
+        type=click.Path(dir_okay=False),
+        help=_("Also write the figures as a spreadsheet (.xlsx)."),
+    )
+    @click.pass_context
+    def report_build(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        year: int,
+        out: str,
+        xlsx: str | None,
+    ) -> None:
+        _merge(ctx, config, database)
+        settings = _settings(ctx)
+        from bot.clock import SystemClock
+        from bot.dates import FIRST_YEAR, LAST_YEAR
+        from bot.family import report_sources
+        from bot.i18n import Translators
+        from bot.storage.engine import make_session_factory
+        from bot.wiring import FAMILIES
+        from commands.report import NoActivity, build_report
+
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            _fail_config(
+                t,
+                ConfigError(
+                    [
+                        (
+                            "--annee",
+                            _(
+                                "a year between {first} and {last}",
+                                first=FIRST_YEAR,
+                                last=LAST_YEAR,
+                            ),
+                        )
+                    ]
+                ),
+            )
+        engine = _migrated_engine(settings)
+        public = Translators(settings.network.tz, settings.network.locale).get(None)
+        try:
+            with make_session_factory(engine)() as db:
+                files = build_report(
+                    db,
+                    public,
+                    year,
+                    network=settings.network.name,
+                    sources=report_sources(FAMILIES),
+                    now=SystemClock().now(),
+                )
+        except NoActivity:
+            click.echo(_("Nothing happened in {year}: no report was written.", year=year), err=True)
+            sys.exit(1)
+        finally:
+            engine.dispose()
+        Path(out).write_bytes(files.html)
+        if xlsx:
+            Path(xlsx).write_bytes(files.xlsx)
+        click.echo(
+            _(
+                "Report {year} written to {path} ({size} bytes).",
+                year=year,
+                path=out,
+                size=len(files.html),
+            )
+        )
+
     def _app(settings: Settings) -> Any:
         from bot.wiring import make_app
 
@@ -389,69 +500,6 @@ def build_cli(locale: str | None = None) -> click.Group:
             except DatabaseTooNewError as exc:
                 _fail_database(t, exc)
         return app
-
-    @main.group(help=_("A member's data: export or erase it (requests by email)."))
-    def member() -> None:
-        pass
-
-    @member.command("export", help=_("Write everything stored about a member (JSON and HTML)."))
-    @_common
-    @click.argument("name")
-    @click.option("--out", "out", default=".", type=click.Path(file_okay=False))
-    @click.option("--platform", "platform", help=_("The member's platform, if several."))
-    @click.pass_context
-    def member_export(
-        ctx: click.Context,
-        config: str | None,
-        database: str | None,
-        name: str,
-        out: str,
-        platform: str | None,
-    ) -> None:
-        from commands.profile.cli import export_to_files
-
-        _merge(ctx, config, database)
-        app = _app(_settings(ctx))
-        try:
-            done = export_to_files(app, t, name, Path(out), platform)
-        except UserError as exc:
-            click.echo(exc.message, err=True)
-            sys.exit(1)
-        finally:
-            app.engine.dispose()
-        click.echo(_("Written: {json} and {html}", json=done.json_path, html=done.html_path))
-
-    @member.command("erase", help=_("Erase a member's data, as /profil effacer does."))
-    @_common
-    @click.argument("name")
-    @click.option("--platform", "platform", help=_("The member's platform, if several."))
-    @click.option("--yes", "yes", is_flag=True, help=_("Do not ask for confirmation."))
-    @click.pass_context
-    def member_erase(
-        ctx: click.Context,
-        config: str | None,
-        database: str | None,
-        name: str,
-        platform: str | None,
-        yes: bool,
-    ) -> None:
-        from commands.profile.cli import erase_from_cli
-
-        _merge(ctx, config, database)
-        if not yes:
-            click.confirm(
-                _("Erase the data of {name}? This cannot be undone.", name=name), abort=True
-            )
-        app = _app(_settings(ctx))
-        try:
-            counts = erase_from_cli(app, t, name, platform)
-        except UserError as exc:
-            click.echo(exc.message, err=True)
-            sys.exit(1)
-        finally:
-            app.engine.dispose()
-        total = sum(counts.values())
-        click.echo(t.ngettext("Erased: {n} row handled.", "Erased: {n} rows handled.", total))
 
     @main.group(help=_("Feeds of the veille."))
     def feeds() -> None:
@@ -519,8 +567,20 @@ def build_cli(locale: str | None = None) -> click.Group:
             report = import_opml(
                 app, Path(opml_file).read_bytes(), channel=channel, platform=platform
             )
-        except (OpmlError, LookupError) as exc:
+        except OpmlError as exc:
             click.echo(_("Nothing imported: {problem}", problem=str(exc)), err=True)
+            sys.exit(1)
+        except LookupError:
+            click.echo(
+                _(
+                    "Nothing imported: the channel “{channel}” is unknown. Tisserand knows a "
+                    "channel once it has seen it: start the bot (tisserand run), write something "
+                    "in #{channel} (or type a command there), then import again. Or give the "
+                    "platform and the channel's id: --platform rocketchat --channel ID.",
+                    channel=channel.lstrip("#"),
+                ),
+                err=True,
+            )
             sys.exit(1)
         finally:
             app.engine.dispose()
@@ -602,7 +662,39 @@ def build_cli(locale: str | None = None) -> click.Group:
         finally:
             app.engine.dispose()
 
+    def _subscribers(ctx: click.Context, config: str | None, database: str | None) -> Any:
+        _merge(ctx, config, database)
+        from bot.storage.engine import make_session_factory
+
+        settings = _settings(ctx)
+        return settings, make_session_factory(_migrated_engine(settings))
+
+    from commands.mailing import subscribers_group
+    from commands.profile.cli import member_group
+
+    main.add_command(subscribers_group(t, _common, _subscribers))
+
+    def _member_app(ctx: click.Context, config: str | None, database: str | None) -> Any:
+        _merge(ctx, config, database)
+        return _app(_settings(ctx))
+
+    main.add_command(member_group(t, _common, _member_app))
     return main
+
+
+def _standby(t: Translator, holder: Any) -> str:
+    if holder is None:
+        return t.gettext(
+            "Another instance of Tisserand is active on this database: this one stands by and "
+            "takes over when it stops."
+        )
+    return t.gettext(
+        "Another instance of Tisserand is active on this database (host {host}, process {pid}, "
+        "since {since}): this one stands by and takes over when it stops.",
+        host=holder.host,
+        pid=holder.pid,
+        since=t.datetime(holder.since, "short") if holder.since else "?",
+    )
 
 
 def _console(

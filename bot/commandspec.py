@@ -51,6 +51,10 @@ class Option:
     values (Discord autocomplete) ask the app for the open ones of that kind."""
 
 
+class Args(dict[str, Any]):
+    """Parsed option values by canonical (French) name; missing optional options are None."""
+
+
 ReplyLike: TypeAlias = Reply | Sequence[Reply] | None
 SpecHandler: TypeAlias = Callable[[Any, Any], ReplyLike | Awaitable[ReplyLike]]
 """``(context, args)``; :data:`bot.registry.Handler` gives the precise types to command modules."""
@@ -70,6 +74,15 @@ class CommandSpec:
     default: bool = False
     """Run this command when its group is called without a known subcommand."""
     examples: tuple[str, ...] = ()
+    reserved_when: Callable[[Any], bool] | None = None
+    """For a member command that the settings may reserve (``[polls] creators``): called with
+    the running settings at start-up; True makes it a coordinator command everywhere (dispatch,
+    ``/aide``, Discord's command list)."""
+
+    @property
+    def reserved(self) -> bool:
+        """For the coordinators only: a member is refused before anything is parsed."""
+        return self.permission is Role.COORDINATOR
 
     @property
     def qualified_name(self) -> str:

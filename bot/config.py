@@ -178,6 +178,25 @@ class OutboxSettings(_Section):
     than a platform call with its timeouts (the call is not awaited past it)."""
 
 
+class LeaseSettings(_Section):
+    """One active instance per database (``bot.lease``)."""
+
+    poll_seconds: float = Field(default=2.0, ge=0.05, le=60)
+    """How often a standing-by instance tries to take the lease over, and how often the active
+    one checks it still holds it."""
+
+
+class WebSettings(_Section):
+    """The bot's HTTP server (``bot.web``): ``/healthz``, ``/readyz``, ``/metrics``."""
+
+    enabled: bool = False
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=255)
+    """Loopback unless configured: the metrics name channels and platforms."""
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = Field(default=None, max_length=2000)
+    """The address people reach this server at (links it writes, e.g. one-click unsubscribe)."""
+
+
 class PollSettings(_Section):
     creators: Literal["coordinators", "everyone"] = "coordinators"
     grades: int = Field(default=7, ge=5, le=7)
@@ -264,6 +283,66 @@ class PrivacySettings(_Section):
     """Where the bot stopped reading a room it has not heard from for this long is forgotten."""
 
 
+class GazetteSettings(_Section):
+    """The gazette after an event, its drafts and its files (``[gazette]``)."""
+
+    session_window_hours: int = Field(default=48, ge=0, le=24 * 31)
+    """A session's gazette gathers what was said from its start to this long after its end."""
+    coordination_channel: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+    """Where drafts are shown (a channel of coordinators); unset: privately to the coordinator."""
+    pdf: bool = False
+    """Also make an A4 PDF of a published gazette with headless Chromium (archived beside it)."""
+    chromium: str = Field(default="chromium", min_length=1, max_length=500)
+    """The Chromium program (a name found in PATH, or a path) that prints the PDF."""
+
+
+def _mail_address(value: str) -> str:
+    """An address the configuration names (``[email] sender``, ``reply_to``), normalised."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidValue(
+            Problem(N_("not an email address: write it as name@example.org"))
+        ) from None
+
+
+class EmailSettings(_Section):
+    """``[email]``: the SMTP server that sends the digest, the gazette and session invitations
+    by email. The section present enables email; the password comes from
+    ``TISSERAND_SMTP_PASSWORD`` (or ``TISSERAND_SMTP_PASSWORD_FILE``)."""
+
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587, required upgrade), ``tls`` (port 465, TLS from the start) or
+    ``none`` (a relay on the same machine or network only)."""
+    username: str | None = Field(default=None, max_length=320)
+    sender: str = Field(max_length=320)
+    reply_to: str | None = Field(default=None, max_length=320)
+    messages_per_minute: int = Field(default=60, ge=1, le=100_000)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_bounces: int = Field(default=3, ge=1, le=100)
+    """Permanent refusals in a row after which an address is disabled."""
+    unsubscribe_url: str | None = Field(default=None, max_length=500)
+    """Base of the one-click unsubscribe link (RFC 8058), served by whatever answers HTTPS for
+    the network; the token is appended. Unset: only the mailto unsubscribe is offered."""
+    validate_certs: bool = True
+
+    @field_validator("sender", "reply_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else _mail_address(value)
+
+    @field_validator("unsubscribe_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise InvalidValue(Problem(N_("must be an https:// address")))
+        return value
+
+
 class Settings(_Section):
     data_dir: Path = Path("tisserand-data")
     database_url: str | None = Field(default=None, max_length=2000)
@@ -271,15 +350,20 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     roles: RolesSettings = RolesSettings()
     outbox: OutboxSettings = OutboxSettings()
+    lease: LeaseSettings = LeaseSettings()
+    web: WebSettings = WebSettings()
     polls: PollSettings = PollSettings()
     sessions: SessionSettings = SessionSettings()
     feeds: FeedSettings = FeedSettings()
     highlights: HighlightSettings = HighlightSettings()
     privacy: PrivacySettings = PrivacySettings()
+    gazette: GazetteSettings = GazetteSettings()
     rocketchat: dict[str, Any] | None = None
     """Validated by the Rocket.Chat platform module (``[rocketchat]``)."""
     discord: dict[str, Any] | None = None
     """Validated by the Discord platform module (``[discord]``)."""
+    email: EmailSettings | None = None
+    """``[email]``: present, email delivery is enabled."""
 
     @field_validator("database_url")
     @classmethod
@@ -339,6 +423,9 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+_SECRET_VARIABLES = {"email": "TISSERAND_SMTP_PASSWORD"}
+
+
 def load_settings(
     path: str | Path | None = None,
     *,
@@ -374,7 +461,7 @@ def load_settings(
         if "data_dir" in raw and not Path(str(raw["data_dir"])).is_absolute():
             raw["data_dir"] = str(base / str(raw["data_dir"]))
     for secret_key in ("token", "password"):
-        for section in ("rocketchat", "discord"):
+        for section in ("rocketchat", "discord", "email"):
             if isinstance(raw.get(section), dict) and secret_key in raw[section]:
                 raise ConfigError(
                     [
@@ -385,7 +472,9 @@ def load_settings(
                                     "secrets do not belong in the configuration file: remove "
                                     "this key and set {variable} in the environment"
                                 ),
-                                variable=f"TISSERAND_{section.upper()}_{secret_key.upper()}",
+                                variable=_SECRET_VARIABLES.get(
+                                    section, f"TISSERAND_{section.upper()}_{secret_key.upper()}"
+                                ),
                             ),
                         )
                     ]
@@ -403,8 +492,23 @@ def load_settings(
         raise ConfigError(validation_problems(exc)) from None
 
 
+_KNOWN_SECRETS: set[str] = set()
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret value read so far (the logs replace them, :mod:`bot.logs`)."""
+    return frozenset(_KNOWN_SECRETS)
+
+
 def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """A secret from ``TISSERAND_<NAME>`` or from the file named by ``TISSERAND_<NAME>_FILE``."""
+    value = _read_secret(name, environ)
+    if value:
+        _KNOWN_SECRETS.add(value)
+    return value
+
+
+def _read_secret(name: str, environ: Mapping[str, str] | None) -> str | None:
     env = os.environ if environ is None else environ
     value = env.get(f"TISSERAND_{name}")
     if value:

@@ -21,7 +21,13 @@ from bot.core import (
     Target,
     UserError,
 )
-from bot.dates import DATE_EXAMPLES_EN, DATE_EXAMPLES_FR, DateParseError, parse_datetime
+from bot.dates import (
+    DATE_EXAMPLES_EN,
+    DATE_EXAMPLES_FR,
+    DateParseError,
+    explain,
+    parse_datetime,
+)
 from bot.i18n import Translator, Translators
 from bot.outbox import enqueue
 from bot.sources import GazetteSource
@@ -67,6 +73,8 @@ class Context:
     """Long-lived helpers a command family installed in its ``setup(host)`` (``App.services``)."""
     gazette_sources: Mapping[str, GazetteSource] = field(default_factory=dict)
     """What the families offer the gazette, by stored item kind (:class:`bot.family.Family`)."""
+    report_sources: Mapping[str, Any] = field(default_factory=dict)
+    """What the families give the annual report, by key (``bot.family.ReportSource``)."""
 
     def _(self, message: str, /, **params: Any) -> str:
         return self.t.gettext(message, **params)
@@ -92,20 +100,40 @@ class Context:
         self.changed.add("outbox")
         return row is not None
 
-    def read_date(self, text: str, *, default_time: time | None = None) -> datetime:
+    def read_date(
+        self,
+        text: str,
+        *,
+        default_time: time | None = None,
+        need_time: bool = False,
+        past: bool = False,
+    ) -> datetime:
         """A date typed by the actor, read in the network's time zone (UTC, aware).
 
-        A text that cannot be read becomes a :class:`UserError` that quotes it and shows
-        examples that work, in the actor's language. Whether the moment may be in the past is
-        the caller's business.
+        A text that cannot be read becomes a :class:`UserError` that quotes it and says what is
+        impossible in it, or shows examples that work, in the actor's language. ``need_time``:
+        a date without an hour is refused with an example (never a silent 09:00); ``past``: a
+        day and month without a year is the last one (``--depuis 1 janvier``). Whether the
+        moment may be in the past is the caller's business.
         """
         try:
-            return parse_datetime(text, now=self.now(), tz=self.t.tz, default_time=default_time)
-        except DateParseError:
-            raise self.unreadable_date(text) from None
+            return parse_datetime(
+                text,
+                now=self.now(),
+                tz=self.t.tz,
+                default_time=default_time,
+                need_time=need_time,
+                past=past,
+            )
+        except DateParseError as error:
+            raise self.unreadable_date(text, error) from None
 
-    def unreadable_date(self, text: str) -> UserError:
-        """The refusal of a date that cannot be read, with examples of dates that can."""
+    def unreadable_date(self, text: str, error: DateParseError | None = None) -> UserError:
+        """The refusal of a date that cannot be read: what is impossible in it when that is
+        known ("février n'a que 28 jours"), else examples of dates that work."""
+        why = explain(error, self.t) if error is not None else None
+        if why is not None:
+            return UserError(self._("I cannot use the date “{text}”: {why}", text=text, why=why))
         examples = DATE_EXAMPLES_FR if self.t.locale == "fr" else DATE_EXAMPLES_EN
         return UserError(
             self._(
@@ -114,6 +142,12 @@ class Context:
                 examples=", ".join(self.t.quote(example) for example in examples),
             )
         )
+
+    @property
+    def public_t(self) -> Translator:
+        """The network's translator: for what the channel sees (a message seen by one member,
+        private or ephemeral, is in ``t``, the member's language)."""
+        return self.translators.get(self.settings.network.locale)
 
     def translator_for(self, member: Member) -> Translator:
         return self.translators.get(member.locale, self.settings.network.locale)

@@ -18,10 +18,11 @@ Contract:
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Role(enum.StrEnum):
@@ -128,6 +129,46 @@ class ReactionEvent:
 
 
 Event = MessageEvent | CommandEvent | ChoiceEvent | ReactionEvent
+
+_T = TypeVar("_T")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (PostgreSQL refuses it in text) and lone surrogates (cannot be encoded in UTF-8)."""
+
+
+def storable_text(text: str) -> str:
+    """``text`` with each character no database could store replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable_text(value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, tuple):
+        cleaned = tuple(_storable(item) for item in value)
+        return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
+    if isinstance(value, dict):
+        items = {key: _storable(item) for key, item in value.items()}
+        return value if all(items[key] is item for key, item in value.items()) else items
+    if isinstance(value, Actor | Place | MessageRef):
+        return storable(value)
+    return value
+
+
+def storable(value: _T) -> _T:
+    """``value`` (an event, or one of its parts) with every text made storable.
+
+    Platforms hand over what people typed as it came: a NUL sent through Discord's or Rocket.Chat's
+    API, or a lone surrogate, would make the database refuse the member's name or the poll's
+    question and lose the whole event. The application runs every event through this once, so no
+    family has to think about it. An event with nothing to clean is returned as is.
+    """
+    changes = {}
+    for field in fields(value):  # type: ignore[arg-type]
+        current = getattr(value, field.name)
+        cleaned = _storable(current)
+        if cleaned is not current:
+            changes[field.name] = cleaned
+    return replace(value, **changes) if changes else value  # type: ignore[type-var]
 
 
 # --- outgoing --------------------------------------------------------------------------------
@@ -325,10 +366,14 @@ class NotFound(TisserandError, LookupError):
 class UserError(TisserandError):
     """Something the user can fix. ``message`` is already translated into the actor's language."""
 
-    def __init__(self, message: str, *, usage: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, usage: str | None = None, choices: tuple[Choice, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.usage = usage
+        self.choices = choices
+        """Offered with the message (the corrected command of a "did you mean")."""
 
 
 class ConfigError(TisserandError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -83,6 +84,19 @@ class MemberData:
     holds: tuple[str, ...] = ()
 
 
+ReportSource = Callable[["Session", "Translator", datetime, datetime], Any]
+"""``(db, t, since, until) -> digests.report.ReportPart | None``: what a family says about a year
+(a plain value the report's renderer reads; None when it has nothing to say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSection:
+    """One section a family gives the annual activity report."""
+
+    key: str
+    source: ReportSource
+
+
 @dataclass(frozen=True, slots=True)
 class Family:
     """A command family, as the composition root sees it.
@@ -91,8 +105,9 @@ class Family:
     autocompleters) the registry collects; ``setup`` registers scheduled work, listeners and
     services on the :class:`Host`; ``outbox_topics`` are the first segments of the outbox keys
     the family writes (``session`` for ``session:12:announce``), each owned by one family;
-    ``gazette`` the sections it offers the gazette; ``member_data`` what it stores about a
-    member, exported and erased on their request (None: nothing).
+    ``gazette`` the sections it offers the gazette; ``report`` those it gives the annual report;
+    ``member_data`` what it stores about a member, exported and erased on their request (None:
+    nothing).
     """
 
     name: str
@@ -101,6 +116,7 @@ class Family:
     outbox_topics: tuple[str, ...] = ()
     gazette: tuple[GazetteSection, ...] = ()
     member_data: MemberData | None = None
+    report: tuple[ReportSection, ...] = ()
 
 
 class Host(Protocol):
@@ -135,6 +151,7 @@ def check_families(families: Iterable[Family]) -> tuple[Family, ...]:
     names: set[str] = set()
     topics: dict[str, str] = {}
     kinds: dict[str, str] = {}
+    reports: dict[str, str] = {}
     for family in found:
         if not isinstance(family, Family):
             raise FamilyError(f"{family!r} is not a Family")
@@ -163,6 +180,13 @@ def check_families(families: Iterable[Family]) -> tuple[Family, ...]:
                     f"and {family.name!r}"
                 )
             kinds[section.kind] = family.name
+        for part in family.report:
+            if part.key in reports:
+                raise FamilyError(
+                    f"the report section {part.key!r} is given by {reports[part.key]!r} "
+                    f"and {family.name!r}"
+                )
+            reports[part.key] = family.name
     return found
 
 
@@ -174,6 +198,11 @@ def gazette_sources(families: Iterable[Family]) -> dict[str, GazetteSource]:
 def member_data_of(families: Iterable[Family]) -> dict[str, MemberData]:
     """What each family stores about members, by family name (families storing nothing left out)."""
     return {family.name: family.member_data for family in families if family.member_data}
+
+
+def report_sources(families: Iterable[Family]) -> dict[str, ReportSource]:
+    """Every section the families give the annual report, by key, in the families' order."""
+    return {part.key: part.source for family in families for part in family.report}
 
 
 def outbox_topic_owners(families: Iterable[Family]) -> dict[str, str]:
@@ -194,8 +223,11 @@ __all__ = [
     "MemberData",
     "MemberErase",
     "MemberExport",
+    "ReportSection",
+    "ReportSource",
     "check_families",
     "gazette_sources",
     "member_data_of",
     "outbox_topic_owners",
+    "report_sources",
 ]

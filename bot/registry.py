@@ -14,21 +14,27 @@ and accent-insensitive.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import inspect
 import re
-import shlex
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from bot.commandspec import Args as Args
 from bot.commandspec import CommandSpec as CommandSpec
 from bot.commandspec import Option as Option
 from bot.commandspec import OptionType as OptionType
 from bot.commandspec import ReplyLike as ReplyLike
-from bot.core import Role, TisserandError, UserError
+from bot.core import Choice, Role, TisserandError, UserError
 from bot.i18n import Translator, fold
+from bot.parsing import Quoted, join_words
+from bot.parsing import convert as convert
+from bot.parsing import parse_arguments as parse_arguments
+from bot.parsing import split_words as split_words
+from bot.parsing import structured_arguments as structured_arguments
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -54,6 +60,7 @@ def command(
     group_help: str | None = None,
     default: bool = False,
     examples: Iterable[str] = (),
+    reserved_when: Callable[[Any], bool] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Tag ``handler`` as a command. Nothing is registered until :meth:`Registry.build`."""
 
@@ -70,6 +77,7 @@ def command(
             group_help=group_help,
             default=default,
             examples=tuple(examples),
+            reserved_when=reserved_when,
         )
         specs: list[CommandSpec] = list(getattr(handler, _SPEC_ATTR, []))
         specs.append(spec)
@@ -137,10 +145,6 @@ def autocompleter(kind: str) -> Callable[[Autocompleter], Autocompleter]:
         return provider
 
     return tag
-
-
-class Args(dict[str, Any]):
-    """Parsed option values by canonical (French) name; missing optional options are None."""
 
 
 class InvalidSpecError(TisserandError):
@@ -269,6 +273,19 @@ class Registry:
         if not inspect.isfunction(spec.handler):
             raise InvalidSpecError(f"{where}: handler must be a function")
 
+    def settle(self, settings: Any) -> None:
+        """Make coordinator commands of the member commands the settings reserve
+        (:attr:`CommandSpec.reserved_when`), so that every reader of ``permission`` agrees."""
+        for index, spec in enumerate(self.specs):
+            if spec.reserved or spec.reserved_when is None or not spec.reserved_when(settings):
+                continue
+            settled = dataclasses.replace(spec, permission=Role.COORDINATOR)
+            self.specs[index] = settled
+            for table in (self._top, self._group_default, *self._groups.values()):
+                for key, value in table.items():
+                    if value is spec:
+                        table[key] = settled
+
     # --- lookup ------------------------------------------------------------------------------
 
     def names(self) -> list[str]:
@@ -291,27 +308,37 @@ class Registry:
         unique: dict[int, CommandSpec] = {id(s): s for s in members.values()}
         return list(unique.values())
 
-    def resolve(self, words: list[str], t: Translator) -> Resolved:
-        """Find the spec for the words of a command line; raise a helpful UserError otherwise."""
+    def resolve(self, words: list[str], t: Translator, *, is_coordinator: bool = True) -> Resolved:
+        """Find the spec for the words of a command line; raise a helpful UserError otherwise.
+
+        Subcommands come before free text: an unquoted first word close to a subcommand of the
+        group (``/sondage resultat 5``) is answered "did you mean /sondage resultats 5?", with
+        the corrected command as a choice, and nothing runs. ``is_coordinator`` False lists only
+        the subcommands a member may use, and refuses a group that has none for them.
+        """
         if not words or not words[0].strip("/"):
             raise UserError(t.gettext("Type a command after the slash, for example /aide."))
-        head = fold(words[0].lstrip("/"))
+        typed = words[0].lstrip("/")
+        head = fold(typed)
         if head in self._top:
             return Resolved(self._top[head], words[1:])
         members = self._groups.get(head)
         if members is not None:
             if len(words) > 1 and fold(words[1]) in members:
                 return Resolved(members[fold(words[1])], words[2:])
+            visible = [s for s in self.group_members(head) if is_coordinator or not s.reserved]
+            if len(words) > 1 and not isinstance(words[1], Quoted):
+                self._suggest_subcommand(typed, words, visible, t)
             default = self._group_default.get(head)
             if default is not None:
                 return Resolved(default, words[1:])
-            subs = sorted(
-                {s.display_name(t.locale).split(" ", 1)[1] for s in self.group_members(head)}
-            )
+            if not visible:
+                raise reserved_error(typed, t)
+            subs = sorted({s.display_name(t.locale).split(" ", 1)[1] for s in visible})
             raise UserError(
                 t.gettext(
                     "/{group} needs a subcommand: {subs}.",
-                    group=words[0].lstrip("/"),
+                    group=typed,
                     subs=", ".join(subs),
                 )
             )
@@ -320,187 +347,65 @@ class Registry:
             raise UserError(
                 t.gettext(
                     "Unknown command /{name}. Did you mean /{suggestion}? Type /aide for the list.",
-                    name=words[0].lstrip("/"),
+                    name=typed,
                     suggestion=close[0],
                 )
             )
         raise UserError(
             t.gettext(
                 "Unknown command /{name}. Type /aide for the list of commands.",
-                name=words[0].lstrip("/"),
+                name=typed,
             )
+        )
+
+    @staticmethod
+    def _suggest_subcommand(
+        group: str, words: list[str], visible: list[CommandSpec], t: Translator
+    ) -> None:
+        """Raise "did you mean" when ``words[1]`` is close to a subcommand ``visible`` holds."""
+        word = fold(words[1])
+        if not word.isalpha() or len(word) < 3:
+            return
+        names: dict[str, str] = {}
+        for spec in visible:
+            if spec.group is None:
+                continue
+            names.setdefault(fold(spec.name), spec.name)
+            names.setdefault(fold(spec.alias), spec.alias)
+        close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.75)
+        if not close and len(word) >= 4:
+            close = [name for name in names if name.startswith(word)][:1]
+        if not close:
+            return
+        corrected = "/" + join_words([group, names[close[0]], *words[2:]])
+        action = RETYPE_PREFIX + ":" + corrected.removeprefix("/")
+        choices: tuple[Choice, ...] = ()
+        if len(action) <= MAX_ACTION:
+            choices = (Choice(t.gettext("Yes, run {command}", command=corrected)[:80], action),)
+        raise UserError(
+            t.gettext(
+                "Did you mean {command}? Nothing was done: check the command and send it again.",
+                command=corrected,
+            ),
+            choices=choices,
         )
 
     def visible_to(self, is_coordinator: bool) -> list[CommandSpec]:
-        return [s for s in self.specs if is_coordinator or s.permission is Role.MEMBER]
+        return [s for s in self.specs if is_coordinator or not s.reserved]
 
 
-# --- text parsing ------------------------------------------------------------------------------
-
-_QUOTES = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "’": "'"})
-_NUMBER = re.compile(r"^(?:n[°o]\s*|#)?(\d{1,9})$", re.IGNORECASE)
-
-
-def split_words(line: str, t: Translator) -> list[str]:
-    """Shell-like split; French quotes are accepted; an unclosed quote is a user error."""
-    text = line.strip().translate(_QUOTES)
-    text = re.sub(r"(?i)\bn°\s+(\d)", r"n°\1", text)
-    try:
-        lexer = shlex.shlex(text, posix=True, punctuation_chars=False)
-        lexer.whitespace_split = True
-        lexer.escape = ""
-        lexer.commenters = ""
-        lexer.quotes = '"'
-        return [word.strip() for word in lexer]
-    except ValueError:
-        raise UserError(
-            t.gettext('A quotation mark is not closed. Put each text between "double quotes".')
-        ) from None
+RETYPE_PREFIX = "retype"
+"""The actions of "did you mean" choices: ``retype:<command line>`` runs that line as typed."""
+MAX_ACTION = 100
+"""The longest action a choice carries (Discord's ``custom_id`` limit)."""
 
 
-def parse_arguments(spec: CommandSpec, words: list[str], t: Translator) -> Args:
-    """Read option values from ``words`` according to ``spec``."""
-    by_key: dict[str, Option] = {}
-    for option in spec.options:
-        if not option.positional:
-            by_key[fold(option.name)] = option
-            by_key[fold(option.alias)] = option
-    positionals = [o for o in spec.options if o.positional]
-    args = Args()
-    free: list[str] = []
-    index = 0
-    while index < len(words):
-        word = words[index]
-        if word.startswith("--") and len(word) > 2:
-            key, _, inline = word[2:].partition("=")
-            found = by_key.get(fold(key))
-            if found is None:
-                raise _usage_error(spec, t, t.gettext("Unknown option --{option}.", option=key))
-            option = found
-            if option.type is OptionType.FLAG:
-                if inline:
-                    raise _usage_error(spec, t, t.gettext("--{option} takes no value.", option=key))
-                args[option.name] = True
-            else:
-                if inline:
-                    value = inline
-                elif index + 1 < len(words):
-                    index += 1
-                    value = words[index]
-                else:
-                    raise _usage_error(spec, t, t.gettext("--{option} needs a value.", option=key))
-                args[option.name] = convert(option, value, t, spec)
-        else:
-            free.append(word)
-        index += 1
-    for option in positionals:
-        if option.variadic:
-            values = [convert(option, w, t, spec) for w in free]
-            free = []
-            if len(values) < option.min_count:
-                raise _usage_error(
-                    spec,
-                    t,
-                    t.ngettext(
-                        "{label} needs at least {n} value.",
-                        "{label} needs at least {n} values.",
-                        option.min_count,
-                        label=_label(option, t),
-                    ),
-                )
-            if option.max_count is not None and len(values) > option.max_count:
-                raise _usage_error(
-                    spec,
-                    t,
-                    t.ngettext(
-                        "{label} takes at most {n} value.",
-                        "{label} takes at most {n} values.",
-                        option.max_count,
-                        label=_label(option, t),
-                    ),
-                )
-            args[option.name] = values if values else option.default
-        elif option.type is OptionType.TEXT:
-            args[option.name] = " ".join(free) if free else option.default
-            free = []
-        elif free:
-            args[option.name] = convert(option, free.pop(0), t, spec)
-    if free:
-        raise _usage_error(spec, t, t.gettext("Too many words: {words}.", words=" ".join(free)))
-    for option in spec.options:
-        if option.name not in args or args[option.name] is None:
-            if option.required:
-                raise _usage_error(
-                    spec, t, t.gettext("{label} is missing.", label=_label(option, t))
-                )
-            args[option.name] = False if option.type is OptionType.FLAG else option.default
-    return args
-
-
-def _label(option: Option, t: Translator) -> str:
-    name = option.name if t.locale == "fr" else option.alias
-    return f"<{name}>" if option.positional else f"--{name}"
-
-
-def _usage_error(spec: CommandSpec, t: Translator, problem: str) -> UserError:
-    usage = spec.usage(t)
-    return UserError(problem + "\n" + t.gettext("Usage: {usage}", usage=usage), usage=usage)
-
-
-def convert(option: Option, value: Any, t: Translator, spec: CommandSpec | None = None) -> Any:
-    """Convert one raw value to the option's type; structured platforms call this too."""
-    if option.type in (OptionType.STRING, OptionType.TEXT):
-        text = str(value).strip()
-        if not text and option.required:
-            problem = t.gettext("{label} is empty.", label=_label(option, t))
-            raise _usage_error(spec, t, problem) if spec else UserError(problem)
-        return text
-    if option.type is OptionType.INTEGER:
-        if isinstance(value, int):
-            return value
-        match = _NUMBER.match(str(value).strip())
-        if not match:
-            problem = t.gettext(
-                "{label} must be a number, for example 12 (got “{value}”).",
-                label=_label(option, t),
-                value=value,
-            )
-            raise _usage_error(spec, t, problem) if spec else UserError(problem)
-        return int(match.group(1))
-    if option.type is OptionType.FLAG:
-        return bool(value)
-    if option.type is OptionType.CHANNEL:
-        return str(value).strip().lstrip("#")
-    if option.type is OptionType.USER:
-        return str(value).strip().lstrip("@")
-    if option.type is OptionType.CHOICE:
-        folded = fold(str(value).strip())
-        for choice in option.choices:
-            if fold(choice) == folded:
-                return choice
-        problem = t.gettext(
-            "{label} must be one of: {choices}.",
-            label=_label(option, t),
-            choices=", ".join(option.choices),
+def reserved_error(command: str, t: Translator) -> UserError:
+    """The one refusal of a coordinator command to a member, before anything is parsed."""
+    return UserError(
+        t.gettext(
+            "Sorry, /{command} is reserved for the network's coordinators. If you "
+            "think you should have access, ask a coordinator.",
+            command=command,
         )
-        raise _usage_error(spec, t, problem) if spec else UserError(problem)
-    raise AssertionError(option.type)  # pragma: no cover
-
-
-def structured_arguments(spec: CommandSpec, values: dict[str, Any], t: Translator) -> Args:
-    """Options already split by the platform (Discord): convert and check them."""
-    args = Args()
-    for option in spec.options:
-        raw = values.get(option.name, values.get(option.alias))
-        if raw is None:
-            if option.required:
-                raise _usage_error(
-                    spec, t, t.gettext("{label} is missing.", label=_label(option, t))
-                )
-            args[option.name] = False if option.type is OptionType.FLAG else option.default
-        elif option.variadic:
-            items = raw if isinstance(raw, list) else split_words(str(raw), t)
-            args[option.name] = [convert(option, w, t, spec) for w in items]
-        else:
-            args[option.name] = convert(option, raw, t, spec)
-    return args
+    )

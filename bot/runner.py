@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -17,6 +18,7 @@ from bot.clock import MovableClock, SystemClock
 from bot.config import Problem, Settings, validation_problems
 from bot.core import ConfigError
 from bot.i18n import N_
+from bot.lease import Holder, Lease, LeaseLost, lease_for
 from bot.platforms.base import AnyPlatformKind, Platform, Secrets
 from bot.platforms.console import ConsolePlatform, run_lines
 from bot.startup import StartError, check_database, check_directory
@@ -157,6 +159,10 @@ def check_settings(settings: Settings, *, online: bool = False) -> None:
         environment.extend(check_directory(settings.console.out_dir, "console.out_dir"))
     if online and not problems and not environment:
         problems.extend(asyncio.run(_check_online(kinds, sections, secrets)))
+        if settings.email is not None:
+            from bot.mail.online import check_online
+
+            problems.extend(asyncio.run(check_online(settings.email)))
     if problems:
         raise ConfigError(problems + environment)
     if environment:
@@ -175,8 +181,19 @@ async def _check_online(
     return problems
 
 
-async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Connect every configured platform and run until ``stop`` is set, SIGINT or SIGTERM."""
+async def run_platforms(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    on_standby: Callable[[Holder | None], None] | None = None,
+    on_active: Callable[[], None] | None = None,
+) -> None:
+    """Connect every configured platform and run until ``stop`` is set, SIGINT or SIGTERM.
+
+    The database's lease (:mod:`bot.lease`) is taken first: while another instance holds it,
+    this one stands by (``on_standby`` is told who holds it, once, then ``on_active`` when it
+    takes over). :class:`LeaseLost` when the lease is lost while active (the platforms are
+    stopped first)."""
     app = make_app(settings, clock=SystemClock())
     for platform in build_platforms(settings, app):
         app.add_platform(platform)
@@ -189,10 +206,82 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
             handled.append(sig)
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
-    await app.start()
+    lease = lease_for(settings.effective_database_url)
+    web: Any = None
     try:
-        await stop.wait()
+        if settings.web.enabled:
+            web = await _start_web(settings, app, lease)
+        if not await _take_lease(lease, stop, settings.lease.poll_seconds, on_standby, on_active):
+            app.engine.dispose()
+            return
+        await app.start()
+        watch = asyncio.create_task(_watch_lease(lease, stop, settings.lease.poll_seconds))
+        try:
+            await stop.wait()
+        finally:
+            lost = watch.done() and not watch.cancelled() and watch.result()
+            watch.cancel()
+            await app.stop()
+        if lost:
+            raise LeaseLost("the database lease was lost")
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
-        await app.stop()
+        if web is not None:
+            await web.stop()
+        await asyncio.to_thread(lease.release)
+
+
+async def _start_web(settings: Settings, app: App, lease: Lease) -> Any:
+    """The ``[web]`` server, its metrics wired into the app (imported only when enabled)."""
+    from bot.metrics import Metrics
+    from bot.web import WebServer
+
+    metrics = Metrics(app, lambda: lease.held)
+    app.on_event = metrics.event
+    app.scheduler.on_run = metrics.scheduled
+    app.services["metrics"] = metrics
+    web = WebServer(settings.web, app, app.scheduler, lease, metrics)
+    try:
+        await web.start()
+    except BaseException:
+        app.engine.dispose()
+        raise
+    return web
+
+
+async def _take_lease(
+    lease: Lease,
+    stop: asyncio.Event,
+    poll: float,
+    on_standby: Callable[[Holder | None], None] | None,
+    on_active: Callable[[], None] | None,
+) -> bool:
+    """Wait for the lease; False when ``stop`` was set first."""
+    waited = False
+    while not stop.is_set():
+        if await asyncio.to_thread(lease.try_acquire):
+            if waited:
+                log.warning("the database lease was taken over: this instance is now active")
+                if on_active is not None:
+                    on_active()
+            return True
+        if not waited:
+            holder = await asyncio.to_thread(lease.holder)
+            log.warning("another instance holds the database lease (%s): standing by", holder)
+            if on_standby is not None:
+                on_standby(holder)
+            waited = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll)
+    return False
+
+
+async def _watch_lease(lease: Lease, stop: asyncio.Event, poll: float) -> bool:
+    """True (and ``stop`` set) when the lease is lost."""
+    while True:
+        await asyncio.sleep(poll)
+        if not await asyncio.to_thread(lease.check):
+            log.error("the database lease was lost: stopping the platforms")
+            stop.set()
+            return True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,8 @@ class Scheduler:
         self._work: dict[str, DueWork] = {}
         self._aps: AsyncIOScheduler | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        self.on_run: Callable[[str, float, bool], None] | None = None
+        """Told the name, the duration (seconds) and the success of each run (the metrics)."""
 
     def add_due_work(self, name: str, next_due: NextDue, run: Run) -> None:
         if name in self._work:
@@ -100,10 +103,15 @@ class Scheduler:
     async def run_one(self, name: str) -> None:
         work = self._work[name]
         async with self._locks[name]:
+            started = time.perf_counter()
+            ok = True
             try:
                 await work.run()
             except Exception:
+                ok = False
                 log.exception("scheduled work %s failed; it will be tried again", name)
+            if self.on_run is not None:
+                self.on_run(name, time.perf_counter() - started, ok)
 
     async def run_due(self, max_rounds: int = 100) -> None:
         """Run every provider whose work is due at the clock's now, until none is due."""

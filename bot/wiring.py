@@ -13,7 +13,20 @@ from bot.config import Settings
 from bot.family import Family
 from bot.platforms import discord, rocketchat
 from bot.platforms.base import AnyPlatformKind
-from commands import announce, gazette, help, members, polls, profile, sessions, veille
+from commands import (
+    announce,
+    gazette,
+    help,
+    ideas,
+    mailing,
+    members,
+    polls,
+    profile,
+    questionnaires,
+    report,
+    sessions,
+    veille,
+)
 
 FAMILIES: tuple[Family, ...] = (
     help.FAMILY,
@@ -24,6 +37,10 @@ FAMILIES: tuple[Family, ...] = (
     veille.FAMILY,
     gazette.FAMILY,
     members.FAMILY,
+    mailing.FAMILY,
+    ideas.FAMILY,
+    questionnaires.FAMILY,
+    report.FAMILY,
 )
 """Every family, in the order their commands are listed (Discord) and their ``setup`` runs."""
 

@@ -67,7 +67,7 @@ def announce(ctx: Context, args: Args) -> Reply:
     now = ctx.now()
     due = now
     if args["quand"]:
-        due = ctx.read_date(args["quand"])
+        due = ctx.read_date(args["quand"], need_time=True)
         if due < now:
             raise UserError(
                 ctx._(

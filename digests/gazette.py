@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -136,6 +136,15 @@ class Newcomer:
 
 
 @dataclass(frozen=True, slots=True)
+class EventHeader:
+    """The event a gazette is about (a session's gazette): its masthead names it."""
+
+    title: str
+    facts: str = ""
+    """One line already translated: type · moment · place."""
+
+
+@dataclass(frozen=True, slots=True)
 class GazetteContent:
     network: str
     since: datetime
@@ -150,9 +159,11 @@ class GazetteContent:
     newcomers: tuple[Newcomer, ...] = ()
     newcomer_count: int = 0
     """Everyone who joined (named or not)."""
-    members_over_time: tuple[tuple[date, int], ...] = ()
-    """(day, number of members on that day), oldest first: the members chart."""
+    participation: tuple[tuple[date, int], ...] = ()
+    """(first day of a month, members who took part that month), oldest first: the members
+    chart (growth of the network's life, not the day the bot first saw people)."""
     draft: bool = False
+    event: EventHeader | None = None
 
     @property
     def item_count(self) -> int:
@@ -197,7 +208,7 @@ def _style() -> Any:
         major_label_font_size=15,
         value_font_size=15,
         value_label_font_size=15,
-        title_font_size=19,
+        title_font_size=17,
         legend_font_size=15,
         tooltip_font_size=15,
     )
@@ -243,8 +254,8 @@ def _config(t: Translator, **extra: Any) -> dict[str, Any]:
         "js": [],
         "show_legend": False,
         "explicit_size": False,
-        "width": 600,
-        "height": 320,
+        "width": 400,
+        "height": 280,
         "margin": 16,
         "spacing": 12,
         "truncate_label": 28,
@@ -261,23 +272,23 @@ def integer_ticks(largest: int) -> list[int]:
 
 
 def members_chart(points: Sequence[tuple[date, int]], t: Translator) -> Chart | None:
+    """Members who took part each month (a bar per month)."""
     if len(points) < 2:
         return None
-    title = t.gettext("Members of the network")
-    chart = _pygal().Line(
-        **_config(
-            t, fill=True, show_dots=True, dots_size=3, x_label_rotation=0, show_minor_x_labels=False
-        )
+    title = t.gettext("Members who took part, per month")
+    chart = _pygal().Bar(
+        **_config(t, print_values=len(points) <= 8, x_label_rotation=0, show_minor_x_labels=False)
     )
     chart.title = title
-    labels = [format_date(day, "d MMM", locale=t.locale) for day, _ in points]
+    labels = [format_date(day, "MMM", locale=t.locale) for day, _ in points]
+    long_labels = [format_date(day, "MMMM yyyy", locale=t.locale) for day, _ in points]
     chart.x_labels = labels
-    step = max(1, len(points) // 6)
+    step = 1 if len(points) <= 6 else 2
     chart.x_labels_major = labels[::step]
     chart.y_labels = integer_ticks(max(count for _, count in points))
     chart.add(title, [count for _, count in points])
     table = tuple(
-        (label, t.number(count)) for label, (_, count) in zip(labels, points, strict=True)
+        (label, t.number(count)) for label, (_, count) in zip(long_labels, points, strict=True)
     )
     return Chart("members", title, _render_chart(chart, "members", title), table)
 
@@ -288,7 +299,7 @@ def attendance_chart(sessions: Sequence[ExtraEntry], t: Translator) -> Chart | N
         return None
     title = t.gettext("Attendance per session")
     chart = _pygal().HorizontalBar(
-        **_config(t, print_values=True, height=max(220, 90 + 44 * len(rows)))
+        **_config(t, print_values=True, height=max(200, 80 + 40 * len(rows)))
     )
     chart.title = title
     chart.x_labels = [s.title for s in rows]
@@ -308,7 +319,7 @@ def themes_chart(highlights: Sequence[HighlightEntry], t: Translator) -> Chart |
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     title = t.gettext("Highlights by theme")
     chart = _pygal().HorizontalBar(
-        **_config(t, print_values=True, height=max(220, 90 + 40 * len(ordered)))
+        **_config(t, print_values=True, height=max(200, 80 + 36 * len(ordered)))
     )
     chart.title = title
     chart.x_labels = [name for name, _ in ordered]
@@ -357,8 +368,11 @@ def _images(images: Iterable[GazetteImage]) -> list[dict[str, str]]:
 def _labels(content: GazetteContent, t: Translator) -> dict[str, str]:
     _ = t.gettext
     title = _("{network} — the gazette", network=content.network)
+    event = content.event
     return {
         "title": title,
+        "event_title": event.title if event else "",
+        "event_facts": event.facts if event else "",
         "issue": _("Issue {number}", number=content.number) if content.number else "",
         "period": _(
             "From {start} to {end}", start=t.date(content.since), end=t.date(content.until)
@@ -377,9 +391,13 @@ def _labels(content: GazetteContent, t: Translator) -> dict[str, str]:
         "figures_as_text": _("The figures"),
         "consent": _(
             "Every quote appears with the consent of its author, who may withdraw it at any "
-            "time with /profil."
+            "time; the archived gazette is then rebuilt without it."
         ),
-        "made": _("Made by Tisserand on {date}.", date=t.datetime(content.generated_at)),
+        "made": _(
+            "The gazette of {network}, made with Tisserand on {date}.",
+            network=content.network,
+            date=t.datetime(content.generated_at),
+        ),
         "newcomer_count": t.ngettext(
             "{n} member joined the network during this period.",
             "{n} members joined the network during this period.",
@@ -395,7 +413,7 @@ def render_gazette(content: GazetteContent, t: Translator, env: Environment | No
     charts = [
         chart
         for chart in (
-            members_chart(content.members_over_time, t),
+            members_chart(content.participation, t),
             attendance_chart(content.sessions, t),
             themes_chart(content.highlights, t),
         )
@@ -442,18 +460,32 @@ def render_gazette(content: GazetteContent, t: Translator, env: Environment | No
     )
 
 
-def weekly_points(
-    joined: Sequence[datetime], until: datetime, *, weeks: int = 12, tz: Any = None
+def monthly_participation(
+    activity: Iterable[tuple[int, datetime]], until: datetime, *, months: int = 12, tz: Any = None
 ) -> tuple[tuple[date, int], ...]:
-    """Members on each of the last ``weeks`` weeks ending at ``until`` (cumulative counts)."""
-    ordered = sorted(joined)
-    points: list[tuple[date, int]] = []
-    index = 0
-    for step in range(weeks - 1, -1, -1):
-        moment = until - timedelta(weeks=step)
-        while index < len(ordered) and ordered[index] <= moment:
-            index += 1
-        day = moment.astimezone(tz).date() if tz is not None else moment.date()
-        points.append((day, index))
-    first = next((i for i, (_, n) in enumerate(points) if n > 0), len(points) - 1)
-    return tuple(points[max(0, first - 1) :])
+    """Distinct members active in each of the last ``months`` months up to ``until``.
+
+    ``activity`` is (member id, moment) pairs: what counts as taking part is the caller's
+    choice. Months before the first activity are cut.
+    """
+
+    def month_of(moment: datetime) -> date:
+        local = moment.astimezone(tz) if tz is not None else moment
+        return date(local.year, local.month, 1)
+
+    last = month_of(until)
+    firsts: list[date] = []
+    year, month = last.year, last.month
+    for _ in range(months):
+        firsts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    firsts.reverse()
+    active: dict[date, set[int]] = {first: set() for first in firsts}
+    for member_id, moment in activity:
+        if moment <= until:
+            bucket = active.get(month_of(moment))
+            if bucket is not None:
+                bucket.add(member_id)
+    points = [(first, len(active[first])) for first in firsts]
+    start = next((i for i, (_, n) in enumerate(points) if n > 0), len(points) - 1)
+    return tuple(points[start:])

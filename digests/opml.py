@@ -6,7 +6,11 @@ Import reads ``<outline xmlUrl="...">`` elements at any depth; a source's theme 
 deeper than its limit, are refused (no entity expansion at all), and so are documents over
 :data:`MAX_OPML_BYTES`.
 
-Export writes OPML 2.0, grouped by theme, in a stable order.
+Export writes OPML 2.0, grouped by theme, in a stable order. What OPML has no attribute for is
+written in Tisserand's namespace (:data:`NAMESPACE`, prefix ``tisserand``), and read back on
+import: a source's filter (``tisserand:filter``), its fetch interval in minutes
+(``tisserand:interval``) and its category map (``tisserand:categories``, ``category=Theme``
+pairs separated by ``;``). Other readers ignore them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ __all__ = [
     "parse_opml",
 ]
 
+NAMESPACE = "https://tisserand.invalid/ns/opml/1"
+"""Tisserand's attributes in OPML (a name, never fetched)."""
+_NS = "{" + NAMESPACE + "}"
 MAX_OPML_BYTES = 5 * 1024 * 1024
 MAX_OUTLINES = 2000
 
@@ -53,6 +60,10 @@ class OpmlOutline:
     title: str | None = None
     theme: str | None = None
     site_url: str | None = None
+    filter: str | None = None
+    interval_minutes: int | None = None
+    theme_map: str | None = None
+    """``category=Theme`` lines, as a source stores them."""
 
 
 class OpmlSource(Protocol):
@@ -75,6 +86,15 @@ class OpmlSource(Protocol):
 
     @property
     def theme(self) -> str | None: ...
+
+    @property
+    def filter(self) -> str | None: ...
+
+    @property
+    def interval_minutes(self) -> int | None: ...
+
+    @property
+    def theme_map(self) -> str | None: ...
 
 
 def _attribute(element: Any, name: str) -> str | None:
@@ -146,6 +166,7 @@ def parse_opml(
                         title=clean_text(label, 300) if label else None,
                         theme=clean_text(own_theme or theme or "", 100) or None,
                         site_url=site_url,
+                        **_own_attributes(child),
                     )
                 )
             walk(child, label if not raw_url and label else theme)
@@ -157,8 +178,25 @@ def parse_opml(
     return outlines, invalid
 
 
+def _own_attributes(element: Any) -> dict[str, Any]:
+    """Tisserand's namespaced attributes of an outline (values that do not fit are dropped)."""
+    found: dict[str, Any] = {}
+    entry_filter = _attribute(element, _NS + "filter")
+    if entry_filter and len(entry_filter) <= 500:
+        found["filter"] = entry_filter
+    interval = _attribute(element, _NS + "interval")
+    if interval and interval.isascii() and interval.isdigit() and 15 <= int(interval) <= 10080:
+        found["interval_minutes"] = int(interval)
+    categories = _attribute(element, _NS + "categories")
+    if categories:
+        pairs = [pair.strip() for pair in categories.split(";") if "=" in pair]
+        found["theme_map"] = "\n".join(clean_text(pair, 201) for pair in pairs[:50]) or None
+    return found
+
+
 def build_opml(sources: Iterable[OpmlSource], *, title: str, now: datetime) -> bytes:
     """OPML 2.0 for ``sources``, grouped by theme (sources without a theme at the top level)."""
+    ET.register_namespace("tisserand", NAMESPACE)
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
@@ -184,6 +222,12 @@ def build_opml(sources: Iterable[OpmlSource], *, title: str, now: datetime) -> b
                 attributes["htmlUrl"] = source.site_url
             if theme:
                 attributes["category"] = theme
+            if source.filter:
+                attributes[_NS + "filter"] = source.filter
+            if source.interval_minutes:
+                attributes[_NS + "interval"] = str(source.interval_minutes)
+            if source.theme_map:
+                attributes[_NS + "categories"] = ";".join(source.theme_map.splitlines())
             ET.SubElement(parent, "outline", attributes)
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)

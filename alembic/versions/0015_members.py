@@ -1,7 +1,7 @@
 """members: profiles, referents, erasure records, rounds of meetings
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-02 14:00:00
 
 Profiles (organisation, territory, interests, presentation, visibility), the referents of each
@@ -17,7 +17,7 @@ import bot.storage.base
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

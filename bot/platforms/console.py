@@ -56,6 +56,7 @@ from bot.core import (
     Role,
     Target,
     render_mentions,
+    storable_text,
 )
 from bot.i18n import Translator, fold
 from bot.platforms.base import EventHandler
@@ -64,15 +65,13 @@ BOT_NAME = "tisserand"
 JOURNAL = "console-journal.jsonl"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _NUMBER = re.compile(r"[0-9]{1,18}", re.ASCII)
-_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
-"""NUL (refused by PostgreSQL) and surrogates (bytes standard input could not decode)."""
 MAX_NAME = 128
 """The longest user or channel name (the database's ``user_id`` and ``channel_id`` columns)."""
 
 
 def clean_line(raw: str) -> str:
     """``raw`` without what cannot be stored or printed: each such character becomes U+FFFD."""
-    return _UNREADABLE.sub("\ufffd", raw)
+    return storable_text(raw)
 
 
 def ascii_number(text: str) -> int | None:
@@ -349,6 +348,27 @@ class ConsolePlatform:
             event = MessageEvent(actor=actor, place=self.place(), text=text, ref=ref, at=now)
         await self._dispatch(event)
 
+    async def _say_direct(self, speaker: str, text: str) -> None:
+        """``speaker`` says ``text`` to the bot in private (``:dm texte``)."""
+        number = self._next
+        self._next += 1
+        channel = f"@{speaker}"
+        posted = _Posted(number, channel, speaker, text, speaker)
+        self._messages[number] = posted
+        self.out.write(f"[#{number}] @{speaker} (privé) {speaker}: {text}\n")
+        self.out.flush()
+        self._write_journal(posted, token=None)
+        place = Place(self.name, channel, channel, is_direct=True)
+        ref = MessageRef(self.name, channel, str(number))
+        now = self.clock.now()
+        actor = self.actor(speaker)
+        event: Event
+        if text.startswith("/") and len(text) > 1:
+            event = CommandEvent(actor=actor, place=place, at=now, text=text[1:], ref=ref)
+        else:
+            event = MessageEvent(actor=actor, place=place, text=text, ref=ref, at=now)
+        await self._dispatch(event)
+
     async def _dispatch(self, event: Event) -> None:
         assert self._handler is not None, "start() the platform first"
         await self._handler(event)
@@ -377,10 +397,13 @@ class ConsolePlatform:
         if word == ":clock" and rest:
             await self._move_clock(rest)
             return True
+        if word == ":dm" and rest:
+            await self._say_direct(self.user, rest)
+            return True
         self._note(
             self.t.gettext(
                 "Unknown console line “{line}”. Known: :as NAME, :react N EMOJI, :click N K, "
-                ":clock +2d3h, :clock 2026-12-03T09:00, :quit.",
+                ":dm TEXT, :clock +2d3h, :clock 2026-12-03T09:00, :quit.",
                 line=line,
             )
         )

@@ -4,13 +4,16 @@ Importing this package imports every model module, so ``Base.metadata`` is compl
 """
 
 from bot.storage import (
+    email,
     highlights,
+    ideas,
     meetings,
     members,
     outbox,
     platform_state,
     polls,
     profiles,
+    questionnaires,
     sessions,
     veille,
 )
@@ -19,13 +22,16 @@ from bot.storage.base import Base, UTCDateTime
 __all__ = [
     "Base",
     "UTCDateTime",
+    "email",
     "highlights",
+    "ideas",
     "meetings",
     "members",
     "outbox",
     "platform_state",
     "polls",
     "profiles",
+    "questionnaires",
     "sessions",
     "veille",
 ]

@@ -2,7 +2,8 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on, and every
 transaction begins IMMEDIATE so two writers never deadlock on a lock upgrade. PostgreSQL is reached
-through psycopg 3. The schema comes only from Alembic revisions (``alembic/``).
+through psycopg 3. The schema comes only from Alembic revisions (``alembic/`` of the source tree,
+``bot/migrations/`` of an installed wheel).
 
 Alembic is imported only when the schema must change: on a start where the database is already at
 the newest revision (read with one query, compared with the newest revision named in the files of
@@ -31,7 +32,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "alembic"
+
+def _migrations_dir() -> Path:
+    """``bot/migrations`` in an installed wheel (copied there by setup.py), else the source
+    tree's ``alembic/`` (a checkout, an editable install)."""
+    here = Path(__file__).resolve()
+    packaged = here.parents[1] / "migrations"
+    if (packaged / "env.py").exists():
+        return packaged
+    return here.parents[2] / "alembic"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -114,8 +126,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
     if not (MIGRATIONS_DIR / "env.py").exists():
         raise InvalidState(
-            f"migrations not found in {MIGRATIONS_DIR}; install Tisserand from its source tree "
-            "(pip install -e .)"
+            f"migrations not found in {MIGRATIONS_DIR}; reinstall Tisserand from its wheel or "
+            "its source tree (pip install .)"
         )
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -165,6 +166,8 @@ class Gazette(Base):
     since: Mapped[datetime]
     until: Mapped[datetime]
     session_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    include_published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A review (``--tout``): also shows what earlier gazettes already published."""
     editorial: Mapped[str | None] = mapped_column(Text, default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), default=None)
     created_at: Mapped[datetime]
@@ -174,6 +177,8 @@ class Gazette(Base):
     channel_id: Mapped[str | None] = mapped_column(String(128), default=None)
     html: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     """The archived file, as published (or as last rebuilt)."""
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """The same gazette as an A4 PDF, when ``[gazette] pdf`` is on (rebuilt with the HTML)."""
     rebuilt_at: Mapped[datetime | None] = mapped_column(default=None)
     published_items: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -197,6 +202,8 @@ class GazetteItem(Base):
     ref_id: Mapped[int] = mapped_column(Integer)
     """The highlight, session, poll, veille entry or member it shows."""
     position: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The item's number in the draft list: given once, kept across refreshes and moves."""
     dropped: Mapped[bool] = mapped_column(Boolean, default=False)
 
     gazette: Mapped[Gazette] = relationship(back_populates="items")

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +78,9 @@ class Poll(Base):
     """Majority judgment: the number of grades (5 to 7), fixed when the poll is created."""
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    ungraded_worst: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Majority judgment: an option a voter leaves ungraded counts as the lowest grade (the poll
+    says so on its message); otherwise it is judged by those who graded it."""
     deadline: Mapped[datetime | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -191,6 +195,7 @@ class PollView:
     scale_size: int | None
     anonymous: bool
     hidden_results: bool
+    ungraded_worst: bool
     created_at: datetime
     options: tuple[OptionView, ...]
     deadline: datetime | None
@@ -216,6 +221,7 @@ class PollView:
             scale_size=poll.scale_size,
             anonymous=poll.anonymous,
             hidden_results=poll.hidden_results,
+            ungraded_worst=poll.ungraded_worst,
             created_at=poll.created_at,
             options=tuple(
                 OptionView(o.position, o.label, o.starts_at, o.all_day) for o in poll.options

@@ -44,6 +44,9 @@ class FeedSource(Base):
     site_url: Mapped[str | None] = mapped_column(String(2000), default=None)
     theme: Mapped[str | None] = mapped_column(String(100), default=None)
     filter: Mapped[str | None] = mapped_column(String(500), default=None)
+    theme_map: Mapped[str | None] = mapped_column(Text, default=None)
+    """The source's own categories mapped to network themes, one ``category=Theme`` per line
+    (categories compared folded); an entry with a mapped category takes that theme."""
     """Only entries matching it are kept: words separated by ``|`` or ``re:<regex>``."""
     added_by: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), default=None

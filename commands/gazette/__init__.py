@@ -16,16 +16,25 @@ reaction, remembered messages), ``parsing``, ``highlight_handlers`` (/pepite); `
 
 from __future__ import annotations
 
-from bot.family import Family
-from commands.gazette import consent, data, gazette_handlers, highlight_handlers, listeners
+from bot.family import Family, ReportSection
+from commands.gazette import (
+    consent,
+    data,
+    edit_handlers,
+    gazette_handlers,
+    highlight_handlers,
+    listeners,
+)
 from commands.gazette.cli import BuildResult, build_gazette_file
 from commands.gazette.consent import ask_again, my_consents, stop_asking, withdraw
+from commands.gazette.report import report_gazette
 
 FAMILY = Family(
     name="gazette",
-    handlers=(highlight_handlers, consent, gazette_handlers),
+    handlers=(highlight_handlers, consent, gazette_handlers, edit_handlers),
     setup=listeners.setup,
     outbox_topics=("consent", "gazette"),
+    report=(ReportSection("gazette", report_gazette),),
     member_data=data.MEMBER_DATA,
 )
 

@@ -16,7 +16,14 @@ from bot.i18n import Translators
 from bot.sources import GazetteSource
 from bot.storage.highlights import Gazette, GazetteItem, GazetteStatus
 from commands.gazette.content import render
-from commands.gazette.draft import Period, candidates, current_draft, default_period, session_period
+from commands.gazette.draft import (
+    Period,
+    candidates,
+    current_draft,
+    default_period,
+    session_facts,
+    session_period,
+)
 from digests.gazette import make_environment
 
 
@@ -53,8 +60,9 @@ def build_gazette_file(
         draft = current_draft(db) if since is None and session_id is None else None
         from_draft = draft is not None
         if draft is None:
-            if session_id is not None:
-                period = session_period(db, settings, now, session_id)
+            facts = session_facts(db, session_id) if session_id is not None else None
+            if facts is not None:
+                period = session_period(settings, facts, now)
             elif since is not None:
                 period = Period(since, until or now)
             else:
@@ -69,7 +77,9 @@ def build_gazette_file(
             )
             wanted = candidates(db, t, settings, period, sources)
             for position, (kind, ref_id) in enumerate(wanted, start=1):
-                draft.items.append(GazetteItem(kind=kind, ref_id=ref_id, position=position))
+                draft.items.append(
+                    GazetteItem(kind=kind, ref_id=ref_id, position=position, number=position)
+                )
         html, content = render(
             db, t, settings, draft, now, env or make_environment(), draft=True, sources=sources
         )

@@ -14,6 +14,7 @@ The ``/profil`` commands about consent (:mod:`commands.profile`) call the functi
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +23,19 @@ from bot.context import Context
 from bot.core import Actor, Choice, ChoiceStyle, DirectTarget, Reply
 from bot.i18n import Translator
 from bot.registry import on_choice
-from bot.storage.highlights import PUBLISHABLE, Consent, ConsentPreference, Highlight
+from bot.storage.highlights import (
+    PUBLISHABLE,
+    Consent,
+    ConsentPreference,
+    Gazette,
+    GazetteItem,
+    GazetteStatus,
+    Highlight,
+    ItemKind,
+)
 from bot.storage.members import Member
+from commands.gazette.content import proper_name
+from commands.gazette.coordination import tell_coordinators
 from commands.gazette.errors import HighlightDeleted, NotTheAuthor, NotYourHighlight
 from commands.gazette.messages import consent_label, excerpt, rebuilt_text
 from commands.gazette.publish import rebuild_archives_with
@@ -35,6 +47,24 @@ def _is(member: Member | None, actor: Actor) -> bool:
     return member is not None and (member.platform, member.user_id) == (
         actor.platform,
         actor.user_id,
+    )
+
+
+def published_highlight_ids(db: Session, ids: Sequence[int]) -> set[int]:
+    """Which of these highlights a published gazette shows (items not dropped)."""
+    if not ids:
+        return set()
+    return set(
+        db.scalars(
+            select(GazetteItem.ref_id)
+            .join(Gazette, Gazette.id == GazetteItem.gazette_id)
+            .where(
+                Gazette.status == GazetteStatus.PUBLISHED,
+                GazetteItem.kind == ItemKind.HIGHLIGHT,
+                GazetteItem.dropped.is_(False),
+                GazetteItem.ref_id.in_(list(ids)),
+            )
+        ).all()
     )
 
 
@@ -149,8 +179,50 @@ def change_consent(ctx: Context, row: Highlight, answer: Consent) -> list[int]:
     row.consent_at = ctx.now()
     ctx.db.flush()
     if before in PUBLISHABLE and before != answer:
-        return rebuild_after_change(ctx, row.id)
+        rebuilt = rebuild_after_change(ctx, row.id)
+        if rebuilt:
+            _tell_coordinators_of_change(ctx, row, rebuilt)
+        return rebuilt
     return []
+
+
+def _tell_coordinators_of_change(ctx: Context, row: Highlight, rebuilt: list[int]) -> None:
+    """A quote of a published gazette changed: its compilers (or the coordinators' channel) hear
+    it, with the archives rebuilt."""
+    t = ctx.translators.get(ctx.settings.network.locale)
+    numbers = ", ".join(t.ref(n) for n in rebuilt)
+    if row.consent in PUBLISHABLE:  # yes <-> without my name
+        head = t.gettext(
+            "{author} changed the consent of highlight {number} « {quote} »: now {status}.",
+            author=proper_name(row.author_name),
+            number=t.ref(row.id),
+            quote=excerpt(row.quote, 80),
+            status=consent_label(t, row.consent, published=True),
+        )
+    else:
+        head = t.gettext(
+            "{author} withdrew highlight {number} « {quote} » from the gazette.",
+            author=proper_name(row.author_name),
+            number=t.ref(row.id),
+            quote=excerpt(row.quote, 80),
+        )
+    tail = t.ngettext(
+        "The archived gazette {numbers} was rebuilt accordingly; copies already sent cannot "
+        "be recalled.",
+        "The archived gazettes {numbers} were rebuilt accordingly; copies already sent cannot "
+        "be recalled.",
+        len(rebuilt),
+        numbers=numbers,
+    )
+    creators = [
+        g.created_by_id for g in ctx.db.scalars(select(Gazette).where(Gazette.id.in_(rebuilt)))
+    ]
+    tell_coordinators(
+        ctx,
+        f"gazette:consent:{row.id}:{row.consent}:{int(ctx.now().timestamp())}",
+        Reply(text=f"{head}\n{tail}"),
+        creators,
+    )
 
 
 @on_choice("consent", r"(?P<id>\d{1,9}):(?P<answer>" + "|".join([*ANSWERS, "never"]) + ")")
@@ -204,9 +276,10 @@ def my_consents(ctx: Context) -> Reply:
     lines = [ctx._("**Your words kept for the gazette**"), ""]
     if not rows:
         lines.append(ctx._("None of your words was kept for the gazette."))
+    shown = published_highlight_ids(ctx.db, [row.id for row in rows])
     for row in rows:
         when = ctx.t.date(row.consent_at) if row.consent_at else None
-        status = consent_label(ctx.t, row.consent)
+        status = consent_label(ctx.t, row.consent, published=row.id in shown)
         if when:
             status = ctx._("{status} (since {date})", status=status, date=when)
         lines.append(f"- {ctx.t.ref(row.id)} — « {excerpt(row.quote, 80)} » — {status}")
@@ -263,6 +336,27 @@ def stop_asking(ctx: Context) -> Reply:
         )
     text += " " + ctx._("Your earlier answers stand; /profil retirer N withdraws one.")
     return Reply(text=text, ephemeral=True)
+
+
+def ask_pending_again(ctx: Context, rows: Sequence[Highlight]) -> int:
+    """Send the consent question once more to the authors of ``rows`` (pending); how many."""
+    now = ctx.now()
+    asked: set[int] = set()
+    for row in rows:
+        if row.consent != Consent.PENDING or row.author_id is None:
+            continue
+        author = ctx.db.get(Member, row.author_id)
+        if author is None:
+            continue
+        row.consent_asked_at = now
+        ctx.send_later(
+            f"consent:{row.id}:again:{int(now.timestamp())}",
+            consent_request(ctx.translator_for(author), row),
+            DirectTarget(platform=author.platform, user_id=author.user_id),
+            now,
+        )
+        asked.add(author.id)
+    return len(asked)
 
 
 def ask_again(ctx: Context) -> Reply:

@@ -6,8 +6,9 @@ publications and rebuilt archives without anyone touching the items.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from jinja2 import Environment
 from sqlalchemy import select
@@ -18,8 +19,17 @@ from bot.context import Context
 from bot.core import ExtraEntry
 from bot.i18n import Translator
 from bot.sources import GazetteSource
-from bot.storage.highlights import PUBLISHABLE, Consent, Gazette, Highlight, ItemKind
+from bot.storage.highlights import (
+    PUBLISHABLE,
+    Consent,
+    Gazette,
+    Highlight,
+    HighlightVote,
+    ItemKind,
+)
 from bot.storage.members import Member
+from bot.storage.polls import PollBallot
+from bot.storage.sessions import Registration
 from commands.gazette.draft import (
     EXTRA_KINDS,
     SECTIONS,
@@ -29,20 +39,51 @@ from commands.gazette.draft import (
     ordered_items,
 )
 from digests.gazette import (
+    EventHeader,
     GazetteContent,
     GazetteImage,
     HighlightEntry,
     Newcomer,
+    monthly_participation,
     render_gazette,
-    weekly_points,
 )
 
 
-def _highlight_entry(row: Highlight) -> HighlightEntry:
+def proper_name(name: str) -> str:
+    """A chat handle as a name: ``nadia`` -> ``Nadia``, ``jean-pierre_durand`` -> ``Jean-Pierre
+    Durand``; a name that already has capitals is the member's own spelling and is kept."""
+    text = " ".join(name.replace("_", " ").split())
+    if any(c.isupper() for c in text):
+        return text
+    return " ".join(
+        "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
+        for word in text.split(" ")
+    )
+
+
+def byline_of(row: Highlight, author: Member | None) -> str | None:
+    """How the gazette signs a quote: None without the author's name (consent "anon").
+
+    The member's current display name (they may have corrected it since), properly capitalised.
+    The one place to extend with what else a member shows (their organisation).
+    """
+    if row.consent != Consent.YES:
+        return None
+    return proper_name(author.display_name if author is not None else row.author_name)
+
+
+def _authors(db: Session, rows: Iterable[Highlight]) -> dict[int, Member]:
+    ids = {row.author_id for row in rows if row.author_id is not None}
+    if not ids:
+        return {}
+    return {m.id: m for m in db.scalars(select(Member).where(Member.id.in_(ids))).all()}
+
+
+def _highlight_entry(row: Highlight, author: Member | None) -> HighlightEntry:
     return HighlightEntry(
         number=row.id,
         quote=row.quote,
-        author=row.author_name if row.consent == Consent.YES else None,
+        author=byline_of(row, author),
         said_at=row.said_at,
         channel=row.channel_name,
         link=row.link,
@@ -64,7 +105,7 @@ def build_content(
     sources: Mapping[str, GazetteSource],
 ) -> GazetteContent:
     """What the gazette shows now: its items that are not dropped and still consented to."""
-    period = Period(gazette.since, gazette.until, gazette.session_id)
+    period = Period.of(gazette)
     items = [item for item in ordered_items(gazette) if not item.dropped]
     by_kind: dict[ItemKind, list[int]] = {kind: [] for kind in SECTIONS}
     for item in items:
@@ -77,13 +118,17 @@ def build_content(
                 select(Highlight).where(Highlight.id.in_(by_kind[ItemKind.HIGHLIGHT]))
             ).all()
         }
+        authors = _authors(db, rows.values())
         for ref_id in by_kind[ItemKind.HIGHLIGHT]:
             row = rows.get(ref_id)
             if row is not None and row.consent in PUBLISHABLE:
-                highlights.append(_highlight_entry(row))
+                author = authors.get(row.author_id) if row.author_id is not None else None
+                highlights.append(_highlight_entry(row, author))
     extras: dict[ItemKind, list[ExtraEntry]] = {}
-    if any(by_kind[kind] for kind in EXTRA_KINDS):
+    event: EventHeader | None = None
+    if any(by_kind[kind] for kind in EXTRA_KINDS) or period.session_id is not None:
         available = extra_entries(db, t, period, sources)
+        event = _event_header(available, period)
         for kind in EXTRA_KINDS:
             known = {entry.ref_id: entry for entry in available.get(kind, [])}
             extras[kind] = [known[r] for r in by_kind[kind] if r in known]
@@ -100,8 +145,12 @@ def build_content(
             member = members.get(ref_id)
             if member is not None and member.id not in hidden:
                 newcomers.append(Newcomer(member.display_name, member.created_at))
-    joined = db.scalars(select(Member.created_at).where(Member.created_at <= period.until)).all()
-    newcomer_count = sum(1 for when in joined if when >= period.since)
+    joined = db.scalars(
+        select(Member.created_at).where(
+            Member.created_at >= period.since, Member.created_at <= period.until
+        )
+    ).all()
+    newcomer_count = len(joined)
     return GazetteContent(
         network=settings.network.name,
         since=period.since,
@@ -115,9 +164,48 @@ def build_content(
         veille=tuple(extras.get(ItemKind.VEILLE, [])),
         newcomers=tuple(newcomers),
         newcomer_count=newcomer_count,
-        members_over_time=weekly_points(list(joined), period.until, tz=t.tz),
+        participation=monthly_participation(
+            participation(db, period.until, months=12, tz=t.tz), period.until, months=12, tz=t.tz
+        ),
         draft=draft,
+        event=event,
     )
+
+
+def participation(
+    db: Session, until: datetime, *, months: int, tz: Any
+) -> list[tuple[int, datetime]]:
+    """(member, moment) each time a member took part in the network's life during the last
+    ``months`` months: wrote a kept highlight, proposed one, attended a session, voted."""
+    start = until - timedelta(days=31 * months)
+    queries = (
+        select(Highlight.author_id, Highlight.said_at).where(
+            Highlight.author_id.is_not(None), Highlight.said_at >= start
+        ),
+        select(HighlightVote.member_id, HighlightVote.created_at).where(
+            HighlightVote.created_at >= start
+        ),
+        select(Registration.member_id, Registration.attended_at).where(
+            Registration.attended_at.is_not(None), Registration.attended_at >= start
+        ),
+        select(PollBallot.member_id, PollBallot.created_at).where(PollBallot.created_at >= start),
+    )
+    found: list[tuple[int, datetime]] = []
+    for query in queries:
+        found.extend((int(member), moment) for member, moment in db.execute(query) if member)
+    return found
+
+
+def _event_header(
+    available: Mapping[ItemKind, list[ExtraEntry]], period: Period
+) -> EventHeader | None:
+    """A session's gazette names the session (what the sessions family says of it)."""
+    if period.session_id is None:
+        return None
+    for entry in available.get(ItemKind.SESSION, []):
+        if entry.ref_id == period.session_id:
+            return EventHeader(entry.title, entry.details[0] if entry.details else "")
+    return None
 
 
 def render(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -29,7 +29,7 @@ from bot.storage.highlights import (
     Highlight,
     ItemKind,
 )
-from bot.storage.members import Member
+from bot.storage.members import Member, PlaceRow
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,21 @@ class Period:
     since: datetime
     until: datetime
     session_id: int | None = None
+    include_published: bool = False
+    """A review: what earlier gazettes published is shown again."""
+    window_until: datetime | None = None
+    """A session's gazette: highlights said up to this moment count (its end + the window)."""
+
+    @classmethod
+    def of(cls, gazette: Gazette) -> Period:
+        """The period a draft (or an archive) was compiled for."""
+        return cls(
+            gazette.since,
+            gazette.until,
+            gazette.session_id,
+            bool(gazette.include_published),
+            gazette.until if gazette.session_id is not None else None,
+        )
 
 
 def last_published_until(db: Session) -> datetime | None:
@@ -73,48 +88,90 @@ def default_period(db: Session, settings: Settings, now: datetime) -> Period:
     return Period(since=min(since, now), until=now)
 
 
-def session_period(db: Session, settings: Settings, now: datetime, session_id: int) -> Period:
-    """The period of a session's gazette: from the session (or its first highlight) to now."""
-    starts: list[datetime] = []
-    first = db.scalar(select(func.min(Highlight.said_at)).where(Highlight.session_id == session_id))
-    if first is not None:
-        starts.append(first)
-    session_start = _session_start(db, session_id)
-    if session_start is not None:
-        starts.append(session_start)
-    if not starts:
-        return Period(now - timedelta(days=settings.highlights.default_days), now, session_id)
-    return Period(min(min(starts), now), now, session_id)
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """What the gazette needs of a session to name it and to take its time window."""
+
+    id: int
+    title: str
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    cancelled: bool
 
 
-def _session_start(db: Session, session_id: int) -> datetime | None:
-    try:
-        from bot.storage.sessions import SessionRow
-    except ImportError:
-        return None
+def session_facts(db: Session, session_id: int) -> SessionFacts | None:
+    from bot.storage.sessions import SessionRow, SessionStatus
+
     row = db.get(SessionRow, session_id)
-    return None if row is None else row.starts_at
+    if row is None:
+        return None
+    return SessionFacts(
+        id=row.id,
+        title=row.title,
+        kind=row.kind,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        location=row.location,
+        cancelled=row.status == SessionStatus.CANCELLED,
+    )
+
+
+def session_period(settings: Settings, facts: SessionFacts, now: datetime) -> Period:
+    """A session's gazette: from its start to its end plus ``[gazette] session_window_hours``.
+
+    The caller checks that the session has ended; the window stops at ``now`` while it runs.
+    """
+    window_end = facts.ends_at + timedelta(hours=settings.gazette.session_window_hours)
+    until = min(window_end, max(now, facts.ends_at))
+    return Period(facts.starts_at, until, facts.id, window_until=until)
+
+
+def _direct_channels(db: Session) -> list[str]:
+    return list(db.scalars(select(PlaceRow.channel_id).where(PlaceRow.is_direct.is_(True))).all())
+
+
+def _said_in_window(db: Session, period: Period) -> ColumnElement[bool]:
+    """Said in one of the network's channels (not a private conversation) during the window."""
+    condition = and_(
+        Highlight.said_at >= period.since,
+        Highlight.said_at <= (period.window_until or period.until),
+        Highlight.channel_id.is_not(None),
+    )
+    direct = _direct_channels(db)
+    if direct:
+        condition = and_(condition, Highlight.channel_id.not_in(direct))
+    return condition
+
+
+def _in_period(db: Session, period: Period, *, answered_since: bool) -> ColumnElement[bool]:
+    if period.session_id is not None:
+        return or_(Highlight.session_id == period.session_id, _said_in_window(db, period))
+    said = and_(Highlight.said_at >= period.since, Highlight.said_at <= period.until)
+    if answered_since:
+        late = and_(Highlight.said_at <= period.until, Highlight.consent_at >= period.since)
+        return or_(said, late)
+    return said
 
 
 def publishable_highlights(db: Session, period: Period) -> list[Highlight]:
-    """Consented highlights of the period, and older ones whose author answered since."""
-    query = select(Highlight).where(Highlight.consent.in_([c.value for c in PUBLISHABLE]))
-    if period.session_id is not None:
-        query = query.where(Highlight.session_id == period.session_id)
-    else:
-        query = query.where(
-            Highlight.said_at <= period.until,
-            or_(Highlight.said_at >= period.since, Highlight.consent_at >= period.since),
-        )
+    """Consented highlights of the period, and older ones whose author answered since.
+
+    A session's gazette takes those tagged with the session and every one said in the network's
+    channels during the session's window.
+    """
+    query = select(Highlight).where(
+        Highlight.consent.in_([c.value for c in PUBLISHABLE]),
+        _in_period(db, period, answered_since=True),
+    )
     return list(db.scalars(query.order_by(Highlight.said_at, Highlight.id)).all())
 
 
 def pending_highlights(db: Session, period: Period) -> list[Highlight]:
-    query = select(Highlight).where(Highlight.consent == Consent.PENDING)
-    if period.session_id is not None:
-        query = query.where(Highlight.session_id == period.session_id)
-    else:
-        query = query.where(Highlight.said_at >= period.since, Highlight.said_at <= period.until)
+    query = select(Highlight).where(
+        Highlight.consent == Consent.PENDING, _in_period(db, period, answered_since=False)
+    )
     return list(db.scalars(query.order_by(Highlight.id)).all())
 
 
@@ -200,8 +257,9 @@ def candidates(
 ) -> list[tuple[ItemKind, int]]:
     """What the period (or the session) offers, in its natural order.
 
-    A period's gazette leaves out what an earlier gazette published (or dropped); a session's gazette
-    (asked for explicitly) shows everything about the session.
+    A period's gazette leaves out what an earlier gazette published (or dropped), unless it is a
+    review (``include_published``); a session's gazette (asked for explicitly) shows everything
+    about the session.
     """
     found: list[tuple[ItemKind, int]] = [
         (ItemKind.HIGHLIGHT, h.id) for h in publishable_highlights(db, period)
@@ -210,7 +268,7 @@ def candidates(
     for kind in EXTRA_KINDS:
         found.extend((kind, entry.ref_id) for entry in extras.get(kind, []))
     found.extend((ItemKind.NEWCOMER, m.id) for m in named_newcomers(db, settings, period))
-    if period.session_id is None:
+    if period.session_id is None and not period.include_published:
         published = already_published(db)
         found = [key for key in found if key not in published]
     return found
@@ -229,8 +287,12 @@ def refresh_items(
     gazette: Gazette,
     sources: Mapping[str, GazetteSource],
 ) -> RefreshReport:
-    """Bring the items in line with what the period offers now; keeps order and drops."""
-    period = Period(gazette.since, gazette.until, gazette.session_id)
+    """Bring the items in line with what the period offers now; keeps order, drops and numbers.
+
+    A new item takes the next number never used in this draft, so the numbers a coordinator
+    read stay true after a refresh.
+    """
+    period = Period.of(gazette)
     wanted = candidates(db, t, settings, period, sources)
     wanted_keys = set(wanted)
     removed = 0
@@ -240,12 +302,16 @@ def refresh_items(
             removed += 1
     known = {(ItemKind(item.kind), item.ref_id) for item in gazette.items}
     position = max((item.position for item in gazette.items), default=0)
+    number = max((item.number for item in gazette.items), default=0)
     added = 0
     for kind, ref_id in wanted:
         if (kind, ref_id) in known:
             continue
         position += 1
-        gazette.items.append(GazetteItem(kind=kind, ref_id=ref_id, position=position))
+        number += 1
+        gazette.items.append(
+            GazetteItem(kind=kind, ref_id=ref_id, position=position, number=number)
+        )
         known.add((kind, ref_id))
         added += 1
     db.flush()
@@ -268,6 +334,7 @@ def open_draft(
             since=period.since,
             until=period.until,
             session_id=period.session_id,
+            include_published=period.include_published,
             created_by_id=creator.id if creator else None,
             created_at=now,
             updated_at=now,
@@ -278,5 +345,6 @@ def open_draft(
         draft.since = period.since
         draft.until = period.until
         draft.session_id = period.session_id
+        draft.include_published = period.include_published
         draft.updated_at = now
     return draft, refresh_items(db, t, settings, draft, sources)

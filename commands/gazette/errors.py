@@ -236,3 +236,53 @@ class NoSuchGazette(GazetteError):
     def __init__(self, t: Translator, number: int) -> None:
         self.number = number
         super().__init__(t, number=t.ref(number))
+
+
+class SessionNotEnded(GazetteError):
+    msgid = N_(
+        "Session {number} has not ended yet (it ends {date}): its gazette can be compiled once "
+        "it is over."
+    )
+
+    def __init__(self, t: Translator, number: int, ends_at: datetime) -> None:
+        self.number = number
+        self.ends_at = ends_at
+        super().__init__(t, number=t.ref(number), date=t.datetime(ends_at))
+
+
+class SessionCancelled(GazetteError):
+    msgid = N_("Session {number} was cancelled: it has no gazette.")
+
+    def __init__(self, t: Translator, number: int) -> None:
+        self.number = number
+        super().__init__(t, number=t.ref(number))
+
+
+class NotASelection(GazetteError):
+    msgid = N_(
+        "I do not understand “{word}”: give item numbers (3 5 7), a range (3-7) or a "
+        "section ({sections})."
+    )
+
+    def __init__(self, t: Translator, word: str, sections: str) -> None:
+        self.word = word
+        super().__init__(t, word=word, sections=sections)
+
+
+class NothingSelected(GazetteError):
+    msgid = N_("Give the numbers of the items, for example /gazette retirer 3 5-7.")
+
+
+class MoveItself(GazetteError):
+    msgid = N_("Item {number} cannot be placed before or after itself.")
+
+    def __init__(self, t: Translator, number: int) -> None:
+        self.number = number
+        super().__init__(t, number=number)
+
+
+class NotForMembers(GazetteError):
+    msgid = N_(
+        "Only the network's coordinators compile and publish the gazette. Published gazettes "
+        "are listed by /gazettes."
+    )

@@ -1,21 +1,22 @@
-"""/gazette: compile, edit, publish and archive the network's gazette; /gazettes lists them.
+"""/gazette: compile, publish and archive the network's gazette; /gazettes lists them.
 
-Commands (coordinators, except ``/gazettes``):
+Commands (coordinators, except ``/gazettes``; editing is in :mod:`.edit_handlers`):
 
-- ``/gazette brouillon [--depuis DATE | --session N]`` (``draft``): compiles the draft from
-  highlights whose author said yes (or yes without my name), the sessions held with their
+- ``/gazette brouillon [--depuis DATE | --session N] [--tout]`` (``draft``): compiles the draft
+  from highlights whose author said yes (or yes without my name), the sessions held with their
   attendance, closed polls with their results, the best veille items and the members who
-  joined. Without options the period starts where the last published gazette ended (or
-  ``[highlights] default_days`` ago). Running it again refreshes the draft and keeps the
-  editorial, the order and the items dropped.
-- ``/gazette`` (``/gazette voir``): the draft as a numbered list, with the HTML preview attached.
-- ``/gazette edito "..."`` (``editorial``; ``--effacer`` clears it).
-- ``/gazette deplacer N --avant M`` or ``--apres M`` (``move``, ``--before``/``--after``):
-  reorders items of one section (numbers as the list shows them).
-- ``/gazette retirer N`` (``drop``) and ``/gazette remettre N`` (``restore``).
+  joined. ``--session N`` is an event's gazette: what was said in the network's channels from
+  the session's start to ``[gazette] session_window_hours`` after its end, what was tagged with
+  it, and the session itself. ``--tout`` makes a review that includes what earlier gazettes
+  showed. Without options it refreshes the open draft (editorial, order, drops and numbers
+  kept), or starts one where the last published gazette ended. A draft is never replaced
+  without a confirmation (buttons ``gazette:replace:...`` / ``gazette:keep:...``).
+- ``/gazette`` (``/gazette voir``): the draft as a numbered list, with the HTML preview attached,
+  for coordinators only (privately, or in ``[gazette] coordination_channel``); when quotes wait
+  for their author, a button asks them once more (``gazette:remind:<id>``).
 - ``/gazette publier [--canal #x]`` (``publish``): posts a summary with the gazette attached in
-  the channel (outbox ``gazette:<id>:publish``) and archives the HTML in the ``gazettes`` row.
-  An empty gazette is refused.
+  the channel (outbox ``gazette:<id>:publish``) and archives the HTML (and the PDF with
+  ``[gazette] pdf``) in the ``gazettes`` row. An empty gazette is refused.
 - ``/gazette reconstruire N`` (``rebuild``): renders archive N again with today's consents
   (done by itself when an author withdraws or a highlight is deleted).
 - ``/gazettes [N]``: the archive; with a number, that gazette's file.
@@ -23,30 +24,48 @@ Commands (coordinators, except ``/gazettes``):
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import re
+from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.core import Actor, Attachment, Reply, Role
+from bot.core import Actor, Choice, ChoiceStyle, Reply, Role
 from bot.i18n import N_, Translator
-from bot.registry import Args, Option, OptionType, autocompleter, command
+from bot.registry import Args, Option, OptionType, autocompleter, command, on_choice
 from bot.storage.highlights import Gazette, GazetteStatus
+from commands.gazette.consent import ask_pending_again
 from commands.gazette.content import network_translator
-from commands.gazette.draft import Period, default_period, open_draft, ordered_items, session_period
+from commands.gazette.draft import (
+    Period,
+    current_draft,
+    default_period,
+    open_draft,
+    pending_highlights,
+    session_facts,
+    session_period,
+)
 from commands.gazette.errors import (
-    AcrossSections,
     ChannelMissing,
-    EditorialMissing,
-    EditorialTooLong,
+    NoDraft,
+    NoSuchSession,
+    NotForMembers,
     NotInThePast,
     PeriodAndSession,
-    WhereToMove,
+    SessionCancelled,
+    SessionNotEnded,
 )
 from commands.gazette.messages import size_text
-from commands.gazette.preview import item_at, preview_reply, require_draft
-from commands.gazette.publish import gazette_filename, publish, published_gazette, rebuild_archive
+from commands.gazette.preview import preview_reply, require_draft
+from commands.gazette.publish import (
+    gazette_files,
+    pdf_of,
+    prepare,
+    publish,
+    published_gazette,
+    rebuild_archive,
+)
 
 GROUP = "gazette"
 GROUP_ALIAS = "gazette"
@@ -54,7 +73,7 @@ GROUP_HELP = N_("Compiles, edits and publishes the network's gazette (coordinato
 
 
 def _parse_since(ctx: Context, text: str) -> datetime:
-    return ctx.read_date(text, default_time=time(0, 0))
+    return ctx.read_date(text, default_time=time(0, 0), past=True)
 
 
 @command(
@@ -75,6 +94,12 @@ def _parse_since(ctx: Context, text: str) -> datetime:
             type=OptionType.INTEGER,
             autocomplete="session",
         ),
+        Option(
+            "tout",
+            "all",
+            N_("A review: include what earlier gazettes already published."),
+            type=OptionType.FLAG,
+        ),
     ],
     permission=Role.COORDINATOR,
     group=GROUP,
@@ -82,23 +107,59 @@ def _parse_since(ctx: Context, text: str) -> datetime:
     group_help=GROUP_HELP,
     examples=(
         "/gazette brouillon",
-        '/gazette brouillon --depuis "1/11"',
         "/gazette brouillon --session 3",
+        '/gazette brouillon --depuis "1 janvier" --tout',
     ),
 )
 def draft_command(ctx: Context, args: Args) -> Reply:
     now = ctx.now()
     if args["depuis"] and args["session"] is not None:
         raise PeriodAndSession(ctx.t)
+    existing = current_draft(ctx.db)
     if args["session"] is not None:
-        period = session_period(ctx.db, ctx.settings, now, args["session"])
+        period = _session_period(ctx, args["session"], now)
     elif args["depuis"]:
         since = _parse_since(ctx, args["depuis"])
         if since >= now:
             raise NotInThePast(ctx.t, since)
-        period = Period(since, now)
+        period = Period(since, now, include_published=args["tout"])
+    elif existing is not None and existing.session_id is None:
+        # refresh: the draft's own period, up to now
+        period = Period(
+            existing.since, now, include_published=args["tout"] or existing.include_published
+        )
+    elif existing is not None:
+        assert existing.session_id is not None
+        period = _session_period(ctx, existing.session_id, now)
     else:
-        period = default_period(ctx.db, ctx.settings, now)
+        default = default_period(ctx.db, ctx.settings, now)
+        period = Period(default.since, default.until, include_published=args["tout"])
+    if existing is not None and _replaces(existing, period):
+        return _confirm_replacement(ctx, existing, period)
+    return _compile(ctx, period, now)
+
+
+def _session_period(ctx: Context, number: int, now: datetime) -> Period:
+    facts = session_facts(ctx.db, number)
+    if facts is None:
+        raise NoSuchSession(ctx.t, number)
+    if facts.cancelled:
+        raise SessionCancelled(ctx.t, number)
+    if facts.ends_at > now:
+        raise SessionNotEnded(ctx.t, number, facts.ends_at)
+    return session_period(ctx.settings, facts, now)
+
+
+def _replaces(draft: Gazette, period: Period) -> bool:
+    """Whether compiling ``period`` would turn ``draft`` into another gazette."""
+    if draft.session_id != period.session_id:
+        return True
+    if period.session_id is None and draft.since != period.since:
+        return True
+    return bool(draft.include_published) != period.include_published
+
+
+def _compile(ctx: Context, period: Period, now: datetime) -> Reply:
     draft, report = open_draft(
         ctx.db, network_translator(ctx), ctx.settings, period, now, ctx.member, ctx.gazette_sources
     )
@@ -109,6 +170,100 @@ def draft_command(ctx: Context, args: Args) -> Reply:
         changes.append(ctx.t.ngettext("{n} item left out", "{n} items left out", report.removed))
     prefix = ctx._("Draft updated: {changes}.", changes=", ".join(changes)) if changes else None
     return preview_reply(ctx, draft, prefix)
+
+
+def _period_action(period: Period) -> str:
+    """The period, written into a button's action (no storage needed until the click)."""
+    if period.session_id is not None:
+        return f"s{period.session_id}"
+    flag = "a" if period.include_published else "p"
+    return f"d{int(period.since.timestamp())}{flag}"
+
+
+def _describe(ctx: Context, draft: Gazette) -> str:
+    if draft.session_id is not None:
+        facts = session_facts(ctx.db, draft.session_id)
+        if facts is not None:
+            return ctx._(
+                "the gazette of session {number} ({title})",
+                number=ctx.t.ref(facts.id),
+                title=facts.title,
+            )
+    return ctx._(
+        "the gazette from {start} to {end}",
+        start=ctx.t.date(draft.since),
+        end=ctx.t.date(draft.until),
+    )
+
+
+def _confirm_replacement(ctx: Context, draft: Gazette, period: Period) -> Reply:
+    kept = sum(1 for item in draft.items if not item.dropped)
+    text = ctx.t.ngettext(
+        "A draft is already open: {draft}, with {n} item. Replace it with the new one? Its "
+        "editorial is kept; items the new period does not offer are left out.",
+        "A draft is already open: {draft}, with {n} items. Replace it with the new one? Its "
+        "editorial is kept; items the new period does not offer are left out.",
+        kept,
+        draft=_describe(ctx, draft),
+    )
+    action = f"gazette:replace:{draft.id}:{_period_action(period)}"
+    return Reply(
+        text=text,
+        choices=(
+            Choice(ctx._("Replace the draft"), action, ChoiceStyle.DANGER),
+            Choice(
+                ctx._("Keep the current draft"), f"gazette:keep:{draft.id}", ChoiceStyle.SECONDARY
+            ),
+        ),
+        ephemeral=True,
+    )
+
+
+_CHOICE = (
+    r"(?:replace:(?P<draft>\d{1,9}):(?:s(?P<session>\d{1,9})|d(?P<since>\d{1,12})(?P<all>[ap]))"
+    r"|keep:(?P<kept>\d{1,9})|remind:(?P<remind>\d{1,9}))"
+)
+
+
+@on_choice("gazette", _CHOICE)
+def gazette_choice(ctx: Context, match: re.Match[str]) -> Reply:
+    """The buttons of drafts: replace or keep a draft, ask pending authors once more."""
+    if not ctx.actor.is_coordinator:
+        raise NotForMembers(ctx.t)
+    if match["kept"]:
+        return Reply(
+            text=ctx._("The current draft is kept, unchanged. /gazette shows it."), ephemeral=True
+        )
+    draft = current_draft(ctx.db)
+    wanted = int(match["draft"] or match["remind"])
+    if draft is None or draft.id != wanted:
+        return Reply(
+            text=ctx._("That draft is no longer the current one; type /gazette to see it."),
+            ephemeral=True,
+        )
+    now = ctx.now()
+    if match["remind"]:
+        return _remind(ctx, draft)
+    if match["session"]:
+        period = _session_period(ctx, int(match["session"]), now)
+    else:
+        since = datetime.fromtimestamp(int(match["since"]), UTC)
+        period = Period(since, now, include_published=match["all"] == "a")
+    return _compile(ctx, period, now)
+
+
+def _remind(ctx: Context, draft: Gazette) -> Reply:
+    pending = pending_highlights(ctx.db, Period.of(draft))
+    asked = ask_pending_again(ctx, pending)
+    return Reply(
+        text=ctx.t.ngettext(
+            "I asked {n} author once more by direct message; their answer will show in the draft.",
+            "I asked {n} authors once more by direct message; their answers will show in the "
+            "draft.",
+            asked,
+        ),
+        ephemeral=True,
+    )
 
 
 @command(
@@ -123,136 +278,6 @@ def draft_command(ctx: Context, args: Args) -> Reply:
 )
 def show_draft(ctx: Context, args: Args) -> Reply:
     return preview_reply(ctx, require_draft(ctx))
-
-
-@command(
-    "edito",
-    "editorial",
-    N_("Writes the editorial of the gazette draft."),
-    options=[
-        Option(
-            "texte",
-            "text",
-            N_("The editorial."),
-            type=OptionType.TEXT,
-            positional=True,
-        ),
-        Option("effacer", "clear", N_("Remove the editorial."), type=OptionType.FLAG),
-    ],
-    permission=Role.COORDINATOR,
-    group=GROUP,
-    group_alias=GROUP_ALIAS,
-    examples=('/gazette edito "Un mois riche en rencontres…"', "/gazette edito --effacer"),
-)
-def editorial_command(ctx: Context, args: Args) -> Reply:
-    draft = require_draft(ctx)
-    text = (args["texte"] or "").strip()
-    if args["effacer"]:
-        draft.editorial = None
-        draft.updated_at = ctx.now()
-        return Reply(text=ctx._("Editorial removed."), ephemeral=True)
-    if not text:
-        raise EditorialMissing(ctx.t)
-    limit = 4000
-    if len(text) > limit:
-        raise EditorialTooLong(ctx.t, len(text), limit)
-    draft.editorial = text
-    draft.updated_at = ctx.now()
-    return Reply(text=ctx._("Editorial saved."), ephemeral=True)
-
-
-@command(
-    "deplacer",
-    "move",
-    N_("Moves an item of the draft before or after another one of the same section."),
-    options=[
-        Option(
-            "numero",
-            "number",
-            N_("The item to move."),
-            type=OptionType.INTEGER,
-            positional=True,
-            required=True,
-        ),
-        Option("avant", "before", N_("Put it before this item."), type=OptionType.INTEGER),
-        Option("apres", "after", N_("Put it after this item."), type=OptionType.INTEGER),
-    ],
-    permission=Role.COORDINATOR,
-    group=GROUP,
-    group_alias=GROUP_ALIAS,
-    examples=("/gazette deplacer 3 --avant 1", "/gazette deplacer 1 --apres 2"),
-)
-def move_command(ctx: Context, args: Args) -> Reply:
-    draft = require_draft(ctx)
-    before, after = args["avant"], args["apres"]
-    if (before is None) == (after is None):
-        raise WhereToMove(ctx.t)
-    item = item_at(ctx, draft, args["numero"])
-    anchor = item_at(ctx, draft, before if before is not None else after)
-    if item.kind != anchor.kind:
-        raise AcrossSections(ctx.t, args["numero"], before if before is not None else after)
-    if item is not anchor:
-        section = [i for i in ordered_items(draft) if i.kind == item.kind and i is not item]
-        index = section.index(anchor) + (0 if before is not None else 1)
-        section.insert(index, item)
-        positions = sorted(i.position for i in section)
-        for entry, position in zip(section, positions, strict=True):
-            entry.position = position
-        draft.updated_at = ctx.now()
-        ctx.db.flush()
-    return preview_reply(ctx, draft, ctx._("Moved."))
-
-
-def _drop(ctx: Context, args: Args, dropped: bool) -> Reply:
-    draft = require_draft(ctx)
-    item = item_at(ctx, draft, args["numero"])
-    item.dropped = dropped
-    draft.updated_at = ctx.now()
-    ctx.db.flush()
-    done = (
-        ctx._("Item {number} dropped from the gazette.", number=args["numero"])
-        if dropped
-        else ctx._("Item {number} is back in the gazette.", number=args["numero"])
-    )
-    return preview_reply(ctx, draft, done)
-
-
-_NUMBER = Option(
-    "numero",
-    "number",
-    N_("The number of the item in the draft list."),
-    type=OptionType.INTEGER,
-    positional=True,
-    required=True,
-)
-
-
-@command(
-    "retirer",
-    "drop",
-    N_("Leaves an item out of the gazette draft."),
-    options=[_NUMBER],
-    permission=Role.COORDINATOR,
-    group=GROUP,
-    group_alias=GROUP_ALIAS,
-    examples=("/gazette retirer 4",),
-)
-def drop_command(ctx: Context, args: Args) -> Reply:
-    return _drop(ctx, args, True)
-
-
-@command(
-    "remettre",
-    "restore",
-    N_("Puts a dropped item back in the gazette draft."),
-    options=[_NUMBER],
-    permission=Role.COORDINATOR,
-    group=GROUP,
-    group_alias=GROUP_ALIAS,
-    examples=("/gazette remettre 4",),
-)
-def restore_command(ctx: Context, args: Args) -> Reply:
-    return _drop(ctx, args, False)
 
 
 @command(
@@ -272,7 +297,7 @@ def restore_command(ctx: Context, args: Args) -> Reply:
     group_alias=GROUP_ALIAS,
     examples=("/gazette publier", "/gazette publier --canal #general"),
 )
-def publish_command(ctx: Context, args: Args) -> Reply:
+async def publish_command(ctx: Context, args: Args) -> Reply:
     draft = require_draft(ctx)
     if args["canal"]:
         place = ctx.find_channel(args["canal"])
@@ -285,17 +310,45 @@ def publish_command(ctx: Context, args: Args) -> Reply:
             ctx.place.channel_id,
             ctx.place.name,
         )
-    html = publish(ctx, draft, platform, channel_id)
-    return Reply(
-        text=ctx._(
-            "Gazette {number} published in #{channel} and archived ({size}). /gazettes lists "
-            "the archive.",
-            number=ctx.t.ref(draft.id),
-            channel=channel_name,
-            size=size_text(ctx.t, len(html)),
-        ),
-        ephemeral=True,
+    now = ctx.now()
+    printed: tuple[bytes, bytes] | None = None
+    if ctx.settings.gazette.pdf:
+        html, content = prepare(ctx, draft, now)
+        if content.item_count:
+            number = draft.id
+            ctx.db.commit()  # release the database while Chromium prints
+            pdf = await pdf_of(ctx, html)
+            printed = (html, pdf) if pdf else None
+            draft = require_draft(ctx)
+            if draft.id != number:  # published meanwhile by someone else
+                raise NoDraft(ctx.t)
+    pending = len(pending_highlights(ctx.db, Period.of(draft)))
+    html = publish(ctx, draft, platform, channel_id, at=now, printed=printed)
+    text = ctx._(
+        "Gazette {number} published in #{channel} and archived ({size}). /gazettes lists "
+        "the archive.",
+        number=ctx.t.ref(draft.id),
+        channel=channel_name,
+        size=size_text(ctx.t, len(html)),
     )
+    if ctx.settings.gazette.pdf:
+        text += " " + (
+            ctx._(
+                "The A4 PDF is attached beside it ({size}).", size=size_text(ctx.t, len(draft.pdf))
+            )
+            if draft.pdf
+            else ctx._(
+                "The PDF could not be made (is Chromium installed? see [gazette] chromium and "
+                "the logs): the HTML file prints on A4 too."
+            )
+        )
+    if pending:
+        text += " " + ctx.t.ngettext(
+            "{n} quote still awaited its author's answer: it is not in this gazette.",
+            "{n} quotes still awaited their author's answer: they are not in this gazette.",
+            pending,
+        )
+    return Reply(text=text, ephemeral=True)
 
 
 @command(
@@ -343,15 +396,20 @@ def rebuild_command(ctx: Context, args: Args) -> Reply:
     ],
     examples=("/gazettes", "/gazettes 2"),
 )
-def archive_command(ctx: Context, args: Args) -> Reply:
+async def archive_command(ctx: Context, args: Args) -> Reply:
     if args["numero"] is not None:
         row = published_gazette(ctx, args["numero"])
-        assert row.html is not None
+        if ctx.settings.gazette.pdf and row.pdf is None and row.html is not None:
+            # rebuilt since (a withdrawal): print the PDF again, outside the transaction
+            html, number = row.html, row.id
+            ctx.db.commit()
+            pdf = await pdf_of(ctx, html)
+            row = published_gazette(ctx, number)
+            if pdf and row.html == html:
+                row.pdf = pdf
         return Reply(
             text=ctx._("Gazette {number}.", number=ctx.t.ref(row.id)),
-            attachments=(
-                Attachment(gazette_filename(row, network_translator(ctx)), "text/html", row.html),
-            ),
+            attachments=gazette_files(row, network_translator(ctx)),
             ephemeral=True,
         )
     rows = ctx.db.scalars(

@@ -22,15 +22,19 @@ def size_text(t: Translator, size: int) -> str:
     return t.gettext("{size} KB", size=t.number(max(1, round(size / 1024))))
 
 
-def consent_label(t: Translator, consent: str) -> str:
+def consent_label(t: Translator, consent: str, *, published: bool = False) -> str:
+    """The answer as the author reads it; "published" only once a gazette really showed it."""
     labels = {
         Consent.PENDING: N_("awaiting the author's answer"),
-        Consent.YES: N_("published with the author's name"),
-        Consent.ANON: N_("published without the author's name"),
+        Consent.YES: N_("publishable with the author's name (in no gazette yet)"),
+        Consent.ANON: N_("publishable without the author's name (in no gazette yet)"),
         Consent.NO: N_("not published (the author said no)"),
         Consent.WITHDRAWN: N_("withdrawn by the author"),
         Consent.NEVER_ASK: N_("not published (the author asked never to be asked)"),
     }
+    if published:
+        labels[Consent.YES] = N_("published with the author's name")
+        labels[Consent.ANON] = N_("published without the author's name")
     return t.gettext(labels.get(Consent(consent), N_("awaiting the author's answer")))
 
 

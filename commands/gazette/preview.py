@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.core import Attachment, ExtraEntry, Reply
+from bot.core import Attachment, Choice, ChoiceStyle, ExtraEntry, Reply
 from bot.storage.highlights import PUBLISHABLE, Consent, Gazette, GazetteItem, Highlight, ItemKind
 from bot.storage.members import Member
-from commands.gazette.content import network_translator, render
+from commands.gazette.content import network_translator, proper_name, render
+from commands.gazette.coordination import deliver
 from commands.gazette.draft import (
     EXTRA_KINDS,
     SECTION_TITLES,
@@ -18,8 +19,9 @@ from commands.gazette.draft import (
     extra_entries,
     ordered_items,
     pending_highlights,
+    session_facts,
 )
-from commands.gazette.errors import NoDraft, NoSuchItem
+from commands.gazette.errors import NoDraft
 from commands.gazette.messages import excerpt
 
 LISTING_EXCERPT = 90
@@ -57,7 +59,7 @@ def _describe_items(
                 text = ctx._("highlight {number} (deleted)", number=ctx.t.ref(item.ref_id))
             else:
                 who = (
-                    row.author_name
+                    proper_name(row.author_name)
                     if row.consent == Consent.YES
                     else ctx._("a member (without their name)")
                 )
@@ -78,8 +80,10 @@ def _describe_items(
     return described
 
 
-def draft_listing(ctx: Context, gazette: Gazette) -> str:
-    period = Period(gazette.since, gazette.until, gazette.session_id)
+def draft_listing(ctx: Context, gazette: Gazette) -> tuple[str, int]:
+    """The draft as text, and how many quotes of its period still wait for their author."""
+    period = Period.of(gazette)
+    facts = session_facts(ctx.db, gazette.session_id) if gazette.session_id is not None else None
     lines = [
         ctx._(
             "**Gazette draft** — from {start} to {end}",
@@ -87,8 +91,18 @@ def draft_listing(ctx: Context, gazette: Gazette) -> str:
             end=ctx.t.date(gazette.until),
         )
     ]
-    if gazette.session_id is not None:
+    if facts is not None:
+        lines.append(
+            ctx._(
+                "Gazette of session {number}: {title}.",
+                number=ctx.t.ref(facts.id),
+                title=facts.title,
+            )
+        )
+    elif gazette.session_id is not None:
         lines.append(ctx._("Gazette of session {number}.", number=ctx.t.ref(gazette.session_id)))
+    if gazette.include_published:
+        lines.append(ctx._("A review: it also shows what earlier gazettes published."))
     if gazette.editorial:
         lines.append(ctx._("Editorial: « {text} »", text=excerpt(gazette.editorial, 160)))
     else:
@@ -98,7 +112,7 @@ def draft_listing(ctx: Context, gazette: Gazette) -> str:
         lines.append("")
         lines.append(ctx._("Nothing to publish yet for this period."))
     current: ItemKind | None = None
-    for number, (item, text) in enumerate(described, start=1):
+    for item, text in described:
         kind = ItemKind(item.kind)
         if kind is not current:
             current = kind
@@ -106,27 +120,31 @@ def draft_listing(ctx: Context, gazette: Gazette) -> str:
             lines.append(f"**{ctx._(SECTION_TITLES[kind])}**")
         if item.dropped:
             text = f"{text} " + ctx._("(dropped)")
-        lines.append(f"{number}. {text}")
+        lines.append(f"{item.number}. {text}")
     pending = pending_highlights(ctx.db, period)
     if pending:
         lines.append("")
         lines.append(
-            ctx._(
-                "Awaiting their author's answer, so left out for now: {numbers}.",
+            ctx.t.ngettext(
+                "{n} quote awaits its author's answer, so it is left out for now: {numbers}.",
+                "{n} quotes await their author's answer, so they are left out for now: {numbers}.",
+                len(pending),
                 numbers=", ".join(ctx.t.ref(h.id) for h in pending),
             )
         )
     lines.append("")
     lines.append(
         ctx._(
-            "Edit with /gazette deplacer N --avant M, /gazette retirer N, /gazette remettre N, "
-            '/gazette edito "..."; then /gazette publier.'
+            "Edit with /gazette retirer 3 5-7 (numbers, ranges or a section such as nouveaux), "
+            '/gazette remettre N, /gazette deplacer N --avant M, /gazette edito "..."; then '
+            "/gazette publier."
         )
     )
-    return "\n".join(lines)
+    return "\n".join(lines), len(pending)
 
 
 def preview_reply(ctx: Context, gazette: Gazette, prefix: str | None = None) -> Reply:
+    """The draft for coordinators only (privately, or in the coordination channel)."""
     html, _content = render(
         ctx.db,
         network_translator(ctx),
@@ -137,12 +155,21 @@ def preview_reply(ctx: Context, gazette: Gazette, prefix: str | None = None) -> 
         draft=True,
         sources=ctx.gazette_sources,
     )
-    text = draft_listing(ctx, gazette)
+    text, pending = draft_listing(ctx, gazette)
     if prefix:
         text = prefix + "\n\n" + text
-    return Reply(
-        text=text,
-        attachments=(Attachment("gazette-brouillon.html", "text/html", html),),
+    choices: tuple[Choice, ...] = ()
+    if pending:
+        choices = (
+            Choice(ctx._("Ask once more"), f"gazette:remind:{gazette.id}", ChoiceStyle.PRIMARY),
+        )
+    return deliver(
+        ctx,
+        Reply(
+            text=text,
+            choices=choices,
+            attachments=(Attachment("gazette-brouillon.html", "text/html", html),),
+        ),
     )
 
 
@@ -151,10 +178,3 @@ def require_draft(ctx: Context) -> Gazette:
     if draft is None:
         raise NoDraft(ctx.t)
     return draft
-
-
-def item_at(ctx: Context, gazette: Gazette, number: int) -> GazetteItem:
-    items = ordered_items(gazette)
-    if not 1 <= number <= len(items):
-        raise NoSuchItem(ctx.t, number, len(items))
-    return items[number - 1]

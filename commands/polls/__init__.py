@@ -39,7 +39,7 @@ Services for other command families: :func:`create_poll`, :func:`best_date_slot`
 
 from __future__ import annotations
 
-from bot.family import Family, GazetteSection
+from bot.family import Family, GazetteSection, ReportSection
 from commands.polls import coordinator_handlers, data, member_handlers
 from commands.polls.ballots import (
     BallotChange,
@@ -53,6 +53,7 @@ from commands.polls.errors import PollError
 from commands.polls.export import export_csv
 from commands.polls.gazette import gazette_closed_polls
 from commands.polls.render import poll_message
+from commands.polls.report import report_polls
 from commands.polls.secret import server_secret, voter_key
 from commands.polls.service import (
     EDIT_THROTTLE,
@@ -100,5 +101,6 @@ FAMILY = Family(
     setup=setup,
     outbox_topics=("poll",),
     gazette=(GazetteSection("poll", gazette_closed_polls),),
+    report=(ReportSection("polls", report_polls),),
     member_data=data.MEMBER_DATA,
 )

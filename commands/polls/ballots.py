@@ -3,8 +3,9 @@
 A ballot's ``content`` is text: the option indexes chosen, comma-separated (``"0,2"``, single and
 multiple choice), or one mark per option (majority judgment: the grade index, ``"0"`` the best;
 dates: ``y``, ``m`` for "if need be", ``n``), ``-`` for an option not marked yet. Majority
-judgment: an option a voter leaves ungraded counts as the lowest grade (Balinski and Laraki's
-rule). Date polls: an unanswered slot counts as "no".
+judgment: an option a voter leaves ungraded is shown as ungraded, and counts as the lowest grade
+(Balinski and Laraki's rule) only when the poll says so (``Poll.ungraded_worst``). Date polls: an
+unanswered slot is shown as unanswered, never as a "no".
 """
 
 from __future__ import annotations
@@ -136,14 +137,25 @@ def tally_contents(poll: Poll, contents: Iterable[str] | Mapping[str, int]) -> P
         return PollResults(voters=choices.voters, choices=choices)
     if poll.mode == PollMode.JUDGMENT:
         scale = poll.scale_size or 7
-        worst = scale - 1
-        columns = {str(g): g for g in range(scale)} | {UNMARKED: worst}
-        counts, voters = _count_marks(counted, n, columns, scale)
-        judgment = rank_profiles(counts, scale, voters=voters)
+        # One column per grade, then the ungraded: counted as the worst grade only when the poll
+        # says so (``ungraded_worst``), always shown as ungraded.
+        columns = {str(g): g for g in range(scale)} | {UNMARKED: scale}
+        counts, voters = _count_marks(counted, n, columns, scale + 1)
+        as_worst = poll.ungraded_worst
+        ungraded = [row[scale] for row in counts]
+        profiles = [row[:scale] for row in counts]
+        if as_worst:
+            for row, missing in zip(profiles, ungraded, strict=True):
+                row[scale - 1] += missing
+        judgment = rank_profiles(
+            profiles, scale, voters=voters, ungraded=ungraded, ungraded_as_worst=as_worst
+        )
         return PollResults(voters=voters, judgment=judgment)
-    # Dates: column 0 "yes", 1 "if need be", 2 "no" (an unanswered slot is a "no").
-    counts, voters = _count_marks(counted, n, {"y": 0, "m": 1, "n": 2, UNMARKED: 2}, 3)
-    dates = rank_slots([c[0] for c in counts], [c[1] for c in counts], voters)
+    # Dates: column 0 "yes", 1 "if need be", 2 "no", 3 not answered (not a "no").
+    counts, voters = _count_marks(counted, n, {"y": 0, "m": 1, "n": 2, UNMARKED: 3}, 4)
+    dates = rank_slots(
+        [c[0] for c in counts], [c[1] for c in counts], voters, no=[c[2] for c in counts]
+    )
     return PollResults(voters=voters, dates=dates)
 
 

@@ -65,6 +65,15 @@ def _may_manage(ctx: Context, poll: Poll) -> bool:
             OptionType.FLAG,
         ),
         Option(
+            "sans-mention-au-plus-bas",
+            "ungraded-lowest",
+            N_(
+                "With --judgment: an option a voter does not grade counts as the lowest grade "
+                "(otherwise it is judged by those who graded it)."
+            ),
+            OptionType.FLAG,
+        ),
+        Option(
             "dates",
             "dates",
             N_("Date finding: the options are dates, answered yes, if need be or no."),
@@ -99,6 +108,7 @@ def _may_manage(ctx: Context, poll: Poll) -> bool:
         '/sondage "Prochaine journée terrain ?" "jeudi 3 décembre 14h" "4/12 9h" --dates '
         '--fin "vendredi 18h"',
     ),
+    reserved_when=lambda settings: settings.polls.creators == "coordinators",
 )
 def create_command(ctx: Context, args: Args) -> Reply:
     if ctx.settings.polls.creators == "coordinators" and not ctx.actor.is_coordinator:
@@ -131,6 +141,7 @@ def create_command(ctx: Context, args: Args) -> Reply:
         now=now,
         max_choices=args["max"],
         hidden_results=bool(args["resultats-caches"]),
+        ungraded_worst=bool(args["sans-mention-au-plus-bas"]),
         scale_size=ctx.settings.polls.grades,
         t=ctx.t,
         public_t=_public_t(ctx),

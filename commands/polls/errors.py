@@ -334,3 +334,7 @@ class NotAnAnswer(PollError):
 
     def _text(self, t: Translator, params: dict[str, object]) -> str:
         return super()._text(t, params) + "\n" + DatesVoteFormat(t, self.poll_id).message
+
+
+class PollYearOutOfRange(PollError):
+    msgid = N_("Give a year between {first} and {last}, for example /polls --closed --year {year}.")

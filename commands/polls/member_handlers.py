@@ -8,7 +8,7 @@ import re
 from bot.context import Context
 from bot.core import Reply
 from bot.i18n import N_, Translator
-from bot.registry import Args, Option, StaleChoice, command, on_choice
+from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.polls import AnyPoll, Poll, PollMode
 from commands.polls.ballots import (
     ANSWER_MARKS,
@@ -23,6 +23,7 @@ from commands.polls.ballots import (
     decode_marks,
 )
 from commands.polls.errors import NotVoted, PollClosed, VoteSealed
+from commands.polls.history import closed_reply
 from commands.polls.parsing import GROUP, GROUP_ALIAS, NUMBER, parse_text_vote
 from commands.polls.render import (
     answer_name,
@@ -78,10 +79,26 @@ def results_command(ctx: Context, args: Args) -> Reply:
 @command(
     "sondages",
     "polls",
-    N_("Lists the open polls of this channel."),
-    examples=("/sondages",),
+    N_("Lists the open polls of this channel (or the closed ones, with --closed)."),
+    options=[
+        Option(
+            "clos",
+            "closed",
+            N_("The closed polls, newest first, with their outcome."),
+            type=OptionType.FLAG,
+        ),
+        Option(
+            "annee",
+            "year",
+            N_("With --closed: every poll closed that year."),
+            type=OptionType.INTEGER,
+        ),
+    ],
+    examples=("/sondages", "/sondages --clos", "/sondages --clos --annee 2026"),
 )
 def list_command(ctx: Context, args: Args) -> Reply:
+    if args["clos"] or args["annee"] is not None:
+        return closed_reply(ctx, args["annee"])
     polls = open_polls(ctx.db, ctx.place)
     if not polls:
         return Reply(
@@ -273,7 +290,7 @@ def _confirmation(t: Translator, outcome: VoteOutcome, *, chain_from: int | None
         return Reply(
             text="\n".join(lines), choices=prompt_choices(t, poll, following[0]), ephemeral=True
         )
-    if missing and poll.mode == PollMode.JUDGMENT:
+    if missing and poll.mode == PollMode.JUDGMENT and poll.ungraded_worst:
         worst = grade_names(t, poll.scale_size or 7)[-1]
         names = ", ".join(quote(t, option_text(t, poll.options[i])) for i in missing)
         lines.append(
@@ -283,9 +300,19 @@ def _confirmation(t: Translator, outcome: VoteOutcome, *, chain_from: int | None
                 worst=quote(t, worst),
             )
         )
+    elif missing and poll.mode == PollMode.JUDGMENT:
+        names = ", ".join(quote(t, option_text(t, poll.options[i])) for i in missing)
+        lines.append(
+            t.gettext(
+                "Not graded yet: {options} (an option you do not grade is not counted).",
+                options=names,
+            )
+        )
     elif missing:
         names = ", ".join(quote(t, option_text(t, poll.options[i])) for i in missing)
-        lines.append(t.gettext("Not answered yet: {options} (they count as no).", options=names))
+        lines.append(
+            t.gettext("Not answered yet: {options} (shown as not answered).", options=names)
+        )
     else:
         lines.append(
             t.gettext("You answered every option; click an option of the poll to change it.")

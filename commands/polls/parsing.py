@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from types import MappingProxyType
 
 from bot.dates import DateParseError, parse_datetime, parse_deadline
 from bot.i18n import N_, Translator, Translators, fold
 from bot.registry import Option, OptionType
 from bot.storage.polls import AnyPoll, PollMode
+from bot.vocabulary import Vocabulary, merge_phrases
 from commands.polls.ballots import BallotChange, SetChoices, SetMarks, Withdraw
 from commands.polls.errors import (
     DatesVoteFormat,
@@ -37,7 +37,7 @@ from commands.polls.errors import (
     UnreadableDeadline,
     UnreadableSlot,
 )
-from commands.polls.render import grade_names, option_text
+from commands.polls.render import answer_name, grade_names, option_text
 from commands.polls.tally import grade_scale
 
 GROUP = "sondage"
@@ -81,36 +81,41 @@ def parse_slot(text: str, number: int, *, now: datetime, t: Translator) -> tuple
     return at_midnight, all_day
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9?]", "", fold(text))
-
-
 _WITHDRAW_WORDS = {"retirer", "withdraw", "retrait"}
-_ANSWER_WORDS: dict[str, str] = {
-    **dict.fromkeys(("oui", "yes", "o", "y", "ok"), "y"),
-    **dict.fromkeys(("sinecessaire", "sinecessaires", "ifneedbe", "maybe", "peutetre", "?"), "m"),
-    **dict.fromkeys(("non", "no", "n"), "n"),
+_ANSWER_FORMS: dict[str, tuple[str, ...]] = {
+    "y": ("oui", "yes", "o", "y", "ok", "d'accord"),
+    "m": ("si nécessaire", "si besoin", "if need be", "ifneedbe", "maybe", "peut-être", "?"),
+    "n": ("non", "no", "n"),
 }
+_ANSWERS = {"y": "yes", "m": "ifneedbe", "n": "no"}
 
 
-def _grade_words(poll: AnyPoll, translators: Translators) -> Mapping[str, str]:
+@functools.lru_cache(maxsize=8)
+def answer_words(translators: Translators) -> Vocabulary:
+    """The one table of date-poll answers: the forms above and the labels of the buttons in
+    every language ("Si nécessaire"), spaces, hyphens and accents ignored."""
+    forms = {mark: list(more) for mark, more in _ANSWER_FORMS.items()}
+    for locale in ("en", "fr"):
+        for mark, answer in _ANSWERS.items():
+            forms[mark].append(answer_name(translators.get(locale), answer))
+    return Vocabulary(forms, typed_canonical=False)
+
+
+def _grade_words(poll: AnyPoll, translators: Translators) -> Vocabulary:
     return _grade_vocabulary(translators, poll.scale_size or 7)
 
 
 @functools.lru_cache(maxsize=32)
-def _grade_vocabulary(translators: Translators, size: int) -> Mapping[str, str]:
-    """Grade words (French and English names, numbers) -> grade index, built once per scale
-    (the catalogs do not change while the bot runs)."""
-    words: dict[str, str] = {}
+def _grade_vocabulary(translators: Translators, size: int) -> Vocabulary:
+    """Grade words (French and English names as on the buttons, numbers) -> grade index, built
+    once per scale (the catalogs do not change while the bot runs)."""
+    forms: dict[str, list[str]] = {str(index): [str(index + 1)] for index in range(size)}
     for locale in ("en", "fr"):
         for index, name in enumerate(grade_names(translators.get(locale), size)):
-            words[_squash(name)] = str(index)
-    worst = str(size - 1)
+            forms[str(index)].append(name)
     if grade_scale(size)[-1] == "To reject":
-        words.update({"rejeter": worst, "reject": worst})
-    for index in range(size):
-        words[str(index + 1)] = str(index)
-    return MappingProxyType(words)
+        forms[str(size - 1)].extend(("rejeter", "reject"))
+    return Vocabulary(forms, typed_canonical=False)
 
 
 def _option_index(t: Translator, poll: AnyPoll, word: str) -> int:
@@ -132,7 +137,10 @@ def parse_text_vote(
         return Withdraw()
     if poll.mode == PollMode.SINGLE:
         if len(words) != 1:
-            raise SingleChoiceOnly(t, poll.id)
+            try:  # an option's text typed without quotes
+                return SetChoices(frozenset({_option_index(t, poll, " ".join(words))}))
+            except NotAnOption:
+                raise SingleChoiceOnly(t, poll.id) from None
         return SetChoices(frozenset({_option_index(t, poll, words[0])}))
     if poll.mode == PollMode.MULTIPLE:
         return SetChoices(frozenset(_option_index(t, poll, word) for word in words))
@@ -146,12 +154,13 @@ def parse_text_vote(
             return NotAGrade(t, poll.id, value, grades)
 
     else:
-        vocabulary = _ANSWER_WORDS
+        vocabulary = answer_words(translators)
         unreadable = DatesVoteFormat
 
         def problem(value: str) -> PollError:
             return NotAnAnswer(t, poll.id, value)
 
+    words = merge_phrases(words, vocabulary.__contains__)  # "si nécessaire", "1=très bien"
     pairs = [word.partition("=") for word in words]
     with_equals = [sep == "=" for _, sep, _ in pairs]
     if any(with_equals) and not all(with_equals):
@@ -162,7 +171,7 @@ def parse_text_vote(
     for position, (left, sep, right) in enumerate(pairs):
         index = _option_index(t, poll, left) if sep else position
         value = right if sep else left
-        mark = vocabulary.get(_squash(value))
+        mark = vocabulary.get(value)
         if mark is None:
             raise problem(value)
         marks[index] = mark

@@ -146,18 +146,29 @@ def _judgment_lines(t: Translator, poll: AnyPoll, result: MJResult, *, final: bo
         label = option_text(t, poll.options[entry.option])
         number = entry.rank if final else entry.option + 1
         mark = " 🏆" if final and entry.rank == 1 and result.voters else ""
+        ungraded = f" · ❔ {entry.ungraded}" if entry.ungraded else ""
         if entry.majority_grade is None:
-            lines.append(f"**{number}.** {label}")
+            lines.append(f"**{number}.** {label}{ungraded}")
             continue
         grade = names[entry.majority_grade]
         profile = profile_bar(entry.profile, PROFILE_WIDTH)
-        lines.append(f"**{number}.** {label}{mark} — **{grade}** {profile}")
+        lines.append(f"**{number}.** {label}{mark} — **{grade}** {profile}{ungraded}")
     if result.voters:
         legend = " · ".join(
             f"{GRADE_SYMBOLS[msgid]} {t.gettext(msgid)}" for msgid in grade_scale(result.scale_size)
         )
         lines.append(legend)
+    if any(entry.ungraded for entry in result.options):
+        lines.append(ungraded_rule(t, poll))
     return lines
+
+
+def ungraded_rule(t: Translator, poll: AnyPoll) -> str:
+    """How a majority-judgment poll counts an option a voter has not graded (❔)."""
+    if poll.ungraded_worst:
+        worst = grade_names(t, poll.scale_size or 7)[-1]
+        return t.gettext("❔ not graded: counted as {worst}", worst=quote(t, worst))
+    return t.gettext("❔ not graded: not counted, each option is judged by those who graded it")
 
 
 def _date_lines(t: Translator, poll: AnyPoll, result: DateResult, *, final: bool) -> list[str]:
@@ -165,10 +176,15 @@ def _date_lines(t: Translator, poll: AnyPoll, result: DateResult, *, final: bool
     for slot in sorted(result.slots, key=lambda s: s.option):
         mark = " ⭐" if slot.option in result.best else ""
         label = option_text(t, poll.options[slot.option])
+        unanswered = f" · ❔ {slot.unanswered}" if slot.unanswered else ""
         lines.append(
-            f"**{slot.option + 1}.** {label}{mark} — ✅ {slot.yes} · 🤔 {slot.ifneedbe} · ❌ {slot.no}"
+            f"**{slot.option + 1}.** {label}{mark} — ✅ {slot.yes} · 🤔 {slot.ifneedbe} · "
+            f"❌ {slot.no}{unanswered}"
         )
-    lines.append(t.gettext("✅ yes · 🤔 if need be · ❌ no"))
+    if any(slot.unanswered for slot in result.slots):
+        lines.append(t.gettext("✅ yes · 🤔 if need be · ❌ no · ❔ not answered yet"))
+    else:
+        lines.append(t.gettext("✅ yes · 🤔 if need be · ❌ no"))
     return lines
 
 
@@ -222,11 +238,17 @@ def how_to_vote(t: Translator, poll: AnyPoll) -> str:
         )
     if poll.mode == PollMode.JUDGMENT:
         worst = grade_names(t, poll.scale_size or 7)[-1]
+        if poll.ungraded_worst:
+            return t.gettext(
+                "Click each option to grade it, or type /vote {number} 1=good 2=passable ... "
+                "An option you do not grade counts as “{worst}”.",
+                number=poll.id,
+                worst=worst,
+            )
         return t.gettext(
             "Click each option to grade it, or type /vote {number} 1=good 2=passable ... "
-            "An option you do not grade counts as “{worst}”.",
+            "An option you do not grade is not counted: it is judged by those who graded it.",
             number=poll.id,
-            worst=worst,
         )
     return t.gettext(
         "Click each slot to answer yes, if need be or no, or type /vote {number} 1=yes 2=no ...",

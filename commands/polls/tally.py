@@ -31,6 +31,8 @@ see :func:`compare_profiles` for the reasoning.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ __all__ = [
     "SlotCount",
     "bar",
     "compare_profiles",
+    "compare_unequal_profiles",
     "grade_scale",
     "majority_grade",
     "profile_bar",
@@ -179,14 +182,17 @@ class MJOption:
     """One option of a majority-judgment poll.
 
     ``profile`` counts the grades received, best grade first; ``majority_grade`` is the index of
-    the lower median grade in the scale (0 = best), None when nobody voted; ``rank`` is 1 for the
-    winner, equal for options whose profiles are identical.
+    the lower median grade in the scale (0 = best), None when nobody graded it; ``rank`` is 1 for
+    the winner, equal for options whose profiles are identical.
     """
 
     option: int
     profile: tuple[int, ...]
     majority_grade: int | None
     rank: int
+    ungraded: int = 0
+    """How many voters left this option ungraded (shown as such; counted in ``profile`` as the
+    worst grade when the poll says so, else left out of the option's profile)."""
 
 
 @dataclass(frozen=True)
@@ -262,15 +268,57 @@ def compare_profiles(a: Sequence[int], b: Sequence[int]) -> int:
     return _grade_at(a, position) - _grade_at(b, position)
 
 
+def _removal_position(n: int, step: int) -> int:
+    """The position (0-based, grades sorted best first) of the grade removed at ``step`` (0 =
+    the majority grade) by Balinski and Laraki's tie-break, for ``n`` grades (see
+    :func:`compare_profiles`)."""
+    h = n // 2
+    if n % 2 == 0:
+        return h - (step + 1) // 2 if step % 2 else h + step // 2
+    return h + (step + 1) // 2 if step % 2 else h - step // 2
+
+
+def compare_unequal_profiles(a: Sequence[int], b: Sequence[int]) -> int:
+    """Compare two profiles that may hold different numbers of grades (options left ungraded by
+    some voters, on a poll that does not count them as the worst grade).
+
+    The same tie-break as :func:`compare_profiles`: the majority grades, then the majority grades
+    once one majority grade is removed from each, and so on, walked step by step (O(number of
+    grades of the smaller profile); :func:`compare_profiles` is the fast path for equal totals).
+    A profile without grades ranks after any other; when one profile runs out of grades first
+    with every step equal, they tie.
+    """
+    if len(a) != len(b):
+        raise InvalidValue("profiles of different scales cannot be compared")
+    na, nb = sum(a), sum(b)
+    if na == nb:
+        return compare_profiles(a, b)
+    if na == 0 or nb == 0:
+        return (na == 0) - (nb == 0)
+    cum_a = list(itertools.accumulate(a))
+    cum_b = list(itertools.accumulate(b))
+    for step in range(min(na, nb)):
+        grade_a = bisect.bisect_right(cum_a, _removal_position(na, step))
+        grade_b = bisect.bisect_right(cum_b, _removal_position(nb, step))
+        if grade_a != grade_b:
+            return grade_a - grade_b
+    return 0
+
+
 def tally_majority_judgment(
-    ballots: Iterable[Sequence[int | None]], n_options: int, scale_size: int
+    ballots: Iterable[Sequence[int | None]],
+    n_options: int,
+    scale_size: int,
+    *,
+    ungraded_as_worst: bool = True,
 ) -> MJResult:
     """Count majority-judgment ballots and rank the options.
 
     Each ballot gives one grade index per option, in option order, 0 being the best grade and
     ``scale_size - 1`` the worst. An option left ungraded (``None``, or missing at the end of a
-    shorter ballot) counts as the worst grade, as Balinski and Laraki do, so that every option is
-    judged by the same number of voters. A ballot that grades no option at all is a withdrawn vote
+    shorter ballot) is counted in ``ungraded``; with ``ungraded_as_worst`` (the default, Balinski
+    and Laraki's rule, so that every option is judged by the same number of voters) it also
+    counts as the worst grade, otherwise the option is judged by those who graded it. A ballot that grades no option at all is a withdrawn vote
     and is not counted. A grade out of range or a ballot longer than ``n_options`` raises
     ValueError.
 
@@ -283,6 +331,7 @@ def tally_majority_judgment(
         raise InvalidValue(f"a grade scale has at least 2 grades, not {scale_size!r}")
     worst = scale_size - 1
     profiles = [[0] * scale_size for _ in range(n_options)]
+    ungraded = [0] * n_options
     voters = 0
     for ballot in ballots:
         if len(ballot) > n_options:
@@ -291,25 +340,42 @@ def tally_majority_judgment(
             continue
         for option, grade in enumerate(ballot):
             if grade is None:
-                profiles[option][worst] += 1
+                ungraded[option] += 1
             else:
                 _check_grade(grade, scale_size)
                 profiles[option][grade] += 1
         for option in range(len(ballot), n_options):
-            profiles[option][worst] += 1
+            ungraded[option] += 1
         voters += 1
-    return rank_profiles(profiles, scale_size, voters=voters)
+    if ungraded_as_worst:
+        for option, missing in enumerate(ungraded):
+            profiles[option][worst] += missing
+    return rank_profiles(
+        profiles,
+        scale_size,
+        voters=voters,
+        ungraded=ungraded,
+        ungraded_as_worst=ungraded_as_worst,
+    )
 
 
 def rank_profiles(
-    profiles: Sequence[Sequence[int]], scale_size: int, *, voters: int | None = None
+    profiles: Sequence[Sequence[int]],
+    scale_size: int,
+    *,
+    voters: int | None = None,
+    ungraded: Sequence[int] | None = None,
+    ungraded_as_worst: bool = True,
 ) -> MJResult:
     """Rank majority-judgment options from their merit profiles (counts per grade, best first).
 
     What :func:`tally_majority_judgment` does once it has counted the ballots, for callers that
     count grades themselves (the poll storage counts identical ballots once). Every profile has
     ``scale_size`` counts and, as every voter judges every option, the same total: the number of
-    voters (``voters`` when given, checked). Anything else raises ValueError.
+    voters (``voters`` when given, checked). ``ungraded`` counts, per option, the voters who
+    left it ungraded: with ``ungraded_as_worst`` they are already in the profile (as the worst
+    grade); without it they are not, and each profile plus its ungraded count makes the number
+    of voters. Anything else raises ValueError.
     """
     if isinstance(scale_size, bool) or not isinstance(scale_size, int) or scale_size < 2:
         raise InvalidValue(f"a grade scale has at least 2 grades, not {scale_size!r}")
@@ -319,7 +385,14 @@ def rank_profiles(
             raise InvalidValue(f"a profile of {len(profile)} grades on a scale of {scale_size}")
         if any(count < 0 for count in profile):
             raise InvalidValue("a profile cannot hold negative counts")
-    totals = {sum(profile) for profile in frozen}
+    missing = tuple(ungraded) if ungraded is not None else (0,) * len(frozen)
+    if len(missing) != len(frozen) or any(count < 0 for count in missing):
+        raise InvalidValue("one count of ungraded voters per option, none negative")
+    if ungraded_as_worst:
+        judged = frozen
+    else:  # add the ungraded back to check that every voter is accounted for
+        judged = [(*p[:-1], p[-1] + m) for p, m in zip(frozen, missing, strict=True)]
+    totals = {sum(profile) for profile in judged}
     if len(totals) > 1:
         raise InvalidValue("every option must be judged by the same number of voters")
     total = totals.pop() if totals else 0
@@ -328,9 +401,10 @@ def rank_profiles(
     elif frozen and total != voters:
         raise InvalidValue(f"profiles of {total} voters for {voters} voters")
     n_options = len(frozen)
+    compare = compare_profiles if ungraded_as_worst else compare_unequal_profiles
 
     def better_first(i: int, j: int) -> int:
-        return compare_profiles(frozen[i], frozen[j]) or i - j
+        return compare(frozen[i], frozen[j]) or i - j
 
     order = sorted(range(n_options), key=cmp_to_key(better_first))
     ranks = _competition_ranks(order, lambda i, j: frozen[i] == frozen[j])
@@ -340,6 +414,7 @@ def rank_profiles(
             profile=frozen[i],
             majority_grade=majority_grade(frozen[i]),
             rank=ranks[i],
+            ungraded=missing[i],
         )
         for i in order
     )
@@ -384,13 +459,16 @@ _DATE_ANSWERS: frozenset[str] = frozenset(get_args(DateAnswer))
 
 @dataclass(frozen=True)
 class SlotCount:
-    """Answers for one proposed slot, and its rank (1 = best; equal counts share a rank)."""
+    """Answers for one proposed slot, and its rank (1 = best; equal counts share a rank).
+    ``unanswered`` counts the voters who have not answered this slot: they said neither yes nor
+    no, and are shown as such (for the ranking, they are not available, like a "no")."""
 
     option: int
     yes: int
     ifneedbe: int
     no: int
     rank: int
+    unanswered: int = 0
 
 
 @dataclass(frozen=True)
@@ -407,13 +485,14 @@ def tally_dates(ballots: Iterable[Mapping[int, DateAnswer]], n_options: int) -> 
     """Count date-poll ballots.
 
     Each ballot maps option indexes to "yes", "ifneedbe" or "no"; a slot the ballot does not
-    mention counts as "no". An empty ballot is a withdrawn vote and is not counted. The best slot
+    mention is unanswered (counted apart; not available for the ranking). An empty ballot is a withdrawn vote and is not counted. The best slot
     has the most "yes", then the most "yes" + "ifneedbe"; equal counts share a rank. An index out
     of range or an unknown answer raises ValueError.
     """
     _check_n_options(n_options)
     yes = [0] * n_options
     maybe = [0] * n_options
+    no = [0] * n_options
     voters = 0
     for ballot in ballots:
         if not ballot:
@@ -426,18 +505,26 @@ def tally_dates(ballots: Iterable[Mapping[int, DateAnswer]], n_options: int) -> 
                 yes[option] += 1
             elif answer == "ifneedbe":
                 maybe[option] += 1
+            else:
+                no[option] += 1
         voters += 1
-    return rank_slots(yes, maybe, voters)
+    return rank_slots(yes, maybe, voters, no=no)
 
 
-def rank_slots(yes: Sequence[int], ifneedbe: Sequence[int], voters: int) -> DateResult:
-    """Rank date-poll slots from their counts of "yes" and "if need be" among ``voters`` (what
-    :func:`tally_dates` does once it has counted; the other answers are "no"). Counts that do not
-    fit (negative, or more answers than voters) raise ValueError."""
-    if len(yes) != len(ifneedbe):
+def rank_slots(
+    yes: Sequence[int], ifneedbe: Sequence[int], voters: int, *, no: Sequence[int] | None = None
+) -> DateResult:
+    """Rank date-poll slots from their counts of "yes", "if need be" (and "no" when given: the
+    rest is unanswered; without it, every other voter said "no") among ``voters`` (what
+    :func:`tally_dates` does once it has counted). Counts that do not fit (negative, or more
+    answers than voters) raise ValueError."""
+    if len(yes) != len(ifneedbe) or (no is not None and len(no) != len(yes)):
         raise InvalidValue("one count of yes and one of if need be per slot")
-    for y, m in zip(yes, ifneedbe, strict=True):
-        if y < 0 or m < 0 or y + m > voters:
+    noes = (
+        list(no) if no is not None else [voters - y - m for y, m in zip(yes, ifneedbe, strict=True)]
+    )
+    for y, m, n in zip(yes, ifneedbe, noes, strict=True):
+        if y < 0 or m < 0 or n < 0 or y + m + n > voters:
             raise InvalidValue(f"{y} yes and {m} if need be among {voters} voters")
     n_options = len(yes)
 
@@ -451,8 +538,9 @@ def rank_slots(yes: Sequence[int], ifneedbe: Sequence[int], voters: int) -> Date
             option=i,
             yes=yes[i],
             ifneedbe=ifneedbe[i],
-            no=voters - yes[i] - ifneedbe[i],
+            no=noes[i],
             rank=ranks[i],
+            unanswered=voters - yes[i] - ifneedbe[i] - noes[i],
         )
         for i in order
     )

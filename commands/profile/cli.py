@@ -5,10 +5,13 @@ a request about someone's data that arrived by email, with the same export and e
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -109,3 +112,71 @@ def erase_from_cli(
         counts = erase_member(ctx, member, "coordinator")
         db.commit()
     return counts
+
+
+OpenApp = Callable[[click.Context, str | None, str | None], Any]
+"""``(click context, --config, --database) -> the app`` (migrated, not started)."""
+
+
+def member_group(t: Translator, common: Callable[[Any], Any], open_app: OpenApp) -> click.Group:
+    """``tisserand member export|erase NAME`` (added to the command line by :mod:`bot.cli`)."""
+    _ = t.gettext
+
+    @click.group("member", help=_("A member's data: export or erase it (requests by email)."))
+    def member() -> None:
+        pass
+
+    @member.command("export", help=_("Write everything stored about a member (JSON and HTML)."))
+    @common
+    @click.argument("name")
+    @click.option("--out", "out", default=".", type=click.Path(file_okay=False))
+    @click.option("--platform", "platform", help=_("The member's platform, if several."))
+    @click.pass_context
+    def member_export(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        name: str,
+        out: str,
+        platform: str | None,
+    ) -> None:
+        app = open_app(ctx, config, database)
+        try:
+            done = export_to_files(app, t, name, Path(out), platform)
+        except UserError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        finally:
+            app.engine.dispose()
+        click.echo(_("Written: {json} and {html}", json=done.json_path, html=done.html_path))
+
+    @member.command("erase", help=_("Erase a member's data, as /profil effacer does."))
+    @common
+    @click.argument("name")
+    @click.option("--platform", "platform", help=_("The member's platform, if several."))
+    @click.option("--yes", "yes", is_flag=True, help=_("Do not ask for confirmation."))
+    @click.pass_context
+    def member_erase(
+        ctx: click.Context,
+        config: str | None,
+        database: str | None,
+        name: str,
+        platform: str | None,
+        yes: bool,
+    ) -> None:
+        if not yes:
+            click.confirm(
+                _("Erase the data of {name}? This cannot be undone.", name=name), abort=True
+            )
+        app = open_app(ctx, config, database)
+        try:
+            counts = erase_from_cli(app, t, name, platform)
+        except UserError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        finally:
+            app.engine.dispose()
+        total = sum(counts.values())
+        click.echo(t.ngettext("Erased: {n} row handled.", "Erased: {n} rows handled.", total))
+
+    return member

@@ -8,6 +8,7 @@ from bot.core import Reply
 from bot.i18n import N_, SUPPORTED_LOCALES
 from bot.registry import Args, Option, OptionType, command
 from commands import gazette
+from commands.profile import email
 from commands.profile.fields import profile_lines
 
 GROUP_HELP = N_("Shows what Tisserand stores about you, and lets you choose your language.")
@@ -44,6 +45,7 @@ def show_profile(ctx: Context, args: Args) -> Reply:
         ctx._("- Language: {language}", language=language),
         ctx._("- Known since: {date}", date=ctx.t.datetime(member.created_at)),
         *profile_lines(ctx),
+        *email.status_lines(ctx),
         "",
         ctx._("Change your language with /profil langue fr or /profil langue en."),
     ]

@@ -94,7 +94,7 @@ people type), :mod:`~commands.sessions.member_handlers` and
 
 from __future__ import annotations
 
-from bot.family import Family, GazetteSection
+from bot.family import Family, GazetteSection, ReportSection
 from commands.sessions import coordinator_handlers, data, member_handlers
 from commands.sessions.errors import (
     AlreadyConfirmed,
@@ -119,6 +119,7 @@ from commands.sessions.errors import (
 from commands.sessions.gazette import gazette_sessions_held
 from commands.sessions.notify import REMINDER_HOURS, Notifier, configured_reminder_hours
 from commands.sessions.registrar import REGISTRAR_SERVICE, Registrar
+from commands.sessions.report import report_sessions
 from commands.sessions.service import (
     RegisterResult,
     SessionChanges,
@@ -185,5 +186,6 @@ FAMILY = Family(
     setup=setup,
     outbox_topics=("session",),
     gazette=(GazetteSection("session", gazette_sessions_held),),
+    report=(ReportSection("sessions", report_sessions),),
     member_data=data.MEMBER_DATA,
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bot.core import InvalidCall, TisserandError
+from bot.core import InvalidCall, TisserandError, UserError
+from bot.dates import FIRST_YEAR, LAST_YEAR
 from bot.i18n import N_, N_plural, Translator
 from bot.storage.sessions import SessionRow
 from commands.sessions.messages import category_label, when_text
@@ -214,3 +215,15 @@ class RegistrarClosed(TisserandError):
 
     def __init__(self) -> None:
         super().__init__("the sessions registrar is stopped; the request was not handled")
+
+
+class SessionYearOutOfRange(UserError):
+    """``/sessions --passees --annee`` with a year no listing can cover."""
+
+    msgid = N_(
+        "Give a year between {first} and {last}, for example /sessions --past --year {year}."
+    )
+
+    def __init__(self, t: Translator, year: int, example: int) -> None:
+        self.year = year
+        super().__init__(t.gettext(self.msgid, first=FIRST_YEAR, last=LAST_YEAR, year=example))

@@ -11,6 +11,7 @@ from bot.core import Reply, UserError
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.sessions import RegistrationStatus, SessionRow, SessionStatus
+from commands.questionnaires import comment_prompt
 from commands.sessions import live
 from commands.sessions.errors import (
     FeedbackNotAttended,
@@ -18,6 +19,7 @@ from commands.sessions.errors import (
     RegistrarClosed,
     SessionError,
 )
+from commands.sessions.history import past_reply
 from commands.sessions.messages import (
     FEEDBACK_LABELS,
     FEEDBACK_VALUES,
@@ -121,10 +123,26 @@ def _coordinator_summary(ctx: Context, session: SessionRow) -> str:
 @command(
     "sessions",
     "sessions",
-    N_("Lists the upcoming sessions and the seats left."),
-    examples=("/sessions",),
+    N_("Lists the upcoming sessions and the seats left (or the past ones, with --past)."),
+    options=[
+        Option(
+            "passees",
+            "past",
+            N_("The sessions held, newest first, with their attendance."),
+            type=OptionType.FLAG,
+        ),
+        Option(
+            "annee",
+            "year",
+            N_("With --past: every session of that year."),
+            type=OptionType.INTEGER,
+        ),
+    ],
+    examples=("/sessions", "/sessions --passees", "/sessions --passees --annee 2026"),
 )
 def list_sessions(ctx: Context, args: Args) -> Reply:
+    if args["passees"] or args["annee"] is not None:
+        return past_reply(ctx, args["annee"])
     return _upcoming(ctx)
 
 
@@ -155,16 +173,27 @@ def _upcoming(ctx: Context) -> Reply:
     return Reply(text="\n".join(lines), ephemeral=True)  # marks the actor's registrations
 
 
-def _registered_reply(ctx: Context, session: SessionRow, result: RegisterResult) -> Reply:
+def _registered_reply(
+    ctx: Context, session: SessionRow, result: RegisterResult, *, clicked: bool
+) -> Reply | None:
     title = title_text(ctx.t, session)
     if result.status == RegistrationStatus.CONFIRMED:
-        text = ctx._(
-            "You are registered for {title}, {date}. The confirmation and the calendar file "
-            "are on their way by direct message.",
-            title=title,
-            date=ctx.t.datetime(session.starts_at),
+        # One private message per registration: the confirmation with its .ics, sent by the
+        # outbox (an ephemeral answer besides would be a second direct message on Rocket.Chat).
+        # A click, or a command typed in the direct conversation, gets nothing else; a command
+        # typed in a channel gets a public line, in the network's language, saying only that
+        # the confirmation was sent.
+        if clicked or ctx.place.is_direct:
+            return None
+        public = ctx.public_t
+        return Reply(
+            text=public.gettext(
+                "Registration recorded for {title}: the confirmation and the calendar file were "
+                "sent by direct message.",
+                title=title_text(public, session),
+            )
         )
-    elif result.quota_full:
+    if result.quota_full:
         text = ctx._(
             "The seats for the category “{category}” are all taken for {title}: you are on the "
             "waiting list, in position {position}. If one frees up, it is yours and I will tell "
@@ -194,7 +223,7 @@ def _stopping(ctx: Context) -> UserError:
     )
 
 
-async def _register(ctx: Context, session_id: int) -> Reply:
+async def _register(ctx: Context, session_id: int, *, clicked: bool = False) -> Reply | None:
     now = ctx.now()
     registrar = _registrar(ctx)
     try:
@@ -210,7 +239,7 @@ async def _register(ctx: Context, session_id: int) -> Reply:
         raise _stopping(ctx) from None
     ctx.changed.add("outbox")
     live.after_change(ctx)
-    return _registered_reply(ctx, result.session, result)
+    return _registered_reply(ctx, result.session, result, clicked=clicked)
 
 
 async def _unregister(ctx: Context, session_id: int) -> Reply:
@@ -250,7 +279,7 @@ async def _unregister(ctx: Context, session_id: int) -> Reply:
     options=[NUMBER],
     examples=("/inscription 12",),
 )
-async def register_command(ctx: Context, args: Args) -> Reply:
+async def register_command(ctx: Context, args: Args) -> Reply | None:
     return await _register(ctx, args["numero"])
 
 
@@ -277,6 +306,7 @@ async def unregister_command(ctx: Context, args: Args) -> Reply:
             "categorie",
             "category",
             N_("elected, agent, association, partner, or none to remove it."),
+            type=OptionType.TEXT,
             positional=True,
         )
     ],
@@ -313,12 +343,12 @@ def category(ctx: Context, args: Args) -> Reply:
     r"(?P<id>\d{1,9}):(?:(?P<verb>register|unregister|checkin)"
     r"|feedback:(?P<feedback>" + "|".join(FEEDBACK_VALUES) + "))",
 )
-async def session_choice(ctx: Context, match: re.Match[str]) -> Reply:
+async def session_choice(ctx: Context, match: re.Match[str]) -> Reply | list[Reply] | None:
     session_id = int(match["id"])
     verb = match["verb"] or "feedback"
     answer = match["feedback"]
     if verb == "register":
-        return await _register(ctx, session_id)
+        return await _register(ctx, session_id, clicked=True)
     if verb == "unregister":
         return await _unregister(ctx, session_id)
     now = ctx.now()
@@ -347,13 +377,16 @@ async def session_choice(ctx: Context, match: re.Match[str]) -> Reply:
                 record_feedback(ctx.db, session_id, ctx.member, answer, now)
             except NotAttending as error:
                 raise FeedbackNotAttended(error.session, number=error.number) from None
-            return Reply(
+            thanks = Reply(
                 text=ctx._(
                     "Thank you! Your answer (“{answer}”) is recorded.",
                     answer=ctx._(FEEDBACK_LABELS[answer]),
                 ),
                 ephemeral=True,
             )
+            # The optional comment, through the questionnaires' machinery.
+            prompt = comment_prompt(ctx, session_id, get_session(ctx.db, session_id).title)
+            return thanks if prompt is None else [thanks, prompt]
     except SessionError as error:
         raise UserError(error.message(ctx.t)) from None
     raise StaleChoice(match.string)

@@ -3,6 +3,7 @@ and the options the member and coordinator commands share."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 
@@ -16,9 +17,11 @@ from bot.dates import (
     parse_deadline,
     parse_duration,
 )
-from bot.i18n import N_, fold
+from bot.i18n import N_, Translators, fold
 from bot.registry import Option, OptionType
 from bot.storage.sessions import SessionKind
+from bot.vocabulary import Vocabulary
+from commands.sessions.messages import category_label
 
 DEFAULT_DURATION = timedelta(hours=1)
 MAX_DURATION = timedelta(days=14)
@@ -30,19 +33,33 @@ MAX_CAPACITY = 100_000
 
 
 CATEGORIES: tuple[str, ...] = ("elu", "agent", "association", "partenaire")
-_CATEGORY_WORDS = {
-    "elu": "elu",
-    "elue": "elu",
-    "elus": "elu",
-    "elected": "elu",
-    "agent": "agent",
-    "agente": "agent",
-    "association": "association",
-    "asso": "association",
-    "partenaire": "partenaire",
-    "partner": "partenaire",
+_CATEGORY_FORMS: dict[str, tuple[str, ...]] = {
+    "elu": ("élu", "élue", "elected", "elected official", "councillor", "élu local"),
+    "agent": ("agente", "agent public", "agente publique", "public agent", "agent territorial"),
+    "association": ("asso", "associatif", "associative"),
+    "partenaire": ("partner",),
 }
-_NO_CATEGORY = ("aucune", "none")
+"""Besides these, every category accepts the labels the bot shows for it, in every language."""
+_NO_CATEGORY = Vocabulary(
+    {"aucune": ("aucun", "none", "sans", "no category", "sans catégorie", "sans categorie")}
+)
+
+
+@functools.lru_cache(maxsize=8)
+def category_words(translators: Translators) -> Vocabulary:
+    """The one table of category words (``/categorie``, ``--quotas``): the canonical words, the
+    forms above, the bot's own labels (``élu·e``, ``agent·e public·que``), plural, feminine and
+    inclusive forms of all of them."""
+    forms: dict[str, list[str]] = {
+        category: list(more) for category, more in _CATEGORY_FORMS.items()
+    }
+    for locale in ("fr", "en"):
+        t = translators.get(locale)
+        for category in CATEGORIES:
+            forms[category].append(category_label(t, category))
+    return Vocabulary(forms, inflected=True)
+
+
 _KIND_WORDS = {
     "webinaire": SessionKind.WEBINAR,
     "webinar": SessionKind.WEBINAR,
@@ -77,9 +94,9 @@ NUMBER = Option(
 def read_start(ctx: Context, text: str) -> datetime:
     now = ctx.now()
     try:
-        moment = parse_datetime(text, now=now, tz=ctx.t.tz)
-    except DateParseError:
-        raise ctx.unreadable_date(text) from None
+        moment = parse_datetime(text, now=now, tz=ctx.t.tz, need_time=True)
+    except DateParseError as error:
+        raise ctx.unreadable_date(text, error) from None
     if moment <= now:
         raise UserError(
             ctx._(
@@ -115,8 +132,8 @@ def read_deadline(ctx: Context, text: str, starts_at: datetime) -> datetime:
     now = ctx.now()
     try:
         moment = parse_deadline(text, now=now, tz=ctx.t.tz)
-    except DateParseError:
-        raise ctx.unreadable_date(text) from None
+    except DateParseError as error:
+        raise ctx.unreadable_date(text, error) from None
     if moment <= now:
         raise UserError(
             ctx._("The registration deadline {date} is in the past.", date=ctx.t.datetime(moment))
@@ -148,16 +165,15 @@ def read_kind(ctx: Context, text: str | None) -> str | None:
 
 
 def read_category(ctx: Context, text: str) -> str | None:
-    word = fold(text.strip())
-    if word in _NO_CATEGORY:
+    if text in _NO_CATEGORY:
         return None
-    category = _CATEGORY_WORDS.get(word)
+    category = category_words(ctx.translators).get(text)
     if category is None:
         raise UserError(
             ctx._(
                 "Unknown category “{text}”. Use one of: {choices}.",
                 text=text,
-                choices=", ".join((*CATEGORIES, _NO_CATEGORY[0])),
+                choices=", ".join((*CATEGORIES, _NO_CATEGORY.canonical[0])),
             )
         )
     return category
@@ -179,8 +195,8 @@ def read_quotas(ctx: Context, text: str | None, capacity: int | None) -> dict[st
     for part in re.split(r"[,;]", text):
         if not part.strip():
             continue
-        match = re.fullmatch(r"\s*([^=:\s]+)\s*[=:]\s*(-?\s*\d{1,6})\s*", part)
-        category = _CATEGORY_WORDS.get(fold(match.group(1))) if match else None
+        match = re.fullmatch(r"\s*([^=:]+?)\s*[=:]\s*(-?\s*\d{1,6})\s*", part)
+        category = category_words(ctx.translators).get(match.group(1)) if match else None
         if match is not None and category is not None and match.group(2).startswith("-"):
             raise UserError(
                 ctx._(

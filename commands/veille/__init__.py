@@ -25,12 +25,19 @@ digest from plain data (:mod:`digests.digest` and its templates).
 
 from __future__ import annotations
 
-from bot.family import Family, GazetteSection
-from commands.veille import data, digest_handlers, share_handlers, sources_handlers
+from bot.family import Family, GazetteSection, ReportSection
+from commands.veille import (
+    data,
+    digest_handlers,
+    share_handlers,
+    sources_handlers,
+    theme_handlers,
+)
 from commands.veille.digest import preview_digest
 from commands.veille.gazette import gazette_best_veille
 from commands.veille.opml import ImportReport, export_opml, import_opml
 from commands.veille.refresh import RefreshReport, feed_parser, refresh_all
+from commands.veille.report import report_veille
 from commands.veille.store import add_source_row
 from commands.veille.work import setup
 from digests.opml import OpmlError
@@ -50,9 +57,10 @@ __all__ = [
 
 FAMILY = Family(
     name="veille",
-    handlers=(sources_handlers, share_handlers, digest_handlers),
+    handlers=(sources_handlers, share_handlers, digest_handlers, theme_handlers),
     setup=setup,
     outbox_topics=("digest", "feed-disabled"),
     gazette=(GazetteSection("veille", gazette_best_veille),),
+    report=(ReportSection("veille", report_veille),),
     member_data=data.MEMBER_DATA,
 )

@@ -4,9 +4,11 @@ What goes in (:func:`collect`): the entries of the channel not yet considered by
 (``digest_id`` is None), stored before the digest time, not dropped by a coordinator, and not
 published more than ``[feeds] max_entry_age_days`` earlier (a new feed's archive stays out).
 Members' shares come first, in a section of their own; feed entries follow, grouped by theme
-(themes in alphabetical order, entries without a theme last), pinned entries first, then the
-newest. Each theme keeps its ``top_per_theme`` newest entries; pinned entries and shares are
-always kept. Duplicates across feeds are removed by canonical URL (a share wins over a feed entry,
+(themes in alphabetical order, entries without a theme last), pinned entries first, then dated
+entries newest first, then undated ones (an undated entry never outranks a dated one by the time
+it was stored). Each theme keeps ``top_per_theme`` entries chosen fairly across its sources
+(:func:`fair_pick`: round-robin, the best entry of each source per round); pinned entries and
+shares are always kept. Duplicates across feeds are removed by canonical URL (a share wins over a feed entry,
 then a pinned entry, then the entry stored first).
 
 When (:func:`next_digest_due`): each channel with a schedule (``/digest programmer``), an enabled
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -83,9 +85,40 @@ class DigestHost(Protocol):
     def templates(self) -> Environment: ...
 
 
-def _sort_key(item: DigestItem, created: dict[int, datetime]) -> tuple[int, float, int]:
-    moment = item.published_at or created[item.id]
-    return (0 if item.pinned else 1, -moment.timestamp(), -item.id)
+def _sort_key(item: DigestItem, created: dict[int, datetime]) -> tuple[int, int, float, int]:
+    """Pinned first; then dated entries, newest first; undated entries last, newest stored
+    first: the time an entry was stored says nothing of its age, so an undated entry never
+    outranks a dated one."""
+    if item.published_at is not None:
+        return (0 if item.pinned else 1, 0, -item.published_at.timestamp(), -item.id)
+    return (0 if item.pinned else 1, 1, -created[item.id].timestamp(), -item.id)
+
+
+def fair_pick(
+    items: list[DigestItem],
+    room: int,
+    source_of: dict[int, int | None],
+    order: Callable[[DigestItem], tuple[int, int, float, int]],
+) -> list[DigestItem]:
+    """At most ``room`` of ``items`` (already sorted best first), chosen across sources in
+    rounds: each round takes the best entry left of every source, best sources first, so a
+    feed that posts 50 items a week takes one place per round like a feed that posts one.
+    Entries without a source (none today besides shares) count as one source each."""
+    queues: dict[object, list[DigestItem]] = {}
+    for item in items:
+        source = source_of.get(item.id)
+        queues.setdefault(source if source is not None else ("entry", item.id), []).append(item)
+    chosen: list[DigestItem] = []
+    depth = 0
+    while len(chosen) < room:
+        layer = [queue[depth] for queue in queues.values() if len(queue) > depth]
+        if not layer:
+            break
+        layer.sort(key=order)
+        chosen.extend(layer[: room - len(chosen)])
+        depth += 1
+    chosen.sort(key=order)
+    return chosen
 
 
 def collect(
@@ -115,6 +148,7 @@ def collect(
     ).all()
     considered: list[int] = []
     created: dict[int, datetime] = {}
+    source_of: dict[int, int | None] = {}
     hashes: dict[int, str | None] = {}
     candidates: list[DigestItem] = []
     for entry, source_title, source_url, sharer in rows:
@@ -122,6 +156,7 @@ def collect(
         if entry.dropped:
             continue
         created[entry.id] = entry.created_at
+        source_of[entry.id] = entry.source_id
         hashes[entry.id] = entry.link_hash
         is_share = entry.kind == ENTRY_SHARE
         candidates.append(
@@ -149,6 +184,10 @@ def collect(
     if shares:
         shares.sort(key=lambda i: _sort_key(i, created))
         sections.append(DigestSection("shares", t.gettext("Shared by members"), tuple(shares)))
+
+    def order(item: DigestItem) -> tuple[int, int, float, int]:
+        return _sort_key(item, created)
+
     by_theme: dict[str, list[DigestItem]] = {}
     labels: dict[str, str] = {}
     for item in unique:
@@ -158,11 +197,11 @@ def collect(
         by_theme.setdefault(key, []).append(item)
         labels.setdefault(key, item.theme or "")
     for key in sorted(by_theme, key=lambda k: (k == "", k)):
-        items = sorted(by_theme[key], key=lambda i: _sort_key(i, created))
+        items = sorted(by_theme[key], key=order)
         pinned = [i for i in items if i.pinned]
         others = [i for i in items if not i.pinned]
         room = max(0, feeds.top_per_theme - len(pinned))
-        kept = pinned + others[:room]
+        kept = pinned + fair_pick(others, room, source_of, order)
         label = labels[key][:1].upper() + labels[key][1:] or t.gettext("Other news")
         sections.append(
             DigestSection(

@@ -190,7 +190,41 @@ def drop(ctx: Context, args: Args) -> Reply:
     entry.dropped, entry.pinned = True, False
     return Reply(
         text=ctx._(
-            "Item {ref} (“{title}”) is left out of the next digest.",
+            "Item {ref} (“{title}”) is left out of the next digest. To put it back: /digest "
+            "restore {n}.",
+            ref=ctx.t.ref(entry.id),
+            title=entry.title,
+            n=entry.id,
+        ),
+        ephemeral=True,
+    )
+
+
+@command(
+    "remettre",
+    "restore",
+    N_("Puts back an item left out of the next digest (undoes /digest drop)."),
+    group="digest",
+    group_alias="digest",
+    options=[_NUMBER],
+    permission=Role.COORDINATOR,
+    examples=("/digest remettre 12",),
+)
+def restore(ctx: Context, args: Args) -> Reply:
+    entry = _pending_entry(ctx, args["numero"])
+    if not entry.dropped:
+        return Reply(
+            text=ctx._(
+                "Item {ref} (“{title}”) was not left out: nothing to put back.",
+                ref=ctx.t.ref(entry.id),
+                title=entry.title,
+            ),
+            ephemeral=True,
+        )
+    entry.dropped = False
+    return Reply(
+        text=ctx._(
+            "Item {ref} (“{title}”) is back among the candidates of the next digest.",
             ref=ctx.t.ref(entry.id),
             title=entry.title,
         ),

@@ -18,6 +18,7 @@ from bot.core import NotFound
 from bot.storage.veille import FeedSource
 from commands.veille.refresh import RefreshHost
 from commands.veille.store import add_source_row, find_channel
+from digests.feeds import FeedParseError, compile_filter
 from digests.opml import OpmlOutline, build_opml, parse_opml
 
 __all__ = [
@@ -58,12 +59,28 @@ def import_outlines(
             theme=outline.theme,
             added_by=added_by,
             site_url=outline.site_url,
+            entry_filter=_usable_filter(outline.filter),
         )
         if created:
+            if outline.interval_minutes:
+                source.interval_minutes = outline.interval_minutes
+            if outline.theme_map:
+                source.theme_map = outline.theme_map
             report.added.append(source.id)
         else:
             report.duplicates += 1
     return report
+
+
+def _usable_filter(text: str | None) -> str | None:
+    """An imported filter, when it compiles like one typed in /veille ajouter (else none)."""
+    if not text:
+        return None
+    try:
+        compile_filter(text)
+    except FeedParseError:
+        return None
+    return text
 
 
 def _channel(db: Session, channel: str, platform: str | None) -> tuple[str, str]:

@@ -117,7 +117,7 @@ def parse_schedule(text: str, *, now: datetime, t: Translator) -> Schedule:
     if len(days) != 1:
         raise UserError(problem)
     try:
-        moment = parse_datetime(text, now=now, tz=t.tz)
+        moment = parse_datetime(text, now=now, tz=t.tz, need_time=True)
     except DateParseError:
         raise UserError(problem) from None
     local = moment.astimezone(t.tz)

@@ -24,6 +24,7 @@ from bot.storage.veille import (
     FeedSource,
 )
 from commands.veille.schedule import Schedule
+from commands.veille.themes import entry_theme
 from digests.feeds import ParsedFeed, sanitize_html
 from digests.urls import canonical_url
 
@@ -229,7 +230,7 @@ def store_entries(db: Session, source: FeedSource, parsed: ParsedFeed, now: date
                     "summary": entry.summary,
                     "summary_html": entry.summary_html,
                     "author": entry.author,
-                    "theme": source.theme,
+                    "theme": entry_theme(entry.categories, source.theme_map, source.theme),
                     "published_at": entry.published_at,
                     "created_at": now,
                     "pinned": False,

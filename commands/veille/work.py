@@ -15,7 +15,15 @@ def setup(app: Host) -> None:
     """Register the refresh of the feeds and the sending of the digests."""
 
     async def refresh() -> None:
-        await refresh_all(app)
+        report = await refresh_all(app)
+        metrics = app.services.get("metrics")  # bot.metrics.Metrics when [web] is enabled
+        if metrics is not None:
+            metrics.feeds_refreshed(
+                updated=report.updated,
+                not_modified=report.not_modified,
+                failed=report.failed,
+                disabled=report.disabled,
+            )
 
     async def digests() -> None:
         if await send_due_digests(app):

@@ -67,7 +67,8 @@ async def test_unknown_command_and_bad_options_are_explained(
         out_dir=tmp_path / "out",
     )
     assert "Commande inconnue : /aied. Vouliez-vous dire /aide ?" in out
-    assert "<canal> manque." in out
+    assert "Il manque quelque chose : Le canal, par exemple #general." in out
+    assert "<canal>" not in out
     assert "Je ne sais pas lire la date « le jour de la marmotte »" in out
     assert (
         "Je ne sais pas lire la date « la saint-glinglin ». Exemples qui fonctionnent : « " in out

@@ -604,3 +604,46 @@ def test_property_vocabulary_soup_only_raises_date_parse_error(
     words: list[str], joiner: str
 ) -> None:
     _only_date_parse_errors(joiner.join(words))
+
+
+def test_a_date_without_an_hour_is_refused_when_an_hour_is_needed() -> None:
+    for text in ("18 mars", "jeudi", "demain", "3/12", "dans 2 jours"):
+        with pytest.raises(DateParseError) as info:
+            parse_datetime(text, now=NOW, tz=PARIS, need_time=True)
+        assert info.value.code == "missing_time", text
+    for text in ("18 mars 14h", "ce soir", "dans 2 heures", "maintenant", "midi"):
+        parse_datetime(text, now=NOW, tz=PARIS, need_time=True)
+
+
+def test_past_reads_the_last_occurrence() -> None:
+    december = datetime(2026, 12, 15, 10, 0, tzinfo=PARIS)
+    since = parse_datetime("1 janvier", now=december, tz=PARIS, past=True, default_time=time(0))
+    assert since.astimezone(PARIS).date() == date(2026, 1, 1)
+    ahead = parse_datetime("1 janvier", now=december, tz=PARIS, default_time=time(0))
+    assert ahead.astimezone(PARIS).date() == date(2027, 1, 1)
+    last = parse_datetime("20 décembre", now=december, tz=PARIS, past=True)
+    assert last.astimezone(PARIS).date() == date(2025, 12, 20)
+    monday = parse_datetime("lundi", now=december, tz=PARIS, past=True, default_time=time(0))
+    assert monday.astimezone(PARIS).date() == date(2026, 12, 14)
+    tuesday = parse_datetime("mardi 9h", now=december, tz=PARIS, past=True)
+    assert tuesday.astimezone(PARIS).date() == date(2026, 12, 15)
+    later = parse_datetime("mardi 18h", now=december, tz=PARIS, past=True)
+    assert later.astimezone(PARIS).date() == date(2026, 12, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "detail", "values"),
+    [
+        ("31 février", "day_of_month", {"month": 2, "day": 31, "days": 28}),
+        ("30/02/2028", "day_of_month", {"month": 2, "day": 30, "days": 29}),
+        ("31/04/2027", "day_of_month", {"month": 4, "day": 31, "days": 30}),
+        ("demain 25h", "hour", {"hour": 25}),
+        ("demain 14:75", "minute", {"minute": 75}),
+        ("vendredi 3 décembre", "weekday", {"weekday": 4, "actual": 3}),
+        ("9999-12-31 23:59", "out_of_range", {}),
+    ],
+)
+def test_what_is_impossible_is_said(text: str, detail: str, values: dict[str, int]) -> None:
+    with pytest.raises(DateParseError) as info:
+        parse_datetime(text, now=NOW, tz=PARIS)
+    assert (info.value.detail, info.value.values) == (detail, values)

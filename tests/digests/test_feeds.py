@@ -265,11 +265,11 @@ def test_the_lxml_fast_path_matches_feedparser(
     body: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("lxml")
-    import digests.feeds as feeds
+    import digests.feeds.fast as fast_path
 
-    assert feeds._fast_parse(body, None) is not None
+    assert fast_path.fast_parse(body, None) is not None
     fast = parse_feed(body, url=URL)
-    monkeypatch.setattr(feeds, "_ETREE", None)
+    monkeypatch.setattr(fast_path, "_ETREE", None)
     reference = parse_feed(body, url=URL)
     assert fast.entries == reference.entries
     assert (fast.title, fast.site_url, fast.version) == (
@@ -281,16 +281,14 @@ def test_the_lxml_fast_path_matches_feedparser(
 
 def test_the_fast_path_leaves_unusual_documents_to_feedparser() -> None:
     pytest.importorskip("lxml")
-    from digests.feeds import _fast_parse
+    from digests.feeds.fast import fast_parse
 
     latin = '<?xml version="1.0"?><rss version="2.0"><channel><item><title>é</title></item></channel></rss>'
-    assert _fast_parse(latin.encode("cp1252"), None) is None  # not UTF-8: lxml refuses it
-    assert _fast_parse(latin.encode(), "windows-1252") is None  # the HTTP charset says otherwise
-    assert _fast_parse(b'<!DOCTYPE rss [<!ENTITY x "y">]><rss version="2.0"/>', None) is None
-    assert _fast_parse(b'<rss version="0.91"><channel/></rss>', None) is None
+    assert fast_parse(latin.encode("cp1252"), None) is None  # not UTF-8: lxml refuses it
+    assert fast_parse(latin.encode(), "windows-1252") is None  # the HTTP charset says otherwise
+    assert fast_parse(b'<!DOCTYPE rss [<!ENTITY x "y">]><rss version="2.0"/>', None) is None
+    assert fast_parse(b'<rss version="0.91"><channel/></rss>', None) is None
     assert (
-        _fast_parse(
-            b'<rss version="2.0"><channel><item><body>x</body></item></channel></rss>', None
-        )
+        fast_parse(b'<rss version="2.0"><channel><item><body>x</body></item></channel></rss>', None)
         is None
     )

@@ -1,6 +1,7 @@
 """The gazette file: golden output, safety of what it prints, images, and a real browser.
 
-Regenerate the golden files (and docs/gazette-screenshot.png) with ``UPDATE_GOLDEN=1``.
+Regenerate the golden files with ``UPDATE_GOLDEN=1`` (the README's screenshots come from
+test_gazette_look.py).
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from digests.gazette import (
     NotAnImage,
     check_image,
     integer_ticks,
+    monthly_participation,
     render_gazette,
     safe_link,
     sniff_image,
-    weekly_points,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -207,15 +208,13 @@ def golden_content(*, draft: bool = False) -> GazetteContent:
             Newcomer("Karim Benali", datetime(2026, 11, 15, 9, 0, tzinfo=UTC)),
         ),
         newcomer_count=3,
-        members_over_time=(
-            (date(2026, 10, 5), 41),
-            (date(2026, 10, 12), 43),
-            (date(2026, 10, 19), 43),
-            (date(2026, 10, 26), 46),
-            (date(2026, 11, 2), 47),
-            (date(2026, 11, 9), 48),
-            (date(2026, 11, 16), 49),
-            (date(2026, 11, 23), 49),
+        participation=(
+            (date(2026, 6, 1), 12),
+            (date(2026, 7, 1), 9),
+            (date(2026, 8, 1), 4),
+            (date(2026, 9, 1), 18),
+            (date(2026, 10, 1), 23),
+            (date(2026, 11, 1), 27),
         ),
         draft=draft,
     )
@@ -333,10 +332,22 @@ def test_charts_helpers() -> None:
     assert integer_ticks(0) == [0, 1]
     assert integer_ticks(5) == [0, 1, 2, 3, 4, 5]
     assert integer_ticks(49)[-1] >= 49 and len(integer_ticks(49)) <= 7
-    joined = [datetime(2026, 11, d, tzinfo=UTC) for d in (9, 10, 16)]
-    points = weekly_points(joined, NOW, weeks=5)  # the weeks before anyone joined are cut
-    assert [n for _, n in points] == [0, 1, 3, 3]
-    assert points[0][0] == date(2026, 11, 2)
+    activity = [
+        (1, datetime(2026, 8, 30, 23, 30, tzinfo=UTC)),  # 31 August in Paris
+        (1, datetime(2026, 9, 2, tzinfo=UTC)),
+        (1, datetime(2026, 9, 20, tzinfo=UTC)),  # the same member twice in September
+        (2, datetime(2026, 9, 30, 22, 30, tzinfo=UTC)),  # 1 October 00:30 in Paris
+        (3, datetime(2026, 11, 20, tzinfo=UTC)),
+        (4, datetime(2026, 12, 1, tzinfo=UTC)),  # after the gazette's end
+    ]
+    points = monthly_participation(activity, NOW, months=6, tz=TZ)
+    # the months before anyone took part are cut; distinct members per month, in Paris time
+    assert points == (
+        (date(2026, 8, 1), 1),
+        (date(2026, 9, 1), 1),
+        (date(2026, 10, 1), 1),
+        (date(2026, 11, 1), 1),
+    )
 
 
 def test_png_helpers_round_trip() -> None:
@@ -398,6 +409,3 @@ def test_the_gazette_opens_in_chromium(tmp_path: Path) -> None:
     mean = sum(brightness) / len(brightness)
     variance = sum((b - mean) ** 2 for b in brightness) / len(brightness)
     assert variance > 100
-    if UPDATE:
-        (ROOT / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(shot, ROOT / "docs" / "gazette-screenshot.png")

@@ -334,8 +334,8 @@ def session_steps() -> list[Step]:
             "confirmation with its calendar file comes by direct message",
             Pick(MEMBER, 1),
             private=Seen(
-                contains=("You are registered for", "Your registration for", SESSION_TITLE),
-                count=None,  # the answer, the confirmation (and its .ics, a file of its own)
+                contains=("Your registration for", SESSION_TITLE),
+                count=None,  # the confirmation (and its .ics, a file of its own), alone
             ),
         ),
         Step(
@@ -414,10 +414,10 @@ def highlight_steps() -> list[Step]:
             private=Seen(contains=("may appear in the gazette with your name",)),
         ),
         Step(
-            "the coordinator lists the highlights: the words are there, published with the name",
+            "the coordinator lists the highlights: the words are there, publishable with the name",
             Run(COORDINATOR, Command("pepite liste", "highlight list")),
             private=Seen(
-                contains=("Dernières pépites", "Le compost collectif", "publiée avec le nom")
+                contains=("Dernières pépites", "Le compost collectif", "publiable avec le nom")
             ),
         ),
     ]

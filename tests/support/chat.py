@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.app import App, Outcome
@@ -63,6 +64,12 @@ def _is_edit(token: str | None) -> bool:
     return token is not None and token.startswith("edit:")
 
 
+def only(replies: Sequence[Reply]) -> Reply:
+    """The one reply of an action (fails when there are none or several)."""
+    assert len(replies) == 1, replies
+    return replies[0]
+
+
 def text_of(replies: Iterable[Reply] | Outcome) -> str:
     """The texts of replies (or of an outcome), one per line."""
     found = replies.replies if isinstance(replies, Outcome) else replies
@@ -77,6 +84,10 @@ class Chat:
     platform: RecordingPlatform
     clock: FrozenClock
     coordinators: frozenset[str] = COORDINATORS
+    channel: str = "general"
+    """Where people speak unless an action names another channel."""
+    due_work: bool = True
+    """Whether the due work runs after each action (else only on :meth:`move_to`)."""
     locales: dict[str, str] = field(default_factory=dict)
     _said: dict[str, tuple[Actor, str]] = field(default_factory=dict)
     _next_message: int = 100
@@ -90,9 +101,18 @@ class Chat:
         start: datetime = START,
         families: Sequence[Family] = FAMILIES,
         coordinators: Iterable[str] = COORDINATORS,
+        channel: str = "general",
+        due_work: bool = True,
+        with_scheduler: bool = False,
+        engine: Engine | None = None,
         **overrides: Any,
     ) -> Chat:
-        """Start the app on a migrated database (``overrides`` are configuration keys)."""
+        """Start the app on a migrated database (``overrides`` are configuration keys).
+
+        ``with_scheduler`` also starts the real scheduler, as in production (the clock is frozen:
+        nothing falls due in real time during a test). ``due_work=False``: the due work runs only
+        when the clock is moved with :meth:`move_to` (tests that run it by hand). ``engine``
+        replaces the engine built from ``database_url`` (one with other timeouts)."""
         settings = load_settings(
             None,
             database_url=database_url,
@@ -100,11 +120,11 @@ class Chat:
             overrides={"data_dir": str(data_dir), **overrides},
         )
         clock = FrozenClock(start)
-        app = App(settings, clock=clock, families=families)
+        app = App(settings, clock=clock, families=families, engine=engine)
         platform = RecordingPlatform()
         app.add_platform(platform)
-        await app.start(with_scheduler=False)
-        return cls(app, platform, clock, frozenset(coordinators))
+        await app.start(with_scheduler=with_scheduler)
+        return cls(app, platform, clock, frozenset(coordinators), channel, due_work)
 
     async def stop(self) -> None:
         await self.app.stop()
@@ -129,13 +149,13 @@ class Chat:
         user: str,
         line: str,
         *,
-        channel: str = "general",
+        channel: str | None = None,
         attachments: Sequence[Attachment] = (),
         coordinator: bool | None = None,
         expect_error: bool = False,
     ) -> list[Reply]:
         """``user`` types the command ``line`` (with or without its ``/``) in ``channel``."""
-        where = place(channel)
+        where = place(channel or self.channel)
         event = CommandEvent(
             actor=self.actor(user, coordinator=coordinator),
             place=where,
@@ -146,14 +166,23 @@ class Chat:
         )
         return (await self.send(event, expect_error=expect_error)).replies
 
-    async def say(self, user: str, text: str, *, channel: str = "general") -> MessageRef:
+    async def say(self, user: str, text: str, *, channel: str | None = None) -> MessageRef:
         """``user`` writes a plain message; the reference lets others react to it."""
-        where = place(channel)
+        where = place(channel or self.channel)
         ref = self._ref(where)
         actor = self.actor(user)
         self._said[ref.message_id] = (actor, text)
         await self.send(MessageEvent(actor, where, text, ref, self.clock.now()))
         return ref
+
+    async def say_private(self, user: str, text: str) -> list[Reply]:
+        """``user`` writes ``text`` to the bot in private (the console's ``:dm texte``)."""
+        where = place(f"@{user}")
+        ref = self._ref(where)
+        self._said[ref.message_id] = (self.actor(user), text)
+        return (
+            await self.send(MessageEvent(self.actor(user), where, text, ref, self.clock.now()))
+        ).replies
 
     async def react(
         self,
@@ -162,37 +191,53 @@ class Chat:
         emoji: str = "📰",
         *,
         added: bool = True,
-        channel: str = "general",
+        channel: str | None = None,
+        without_text: bool = False,
     ) -> list[Reply]:
-        """``user`` adds (or removes) ``emoji`` on a message said earlier in this chat."""
+        """``user`` adds (or removes) ``emoji`` on a message said earlier in this chat (or
+        :meth:`remember`-ed); ``without_text``: the platform does not give the message's text
+        with the reaction (Discord)."""
         author, said = self._said[ref.message_id]
         event = ReactionEvent(
             self.actor(user),
-            place(channel),
+            place(channel or self.channel),
             self.clock.now(),
             ref,
             emoji,
             added=added,
             message_author=author,
-            message_text=said,
+            message_text=None if without_text else said,
         )
         return (await self.send(event)).replies
 
+    def remember(self, ref: MessageRef, author: Actor, text: str) -> None:
+        """A message that is in the channel but that the bot did not see said (another bot's,
+        or one from before it started): people may react to it."""
+        self._said[ref.message_id] = (author, text)
+
     async def click(
-        self, user: str, action: str, *, channel: str = "general", expect_error: bool = False
+        self,
+        user: str,
+        action: str,
+        *,
+        channel: str | None = None,
+        expect_error: bool = False,
     ) -> list[Reply]:
         """``user`` presses the button (or picks the choice) whose action is ``action``."""
-        event = ChoiceEvent(self.actor(user), place(channel), self.clock.now(), action)
+        where = place(channel or self.channel)
+        event = ChoiceEvent(self.actor(user), where, self.clock.now(), action)
         return (await self.send(event, expect_error=expect_error)).replies
 
     async def send(self, event: Event, *, expect_error: bool = False) -> Outcome:
-        """Any event, handled as the platform would hand it over; then the due work runs."""
+        """Any event, handled as the platform would hand it over; then the due work runs
+        (unless :attr:`due_work` is off)."""
         outcome = await self.app.process(event)
         if expect_error:
             assert outcome.error_id is not None, outcome
         else:
             assert outcome.error_id is None, outcome
-        await self.app.scheduler.run_due()
+        if self.due_work:
+            await self.app.scheduler.run_due()
         return outcome
 
     # --- time ---------------------------------------------------------------------------------

@@ -93,12 +93,16 @@ class DiscordPlatform:
         guild_ready_timeout: float = 2.0,
         reidentify_delay: float = 5.0,
         connect_timeout: float = 60.0,
+        sync_retry_base: float = 5.0,
+        sync_retry_cap: float = 600.0,
     ) -> None:
         """``commands``: application-command payloads registered at start when they changed.
         ``defer_after``: seconds before a slow interaction is deferred (Discord allows 3).
         ``defer_ephemeral``: whether a deferred answer to this event will be private.
         ``guild_ready_timeout``: discord.py waits this long after the last GUILD_CREATE.
-        ``reidentify_delay``: the pause before a new IDENTIFY after a session was lost."""
+        ``reidentify_delay``: the pause before a new IDENTIFY after a session was lost.
+        ``sync_retry_base``, ``sync_retry_cap``: a failed command sync at start is retried after
+        this pause, doubled each time up to the cap, while the bot runs."""
         self.settings = settings
         self._token = token
         self._commands = None if commands is None else [c.copy() for c in commands]
@@ -117,12 +121,23 @@ class DiscordPlatform:
         )
         self._delivery = Delivery(settings, self._state)
         self._connection: asyncio.Task[None] | None = None
+        self._sync_retry: asyncio.Task[None] | None = None
+        self._sync_backoff = (sync_retry_base, sync_retry_cap)
+        self.commands_synced: bool | None = None
+        """None: no sync asked (or not yet); False: the last attempt failed (the commands
+        registered before still work); True: Discord has this version's commands."""
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     @property
     def client(self) -> discord.Client:
         return self._state.started_client()
+
+    @property
+    def connected(self) -> bool:
+        """Started, and the gateway session is ready (the health check and the metrics)."""
+        client = self._state.client
+        return client is not None and client.is_ready() and not client.is_closed()
 
     def intents(self) -> discord.Intents:
         intents = discord.Intents.none()
@@ -154,7 +169,7 @@ class DiscordPlatform:
         try:
             await self._connect(client)
             if self._commands is not None:
-                await self.sync_commands(self._commands)
+                await self._sync_at_start(self._commands)
         except BaseException:
             await self.stop()
             raise
@@ -236,6 +251,8 @@ class DiscordPlatform:
             await cancel(pending.timer)
         state.pending.clear()
         state.sent.clear()
+        retry, self._sync_retry = self._sync_retry, None
+        await cancel(retry)
         state.client = None
         state.closing = False
         try:
@@ -251,6 +268,34 @@ class DiscordPlatform:
             ENDPOINTS.release(self)
 
     # --- application commands ------------------------------------------------------------------
+
+    async def _sync_at_start(self, commands: Sequence[ApplicationCommand]) -> None:
+        """Sync once; on failure, say what to check and retry in the background with backoff
+        (the commands Discord has from the last sync keep working meanwhile)."""
+        try:
+            await self.sync_commands(commands)
+        except DiscordDeliveryError as exc:
+            self.commands_synced = False
+            _report_sync_failure(exc, self._sync_backoff[0], attempt=1)
+            self._sync_retry = asyncio.create_task(self._retry_sync(commands))
+        else:
+            self.commands_synced = True
+
+    async def _retry_sync(self, commands: Sequence[ApplicationCommand]) -> None:
+        delay, cap = self._sync_backoff
+        attempt = 1
+        while True:
+            await asyncio.sleep(delay)
+            attempt += 1
+            delay = min(delay * 2, cap)
+            try:
+                await self.sync_commands(commands)
+            except DiscordDeliveryError as exc:
+                _report_sync_failure(exc, delay, attempt=attempt)
+                continue
+            self.commands_synced = True
+            log.warning("application commands synced at attempt %s", attempt)
+            return
 
     async def sync_commands(self, commands: Sequence[ApplicationCommand]) -> bool:
         """Register ``commands`` (bulk overwrite) where they differ from what Discord has.
@@ -302,3 +347,26 @@ class DiscordPlatform:
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         await self._delivery.edit(ref, reply)
+
+
+def _report_sync_failure(exc: DiscordDeliveryError, retry_in: float, *, attempt: int) -> None:
+    status = exc.status
+    if status == 403 or exc.discord_code == 50001:
+        check = (
+            "that the bot was invited with the applications.commands scope (the OAuth2 URL of "
+            "the Developer Portal) and that discord.application_id and discord.guild_ids are its own"
+        )
+    elif status in (404, 405):
+        check = "discord.api_base_url and discord.application_id (this server lacks the route)"
+    elif status == 401:
+        check = "TISSERAND_DISCORD_TOKEN"
+    else:
+        check = "Discord's status page and the network; nothing to change in the configuration"
+    log.warning(
+        "the application-command sync failed (attempt %s: %s): the commands registered before "
+        "keep working; check %s; retrying in %.0f s",
+        attempt,
+        exc,
+        check,
+        retry_in,
+    )

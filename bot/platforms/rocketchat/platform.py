@@ -156,6 +156,11 @@ class RocketChatPlatform:
         """The bot's username, as the server knows it once started."""
         return self._transport.username
 
+    @property
+    def connected(self) -> bool:
+        """Started, not stopped, and the realtime connection is up (not waiting to reconnect)."""
+        return self._started and not self._stopped and self._snapshot is None
+
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, handler: EventHandler) -> None:

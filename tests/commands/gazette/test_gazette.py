@@ -4,36 +4,29 @@ modules, the command-line builder, and a whole console scenario."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
-from bot.core import Place, PlaceTarget, Reply
-from bot.storage.highlights import Gazette, GazetteStatus
+from bot.core import PlaceTarget, Reply
+from bot.storage.highlights import Gazette, GazetteStatus, Highlight
 from bot.storage.members import Member, PlaceRow
 from commands.gazette import build_gazette_file
-from tests.commands.gazette.test_highlights import START, Bot, text_of
 from tests.conftest import Database
+from tests.support.chat import START, Chat, text_of
 from tests.support.console import console_settings, run_script
 
 
-@pytest_asyncio.fixture
-async def bot(database: Database, tmp_path: Path) -> AsyncIterator[Bot]:
-    running = await Bot.start(database.url, tmp_path)
-    yield running
-    await running.stop()
-
-
-async def _highlight(bot: Bot, who: str, text: str, answer: str | None) -> int:
-    ref = await bot.say(who, text)
-    await bot.react("camille", ref)
-    number = bot.highlights()[-1].id
+async def _highlight(chat: Chat, who: str, text: str, answer: str | None) -> int:
+    ref = await chat.say(who, text)
+    await chat.react("camille", ref)
+    with chat.db() as db:
+        number = db.scalars(select(Highlight.id).order_by(Highlight.id.desc())).first()
+    assert number is not None
     if answer:
-        await bot.click(who, f"consent:{number}:{answer}")
+        await chat.click(who, f"consent:{number}:{answer}", channel=f"@{who}")
     return number
 
 
@@ -47,20 +40,20 @@ def _numbered(text: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in re.finditer(r"^(\d+)\. (.*)$", text, re.M)}
 
 
-def _published_posts(bot: Bot) -> list[Reply]:
-    return [reply for target, reply, _ in bot.platform.posted if isinstance(target, PlaceTarget)]
+def _published_posts(chat: Chat) -> list[Reply]:
+    return [reply for target, reply, _ in chat.platform.posted if isinstance(target, PlaceTarget)]
 
 
 @pytest.mark.asyncio
-async def test_draft_edit_publish_archive_and_rebuild(bot: Bot) -> None:
-    await _highlight(bot, "alice", "La fresque du climat a réuni 40 élus !", "yes")
-    await _highlight(bot, "bob", "Nous avons planté 300 arbres", "anon")
-    third = await _highlight(bot, "carol", "Le vélo-bus roule", None)
+async def test_draft_edit_publish_archive_and_rebuild(chat: Chat) -> None:
+    await _highlight(chat, "alice", "La fresque du climat a réuni 40 élus !", "yes")
+    await _highlight(chat, "bob", "Nous avons planté 300 arbres", "anon")
+    third = await _highlight(chat, "carol", "Le vélo-bus roule", None)
 
-    nothing = await bot.command("camille", "/gazette")
+    nothing = await chat.command("camille", "/gazette")
     assert "Il n'y a pas de brouillon de gazette." in text_of(nothing)
 
-    draft = await bot.command("camille", "/gazette brouillon")
+    draft = await chat.command("camille", "/gazette brouillon")
     listing = text_of(draft)
     assert "**Brouillon de la gazette** — du samedi 24 octobre 2026 au lundi 23 novembre 2026" in (
         listing
@@ -69,8 +62,8 @@ async def test_draft_edit_publish_archive_and_rebuild(bot: Bot) -> None:
     assert items[1] == "« La fresque du climat a réuni 40 élus ! » — Alice · #general"
     assert items[2] == "« Nous avons planté 300 arbres » — un membre (sans son nom) · #general"
     assert set(items.values()) >= {"Alice", "Bob", "Carol", "Camille"}  # the newcomers
-    assert "laissées de côté pour l'instant : n° 3." in listing
-    preview = _attachment(draft.replies[0])
+    assert "laissée de côté pour l'instant : n° 3." in listing
+    preview = _attachment(draft[0])
     assert "Brouillon : pas encore publiée" in preview and "Le vélo-bus" not in preview
 
     for line, expected in [
@@ -79,26 +72,28 @@ async def test_draft_edit_publish_archive_and_rebuild(bot: Bot) -> None:
         ("/gazette retirer 42", "Il n'y a pas d'élément 42 dans le brouillon : il en compte 6."),
         ("/gazette edito", "Donnez l'édito entre guillemets"),
     ]:
-        assert expected in text_of(await bot.command("camille", line)), line
-    refused = await bot.command("alice", "/gazette brouillon")
+        assert expected in text_of(await chat.command("camille", line)), line
+    refused = await chat.command("alice", "/gazette brouillon")
     assert "réservée à l'équipe de coordination" in text_of(refused)
 
-    saved = await bot.command("camille", '/gazette edito "Un mois riche en rencontres."')
+    saved = await chat.command("camille", '/gazette edito "Un mois riche en rencontres."')
     assert "Édito enregistré." in text_of(saved)
-    moved = await bot.command("camille", "/gazette deplacer 2 --avant 1")
-    assert _numbered(text_of(moved))[1].startswith("« Nous avons planté")
+    moved = await chat.command("camille", "/gazette deplacer 2 --avant 1")
+    assert list(_numbered(text_of(moved)))[:2] == [2, 1]  # numbers stay with their items
+    assert _numbered(text_of(moved))[2].startswith("« Nous avons planté")
     carol = next(n for n, text in _numbered(text_of(moved)).items() if text == "Carol")
-    dropped = await bot.command("camille", f"/gazette retirer {carol}")
+    dropped = await chat.command("camille", f"/gazette retirer {carol}")
     assert _numbered(text_of(dropped))[carol] == "Carol (retiré)"
-    back = await bot.command("camille", f"/gazette remettre {carol}")
+    back = await chat.command("camille", f"/gazette remettre {carol}")
     assert _numbered(text_of(back))[carol] == "Carol"
-    await bot.command("camille", f"/gazette retirer {carol}")
+    await chat.command("camille", f"/gazette retirer {carol}")
 
-    await bot.click("carol", f"consent:{third}:yes")  # a late answer
-    refreshed = await bot.command("camille", "/gazette brouillon")
+    await chat.click("carol", f"consent:{third}:yes", channel="@carol")  # a late answer
+    refreshed = await chat.command("camille", "/gazette brouillon")
     assert "Brouillon mis à jour : 1 nouvel élément." in text_of(refreshed)
     items = _numbered(text_of(refreshed))
-    assert [items[1][:12], items[2][:12], items[3][:12]] == [
+    assert list(items)[:3] == [2, 1, 7]  # the new item takes a new number
+    assert [items[2][:12], items[1][:12], items[7][:12]] == [
         "« Nous avons",
         "« La fresque",
         "« Le vélo-bu",
@@ -106,9 +101,9 @@ async def test_draft_edit_publish_archive_and_rebuild(bot: Bot) -> None:
     assert "Carol (retiré)" in items.values()  # drops survive a refresh
     assert "Un mois riche" in text_of(refreshed)
 
-    published = await bot.command("camille", "/gazette publier")
+    published = await chat.command("camille", "/gazette publier")
     assert "Gazette n° 1 publiée dans #general et archivée" in text_of(published)
-    [post] = _published_posts(bot)
+    [post] = _published_posts(chat)
     assert post.text.startswith("📰 **Réseau Tisserand : la gazette n° 1 est parue !**")
     assert "3 pépites" in post.text and "4 nouveaux membres" in post.text
     html = _attachment(post)
@@ -116,85 +111,84 @@ async def test_draft_edit_publish_archive_and_rebuild(bot: Bot) -> None:
     assert html.index("Nous avons planté") < html.index("La fresque") < html.index("Le vélo-bus")
     assert "Un mois riche en rencontres." in html and "Numéro 1" in html
     assert "<li>Carol</li>" not in html and "<li>Alice</li>" in html
-    with bot.db() as db:
+    with chat.db() as db:
         archived = db.get(Gazette, 1)
         assert archived is not None and archived.status == GazetteStatus.PUBLISHED
         assert archived.html == post.attachments[0].data
         assert archived.published_items == 6
 
-    suggested = await bot.app.autocomplete("gazettes", "number", "", bot.actor("bob"))
+    suggested = await chat.app.autocomplete("gazettes", "number", "", chat.actor("bob"))
     assert suggested == [("n° 1 · lundi 23 novembre 2026", "1")]
-    archive = await bot.command("bob", "/gazettes")
+    archive = await chat.command("bob", "/gazettes")
     assert "- n° 1 — publiée le lundi 23 novembre 2026 — 6 éléments" in text_of(archive)
-    copy = await bot.command("bob", "/gazettes 1")
-    assert copy.replies[0].attachments[0].data == post.attachments[0].data
-    missing = await bot.command("bob", "/gazettes 7")
+    copy = await chat.command("bob", "/gazettes 1")
+    assert copy[0].attachments[0].data == post.attachments[0].data
+    missing = await chat.command("bob", "/gazettes 7")
     assert "Il n'y a pas de gazette publiée n° 7." in text_of(missing)
-    assert "Il n'y a pas de brouillon" in text_of(await bot.command("camille", "/gazette"))
+    assert "Il n'y a pas de brouillon" in text_of(await chat.command("camille", "/gazette"))
 
-    withdrawn = await bot.command("alice", "/profil retirer 1")
+    withdrawn = await chat.command("alice", "/profil retirer 1")
     assert "La gazette archivée n° 1 a été reconstruite en conséquence." in text_of(withdrawn)
-    with bot.db() as db:
+    with chat.db() as db:
         archived = db.get(Gazette, 1)
         assert archived is not None and archived.html is not None
         rebuilt = archived.html.decode("utf-8")
         assert "La fresque" not in rebuilt and "Nous avons planté" in rebuilt
         assert archived.rebuilt_at is not None and archived.published_items == 5
-    again = await bot.command("alice", "/profil consentements")
+    again = await chat.command("alice", "/profil consentements")
     assert "n° 1 — « La fresque du climat a réuni 40 élus ! » — retirée par l'auteur" in text_of(
         again
     )
 
-    bot.clock.advance(timedelta(days=3))
-    following = await bot.command("camille", "/gazette brouillon")
+    chat.clock.advance(timedelta(days=3))
+    following = await chat.command("camille", "/gazette brouillon")
     assert "du lundi 23 novembre 2026 au jeudi 26 novembre 2026" in text_of(following)
     assert "Rien à publier pour l'instant" in text_of(following)
 
 
 @pytest.mark.asyncio
-async def test_an_empty_gazette_is_refused(bot: Bot) -> None:
-    number = await _highlight(bot, "alice", "Bientôt retiré", "yes")
-    draft = await bot.command("camille", "/gazette brouillon")
+async def test_an_empty_gazette_is_refused(chat: Chat) -> None:
+    number = await _highlight(chat, "alice", "Bientôt retiré", "yes")
+    draft = await chat.command("camille", "/gazette brouillon")
     count = len(_numbered(text_of(draft)))
     for item in range(2, count + 1):
-        await bot.command("camille", f"/gazette retirer {item}")
-    await bot.command("alice", f"/profil retirer {number}")  # after the draft was made
-    refused = await bot.command("camille", "/gazette publier")
+        await chat.command("camille", f"/gazette retirer {item}")
+    await chat.command("alice", f"/profil retirer {number}")  # after the draft was made
+    refused = await chat.command("camille", "/gazette publier")
     assert "La gazette est vide" in text_of(refused)
     assert "Rien n'a été publié" in text_of(refused)
-    assert _published_posts(bot) == []
-    with bot.db() as db:
+    assert _published_posts(chat) == []
+    with chat.db() as db:
         [row] = db.scalars(select(Gazette)).all()
         assert row.status == GazetteStatus.DRAFT and row.html is None
-    listing = await bot.command("camille", "/gazette")
+    listing = await chat.command("camille", "/gazette")
     assert "(accord retiré : laissée de côté)" in text_of(listing)
 
 
 @pytest.mark.asyncio
-async def test_publish_in_another_channel_and_from_a_direct_message(bot: Bot) -> None:
-    await _highlight(bot, "alice", "Bravo", "yes")
-    await bot.command("camille", "/gazette brouillon")
-    private = Place("console", "@camille", "@camille", is_direct=True)
-    refused = await bot.command("camille", "/gazette publier", place=private)
+async def test_publish_in_another_channel_and_from_a_direct_message(chat: Chat) -> None:
+    await _highlight(chat, "alice", "Bravo", "yes")
+    await chat.command("camille", "/gazette brouillon")
+    refused = await chat.command("camille", "/gazette publier", channel="@camille")
     assert "Dites dans quel canal la publier" in text_of(refused)
-    unknown = await bot.command("camille", "/gazette publier --canal #nulle-part")
+    unknown = await chat.command("camille", "/gazette publier --canal #nulle-part")
     assert "Je ne connais pas encore le canal #nulle-part" in text_of(unknown)
-    await bot.say("bob", "coucou", Place("console", "annonces", "annonces"))
-    done = await bot.command("camille", "/gazette publier --canal #annonces")
+    await chat.say("bob", "coucou", channel="annonces")
+    done = await chat.command("camille", "/gazette publier --canal #annonces")
     assert "publiée dans #annonces" in text_of(done)
-    [(target, _, _)] = [p for p in bot.platform.posted if isinstance(p[0], PlaceTarget)]
+    [(target, _, _)] = [p for p in chat.platform.posted if isinstance(p[0], PlaceTarget)]
     assert target == PlaceTarget("console", "annonces")
 
 
 @pytest.mark.asyncio
-async def test_the_other_modules_sections(bot: Bot) -> None:
+async def test_the_other_modules_sections(chat: Chat) -> None:
     from bot.storage.sessions import Registration, SessionRow
     from bot.storage.veille import FeedEntry
     from commands.polls import close_poll, create_poll
 
-    await bot.say("bob", "Je serai là")
-    await _highlight(bot, "alice", "Une plénière réussie", "yes")
-    with bot.db() as db:
+    await chat.say("bob", "Je serai là")
+    await _highlight(chat, "alice", "Une plénière réussie", "yes")
+    with chat.db() as db:
         members = {m.user_id: m for m in db.scalars(select(Member)).all()}
         session = SessionRow(
             uid="session-1@test",
@@ -235,9 +229,9 @@ async def test_the_other_modules_sections(bot: Bot) -> None:
             question="Date de la prochaine plénière ?",
             options=["Mars", "Avril"],
             now=START - timedelta(days=3),
-            t=bot.app.translators.get("fr"),
+            t=chat.app.translators.get("fr"),
         )
-        close_poll(db, poll, now=START - timedelta(days=1), public_t=bot.app.translators.get("fr"))
+        close_poll(db, poll, now=START - timedelta(days=1), public_t=chat.app.translators.get("fr"))
         db.add(
             FeedEntry(
                 kind="share",
@@ -252,62 +246,63 @@ async def test_the_other_modules_sections(bot: Bot) -> None:
             )
         )
         db.commit()
-    draft = await bot.command("camille", "/gazette brouillon")
+    draft = await chat.command("camille", "/gazette brouillon")
     listing = text_of(draft)
-    assert "**Séances tenues**" in listing and "2. Plénière d'automne — 2 participant" in listing
+    assert "**Séances tenues**" in listing and "2. Plénière d'automne — Plenary · " in listing
     assert "**Décisions et sondages**" in listing and "Date de la prochaine plénière ?" in listing
     assert "**À lire**" in listing and "Guide de la rénovation" in listing
-    html = _attachment(draft.replies[0])
+    html = _attachment(draft[0])
     assert 'id="chart-attendance"' in html and "Participation par séance" in html
     assert 'href="https://example.org/guide"' in html
-    by_session = await bot.command("camille", f"/gazette brouillon --session {session_id(bot)}")
-    assert "Gazette de la séance n° 1." in text_of(by_session)
+    asked = await chat.command("camille", f"/gazette brouillon --session {session_id(chat)}")
+    by_session = await chat.click("camille", asked[0].choices[0].action)
+    assert "Gazette de la séance n° 1 : Plénière d'automne." in text_of(by_session)
 
 
-def session_id(bot: Bot) -> int:
+def session_id(chat: Chat) -> int:
     from bot.storage.sessions import SessionRow
 
-    with bot.db() as db:
+    with chat.db() as db:
         row = db.scalars(select(SessionRow)).first()
         assert row is not None
         return row.id
 
 
 @pytest.mark.asyncio
-async def test_build_gazette_file_from_the_command_line(bot: Bot, tmp_path: Path) -> None:
-    await _highlight(bot, "alice", "Pour le fichier", "yes")
+async def test_build_gazette_file_from_the_command_line(chat: Chat, tmp_path: Path) -> None:
+    await _highlight(chat, "alice", "Pour le fichier", "yes")
     out = tmp_path / "sortie" / "gazette.html"
     result = build_gazette_file(
-        bot.app.sessions,
+        chat.app.sessions,
         out,
-        settings=bot.app.settings,
-        clock=bot.clock,
-        sources=bot.app.gazette_sources,
+        settings=chat.app.settings,
+        clock=chat.clock,
+        sources=chat.app.gazette_sources,
     )
     assert not result.from_draft and result.items >= 2 and result.size == out.stat().st_size
     assert "Pour le fichier" in out.read_text(encoding="utf-8")
-    await bot.command("camille", "/gazette brouillon")
-    await bot.command("camille", '/gazette edito "Depuis le brouillon"')
+    await chat.command("camille", "/gazette brouillon")
+    await chat.command("camille", '/gazette edito "Depuis le brouillon"')
     result = build_gazette_file(
-        bot.app.sessions,
+        chat.app.sessions,
         out,
-        settings=bot.app.settings,
-        clock=bot.clock,
+        settings=chat.app.settings,
+        clock=chat.clock,
         locale="en",
-        sources=bot.app.gazette_sources,
+        sources=chat.app.gazette_sources,
     )
     text = out.read_text(encoding="utf-8")
     assert result.from_draft and "Depuis le brouillon" in text and '<html lang="en">' in text
     result = build_gazette_file(
-        bot.app.sessions,
+        chat.app.sessions,
         out,
-        settings=bot.app.settings,
-        clock=bot.clock,
+        settings=chat.app.settings,
+        clock=chat.clock,
         since=START + timedelta(hours=1),
-        sources=bot.app.gazette_sources,
+        sources=chat.app.gazette_sources,
     )
     assert not result.from_draft and result.items == 0
-    with bot.db() as db:  # nothing was written by the builder
+    with chat.db() as db:  # nothing was written by the builder
         assert len(db.scalars(select(Gazette)).all()) == 1
 
 

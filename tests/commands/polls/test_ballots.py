@@ -30,7 +30,7 @@ def test_counting_stored_marks_equals_decoding_every_ballot(
     than the poll (the rest unmarked) or mark nothing (a withdrawn vote, not counted)."""
     content = st.text(alphabet=_MARKS[mode], max_size=n_options)
     counted = data.draw(st.dictionaries(content, st.integers(1, 4), max_size=12))
-    poll = Poll(mode=mode.value, n_options=n_options, scale_size=SCALE)
+    poll = Poll(mode=mode.value, n_options=n_options, scale_size=SCALE, ungraded_worst=True)
     ballots = [c for c, n in counted.items() for _ in range(n)]
     observed = tally_contents(poll, counted)
     if mode == PollMode.JUDGMENT:

@@ -7,132 +7,33 @@ import csv
 import hashlib
 import io
 import stat
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import MetaData, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.app import App
-from bot.clock import FrozenClock
-from bot.config import load_settings
-from bot.core import (
-    Actor,
-    ChoiceEvent,
-    CommandEvent,
-    MessageRef,
-    Place,
-    PlaceTarget,
-    Reply,
-    Role,
-    UserError,
-)
+from bot.core import ChoiceEvent, PlaceTarget, Reply, UserError
 from bot.i18n import Translators
 from bot.outbox import sent_ref
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.polls import Poll, PollAnonymousBallot, PollMode, PollSealedVoter
-from bot.wiring import make_app
 from commands.polls import EDIT_THROTTLE, best_date_slot, poll_results, voter_key
 from tests.conftest import Database
-from tests.support.platform import RecordingPlatform
+from tests.support.chat import START, Chat, place
 
-START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00 in Paris
-COORDINATORS = {"camille"}
 FR = Translators(ZoneInfo("Europe/Paris")).get("fr")
-
-
-# --- a small harness around the real App -------------------------------------------------------
-
-
-@dataclass
-class Bot:
-    app: App
-    platform: RecordingPlatform
-    clock: FrozenClock
-    engine: Engine
-
-    @classmethod
-    async def start(
-        cls, url: str, data_dir: Path, clock: FrozenClock | None = None, **overrides: Any
-    ) -> Bot:
-        settings = load_settings(
-            None, database_url=url, environ={}, overrides={"data_dir": str(data_dir), **overrides}
-        )
-        clock = clock or FrozenClock(START)
-        app = make_app(settings, clock=clock)
-        platform = RecordingPlatform()
-        app.add_platform(platform)
-        await app.start(with_scheduler=False)
-        return cls(app, platform, clock, app.engine)
-
-    async def stop(self) -> None:
-        await self.app.stop()
-
-    def actor(self, user: str) -> Actor:
-        roles = {Role.MEMBER} | ({Role.COORDINATOR} if user in COORDINATORS else set())
-        return Actor("console", user, user.capitalize(), roles=frozenset(roles))
-
-    async def say(self, line: str, user: str = "camille", channel: str = "general") -> list[Reply]:
-        event = CommandEvent(
-            actor=self.actor(user),
-            place=Place("console", channel, channel),
-            at=self.clock.now(),
-            text=line.lstrip("/"),
-            ref=MessageRef("console", channel, f"{user}:{line}"),
-        )
-        outcome = await self.app.process(event)
-        assert outcome.error_id is None
-        await self.app.scheduler.run_due()
-        return outcome.replies
-
-    async def click(self, action: str, user: str = "camille") -> list[Reply]:
-        event = ChoiceEvent(
-            actor=self.actor(user),
-            place=Place("console", "general", "general"),
-            at=self.clock.now(),
-            action=action,
-        )
-        outcome = await self.app.process(event)
-        assert outcome.error_id is None
-        await self.app.scheduler.run_due()
-        return outcome.replies
-
-    async def advance(self, seconds: float) -> None:
-        self.clock.advance(timedelta(seconds=seconds))
-        await self.app.scheduler.run_due()
-
-    def posts(self) -> list[Reply]:
-        return [reply for _, reply, token in self.platform.posted if not _is_edit(token)]
-
-    def edits(self) -> list[Reply]:
-        return [reply for _, reply, token in self.platform.posted if _is_edit(token)]
-
-
-def _is_edit(token: str | None) -> bool:
-    return token is not None and token.startswith("edit:")
 
 
 def only(replies: list[Reply]) -> Reply:
     assert len(replies) == 1, replies
     return replies[0]
-
-
-@pytest_asyncio.fixture
-async def bot(database: Database, tmp_path: Path) -> AsyncIterator[Bot]:
-    harness = await Bot.start(database.url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.stop()
 
 
 def dump(engine: Engine, meta: MetaData | None = None) -> dict[str, list[tuple[Any, ...]]]:
@@ -156,11 +57,13 @@ def members_by_user(engine: Engine) -> dict[str, int]:
 
 
 @pytest.mark.asyncio
-async def test_a_poll_is_posted_through_the_outbox_with_one_button_per_option(bot: Bot) -> None:
-    receipt = only(await bot.say('/sondage "Quel thème ?" "Sobriété" "Mobilités" "Eau"'))
+async def test_a_poll_is_posted_through_the_outbox_with_one_button_per_option(chat: Chat) -> None:
+    receipt = only(
+        await chat.command("camille", '/sondage "Quel thème ?" "Sobriété" "Mobilités" "Eau"')
+    )
     assert receipt.ephemeral
     assert receipt.text.startswith("Le sondage n° 1 est publié. Clôturez-le avec /sondage clore 1")
-    (target, message, token) = bot.platform.posted[0]
+    (target, message, token) = chat.platform.posted[0]
     assert target == PlaceTarget("console", "general") and token is not None
     assert message.text.startswith("📊 **Sondage n° 1 : Quel thème ?**\n*Choix unique*")
     assert "0 participant·e" in message.text
@@ -171,41 +74,41 @@ async def test_a_poll_is_posted_through_the_outbox_with_one_button_per_option(bo
         "poll:1:withdraw",
     ]
     assert [c.label for c in message.choices][-1] == "Retirer mon vote"
-    with Session(bot.engine) as db:
+    with chat.db() as db:
         assert sent_ref(db, "poll:1:message") is not None
         poll = db.get(Poll, 1)
         assert poll is not None and poll.mode == PollMode.SINGLE and poll.n_options == 3
 
 
 @pytest.mark.asyncio
-async def test_votes_change_withdraw_and_edits_are_throttled(bot: Bot) -> None:
-    await bot.say('/sondage "Quel thème ?" "Sobriété" "Mobilités" "Eau"')
+async def test_votes_change_withdraw_and_edits_are_throttled(chat: Chat) -> None:
+    await chat.command("camille", '/sondage "Quel thème ?" "Sobriété" "Mobilités" "Eau"')
     voters = [f"v{i}" for i in range(30)]
     for i, voter in enumerate(voters):
-        reply = only(await bot.click(f"poll:1:vote:{i % 3 + 1}", user=voter))
+        reply = only(await chat.click(voter, f"poll:1:vote:{i % 3 + 1}"))
         assert reply.ephemeral and reply.text.startswith("Vote enregistré au sondage n° 1 : « ")
-    assert bot.edits() == []  # the poll message was posted less than 5 s ago
-    await bot.advance(EDIT_THROTTLE.total_seconds())
-    assert len(bot.edits()) == 1
-    assert "30 participant·es" in bot.edits()[0].text
-    assert "**1.** Sobriété — ███░░░░░░░ 10 voix (33 %)" in bot.edits()[0].text
+    assert chat.edits() == []  # the poll message was posted less than 5 s ago
+    await chat.advance(EDIT_THROTTLE)
+    assert len(chat.edits()) == 1
+    assert "30 participant·es" in chat.edits()[0].text
+    assert "**1.** Sobriété — ███░░░░░░░ 10 voix (33 %)" in chat.edits()[0].text
     # v0 changes to Eau, v1 withdraws, v2 votes again for the same option: no edit before 5 s.
-    changed = only(await bot.click("poll:1:vote:3", user="v0"))
+    changed = only(await chat.click("v0", "poll:1:vote:3"))
     assert changed.text == "Vote enregistré au sondage n° 1 : « Eau »."
-    withdrawn = only(await bot.click("poll:1:withdraw", user="v1"))
+    withdrawn = only(await chat.click("v1", "poll:1:withdraw"))
     assert withdrawn.text == "Votre vote au sondage n° 1 est retiré."
-    await bot.click("poll:1:vote:3", user="v2")
-    await bot.advance(1)
-    assert len(bot.edits()) == 1
-    await bot.advance(4)
-    assert len(bot.edits()) == 2
-    last = bot.edits()[-1].text
+    await chat.click("v2", "poll:1:vote:3")
+    await chat.advance(timedelta(seconds=1))
+    assert len(chat.edits()) == 1
+    await chat.advance(timedelta(seconds=4))
+    assert len(chat.edits()) == 2
+    last = chat.edits()[-1].text
     assert "29 participant·es" in last
     assert "**1.** Sobriété — ███░░░░░░░ 9 voix (31 %)" in last
     assert "**2.** Mobilités — ███░░░░░░░ 9 voix (31 %)" in last
     assert "**3.** Eau — ████░░░░░░ 11 voix (38 %)" in last
-    await bot.advance(60)
-    assert len(bot.edits()) == 2  # nothing changed since: no edit
+    await chat.advance(timedelta(seconds=60))
+    assert len(chat.edits()) == 2  # nothing changed since: no edit
 
 
 @pytest.mark.asyncio
@@ -215,15 +118,9 @@ async def test_votes_do_not_rearm_the_edit_already_armed(
     """With the scheduler running (as in production), the first vote arms the poll message's
     edit; later votes, whose edit is already covered, cost no query for the scheduled work; the
     armed moment is what the database says."""
-    settings = load_settings(
-        None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
-    )
-    clock = FrozenClock(START)
-    app = make_app(settings, clock=clock)
-    platform = RecordingPlatform()
-    app.add_platform(platform)
-    await app.start()  # with the scheduler: nothing falls due in real time during the test
-    harness = Bot(app, platform, clock, app.engine)
+    # With the scheduler: nothing falls due in real time during the test.
+    chat = await Chat.start(database.url, tmp_path, with_scheduler=True)
+    app = chat.app
     statements: list[str] = []
 
     def record(*args: Any) -> None:
@@ -232,14 +129,14 @@ async def test_votes_do_not_rearm_the_edit_already_armed(
     work = app.services["polls.work"]
     try:
         event.listen(app.engine, "before_cursor_execute", record)
-        await harness.say('/sondage "Quel thème ?" "Sobriété" "Eau"')
+        await chat.command("camille", '/sondage "Quel thème ?" "Sobriété" "Eau"')
         assert work.next_due() is None  # posted and not stale: nothing to do
         for voter, expect_rearm in (("v1", True), ("v2", False), ("v3", False)):
             statements.clear()
             outcome = await app.process(
                 ChoiceEvent(
-                    actor=harness.actor(voter),
-                    place=Place("console", "general", "general"),
+                    actor=chat.actor(voter),
+                    place=place(),
                     at=START,
                     action="poll:1:vote:1",
                 )
@@ -251,34 +148,37 @@ async def test_votes_do_not_rearm_the_edit_already_armed(
         assert job is not None
         assert work._next_due() == START + EDIT_THROTTLE == work._armed
         statements.clear()
-        await harness.say("/sondage clore 1")  # anything but a vote re-arms from the database
+        # Anything but a vote re-arms from the database.
+        await chat.command("camille", "/sondage clore 1")
         assert any("min(polls.deadline)" in sql for sql in statements)
     finally:
         event.remove(app.engine, "before_cursor_execute", record)
-        await app.stop()
+        await chat.stop()
     assert not work.covers(START + timedelta(days=1))  # stopped: nothing is armed
 
 
 @pytest.mark.asyncio
-async def test_multiple_choice_toggles_and_respects_max(bot: Bot) -> None:
-    await bot.say('/sondage "Quels ateliers ?" "Compost" "Vélo" "Énergie" --multiple --max 2')
-    await bot.click("poll:1:vote:1", user="alice")
-    reply = only(await bot.click("poll:1:vote:3", user="alice"))
+async def test_multiple_choice_toggles_and_respects_max(chat: Chat) -> None:
+    await chat.command(
+        "camille", '/sondage "Quels ateliers ?" "Compost" "Vélo" "Énergie" --multiple --max 2'
+    )
+    await chat.click("alice", "poll:1:vote:1")
+    reply = only(await chat.click("alice", "poll:1:vote:3"))
     assert reply.text == "Vote enregistré au sondage n° 1 : « Compost », « Énergie »."
-    refused = only(await bot.click("poll:1:vote:2", user="alice"))
+    refused = only(await chat.click("alice", "poll:1:vote:2"))
     assert "au plus 2 options" in refused.text
-    removed = only(await bot.click("poll:1:vote:1", user="alice"))
+    removed = only(await chat.click("alice", "poll:1:vote:1"))
     assert removed.text == "Vote enregistré au sondage n° 1 : « Énergie »."
-    shown = only(await bot.say("/voter 1", user="alice"))
+    shown = only(await chat.command("alice", "/voter 1"))
     assert shown.text == (
         "Votre vote au sondage n° 1 : « Énergie ».\nSondage n° 1 : Quels ateliers ?"
     )
     assert [c.action for c in shown.choices][-1] == "poll:1:withdraw"
-    typed = only(await bot.say("/voter 1 1 2", user="bob"))
+    typed = only(await chat.command("bob", "/voter 1 1 2"))
     assert typed.text == "Vote enregistré au sondage n° 1 : « Compost », « Vélo »."
-    too_many = only(await bot.say("/voter 1 1 2 3", user="bob"))
+    too_many = only(await chat.command("bob", "/voter 1 1 2 3"))
     assert "au plus 2 options" in too_many.text
-    with Session(bot.engine) as db:
+    with chat.db() as db:
         poll = db.get(Poll, 1)
         assert poll is not None
         results = poll_results(db, poll)
@@ -291,8 +191,10 @@ async def test_multiple_choice_toggles_and_respects_max(bot: Bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_majority_judgment_ranks_with_tie_break_and_perfect_ties(bot: Bot) -> None:
-    await bot.say('/sondage "Quel projet soutenir ?" "Jardin" "Vélo" "Compost" "Repair" --jugement')
+async def test_majority_judgment_ranks_with_tie_break_and_perfect_ties(chat: Chat) -> None:
+    await chat.command(
+        "camille", '/sondage "Quel projet soutenir ?" "Jardin" "Vélo" "Compost" "Repair" --jugement'
+    )
     # Grades 1 (Excellent) .. 7 (À rejeter), one column per voter.
     grades = {
         1: [1, 1, 5, 6, 7],  # Jardin: majority grade Passable
@@ -302,9 +204,9 @@ async def test_majority_judgment_ranks_with_tie_break_and_perfect_ties(bot: Bot)
     }
     for voter in range(5):
         for option, column in grades.items():
-            await bot.click(f"poll:1:grade:{option}:{column[voter]}", user=f"v{voter}")
-    await bot.say("/sondage clore 1")
-    results = next(r.text for r in bot.posts() if "Résultats du sondage n° 1" in r.text)
+            await chat.click(f"v{voter}", f"poll:1:grade:{option}:{column[voter]}")
+    await chat.command("camille", "/sondage clore 1")
+    results = next(r.text for r in chat.posts() if "Résultats du sondage n° 1" in r.text)
     lines = results.splitlines()
     ranked = [line for line in lines if line.startswith("**")]
     assert ranked[0].startswith("**1.** Vélo 🏆 — **Bien** ")
@@ -318,15 +220,15 @@ async def test_majority_judgment_ranks_with_tie_break_and_perfect_ties(bot: Bot)
 
 
 @pytest.mark.asyncio
-async def test_majority_judgment_prompts_chain_and_text_votes(bot: Bot) -> None:
-    await bot.say('/sondage "Quel projet ?" "Jardin" "Vélo" "Compost" --jugement')
-    message = bot.posts()[0]
+async def test_majority_judgment_prompts_chain_and_text_votes(chat: Chat) -> None:
+    await chat.command("camille", '/sondage "Quel projet ?" "Jardin" "Vélo" "Compost" --jugement')
+    message = chat.posts()[0]
     assert [c.action for c in message.choices][:3] == [
         "poll:1:pick:1",
         "poll:1:pick:2",
         "poll:1:pick:3",
     ]
-    prompt = only(await bot.click("poll:1:pick:2", user="alice"))
+    prompt = only(await chat.click("alice", "poll:1:pick:2"))
     assert prompt.text == "Sondage n° 1 : quelle mention donnez-vous à « Vélo » ?"
     assert [c.label for c in prompt.choices] == [
         "Excellent",
@@ -337,31 +239,31 @@ async def test_majority_judgment_prompts_chain_and_text_votes(bot: Bot) -> None:
         "Insuffisant",
         "À rejeter",
     ]
-    graded = only(await bot.click("poll:1:grade:2:2", user="alice"))
+    graded = only(await chat.click("alice", "poll:1:grade:2:2"))
     assert graded.text.splitlines() == [
         "Vote enregistré au sondage n° 1 : « Vélo » → Très bien.",
         "Sondage n° 1 : quelle mention donnez-vous à « Compost » ?",
     ]
     assert graded.choices[0].action == "poll:1:grade:3:1"
-    typed = only(await bot.say('/voter 1 1=bien 3="assez bien"', user="bob"))
+    typed = only(await chat.command("bob", '/voter 1 1=bien 3="assez bien"'))
     assert typed.text.splitlines() == [
         "Vote enregistré au sondage n° 1 : « Jardin » → Bien, « Compost » → Assez bien.",
-        "Sans mention pour l'instant : « Vélo » ; une option sans mention compte comme "
-        "« À rejeter ».",
+        "Sans mention pour l'instant : « Vélo » ; une option sans mention n'est pas comptée.",
     ]
-    in_order = only(await bot.say("/voter 1 excellent 7 TRES-BIEN", user="carol"))
+    in_order = only(await chat.command("carol", "/voter 1 excellent 7 TRES-BIEN"))
     assert "« Jardin » → Excellent, « Vélo » → À rejeter, « Compost » → Très bien" in in_order.text
-    wrong = only(await bot.say("/voter 1 1=nul", user="carol"))
+    wrong = only(await chat.command("carol", "/voter 1 1=nul"))
     assert "« nul » n'est pas une mention" in wrong.text
 
 
 @pytest.mark.asyncio
-async def test_date_poll_finds_the_best_slot(bot: Bot) -> None:
-    await bot.say(
+async def test_date_poll_finds_the_best_slot(chat: Chat) -> None:
+    await chat.command(
+        "camille",
         '/sondage "Prochaine journée terrain ?" "2026-12-07 14:00" "jeudi 3 décembre 14h" '
-        '"4/12" --dates --fin "vendredi 18h"'
+        '"4/12" --dates --fin "vendredi 18h"',
     )
-    message = bot.posts()[0]
+    message = chat.posts()[0]
     # Slots are sorted; a date without a time is a whole day.
     assert [c.label for c in message.choices][:3] == [
         "jeudi 3 décembre à 14h00",
@@ -369,33 +271,33 @@ async def test_date_poll_finds_the_best_slot(bot: Bot) -> None:
         "lundi 7 décembre à 14h00",
     ]
     assert "*Recherche de date · Clôture le vendredi 27 novembre 2026 à 18h00*" in message.text
-    prompt = only(await bot.click("poll:1:pick:1", user="alice"))
+    prompt = only(await chat.click("alice", "poll:1:pick:1"))
     assert prompt.text == "Sondage n° 1 : êtes-vous disponible « jeudi 3 décembre à 14h00 » ?"
     assert [c.action for c in prompt.choices] == [
         "poll:1:date:1:yes",
         "poll:1:date:1:ifneedbe",
         "poll:1:date:1:no",
     ]
-    chained = only(await bot.click("poll:1:date:1:yes", user="alice"))
+    chained = only(await chat.click("alice", "poll:1:date:1:yes"))
     assert chained.choices[0].action == "poll:1:date:2:yes"
-    await bot.click("poll:1:date:3:ifneedbe", user="alice")
-    await bot.say("/voter 1 oui non ?", user="bob")
-    await bot.say("/voter 1 2=oui 3=oui", user="carol")
-    with Session(bot.engine) as db:
+    await chat.click("alice", "poll:1:date:3:ifneedbe")
+    await chat.command("bob", "/voter 1 oui non ?")
+    await chat.command("carol", "/voter 1 2=oui 3=oui")
+    with chat.db() as db:
         assert best_date_slot(db, 1) == datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
-    await bot.say("/sondage clore 1")
-    results = next(r.text for r in bot.posts() if "Résultats du sondage n° 1" in r.text)
-    assert "**1.** jeudi 3 décembre à 14h00 ⭐ — ✅ 2 · 🤔 0 · ❌ 1" in results
-    assert "**2.** vendredi 4 décembre 2026 — ✅ 1 · 🤔 0 · ❌ 2" in results
+    await chat.command("camille", "/sondage clore 1")
+    results = next(r.text for r in chat.posts() if "Résultats du sondage n° 1" in r.text)
+    assert "**1.** jeudi 3 décembre à 14h00 ⭐ — ✅ 2 · 🤔 0 · ❌ 0 · ❔ 1" in results
+    assert "**2.** vendredi 4 décembre 2026 — ✅ 1 · 🤔 0 · ❌ 1 · ❔ 1" in results
     assert "**3.** lundi 7 décembre à 14h00 — ✅ 1 · 🤔 2 · ❌ 0" in results
     assert "Meilleur créneau : « jeudi 3 décembre à 14h00 »" in results
 
 
 @pytest.mark.asyncio
-async def test_best_date_slot_refuses_other_polls(bot: Bot) -> None:
-    await bot.say('/sondage "Q ?" "A" "B"')
-    await bot.say('/sondage "Quand ?" "demain 10h" "mercredi 10h" --dates')
-    with Session(bot.engine) as db:
+async def test_best_date_slot_refuses_other_polls(chat: Chat) -> None:
+    await chat.command("camille", '/sondage "Q ?" "A" "B"')
+    await chat.command("camille", '/sondage "Quand ?" "demain 10h" "mercredi 10h" --dates')
+    with chat.db() as db:
         with pytest.raises(UserError, match="n'est pas une recherche de date"):
             best_date_slot(db, 1)
         with pytest.raises(UserError, match="Il n'y a pas de sondage n° 9"):
@@ -409,25 +311,25 @@ async def test_best_date_slot_refuses_other_polls(bot: Bot) -> None:
 
 @pytest.mark.asyncio
 async def test_anonymous_ballots_are_linked_to_nobody(
-    bot: Bot, database: Database, tmp_path: Path
+    chat: Chat, database: Database, tmp_path: Path
 ) -> None:
-    await bot.say('/sondage "Quel thème ?" "Sobriété" "Mobilités" "Eau" --anonyme')
-    await bot.click("poll:1:vote:1", user="alice")
-    await bot.click("poll:1:vote:2", user="bob")
-    await bot.click("poll:1:vote:3", user="alice")  # alice changes her vote
-    await bot.click("poll:1:vote:1", user="carol")
-    await bot.click("poll:1:withdraw", user="carol")
-    shown = only(await bot.say("/vote 1", user="alice"))
+    await chat.command("camille", '/sondage "Quel thème ?" "Sobriété" "Mobilités" "Eau" --anonyme')
+    await chat.click("alice", "poll:1:vote:1")
+    await chat.click("bob", "poll:1:vote:2")
+    await chat.click("alice", "poll:1:vote:3")  # alice changes her vote
+    await chat.click("carol", "poll:1:vote:1")
+    await chat.click("carol", "poll:1:withdraw")
+    shown = only(await chat.command("alice", "/vote 1"))
     assert shown.text.startswith("Votre vote au sondage n° 1 : « Eau ».")
-    ids = members_by_user(bot.engine)
+    ids = members_by_user(chat.app.engine)
     secret_file = tmp_path / "secret.key"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     secret = secret_file.read_text().strip()
-    tables = dump(bot.engine)
+    tables = dump(chat.app.engine)
 
     assert tables["poll_ballots"] == []  # nothing in the named ballots
     meta = MetaData()
-    meta.reflect(bot.engine)
+    meta.reflect(chat.app.engine)
     anonymous = meta.tables["poll_anonymous_ballots"]
     assert set(anonymous.columns.keys()) == {"poll_id", "voter_key", "content", "sealed"}
     assert {fk.column.table.name for fk in anonymous.foreign_keys} == {"polls"}
@@ -448,29 +350,29 @@ async def test_anonymous_ballots_are_linked_to_nobody(
         assert f"'{user}'" not in everything and user.capitalize() not in everything
     assert secret not in repr(tables)
     if database.kind == "sqlite":
-        with bot.engine.connect() as conn, pytest.raises(OperationalError):
+        with chat.app.engine.connect() as conn, pytest.raises(OperationalError):
             conn.execute(text("SELECT rowid FROM poll_anonymous_ballots"))
 
     # Closing seals: random keys, voters kept apart; the counts do not change.
-    await bot.say("/sondage clore 1")
-    with Session(bot.engine) as db:
+    await chat.command("camille", "/sondage clore 1")
+    with chat.db() as db:
         sealed = list(db.scalars(select(PollAnonymousBallot)))
         voters = {v.voter_key for v in db.scalars(select(PollSealedVoter))}
     assert sorted(b.content for b in sealed) == ["1", "2"] and all(b.sealed for b in sealed)
     assert not {b.voter_key for b in sealed} & keys
     assert voters == keys
-    results = next(r.text for r in bot.posts() if "Résultats du sondage n° 1" in r.text)
+    results = next(r.text for r in chat.posts() if "Résultats du sondage n° 1" in r.text)
     assert "2 participant·es" in results and "**3.** Eau 🏆 — █████░░░░░ 1 voix (50 %)" in results
     # Reopened: alice may not vote twice, dave may vote.
-    await bot.say("/sondage rouvrir 1")
-    refused = only(await bot.click("poll:1:vote:1", user="alice"))
+    await chat.command("camille", "/sondage rouvrir 1")
+    refused = only(await chat.click("alice", "poll:1:vote:1"))
     assert "a été scellé à la clôture" in refused.text
-    sealed_view = only(await bot.say("/voter 1", user="alice"))
+    sealed_view = only(await chat.command("alice", "/voter 1"))
     assert sealed_view.text.startswith("Votre vote au sondage n° 1 a été scellé à la clôture")
-    accepted = only(await bot.click("poll:1:vote:1", user="dave"))
+    accepted = only(await chat.click("dave", "poll:1:vote:1"))
     assert accepted.text.startswith("Vote enregistré")
     # The export has no participant column.
-    export = only(await bot.say("/sondage export 1"))
+    export = only(await chat.command("camille", "/sondage export 1"))
     data = export.attachments[0].data.decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(data))) == [
         ["Sobriété", "Mobilités", "Eau"],
@@ -487,20 +389,20 @@ async def test_anonymous_ballots_are_linked_to_nobody(
 async def test_the_deadline_closes_the_poll_after_a_restart(
     database: Database, tmp_path: Path
 ) -> None:
-    first = await Bot.start(database.url, tmp_path)
-    await first.say('/sondage "Quel thème ?" "Sobriété" "Eau" --fin 2j')
-    await first.click("poll:1:vote:2", user="alice")
+    first = await Chat.start(database.url, tmp_path)
+    await first.command("camille", '/sondage "Quel thème ?" "Sobriété" "Eau" --fin 2j')
+    await first.click("alice", "poll:1:vote:2")
     await first.stop()
 
-    later = FrozenClock(START + timedelta(days=3))
-    second = await Bot.start(database.url, tmp_path, clock=later)
+    later = START + timedelta(days=3)
+    second = await Chat.start(database.url, tmp_path, start=later)
     try:
         # A vote after the deadline is refused even before the scheduled close has run.
         late = await second.app.process(
             ChoiceEvent(
                 actor=second.actor("bob"),
-                place=Place("console", "general", "general"),
-                at=later.now(),
+                place=place(),
+                at=later,
                 action="poll:1:vote:1",
             )
         )
@@ -514,7 +416,7 @@ async def test_the_deadline_closes_the_poll_after_a_restart(
         assert "1 participant·e\n" in posted[0].text
         edited = second.edits()
         assert len(edited) == 1 and edited[0].choices == ()
-        with Session(second.engine) as db:
+        with second.db() as db:
             poll = db.get(Poll, 1)
             assert poll is not None and poll.closed_at == START + timedelta(days=2)
             row = db.scalars(
@@ -522,61 +424,63 @@ async def test_the_deadline_closes_the_poll_after_a_restart(
             ).one()
             assert row.status == OutboxStatus.SENT
         # Nothing more is due: no second close, no second post.
-        await second.advance(3600)
+        await second.advance(timedelta(seconds=3600))
         assert len(second.posts()) == 1
     finally:
         await second.stop()
 
 
 @pytest.mark.asyncio
-async def test_close_reopen_results_and_list(bot: Bot) -> None:
-    await bot.say('/sondage "Quel thème ?" "Sobriété" "Eau" --fin 1h --resultats-caches')
-    await bot.say('/sondage "Autre canal ?" "Oui" "Non"', channel="veille")
-    await bot.click("poll:1:vote:1", user="alice")
-    await bot.click("poll:1:vote:1", user="bob")
-    await bot.advance(10)
-    live = bot.edits()[-1].text
+async def test_close_reopen_results_and_list(chat: Chat) -> None:
+    await chat.command(
+        "camille", '/sondage "Quel thème ?" "Sobriété" "Eau" --fin 1h --resultats-caches'
+    )
+    await chat.command("camille", '/sondage "Autre canal ?" "Oui" "Non"', channel="veille")
+    await chat.click("alice", "poll:1:vote:1")
+    await chat.click("bob", "poll:1:vote:1")
+    await chat.advance(timedelta(seconds=10))
+    live = chat.edits()[-1].text
     assert "voix" not in live and "Les résultats sont cachés jusqu'à la clôture" in live
     assert "2 participant·es" in live
-    hidden = only(await bot.say("/sondage resultats 1", user="alice"))
+    hidden = only(await chat.command("alice", "/sondage resultats 1"))
     assert hidden.text == (
         "Les résultats du sondage n° 1 sont cachés jusqu'à sa clôture. "
         "2 participant·es pour l'instant."
     )
-    listing = only(await bot.say("/sondages", user="alice"))
+    listing = only(await chat.command("alice", "/sondages"))
     assert "**n° 1** — Quel thème ? (2 participant·es, clôture le" in listing.text
     assert "Autre canal" not in listing.text
-    refused = only(await bot.say("/sondage clore 1", user="alice"))
+    refused = only(await chat.command("alice", "/sondage clore 1"))
     assert (
         refused.text
         == "Seule la personne qui a créé le sondage n° 1, ou la coordination, peut le clore."
     )
-    await bot.advance(3600)  # the deadline closes it
-    shown = only(await bot.say("/sondage resultats 1", user="alice"))
+    await chat.advance(timedelta(seconds=3600))  # the deadline closes it
+    shown = only(await chat.command("alice", "/sondage resultats 1"))
     assert shown.text.startswith("📊 **Résultats du sondage n° 1 : Quel thème ?**")
     assert "**1.** Sobriété 🏆 — ██████████ 2 voix (100 %)" in shown.text
-    reopened = only(await bot.say("/sondage rouvrir 1"))
+    reopened = only(await chat.command("camille", "/sondage rouvrir 1"))
     assert reopened.text.splitlines() == [
         "Le sondage n° 1 est de nouveau ouvert.",
         "Son échéance était passée et a été supprimée ; donnez-en une nouvelle avec --fin.",
     ]
-    assert bot.edits()[-1].choices  # the buttons are back at once
-    await bot.click("poll:1:vote:2", user="carol")
-    await bot.say("/sondage clore 1")
-    with Session(bot.engine) as db:
+    assert chat.edits()[-1].choices  # the buttons are back at once
+    await chat.click("carol", "poll:1:vote:2")
+    await chat.command("camille", "/sondage clore 1")
+    with chat.db() as db:
         keys = set(db.scalars(select(OutboxMessage.key)))
     assert {"poll:1:results", "poll:1:results:2"} <= keys
-    second_results = bot.posts()[-1].text
+    second_results = chat.posts()[-1].text
     assert "3 participant·es" in second_results
 
 
 @pytest.mark.asyncio
-async def test_export_of_a_named_poll(bot: Bot) -> None:
-    await bot.say('/sondage "Quand ?" "=lundi" "Mardi" --multiple')
-    await bot.click("poll:1:vote:1", user="bob")
-    await bot.click("poll:1:vote:2", user="bob")
-    await bot.click("poll:1:vote:2", user="alice")
-    export = only(await bot.say("/sondage export 1"))
+async def test_export_of_a_named_poll(chat: Chat) -> None:
+    await chat.command("camille", '/sondage "Quand ?" "=lundi" "Mardi" --multiple')
+    await chat.click("bob", "poll:1:vote:1")
+    await chat.click("bob", "poll:1:vote:2")
+    await chat.click("alice", "poll:1:vote:2")
+    export = only(await chat.command("camille", "/sondage export 1"))
     attachment = export.attachments[0]
     assert attachment.filename == "sondage-1.csv" and attachment.media_type == "text/csv"
     table = list(csv.reader(io.StringIO(attachment.data.decode("utf-8-sig"))))
@@ -591,14 +495,14 @@ async def test_export_of_a_named_poll(bot: Bot) -> None:
 async def test_everyone_may_create_when_configured_and_english_aliases(
     database: Database, tmp_path: Path
 ) -> None:
-    bot = await Bot.start(database.url, tmp_path, polls={"creators": "everyone"})
+    chat = await Chat.start(database.url, tmp_path, polls={"creators": "everyone"})
     try:
-        await bot.say("/profil langue en", user="alice")
+        await chat.command("alice", "/profil langue en")
         receipt = only(
-            await bot.say(
+            await chat.command(
+                "alice",
                 '/poll "Which day?" "Monday" "Tuesday" "Friday" --multiple --max 2 --end 2d '
                 "--anonymous --hidden-results",
-                user="alice",
             )
         )
         assert receipt.text == (
@@ -606,8 +510,8 @@ async def test_everyone_may_create_when_configured_and_english_aliases(
             "/poll results 1."
         )
         # The public message is in the network's language.
-        assert bot.posts()[0].text.startswith("📊 **Sondage n° 1 : Which day?**")
-        with Session(bot.engine) as db:
+        assert chat.posts()[0].text.startswith("📊 **Sondage n° 1 : Which day?**")
+        with chat.db() as db:
             poll = db.get(Poll, 1)
             assert poll is not None
             assert (poll.mode, poll.max_choices, poll.anonymous, poll.hidden_results) == (
@@ -617,12 +521,12 @@ async def test_everyone_may_create_when_configured_and_english_aliases(
                 True,
             )
             assert poll.deadline == START + timedelta(days=2)
-        vote = only(await bot.say("/vote 1 1 3", user="alice"))
+        vote = only(await chat.command("alice", "/vote 1 1 3"))
         assert vote.text == "Vote recorded on poll n° 1: “Monday”, “Friday”."
-        closed = only(await bot.say("/poll close 1", user="alice"))  # the creator may close
+        closed = only(await chat.command("alice", "/poll close 1"))  # the creator may close
         assert closed.text == "Poll n° 1 is closed; its results are posted."
     finally:
-        await bot.stop()
+        await chat.stop()
 
 
 # --- bad input changes nothing -----------------------------------------------------------------
@@ -677,27 +581,27 @@ BAD_CLICKS = [
 
 
 @pytest.mark.asyncio
-async def test_bad_input_is_explained_and_changes_nothing(bot: Bot) -> None:
-    await bot.say('/sondage "Ouvert ?" "A" "B"')  # n° 1, open
-    await bot.say('/sondage "Fermé ?" "A" "B"')  # n° 2, closed below
-    await bot.say('/sondage "Au plus un ?" "A" "B" --multiple --max 1')  # n° 3
-    await bot.say('/sondage "Jugement ?" "A" "B" --jugement')  # n° 4
-    await bot.say('/sondage "Dates ?" "demain 9h" "mercredi 9h" --dates')  # n° 5
-    await bot.say("/sondage clore 2")
-    await bot.click("poll:3:vote:1", user="alice")
+async def test_bad_input_is_explained_and_changes_nothing(chat: Chat) -> None:
+    await chat.command("camille", '/sondage "Ouvert ?" "A" "B"')  # n° 1, open
+    await chat.command("camille", '/sondage "Fermé ?" "A" "B"')  # n° 2, closed below
+    await chat.command("camille", '/sondage "Au plus un ?" "A" "B" --multiple --max 1')  # n° 3
+    await chat.command("camille", '/sondage "Jugement ?" "A" "B" --jugement')  # n° 4
+    await chat.command("camille", '/sondage "Dates ?" "demain 9h" "mercredi 9h" --dates')  # n° 5
+    await chat.command("camille", "/sondage clore 2")
+    await chat.click("alice", "poll:3:vote:1")
     for user in ("alice", "bob"):
-        await bot.say("/aide", user=user)
-    await bot.advance(10)
+        await chat.command(user, "/aide")
+    await chat.advance(timedelta(seconds=10))
     meta = MetaData()
-    meta.reflect(bot.engine)
-    before = dump(bot.engine, meta)
+    meta.reflect(chat.app.engine)
+    before = dump(chat.app.engine, meta)
     assert len(before["polls"]) == 5 and before["poll_ballots"]
     for user, line, expected in BAD_INPUT:
-        reply = only(await bot.say(line, user=user))
+        reply = only(await chat.command(user, line))
         assert reply.ephemeral, line
         assert expected in reply.text, (line, reply.text)
-        assert dump(bot.engine, meta) == before, line
+        assert dump(chat.app.engine, meta) == before, line
     for user, action, expected in BAD_CLICKS:
-        reply = only(await bot.click(action, user=user))
+        reply = only(await chat.click(user, action))
         assert expected in reply.text, (action, reply.text)
-        assert dump(bot.engine, meta) == before, action
+        assert dump(chat.app.engine, meta) == before, action

@@ -127,10 +127,15 @@ def _observed(mode: PollMode, engine: Engine, poll_id: int) -> dict[str, Any]:
         return {"voters": results.voters, "counts": [c.votes for c in results.choices.counts]}
     if results.judgment is not None:
         by_option = sorted(results.judgment.options, key=lambda o: o.option)
-        return {"voters": results.voters, "profiles": [o.profile for o in by_option]}
+        # Ungraded options are left out of the profile (the default): add them as the worst.
+        profiles = [(*o.profile[:-1], o.profile[-1] + o.ungraded) for o in by_option]
+        return {"voters": results.voters, "profiles": profiles}
     assert results.dates is not None
     by_slot = sorted(results.dates.slots, key=lambda s: s.option)
-    return {"voters": results.voters, "answers": [(s.yes, s.ifneedbe, s.no) for s in by_slot]}
+    return {
+        "voters": results.voters,
+        "answers": [(s.yes, s.ifneedbe, s.no + s.unanswered) for s in by_slot],
+    }
 
 
 @settings(

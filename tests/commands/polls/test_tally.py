@@ -434,7 +434,8 @@ def test_rank_slots_ranks_counts_like_the_ballot_tally() -> None:
     ballots: list[Mapping[int, DateAnswer]] = [{0: "yes", 1: "ifneedbe"}, {1: "yes"}, {2: "no"}]
     counted = tally_dates(ballots, 3)
     by_slot = sorted(counted.slots, key=lambda s: s.option)
-    assert rank_slots([s.yes for s in by_slot], [s.ifneedbe for s in by_slot], 3) == counted
+    yes, maybe, no = ([getattr(s, a) for s in by_slot] for a in ("yes", "ifneedbe", "no"))
+    assert rank_slots(yes, maybe, 3, no=no) == counted
     with pytest.raises(ValueError, match="among 1 voters"):
         rank_slots([1], [1], 1)
     with pytest.raises(ValueError, match="one count"):
@@ -542,11 +543,11 @@ def test_date_poll_ranks_by_yes_then_yes_and_ifneedbe() -> None:
     ballots: list[dict[int, DateAnswer]] = [
         {0: "yes", 1: "yes", 2: "yes"},
         {0: "yes", 1: "ifneedbe", 2: "yes"},
-        {1: "ifneedbe", 2: "ifneedbe"},  # slot 0 missing: counts as "no"
+        {1: "ifneedbe", 2: "ifneedbe"},  # slot 0 missing: unanswered, not available
     ]
     result = tally_dates(ballots, 4)
     assert result.voters == 3
-    assert [(s.option, s.yes, s.ifneedbe, s.no, s.rank) for s in result.slots] == [
+    assert [(s.option, s.yes, s.ifneedbe, s.no + s.unanswered, s.rank) for s in result.slots] == [
         (2, 2, 1, 0, 1),
         (0, 2, 0, 1, 2),
         (1, 1, 2, 0, 3),
@@ -565,7 +566,7 @@ def test_date_poll_without_any_availability_has_no_best_slot() -> None:
     result = tally_dates([{0: "no"}, {}, {1: "no"}], 2)
     assert result.voters == 2
     assert result.best == ()
-    assert [s.no for s in result.slots] == [2, 2]
+    assert [s.no + s.unanswered for s in result.slots] == [2, 2]
     assert tally_dates([], 2).voters == 0
 
 
@@ -605,7 +606,7 @@ def test_date_tally_matches_a_naive_count(case: tuple[int, list[dict[int, DateAn
     assert sorted(slots) == list(range(n_options))
     for i in range(n_options):
         assert (slots[i].yes, slots[i].ifneedbe) == (yes[i], maybe[i])
-        assert slots[i].no == len(counted) - yes[i] - maybe[i]
+        assert slots[i].no + slots[i].unanswered == len(counted) - yes[i] - maybe[i]
         assert slots[i].rank == ranks[i]
     assert [s.rank for s in result.slots] == sorted(ranks)
     top = max(keys)

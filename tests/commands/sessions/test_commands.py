@@ -4,36 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import icalendar
 import pytest
-import pytest_asyncio
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from bot.app import App
-from bot.clock import FrozenClock
 from bot.config import load_settings
-from bot.core import (
-    Actor,
-    ChoiceEvent,
-    CommandEvent,
-    DirectTarget,
-    MessageRef,
-    Place,
-    PlaceTarget,
-    Reply,
-    Role,
-)
+from bot.core import Place, Reply
 from bot.i18n import Translators
 from bot.storage.members import Member
 from bot.storage.outbox import OutboxMessage, OutboxStatus
 from bot.storage.sessions import Registration, SessionQuota, SessionRow
-from bot.wiring import make_app
 from commands.sessions import (
     FEEDBACK_DELAY,
     CapacityBelowConfirmed,
@@ -49,9 +32,9 @@ from commands.sessions import (
     update_session,
 )
 from tests.conftest import Database
-from tests.support.platform import RecordingPlatform
+from tests.support.chat import START as NOW  # Monday 23 November 2026, 09:00 in Paris
+from tests.support.chat import Chat, text_of
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00 in Paris
 START = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)  # Thursday 3 December, 14:00 in Paris
 GENERAL = Place("console", "general", "general")
 CREATE = (
@@ -60,81 +43,13 @@ CREATE = (
 )
 
 
-@dataclass
-class Harness:
-    app: App
-    platform: RecordingPlatform
-    clock: FrozenClock
-
-    def actor(self, user: str, coordinator: bool = False) -> Actor:
-        roles = {Role.MEMBER} | ({Role.COORDINATOR} if coordinator else set())
-        return Actor("console", user, user.capitalize(), roles=frozenset(roles))
-
-    async def cmd(self, user: str, text: str, *, coordinator: bool = False) -> list[Reply]:
-        event = CommandEvent(
-            actor=self.actor(user, coordinator),
-            place=GENERAL,
-            at=self.clock.now(),
-            text=text,
-            ref=MessageRef("console", "general", f"{user}:{text}"),
-        )
-        outcome = await self.app.process(event)
-        assert outcome.error_id is None, outcome.replies
-        return outcome.replies
-
-    async def text(self, user: str, text: str, *, coordinator: bool = False) -> str:
-        return "\n".join(r.text for r in await self.cmd(user, text, coordinator=coordinator))
-
-    async def click(self, user: str, action: str) -> str:
-        event = ChoiceEvent(
-            actor=self.actor(user), place=GENERAL, at=self.clock.now(), action=action
-        )
-        outcome = await self.app.process(event)
-        assert outcome.error_id is None
-        return "\n".join(r.text for r in outcome.replies)
-
-    async def move_to(self, moment: datetime) -> None:
-        self.clock.move_to(moment)
-        await self.app.scheduler.run_due()
-
-    def dms(self, user: str) -> list[Reply]:
-        return [
-            reply
-            for target, reply, _ in self.platform.posted
-            if isinstance(target, DirectTarget) and target.user_id == user
-        ]
-
-    def channel(self) -> list[Reply]:
-        return [
-            reply for target, reply, _ in self.platform.posted if isinstance(target, PlaceTarget)
-        ]
-
-    def edits(self) -> list[Reply]:
-        return [reply for target, reply, token in self.platform.posted if target is None]
-
-    def db(self) -> Session:
-        return self.app.sessions()
-
-    async def create(self, seats: int = 2, extra: str = "") -> int:
-        await self.cmd("camille", CREATE.format(seats=seats) + extra, coordinator=True)
-        with self.db() as db:
-            session_id = db.scalar(select(func.max(SessionRow.id)))
-            assert session_id is not None
-            return int(session_id)
-
-
-@pytest_asyncio.fixture
-async def h(database: Database, tmp_path: Path) -> AsyncIterator[Harness]:
-    settings = load_settings(
-        None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
-    )
-    clock = FrozenClock(NOW)
-    app = make_app(settings, clock=clock)
-    platform = RecordingPlatform()
-    app.add_platform(platform)
-    await app.start(with_scheduler=False)
-    yield Harness(app, platform, clock)
-    await app.stop()
+async def create(chat: Chat, seats: int = 2, extra: str = "") -> int:
+    """Camille creates the session of :data:`CREATE`; its number."""
+    await chat.command("camille", CREATE.format(seats=seats) + extra)
+    with chat.db() as db:
+        session_id = db.scalar(select(func.max(SessionRow.id)))
+        assert session_id is not None
+        return int(session_id)
 
 
 def _ics(reply: Reply) -> icalendar.Calendar:
@@ -143,8 +58,8 @@ def _ics(reply: Reply) -> icalendar.Calendar:
     return icalendar.Calendar.from_ical(attachment.data)
 
 
-def _statuses(h: Harness, session_id: int) -> dict[str, str]:
-    with h.db() as db:
+def _statuses(chat: Chat, session_id: int) -> dict[str, str]:
+    with chat.db() as db:
         rows = db.execute(
             select(Member.user_id, Registration.status)
             .join(Registration, Registration.member_id == Member.id)
@@ -153,21 +68,23 @@ def _statuses(h: Harness, session_id: int) -> dict[str, str]:
     return {str(user): str(status) for user, status in rows}
 
 
-def _write_due_reminders(h: Harness) -> None:
+def _write_due_reminders(chat: Chat) -> None:
     """What the ``sessions`` provider writes at the clock's time, without running the outbox
     (as if the bot stopped, or someone acted, between the two)."""
-    with h.db() as db:
-        remind_due(db, Notifier.from_settings(h.app.translators, h.app.settings), h.clock.now())
+    with chat.db() as db:
+        remind_due(
+            db, Notifier.from_settings(chat.app.translators, chat.app.settings), chat.clock.now()
+        )
         db.commit()
 
 
-def _reminders(h: Harness, user: str) -> list[str]:
+def _reminders(chat: Chat, user: str) -> list[str]:
     """The reminders ``user`` received (their texts)."""
-    return [reply.text for reply in h.dms(user) if "⏰ Rappel" in reply.text]
+    return [reply.text for reply in chat.direct_messages(user) if "⏰ Rappel" in reply.text]
 
 
-def _outbox(h: Harness, prefix: str) -> list[OutboxMessage]:
-    with h.db() as db:
+def _outbox(chat: Chat, prefix: str) -> list[OutboxMessage]:
+    with chat.db() as db:
         return list(
             db.scalars(
                 select(OutboxMessage)
@@ -181,9 +98,9 @@ def _outbox(h: Harness, prefix: str) -> list[OutboxMessage]:
 
 
 @pytest.mark.asyncio
-async def test_create_announces_with_choices_and_calendar_file(h: Harness) -> None:
-    session_id = await h.create(seats=30)
-    (announcement,) = h.channel()
+async def test_create_announces_with_choices_and_calendar_file(chat: Chat) -> None:
+    session_id = await create(chat, seats=30)
+    (announcement,) = chat.posts()
     assert "Webinaire mobilités" in announcement.text
     assert "jeudi 3 décembre 2026 à 14h00" in announcement.text
     assert [c.label for c in announcement.choices] == ["S'inscrire", "Se désinscrire"]
@@ -198,7 +115,7 @@ async def test_create_announces_with_choices_and_calendar_file(h: Harness) -> No
     assert event.decoded("DTEND") == START + timedelta(hours=2)
     assert str(event["UID"]) == f"session-{session_id}@reseau-tisserand.tisserand"
     assert event["SEQUENCE"] == 0
-    assert [row.key for row in _outbox(h, f"session:{session_id}:announce")] == [
+    assert [row.key for row in _outbox(chat, f"session:{session_id}:announce")] == [
         f"session:{session_id}:announce"
     ]
 
@@ -221,18 +138,18 @@ BAD_CREATIONS = [
 
 
 @pytest.mark.asyncio
-async def test_bad_creation_input_is_explained_and_creates_nothing(h: Harness) -> None:
+async def test_bad_creation_input_is_explained_and_creates_nothing(chat: Chat) -> None:
     for options, expected in BAD_CREATIONS:
-        text = await h.text("camille", f'session creer "Atelier" {options}', coordinator=True)
+        text = text_of(await chat.command("camille", f'session creer "Atelier" {options}'))
         assert expected in text, (options, text)
-    with h.db() as db:
+    with chat.db() as db:
         assert db.scalar(select(func.count(SessionRow.id))) == 0
-    assert h.platform.posted == []
+    assert chat.platform.posted == []
 
 
 @pytest.mark.asyncio
-async def test_members_cannot_create_edit_cancel_or_see_participants(h: Harness) -> None:
-    session_id = await h.create()
+async def test_members_cannot_create_edit_cancel_or_see_participants(chat: Chat) -> None:
+    session_id = await create(chat)
     for line in (
         CREATE.format(seats=3),
         f"session modifier {session_id} --places 9",
@@ -240,8 +157,8 @@ async def test_members_cannot_create_edit_cancel_or_see_participants(h: Harness)
         f"participants {session_id}",
         f"presence {session_id} @alice",
     ):
-        assert "réservée à l'équipe de coordination" in await h.text("alice", line)
-    with h.db() as db:
+        assert "réservée à l'équipe de coordination" in text_of(await chat.command("alice", line))
+    with chat.db() as db:
         row = db.get(SessionRow, session_id)
         assert row is not None
         assert (row.capacity, row.status, row.sequence) == (2, "scheduled", 0)
@@ -252,116 +169,110 @@ async def test_members_cannot_create_edit_cancel_or_see_participants(h: Harness)
 
 @pytest.mark.asyncio
 async def test_registration_confirms_by_direct_message_with_calendar_and_reminders(
-    h: Harness,
+    chat: Chat,
 ) -> None:
-    session_id = await h.create()
-    answer = await h.click("alice", f"session:{session_id}:register")
-    assert "Vous êtes inscrite" in answer or "Vous êtes inscrit" in answer
-    (dm,) = h.dms("alice")
+    session_id = await create(chat)
+    answer = text_of(await chat.click("alice", f"session:{session_id}:register"))
+    assert answer == ""  # the confirmation by direct message is the one message (issue 15)
+    (dm,) = chat.direct_messages("alice")
     assert "confirmée" in dm.text
     (event,) = _ics(dm).walk("VEVENT")
     assert event.decoded("DTSTART") == START
-    again = await h.text("alice", f"inscription {session_id}")
+    again = text_of(await chat.command("alice", f"inscription {session_id}"))
     assert "déjà inscrite" in again or "déjà inscrit" in again
-    assert len(h.dms("alice")) == 1
+    assert len(chat.direct_messages("alice")) == 1
     # Reminders are written when they fall due, not at registration.
-    assert _outbox(h, f"session:{session_id}:reminder:") == []
-    await h.move_to(START - timedelta(hours=24))
-    await h.move_to(START - timedelta(hours=1))
-    reminders = _outbox(h, f"session:{session_id}:reminder:")
+    assert _outbox(chat, f"session:{session_id}:reminder:") == []
+    await chat.move_to(START - timedelta(hours=24))
+    await chat.move_to(START - timedelta(hours=1))
+    reminders = _outbox(chat, f"session:{session_id}:reminder:")
     assert [(r.key.rsplit(":", 1)[1], r.due_at, r.status) for r in reminders] == [
         ("24h", START - timedelta(hours=24), OutboxStatus.SENT),
         ("1h", START - timedelta(hours=1), OutboxStatus.SENT),
     ]
     # Closed direct messages: the receipt and the reminders fall back to the session's channel.
-    direct = [r for r in _outbox(h, f"session:{session_id}:") if r.target_kind == "direct"]
+    direct = [r for r in _outbox(chat, f"session:{session_id}:") if r.target_kind == "direct"]
     assert len(direct) == 3
     assert {r.payload.get("fallback_channel_id") for r in direct} == {GENERAL.channel_id}
 
 
 @pytest.mark.asyncio
-async def test_full_session_waitlists_then_promotes_the_first_in_line(h: Harness) -> None:
-    session_id = await h.create(seats=2)
+async def test_full_session_waitlists_then_promotes_the_first_in_line(chat: Chat) -> None:
+    session_id = await create(chat, seats=2)
     for user in ("alice", "bob"):
-        await h.click(user, f"session:{session_id}:register")
-    chloe = await h.text("chloe", f"inscription {session_id}")
-    david = await h.text("david", f"register {session_id}")
+        await chat.click(user, f"session:{session_id}:register")
+    chloe = text_of(await chat.command("chloe", f"inscription {session_id}"))
+    david = text_of(await chat.command("david", f"register {session_id}"))
     assert "liste d'attente" in chloe and "position 1" in chloe
     assert "position 2" in david
-    assert "position 2" in await h.text("david", f"inscription {session_id}")
-    assert h.dms("chloe") == []
-    shown = await h.text("david", f"session {session_id}")
+    assert "position 2" in text_of(await chat.command("david", f"inscription {session_id}"))
+    assert chat.direct_messages("chloe") == []
+    shown = text_of(await chat.command("david", f"session {session_id}"))
     assert "position 2" in shown
-    listing = await h.text("erin", "sessions")
+    listing = text_of(await chat.command("erin", "sessions"))
     assert "complet — liste d'attente : 2" in listing
 
-    answer = await h.click("bob", f"session:{session_id}:unregister")
+    answer = text_of(await chat.click("bob", f"session:{session_id}:unregister"))
     assert "annulée" in answer
-    (promotion,) = h.dms("chloe")
+    (promotion,) = chat.direct_messages("chloe")
     assert "Une place s'est libérée" in promotion.text
     assert _ics(promotion)["METHOD"] == "PUBLISH"
-    assert _statuses(h, session_id) == {
+    assert _statuses(chat, session_id) == {
         "alice": "confirmed",
         "bob": "cancelled",
         "chloe": "confirmed",
         "david": "waitlisted",
     }
-    assert "position 1" in await h.text("david", f"session {session_id}")
+    assert "position 1" in text_of(await chat.command("david", f"session {session_id}"))
     # Leaving the waitlist, and unregistering twice.
-    assert "liste d'attente" in await h.click("david", f"session:{session_id}:unregister")
-    assert "pas inscrit" in await h.text("david", f"desinscription {session_id}")
+    assert "liste d'attente" in text_of(
+        await chat.click("david", f"session:{session_id}:unregister")
+    )
+    assert "pas inscrit" in text_of(await chat.command("david", f"desinscription {session_id}"))
     # The reminder goes to those confirmed when it falls due: Alice and Chloé (promoted before),
     # not Bob (who left) nor David (who was waiting).
-    await h.move_to(START - timedelta(hours=24))
-    reminded = {user for user in ("alice", "bob", "chloe", "david") if _reminders(h, user)}
+    await chat.move_to(START - timedelta(hours=24))
+    reminded = {user for user in ("alice", "bob", "chloe", "david") if _reminders(chat, user)}
     assert reminded == {"alice", "chloe"}
 
 
 @pytest.mark.asyncio
 async def test_reminders_are_sent_once_at_their_time_and_never_to_those_who_left(
-    h: Harness,
+    chat: Chat,
 ) -> None:
-    session_id = await h.create(seats=5)
-    await h.click("alice", f"session:{session_id}:register")
-    await h.click("bob", f"session:{session_id}:register")
-    await h.click("bob", f"session:{session_id}:unregister")
-    await h.move_to(START - timedelta(hours=24, minutes=1))
-    assert len(h.dms("alice")) == 1
-    await h.move_to(START - timedelta(hours=24))
-    assert "Rappel" in h.dms("alice")[-1].text and "dans 24 heures" in h.dms("alice")[-1].text
-    await h.move_to(START - timedelta(minutes=30))
-    assert "dans 1 heure" in h.dms("alice")[-1].text
-    await h.app.scheduler.run_due()
-    assert len(h.dms("alice")) == 3
-    assert len(h.dms("bob")) == 1  # the confirmation only
+    session_id = await create(chat, seats=5)
+    await chat.click("alice", f"session:{session_id}:register")
+    await chat.click("bob", f"session:{session_id}:register")
+    await chat.click("bob", f"session:{session_id}:unregister")
+    await chat.move_to(START - timedelta(hours=24, minutes=1))
+    assert len(chat.direct_messages("alice")) == 1
+    await chat.move_to(START - timedelta(hours=24))
+    assert (
+        "Rappel" in chat.direct_messages("alice")[-1].text
+        and "dans 24 heures" in chat.direct_messages("alice")[-1].text
+    )
+    await chat.move_to(START - timedelta(minutes=30))
+    assert "dans 1 heure" in chat.direct_messages("alice")[-1].text
+    await chat.app.scheduler.run_due()
+    assert len(chat.direct_messages("alice")) == 3
+    assert len(chat.direct_messages("bob")) == 1  # the confirmation only
 
 
 @pytest.mark.asyncio
 async def test_reminders_survive_a_restart_and_are_not_sent_twice(
     database: Database, tmp_path: Path
 ) -> None:
-    settings = load_settings(
-        None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
-    )
-    clock = FrozenClock(NOW)
-    first = make_app(settings, clock=clock)
-    first.add_platform(RecordingPlatform())
-    await first.start(with_scheduler=False)
-    h = Harness(first, RecordingPlatform(), clock)
-    session_id = await h.create(seats=5)
-    await h.click("alice", f"session:{session_id}:register")
+    first = await Chat.start(database.url, tmp_path, start=NOW)
+    session_id = await create(first, seats=5)
+    await first.click("alice", f"session:{session_id}:register")
     await first.stop()
     for _ in range(2):  # two restarts after the reminder time
-        clock.move_to(START - timedelta(hours=23))
-        app = make_app(settings, clock=clock)
-        platform = RecordingPlatform()
-        app.add_platform(platform)
-        await app.start(with_scheduler=False)
-        await app.scheduler.run_due()
-        await app.stop()
+        chat = await Chat.start(database.url, tmp_path, start=START - timedelta(hours=23))
+        await chat.app.scheduler.run_due()
+        await chat.stop()
         texts = [  # not the announcement's edit (its seats), made after the restart
             reply.text
-            for _, reply, token in platform.posted
+            for _, reply, token in chat.platform.posted
             if not (token or "").startswith("edit:")
         ]
         if _ == 0:
@@ -369,8 +280,9 @@ async def test_reminders_survive_a_restart_and_are_not_sent_twice(
         else:
             assert texts == []
         # Materialised once: one row, and the session records how far it went.
-        assert [r.key.rsplit(":", 1)[1] for r in _outbox(h, f"session:{session_id}:rem")] == ["24h"]
-        with h.db() as db:
+        reminders = _outbox(chat, f"session:{session_id}:rem")
+        assert [r.key.rsplit(":", 1)[1] for r in reminders] == ["24h"]
+        with chat.db() as db:
             row = db.get(SessionRow, session_id)
             assert row is not None
             assert row.reminded_through == START - timedelta(hours=23)
@@ -382,73 +294,69 @@ async def test_reminders_written_but_not_sent_before_a_stop_are_sent_once_after_
 ) -> None:
     """A stop between writing the reminders and sending them: the next start sends them and
     writes none again."""
-    settings = load_settings(
-        None, database_url=database.url, environ={}, overrides={"data_dir": str(tmp_path)}
-    )
-    clock = FrozenClock(NOW)
     posted: list[str] = []
+    moment = NOW
     for start in range(2):
-        app = make_app(settings, clock=clock)
-        platform = RecordingPlatform()
-        app.add_platform(platform)
-        await app.start(with_scheduler=False)
-        h = Harness(app, platform, clock)
+        chat = await Chat.start(database.url, tmp_path, start=moment)
         if start == 0:
-            session_id = await h.create(seats=5)
+            session_id = await create(chat, seats=5)
             for user in ("alice", "bob"):
-                await h.click(user, f"session:{session_id}:register")
-            clock.move_to(START - timedelta(hours=24))
-            _write_due_reminders(h)  # written, the outbox not run yet
-            assert len(_outbox(h, f"session:{session_id}:reminder:")) == 2
+                await chat.click(user, f"session:{session_id}:register")
+            moment = START - timedelta(hours=24)
+            chat.clock.move_to(moment)
+            _write_due_reminders(chat)  # written, the outbox not run yet
+            assert len(_outbox(chat, f"session:{session_id}:reminder:")) == 2
         else:
-            await app.scheduler.run_due()
-            await app.scheduler.run_due()
-        posted += [reply.text for _, reply, _ in platform.posted if "⏰ Rappel" in reply.text]
-        await app.stop()
+            await chat.app.scheduler.run_due()
+            await chat.app.scheduler.run_due()
+        posted += [reply.text for _, reply, _ in chat.platform.posted if "⏰ Rappel" in reply.text]
+        await chat.stop()
     assert len(posted) == 2 and all("dans 24 heures" in text for text in posted)
-    assert len(_outbox(h, f"session:{session_id}:reminder:")) == 2
+    assert len(_outbox(chat, f"session:{session_id}:reminder:")) == 2
 
 
 @pytest.mark.asyncio
-async def test_registering_late_gets_only_the_reminders_still_ahead(h: Harness) -> None:
-    session_id = await h.create(seats=5)
-    await h.click("bob", f"session:{session_id}:register")
-    await h.move_to(START - timedelta(hours=5))
-    await h.click("alice", f"session:{session_id}:register")
-    await h.move_to(START - timedelta(minutes=30))
-    keys = [r.key for r in _outbox(h, f"session:{session_id}:reminder:")]
+async def test_registering_late_gets_only_the_reminders_still_ahead(chat: Chat) -> None:
+    session_id = await create(chat, seats=5)
+    await chat.click("bob", f"session:{session_id}:register")
+    await chat.move_to(START - timedelta(hours=5))
+    await chat.click("alice", f"session:{session_id}:register")
+    await chat.move_to(START - timedelta(minutes=30))
+    keys = [r.key for r in _outbox(chat, f"session:{session_id}:reminder:")]
     assert sorted(k.rsplit(":", 1)[1] for k in keys) == ["1h", "1h", "24h"]
-    assert len(_reminders(h, "alice")) == 1 and "dans 1 heure" in _reminders(h, "alice")[0]
-    assert len(_reminders(h, "bob")) == 2
+    assert len(_reminders(chat, "alice")) == 1 and "dans 1 heure" in _reminders(chat, "alice")[0]
+    assert len(_reminders(chat, "bob")) == 2
 
 
 @pytest.mark.asyncio
-async def test_a_member_promoted_after_a_reminder_gets_only_the_later_ones(h: Harness) -> None:
-    session_id = await h.create(seats=1)
-    await h.click("alice", f"session:{session_id}:register")
-    await h.click("bob", f"session:{session_id}:register")  # waiting
-    await h.move_to(START - timedelta(hours=24))
-    await h.click("alice", f"session:{session_id}:unregister")  # Bob promoted: too late
-    assert "Une place s'est libérée" in h.dms("bob")[-1].text
-    await h.move_to(START - timedelta(hours=1))
-    assert [("24 heures" in t, "1 heure," in t) for t in _reminders(h, "alice")] == [(True, False)]
-    assert [("24 heures" in t, "1 heure," in t) for t in _reminders(h, "bob")] == [(False, True)]
+async def test_a_member_promoted_after_a_reminder_gets_only_the_later_ones(chat: Chat) -> None:
+    session_id = await create(chat, seats=1)
+    await chat.click("alice", f"session:{session_id}:register")
+    await chat.click("bob", f"session:{session_id}:register")  # waiting
+    await chat.move_to(START - timedelta(hours=24))
+    await chat.click("alice", f"session:{session_id}:unregister")  # Bob promoted: too late
+    assert "Une place s'est libérée" in chat.direct_messages("bob")[-1].text
+    await chat.move_to(START - timedelta(hours=1))
+    assert [("24 heures" in t, "1 heure," in t) for t in _reminders(chat, "alice")] == [
+        (True, False)
+    ]
+    assert [("24 heures" in t, "1 heure," in t) for t in _reminders(chat, "bob")] == [(False, True)]
 
 
 @pytest.mark.asyncio
-async def test_unregistering_withdraws_a_reminder_written_but_not_sent(h: Harness) -> None:
-    session_id = await h.create(seats=5)
+async def test_unregistering_withdraws_a_reminder_written_but_not_sent(chat: Chat) -> None:
+    session_id = await create(chat, seats=5)
     for user in ("alice", "bob"):
-        await h.click(user, f"session:{session_id}:register")
-    h.clock.move_to(START - timedelta(hours=24))
-    _write_due_reminders(h)  # written, not sent yet
-    await h.click("bob", f"session:{session_id}:unregister")
-    await h.app.scheduler.run_due()
-    assert len(_reminders(h, "alice")) == 1
-    assert _reminders(h, "bob") == []
-    with h.db() as db:
+        await chat.click(user, f"session:{session_id}:register")
+    chat.clock.move_to(START - timedelta(hours=24))
+    _write_due_reminders(chat)  # written, not sent yet
+    await chat.click("bob", f"session:{session_id}:unregister")
+    await chat.app.scheduler.run_due()
+    assert len(_reminders(chat, "alice")) == 1
+    assert _reminders(chat, "bob") == []
+    with chat.db() as db:
         bob = db.scalar(select(Member.id).where(Member.user_id == "bob"))
-    (row,) = _outbox(h, f"session:{session_id}:reminder:{bob}:")
+    (row,) = _outbox(chat, f"session:{session_id}:reminder:{bob}:")
     assert (row.status, row.last_error) == (
         OutboxStatus.SKIPPED,
         "withdrawn: registration cancelled",
@@ -457,17 +365,17 @@ async def test_unregistering_withdraws_a_reminder_written_but_not_sent(h: Harnes
 
 @pytest.mark.asyncio
 async def test_a_request_made_before_a_reminder_but_handled_after_it_still_gets_it(
-    h: Harness,
+    chat: Chat,
 ) -> None:
     """The provider wrote the 24-hour reminder; a registration made a moment before that (its
     request waited for the session's lock) is confirmed after: it gets the reminder too."""
-    session_id = await h.create(seats=5)
-    await h.click("alice", f"session:{session_id}:register")
-    h.clock.move_to(START - timedelta(hours=24))
-    _write_due_reminders(h)
-    notifier = Notifier.from_settings(h.app.translators, h.app.settings)
+    session_id = await create(chat, seats=5)
+    await chat.click("alice", f"session:{session_id}:register")
+    chat.clock.move_to(START - timedelta(hours=24))
+    _write_due_reminders(chat)
+    notifier = Notifier.from_settings(chat.app.translators, chat.app.settings)
     before = START - timedelta(hours=24, seconds=1)
-    with h.db() as db:
+    with chat.db() as db:
         bob = Member(platform="console", user_id="bob", display_name="Bob")
         bob.created_at = bob.updated_at = before
         db.add(bob)
@@ -475,69 +383,69 @@ async def test_a_request_made_before_a_reminder_but_handled_after_it_still_gets_
         register_and_notify(db, notifier, session_id, bob, before)
         db.commit()
         bob_id = bob.id
-    (row,) = _outbox(h, f"session:{session_id}:reminder:{bob_id}:")
+    (row,) = _outbox(chat, f"session:{session_id}:reminder:{bob_id}:")
     assert (row.due_at, row.status) == (START - timedelta(hours=24), OutboxStatus.PENDING)
-    await h.app.scheduler.run_due()
-    assert len(_reminders(h, "alice")) == len(_reminders(h, "bob")) == 1
+    await chat.app.scheduler.run_due()
+    assert len(_reminders(chat, "alice")) == len(_reminders(chat, "bob")) == 1
 
 
 @pytest.mark.asyncio
 async def test_reminders_missed_while_the_bot_was_down_only_the_nearest_before_the_start(
-    h: Harness,
+    chat: Chat,
 ) -> None:
-    first = await h.create(seats=5)
-    second = await h.create(seats=5)
+    first = await create(chat, seats=5)
+    second = await create(chat, seats=5)
     for session_id in (first, second):
-        await h.click("alice", f"session:{session_id}:register")
-    with h.db() as db:  # the second one starts an hour later
+        await chat.click("alice", f"session:{session_id}:register")
+    with chat.db() as db:  # the second one starts an hour later
         row = db.get(SessionRow, second)
         assert row is not None
         row.starts_at += timedelta(hours=1)
         row.ends_at += timedelta(hours=1)
         db.commit()
     # Down from before the 24-hour reminders until after the first session's start.
-    await h.move_to(START + timedelta(minutes=30))
-    reminders = _reminders(h, "alice")
+    await chat.move_to(START + timedelta(minutes=30))
+    reminders = _reminders(chat, "alice")
     assert len(reminders) == 1 and "dans 1 heure" in reminders[0]  # the second session's
-    assert _outbox(h, f"session:{first}:reminder:") == []
-    assert [r.key.rsplit(":", 1)[1] for r in _outbox(h, f"session:{second}:reminder:")] == ["1h"]
+    assert _outbox(chat, f"session:{first}:reminder:") == []
+    assert [r.key.rsplit(":", 1)[1] for r in _outbox(chat, f"session:{second}:reminder:")] == ["1h"]
 
 
 @pytest.mark.asyncio
 async def test_registering_again_after_leaving_revives_reminders_and_goes_to_the_back(
-    h: Harness,
+    chat: Chat,
 ) -> None:
-    session_id = await h.create(seats=1)
-    await h.click("alice", f"session:{session_id}:register")
-    await h.click("bob", f"session:{session_id}:register")
-    await h.click("alice", f"session:{session_id}:unregister")  # Bob promoted
-    answer = await h.click("alice", f"session:{session_id}:register")
+    session_id = await create(chat, seats=1)
+    await chat.click("alice", f"session:{session_id}:register")
+    await chat.click("bob", f"session:{session_id}:register")
+    await chat.click("alice", f"session:{session_id}:unregister")  # Bob promoted
+    answer = text_of(await chat.click("alice", f"session:{session_id}:register"))
     assert "position 1" in answer
-    await h.click("bob", f"session:{session_id}:unregister")  # Alice promoted again
-    with h.db() as db:
+    await chat.click("bob", f"session:{session_id}:unregister")  # Alice promoted again
+    with chat.db() as db:
         alice = db.scalar(select(Member.id).where(Member.user_id == "alice"))
-    assert len(h.dms("alice")) == 2  # the confirmation, then the promotion
-    assert _statuses(h, session_id)["alice"] == "confirmed"
-    await h.move_to(START - timedelta(hours=24))
-    assert [r.status for r in _outbox(h, f"session:{session_id}:reminder:{alice}:")] == [
+    assert len(chat.direct_messages("alice")) == 2  # the confirmation, then the promotion
+    assert _statuses(chat, session_id)["alice"] == "confirmed"
+    await chat.move_to(START - timedelta(hours=24))
+    assert [r.status for r in _outbox(chat, f"session:{session_id}:reminder:{alice}:")] == [
         OutboxStatus.SENT
     ]
-    assert len(_reminders(h, "alice")) == 1 and _reminders(h, "bob") == []
+    assert len(_reminders(chat, "alice")) == 1 and _reminders(chat, "bob") == []
 
 
 @pytest.mark.asyncio
 async def test_closed_cancelled_past_and_unknown_sessions_refuse_registration(
-    h: Harness,
+    chat: Chat,
 ) -> None:
-    session_id = await h.create(seats=5, extra=' --inscriptions-jusqu-au "1 décembre"')
-    assert "Il n'y a pas de session n° 99" in await h.text("alice", "inscription 99")
-    await h.move_to(datetime(2026, 12, 2, 8, 0, tzinfo=UTC))
-    answer = await h.click("alice", f"session:{session_id}:register")
+    session_id = await create(chat, seats=5, extra=' --inscriptions-jusqu-au "1 décembre"')
+    assert "Il n'y a pas de session n° 99" in text_of(await chat.command("alice", "inscription 99"))
+    await chat.move_to(datetime(2026, 12, 2, 8, 0, tzinfo=UTC))
+    answer = text_of(await chat.click("alice", f"session:{session_id}:register"))
     assert "sont closes depuis le mardi 1 décembre 2026 à 23h59" in answer
-    await h.move_to(START + timedelta(minutes=5))
-    assert "a déjà commencé" in await h.text("alice", f"inscription {session_id}")
-    assert "a déjà commencé" in await h.text("alice", f"desinscription {session_id}")
-    assert _statuses(h, session_id) == {}
+    await chat.move_to(START + timedelta(minutes=5))
+    assert "a déjà commencé" in text_of(await chat.command("alice", f"inscription {session_id}"))
+    assert "a déjà commencé" in text_of(await chat.command("alice", f"desinscription {session_id}"))
+    assert _statuses(chat, session_id) == {}
 
 
 # --- quotas and categories -------------------------------------------------------------------
@@ -545,34 +453,34 @@ async def test_closed_cancelled_past_and_unknown_sessions_refuse_registration(
 
 @pytest.mark.asyncio
 async def test_category_quotas_cap_seats_and_promotion_skips_a_full_category(
-    h: Harness,
+    chat: Chat,
 ) -> None:
-    session_id = await h.create(seats=2, extra=" --quotas elu=1")
-    with h.db() as db:
+    session_id = await create(chat, seats=2, extra=" --quotas elu=1")
+    with chat.db() as db:
         quotas = db.scalars(select(SessionQuota)).all()
         assert [(q.category, q.capacity) for q in quotas] == [("elu", 1)]
-    assert "élu" in await h.text("alice", "categorie élue")
-    await h.text("bob", "category elected")
-    await h.text("chloe", "categorie agent")
-    await h.text("david", "categorie partenaire")
-    assert "Catégorie inconnue" in await h.text("erin", "categorie maire")
-    await h.click("alice", f"session:{session_id}:register")
-    bob = await h.click("bob", f"session:{session_id}:register")
+    assert "élu" in text_of(await chat.command("alice", "categorie élue"))
+    await chat.command("bob", "category elected")
+    await chat.command("chloe", "categorie agent")
+    await chat.command("david", "categorie partenaire")
+    assert "Catégorie inconnue" in text_of(await chat.command("erin", "categorie maire"))
+    await chat.click("alice", f"session:{session_id}:register")
+    bob = text_of(await chat.click("bob", f"session:{session_id}:register"))
     assert "élu·e" in bob and "position 1" in bob
-    await h.click("chloe", f"session:{session_id}:register")  # the second seat
-    await h.click("david", f"session:{session_id}:register")  # full: position 2
-    await h.click("chloe", f"session:{session_id}:unregister")
+    await chat.click("chloe", f"session:{session_id}:register")  # the second seat
+    await chat.click("david", f"session:{session_id}:register")  # full: position 2
+    await chat.click("chloe", f"session:{session_id}:unregister")
     # Bob is first in line but his category is full: David gets the seat, Bob keeps his place.
-    assert _statuses(h, session_id)["david"] == "confirmed"
-    assert _statuses(h, session_id)["bob"] == "waitlisted"
-    await h.click("alice", f"session:{session_id}:unregister")
-    assert _statuses(h, session_id)["bob"] == "confirmed"
-    with h.db() as db:
+    assert _statuses(chat, session_id)["david"] == "confirmed"
+    assert _statuses(chat, session_id)["bob"] == "waitlisted"
+    await chat.click("alice", f"session:{session_id}:unregister")
+    assert _statuses(chat, session_id)["bob"] == "confirmed"
+    with chat.db() as db:
         quota = db.scalars(select(SessionQuota)).one()
         row = db.get(SessionRow, session_id)
         assert row is not None
         assert (quota.confirmed, row.confirmed) == (1, 2)
-    assert "plus de catégorie" in await h.text("bob", "categorie aucune")
+    assert "plus de catégorie" in text_of(await chat.command("bob", "categorie aucune"))
 
 
 # --- changes and cancellation ---------------------------------------------------------------
@@ -580,130 +488,123 @@ async def test_category_quotas_cap_seats_and_promotion_skips_a_full_category(
 
 @pytest.mark.asyncio
 async def test_edit_tells_registrants_with_a_higher_sequence_and_moves_reminders(
-    h: Harness,
+    chat: Chat,
 ) -> None:
-    session_id = await h.create(seats=1)
-    await h.click("alice", f"session:{session_id}:register")
-    await h.click("bob", f"session:{session_id}:register")
-    answer = await h.text(
-        "camille",
-        f'session modifier {session_id} --quand "vendredi 4 décembre 10h" --lieu "Salle 3"',
-        coordinator=True,
+    session_id = await create(chat, seats=1)
+    await chat.click("alice", f"session:{session_id}:register")
+    await chat.click("bob", f"session:{session_id}:register")
+    answer = text_of(
+        await chat.command(
+            "camille",
+            f'session modifier {session_id} --quand "vendredi 4 décembre 10h" --lieu "Salle 3"',
+        )
     )
     assert "2 personnes inscrites prévenues" in answer
     new_start = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
-    alice_dm = h.dms("alice")[-1]
+    alice_dm = chat.direct_messages("alice")[-1]
     assert "a changé" in alice_dm.text and "Salle 3" in alice_dm.text
     (event,) = _ics(alice_dm).walk("VEVENT")
     assert event["SEQUENCE"] == 1
     assert event.decoded("DTSTART") == new_start
     assert event.decoded("DTEND") == new_start + timedelta(hours=2)
-    assert h.dms("bob")[-1].attachments == ()  # waitlisted: told, no calendar entry
-    notice = h.channel()[-1]
+    assert chat.direct_messages("bob")[-1].attachments == ()  # waitlisted: told, no calendar entry
+    notice = chat.posts()[-1]
     assert "a changé" in notice.text and _ics(notice).walk("VEVENT")[0]["SEQUENCE"] == 1
     # More seats promote Bob; fewer than taken is refused and changes nothing.
-    await h.text("camille", f"session modifier {session_id} --places 2", coordinator=True)
-    assert _statuses(h, session_id)["bob"] == "confirmed"
-    assert "Une place s'est libérée" in h.dms("bob")[-1].text
-    refused = await h.text("camille", f"session modifier {session_id} --places 1", coordinator=True)
+    await chat.command("camille", f"session modifier {session_id} --places 2")
+    assert _statuses(chat, session_id)["bob"] == "confirmed"
+    assert "Une place s'est libérée" in chat.direct_messages("bob")[-1].text
+    refused = text_of(await chat.command("camille", f"session modifier {session_id} --places 1"))
     assert "2 membres ont déjà une place" in refused
-    assert "Dites ce qu'il faut changer" in await h.text(
-        "camille", f"session modifier {session_id}", coordinator=True
+    assert "Dites ce qu'il faut changer" in text_of(
+        await chat.command("camille", f"session modifier {session_id}")
     )
-    with h.db() as db:
+    with chat.db() as db:
         row = db.get(SessionRow, session_id)
         assert row is not None
         assert (row.capacity, row.confirmed, row.sequence) == (2, 2, 1)
     # The reminders follow the new time (none at the old one).
-    await h.move_to(START - timedelta(hours=24))
-    assert _outbox(h, f"session:{session_id}:reminder:") == []
-    await h.move_to(new_start - timedelta(hours=24))
-    reminders = _outbox(h, f"session:{session_id}:reminder:")
+    await chat.move_to(START - timedelta(hours=24))
+    assert _outbox(chat, f"session:{session_id}:reminder:") == []
+    await chat.move_to(new_start - timedelta(hours=24))
+    reminders = _outbox(chat, f"session:{session_id}:reminder:")
     assert [r.due_at for r in reminders] == [new_start - timedelta(hours=24)] * 2
     for user in ("alice", "bob"):
-        (text,) = _reminders(h, user)
+        (text,) = _reminders(chat, user)
         assert "dans 24 heures" in text and "vendredi 4 décembre" in text
 
 
 @pytest.mark.asyncio
-async def test_a_reminder_written_but_not_sent_moves_with_the_session(h: Harness) -> None:
+async def test_a_reminder_written_but_not_sent_moves_with_the_session(chat: Chat) -> None:
     """Postponed after its reminder was written but before it was sent: withdrawn, then
     written again (the same row, revived) at the new moment, with the new date."""
-    session_id = await h.create(seats=5)
-    await h.click("alice", f"session:{session_id}:register")
-    h.clock.move_to(START - timedelta(hours=24))
-    _write_due_reminders(h)  # written, not sent
-    await h.text(
-        "camille",
-        f'session modifier {session_id} --quand "samedi 5 décembre 10h"',
-        coordinator=True,
-    )
-    (row,) = _outbox(h, f"session:{session_id}:reminder:")
+    session_id = await create(chat, seats=5)
+    await chat.click("alice", f"session:{session_id}:register")
+    chat.clock.move_to(START - timedelta(hours=24))
+    _write_due_reminders(chat)  # written, not sent
+    await chat.command("camille", f'session modifier {session_id} --quand "samedi 5 décembre 10h"')
+    (row,) = _outbox(chat, f"session:{session_id}:reminder:")
     assert (row.status, row.last_error) == (OutboxStatus.SKIPPED, "withdrawn: the session changed")
-    await h.app.scheduler.run_due()
-    assert _reminders(h, "alice") == []
+    await chat.app.scheduler.run_due()
+    assert _reminders(chat, "alice") == []
     new_start = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
-    await h.move_to(new_start - timedelta(hours=24))
-    (text,) = _reminders(h, "alice")
+    await chat.move_to(new_start - timedelta(hours=24))
+    (text,) = _reminders(chat, "alice")
     assert "samedi 5 décembre" in text
-    (row,) = _outbox(h, f"session:{session_id}:reminder:")
+    (row,) = _outbox(chat, f"session:{session_id}:reminder:")
     assert (row.status, row.due_at) == (OutboxStatus.SENT, new_start - timedelta(hours=24))
 
 
 @pytest.mark.asyncio
-async def test_a_session_brought_forward_past_a_reminder_does_not_send_it(h: Harness) -> None:
-    session_id = await h.create(seats=5)
-    await h.click("alice", f"session:{session_id}:register")
-    await h.move_to(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
-    await h.text(  # now 10 hours ahead: the 24-hour reminder is too late
-        "camille",
-        f'session modifier {session_id} --quand "mardi 1 décembre 19h"',
-        coordinator=True,
-    )
-    await h.move_to(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
-    reminders = _reminders(h, "alice")
+async def test_a_session_brought_forward_past_a_reminder_does_not_send_it(chat: Chat) -> None:
+    session_id = await create(chat, seats=5)
+    await chat.click("alice", f"session:{session_id}:register")
+    await chat.move_to(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    await chat.command("camille", f'session modifier {session_id} --quand "mardi 1 décembre 19h"')
+    await chat.move_to(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
+    reminders = _reminders(chat, "alice")
     assert len(reminders) == 1 and "dans 1 heure" in reminders[0]
 
 
 @pytest.mark.asyncio
-async def test_cancel_tells_registrants_with_a_cancelling_calendar_file(h: Harness) -> None:
-    session_id = await h.create(seats=1)
-    await h.click("alice", f"session:{session_id}:register")
-    await h.click("bob", f"session:{session_id}:register")
-    answer = await h.text(
-        "camille", f'session annuler {session_id} --raison "Intervenant malade"', coordinator=True
+async def test_cancel_tells_registrants_with_a_cancelling_calendar_file(chat: Chat) -> None:
+    session_id = await create(chat, seats=1)
+    await chat.click("alice", f"session:{session_id}:register")
+    await chat.click("bob", f"session:{session_id}:register")
+    answer = text_of(
+        await chat.command("camille", f'session annuler {session_id} --raison "Intervenant malade"')
     )
     assert "2 personnes inscrites prévenues" in answer
-    cancelled = h.dms("alice")[-1]
+    cancelled = chat.direct_messages("alice")[-1]
     assert "est annulé" in cancelled.text and "Intervenant malade" in cancelled.text
     calendar = _ics(cancelled)
     assert calendar["METHOD"] == "CANCEL"
     (event,) = calendar.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED" and event["SEQUENCE"] == 1
-    assert "est annulé" in h.dms("bob")[-1].text
-    assert "est annulé" in h.channel()[-1].text
-    assert "a été annulée" in await h.click("chloe", f"session:{session_id}:register")
-    assert "a été annulée" in await h.text(
-        "camille", f"session annuler {session_id}", coordinator=True
+    assert "est annulé" in chat.direct_messages("bob")[-1].text
+    assert "est annulé" in chat.posts()[-1].text
+    assert "a été annulée" in text_of(await chat.click("chloe", f"session:{session_id}:register"))
+    assert "a été annulée" in text_of(
+        await chat.command("camille", f"session annuler {session_id}")
     )
-    assert "a été annulée" in await h.text(
-        "camille", f"session modifier {session_id} --places 5", coordinator=True
+    assert "a été annulée" in text_of(
+        await chat.command("camille", f"session modifier {session_id} --places 5")
     )
-    await h.move_to(START - timedelta(hours=1))
-    assert len(h.dms("alice")) == 2  # no reminder after the cancellation
-    assert _outbox(h, f"session:{session_id}:reminder:") == []
+    await chat.move_to(START - timedelta(hours=1))
+    assert len(chat.direct_messages("alice")) == 2  # no reminder after the cancellation
+    assert _outbox(chat, f"session:{session_id}:reminder:") == []
 
 
 @pytest.mark.asyncio
-async def test_cancelling_withdraws_reminders_written_but_not_sent(h: Harness) -> None:
-    session_id = await h.create(seats=5)
-    await h.click("alice", f"session:{session_id}:register")
-    h.clock.move_to(START - timedelta(hours=24))
-    _write_due_reminders(h)
-    await h.text("camille", f"session annuler {session_id}", coordinator=True)
-    await h.move_to(START - timedelta(minutes=30))
-    assert _reminders(h, "alice") == []
-    (row,) = _outbox(h, f"session:{session_id}:reminder:")
+async def test_cancelling_withdraws_reminders_written_but_not_sent(chat: Chat) -> None:
+    session_id = await create(chat, seats=5)
+    await chat.click("alice", f"session:{session_id}:register")
+    chat.clock.move_to(START - timedelta(hours=24))
+    _write_due_reminders(chat)
+    await chat.command("camille", f"session annuler {session_id}")
+    await chat.move_to(START - timedelta(minutes=30))
+    assert _reminders(chat, "alice") == []
+    (row,) = _outbox(chat, f"session:{session_id}:reminder:")
     assert (row.status, row.last_error) == (OutboxStatus.SKIPPED, "withdrawn: session cancelled")
 
 
@@ -711,18 +612,18 @@ async def test_cancelling_withdraws_reminders_written_but_not_sent(h: Harness) -
 
 
 @pytest.mark.asyncio
-async def test_participants_list_and_csv(h: Harness) -> None:
-    session_id = await h.create(seats=1)
-    await h.text("alice", "categorie elu")
-    await h.click("alice", f"session:{session_id}:register")
-    await h.click("=bob", f"session:{session_id}:register")
-    await h.click("chloe", f"session:{session_id}:register")
-    await h.click("chloe", f"session:{session_id}:unregister")
-    text = await h.text("camille", f"participants {session_id}", coordinator=True)
+async def test_participants_list_and_csv(chat: Chat) -> None:
+    session_id = await create(chat, seats=1)
+    await chat.command("alice", "categorie elu")
+    await chat.click("alice", f"session:{session_id}:register")
+    await chat.click("=bob", f"session:{session_id}:register")
+    await chat.click("chloe", f"session:{session_id}:register")
+    await chat.click("chloe", f"session:{session_id}:unregister")
+    text = text_of(await chat.command("camille", f"participants {session_id}"))
     assert "1. Alice — élu·e — confirmée" in text
     assert "2. =bob — sans catégorie — liste d'attente, position 1" in text
     assert "1 inscription annulée" in text
-    (reply,) = await h.cmd("camille", f"participants {session_id} --csv", coordinator=True)
+    (reply,) = await chat.command("camille", f"participants {session_id} --csv")
     (attachment,) = reply.attachments
     assert attachment.filename == f"participants-session-{session_id}.csv"
     assert attachment.data.startswith("\ufeff".encode())
@@ -734,87 +635,94 @@ async def test_participants_list_and_csv(h: Harness) -> None:
 
 
 @pytest.mark.asyncio
-async def test_attendance_check_in_closing_and_feedback(h: Harness) -> None:
-    session_id = await h.create(seats=3)
+async def test_attendance_check_in_closing_and_feedback(chat: Chat) -> None:
+    session_id = await create(chat, seats=3)
     for user in ("alice", "bob", "chloe"):
-        await h.click(user, f"session:{session_id}:register")
-    await h.text("david", "aide")  # known to the bot, not registered
-    early = await h.text("camille", f"presence {session_id} @alice", coordinator=True)
+        await chat.click(user, f"session:{session_id}:register")
+    await chat.command("david", "aide")  # known to the bot, not registered
+    early = text_of(await chat.command("camille", f"presence {session_id} @alice"))
     assert "n'a pas encore commencé" in early
-    await h.move_to(START)
-    (checkin,) = [r for r in h.channel() if r.choices and "checkin" in r.choices[0].action]
+    await chat.move_to(START)
+    (checkin,) = [r for r in chat.posts() if r.choices and "checkin" in r.choices[0].action]
     assert checkin.choices[0].label == "Je suis là"
-    assert "enregistrée" in await h.click("alice", f"session:{session_id}:checkin")
-    assert "déjà enregistrée" in await h.click("alice", f"session:{session_id}:checkin")
-    assert "pas sur la liste" in await h.click("erin", f"session:{session_id}:checkin")
-    unknown = await h.text("camille", f"presence {session_id} @bob @zoe", coordinator=True)
+    assert "enregistrée" in text_of(await chat.click("alice", f"session:{session_id}:checkin"))
+    assert "déjà enregistrée" in text_of(await chat.click("alice", f"session:{session_id}:checkin"))
+    assert "pas sur la liste" in text_of(await chat.click("erin", f"session:{session_id}:checkin"))
+    unknown = text_of(await chat.command("camille", f"presence {session_id} @bob @zoe"))
     assert "@zoe" in unknown and "Rien n'a été enregistré" in unknown
-    answer = await h.text("camille", f"presence {session_id} @bob @david @alice", coordinator=True)
+    answer = text_of(await chat.command("camille", f"presence {session_id} @bob @david @alice"))
     assert "enregistrée pour Bob, David.\nDéjà enregistrée : Alice." in answer
-    await h.move_to(START + timedelta(hours=2))
-    (closed,) = [e for e in h.edits() if "3 personnes présentes" in e.text]  # not the announcement
+    await chat.move_to(START + timedelta(hours=2))
+    (closed,) = [
+        e for e in chat.edits() if "3 personnes présentes" in e.text
+    ]  # not the announcement
     assert closed.choices == ()
-    assert "n'est ouvert que pendant" in await h.click("chloe", f"session:{session_id}:checkin")
-    await h.move_to(START + timedelta(hours=2) + FEEDBACK_DELAY)
+    assert "n'est ouvert que pendant" in text_of(
+        await chat.click("chloe", f"session:{session_id}:checkin")
+    )
+    await chat.move_to(START + timedelta(hours=2) + FEEDBACK_DELAY)
     asked = [
         u
         for u in ("alice", "bob", "chloe", "david")
-        if any(r.choices and "feedback" in r.choices[0].action for r in h.dms(u))
+        if any(r.choices and "feedback" in r.choices[0].action for r in chat.direct_messages(u))
     ]
     assert asked == ["alice", "bob", "david"]
-    feedback = h.dms("david")[-1]
+    feedback = chat.direct_messages("david")[-1]
     assert [c.label for c in feedback.choices] == ["Utile", "Moyen", "Peu utile"]
-    assert "Merci" in await h.click("david", feedback.choices[0].action)
-    assert "participé" in await h.click("chloe", feedback.choices[0].action)
-    summary = await h.text("camille", f"session {session_id}", coordinator=True)
+    assert "Merci" in text_of(await chat.click("david", feedback.choices[0].action))
+    assert "participé" in text_of(await chat.click("chloe", feedback.choices[0].action))
+    summary = text_of(await chat.command("camille", f"session {session_id}"))
     assert "présences : 3" in summary and "Utile 1" in summary
-    await h.app.scheduler.run_due()
-    assert len([r for r in h.dms("david") if r.choices]) == 1  # asked once
+    await chat.app.scheduler.run_due()
+    assert len([r for r in chat.direct_messages("david") if r.choices]) == 1  # asked once
 
 
 @pytest.mark.asyncio
-async def test_a_session_missed_while_the_bot_was_down_gets_no_check_in(h: Harness) -> None:
-    session_id = await h.create(seats=3)
-    await h.click("alice", f"session:{session_id}:register")
-    h.clock.move_to(START + timedelta(days=10))  # nothing ran meanwhile
-    await h.app.scheduler.run_due()
-    assert not [r for r in h.channel() if r.choices and "checkin" in r.choices[0].action]
-    assert not [r for r in h.dms("alice") if r.choices]
-    with h.db() as db:
+async def test_a_session_missed_while_the_bot_was_down_gets_no_check_in(chat: Chat) -> None:
+    session_id = await create(chat, seats=3)
+    await chat.click("alice", f"session:{session_id}:register")
+    chat.clock.move_to(START + timedelta(days=10))  # nothing ran meanwhile
+    await chat.app.scheduler.run_due()
+    assert not [r for r in chat.posts() if r.choices and "checkin" in r.choices[0].action]
+    assert not [r for r in chat.direct_messages("alice") if r.choices]
+    with chat.db() as db:
         row = db.get(SessionRow, session_id)
         assert row is not None and row.stage == 3
 
 
 @pytest.mark.asyncio
-async def test_choices_that_mean_nothing_are_refused(h: Harness) -> None:
-    assert "ne fait plus rien" in await h.click("alice", "session:abc:register")
-    assert "ne fait plus rien" in await h.click("alice", "session:1:dance")
-    assert "Il n'y a pas de session n° 1" in await h.click("alice", "session:1:register")
+async def test_choices_that_mean_nothing_are_refused(chat: Chat) -> None:
+    assert "ne fait plus rien" in text_of(await chat.click("alice", "session:abc:register"))
+    assert "ne fait plus rien" in text_of(await chat.click("alice", "session:1:dance"))
+    assert "Il n'y a pas de session n° 1" in text_of(
+        await chat.click("alice", "session:1:register")
+    )
 
 
 @pytest.mark.asyncio
-async def test_listing_and_details_in_english(h: Harness) -> None:
+async def test_listing_and_details_in_english(chat: Chat) -> None:
     assert "No session is planned" in (
-        await h.text("alice", "profile language en") + await h.text("alice", "sessions")
+        text_of(await chat.command("alice", "profile language en"))
+        + text_of(await chat.command("alice", "sessions"))
     )
-    session_id = await h.create(seats=1)
-    await h.click("bob", f"session:{session_id}:register")
-    listing = await h.text("alice", "sessions")
+    session_id = await create(chat, seats=1)
+    await chat.click("bob", f"session:{session_id}:register")
+    listing = text_of(await chat.command("alice", "sessions"))
     assert "Webinaire mobilités" in listing and "full, 0 on the waiting list" in listing
-    details = await h.text("alice", f"session {session_id}")
+    details = text_of(await chat.command("alice", f"session {session_id}"))
     assert "Thursday 3 December 2026 at 14:00 to 16:00" in details
-    answer = await h.click("alice", f"session:{session_id}:register")
+    answer = text_of(await chat.click("alice", f"session:{session_id}:register"))
     assert "is full: you are on the waiting list, in position 1" in answer
-    assert "upcoming" in (await h.text("alice", "session")).lower()
+    assert "upcoming" in (text_of(await chat.command("alice", "session"))).lower()
 
 
 # --- services ----------------------------------------------------------------------------------
 
 
 @pytest.mark.asyncio
-async def test_services_refuse_what_would_break_an_invariant(h: Harness) -> None:
-    session_id = await h.create(seats=1)
-    with h.db() as db:
+async def test_services_refuse_what_would_break_an_invariant(chat: Chat) -> None:
+    session_id = await create(chat, seats=1)
+    with chat.db() as db:
         alice = Member(
             platform="console", user_id="a", display_name="A", created_at=NOW, updated_at=NOW
         )
@@ -852,10 +760,10 @@ def test_reminder_hours_follow_the_configuration_when_it_has_them() -> None:
 
 
 @pytest.mark.asyncio
-async def test_session_created_from_the_best_slot_of_a_date_poll(h: Harness) -> None:
+async def test_session_created_from_the_best_slot_of_a_date_poll(chat: Chat) -> None:
     from commands.polls import SetMarks, cast_vote, create_poll
 
-    with h.db() as db:
+    with chat.db() as db:
         member = Member(
             platform="console",
             user_id="alice",
@@ -877,19 +785,21 @@ async def test_session_created_from_the_best_slot_of_a_date_poll(h: Harness) -> 
         cast_vote(db, poll_id=poll.id, member=member, change=SetMarks({1: "y"}), now=NOW)
         db.commit()
         poll_id = poll.id
-    answer = await h.text(
-        "camille",
-        f'session creer "Journée terrain" --depuis-sondage {poll_id} --places 5 --duree 3h',
-        coordinator=True,
+    answer = text_of(
+        await chat.command(
+            "camille",
+            f'session creer "Journée terrain" --depuis-sondage {poll_id} --places 5 --duree 3h',
+        )
     )
     assert "créée" in answer
-    with h.db() as db:
+    with chat.db() as db:
         row = db.scalars(select(SessionRow)).one()
         assert row.starts_at == datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
         assert row.ends_at == row.starts_at + timedelta(hours=3)
-    both = await h.text(
-        "camille",
-        f'session creer "X" --depuis-sondage {poll_id} --quand "demain 9h" --places 5',
-        coordinator=True,
+    both = text_of(
+        await chat.command(
+            "camille",
+            f'session creer "X" --depuis-sondage {poll_id} --quand "demain 9h" --places 5',
+        )
     )
     assert "pas les deux" in both

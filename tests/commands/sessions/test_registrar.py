@@ -723,8 +723,8 @@ async def test_the_register_command_goes_through_the_registrar(
             coordinator=True,
         )
         assert await command("alice", "inscription 1") == (
-            "Vous êtes inscrit·e à **Atelier sobriété** (n° 1), jeudi 3 décembre 2026 à 14h00. "
-            "La confirmation et le fichier d'agenda vous arrivent en message privé."
+            "Inscription enregistrée pour **Atelier sobriété** (n° 1) : la confirmation et le "
+            "fichier d'agenda ont été envoyés en message privé."
         )
         assert await command("bob", "inscription 1") == (
             "La session **Atelier sobriété** (n° 1) est complète : vous êtes sur la liste "

@@ -6,6 +6,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 import commands.veille as veille
-from bot.app import App
-from bot.clock import FrozenClock
-from bot.config import load_settings
-from bot.core import Actor, Attachment, ChoiceEvent, CommandEvent, Place, Reply, Role
+from bot.core import Attachment
 from bot.storage.veille import DigestSchedule, FeedEntry, FeedSource
 from commands.veille import digest_handlers, sources_handlers
+from tests.conftest import Database
+from tests.support.chat import Chat, only
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,68 +91,63 @@ async def site() -> AsyncIterator[Site]:
         await runner.cleanup()
 
 
-class Bot:
-    def __init__(self, engine: Engine, **feeds: Any) -> None:
-        settings = load_settings(
-            None,
-            environ={},
-            overrides={"feeds": {"allow_private_networks": True, "parse_processes": 0, **feeds}},
+VeilleChat = Callable[..., Awaitable[Chat]]
+"""Starts a chat with the veille family alone (keyword arguments are configuration sections)."""
+
+
+@pytest_asyncio.fixture
+async def veille_chat(database: Database, tmp_path: Path) -> AsyncIterator[VeilleChat]:
+    """Chats with the veille family alone, in #veille, at :data:`START`, Camille the only
+    coordinator; the due work runs only when a test runs it (the refresh is called by hand)."""
+    started: list[Chat] = []
+
+    async def start(*, engine: Engine | None = None, **sections: Any) -> Chat:
+        feeds = {"allow_private_networks": True, "parse_processes": 0, **sections.pop("feeds", {})}
+        chat = await Chat.start(
+            database.url,
+            tmp_path,
+            start=START,
+            families=[veille.FAMILY],
+            coordinators={"camille"},
+            channel="veille",
+            due_work=False,
+            engine=engine,
+            feeds=feeds,
+            **sections,
         )
-        self.clock = FrozenClock(START)
-        self.app = App(settings, clock=self.clock, engine=engine, families=[veille.FAMILY])
+        started.append(chat)
+        return chat
 
-    def actor(self, user: str) -> Actor:
-        roles = {Role.MEMBER} | ({Role.COORDINATOR} if user == "camille" else set())
-        return Actor("console", user, user.capitalize(), roles=frozenset(roles))
+    yield start
+    for chat in started:
+        await chat.stop()
 
-    async def say(
-        self,
-        text: str,
-        user: str = "camille",
-        channel: str = "veille",
-        attachments: tuple[Attachment, ...] = (),
-    ) -> Reply:
-        place = Place("console", channel, channel, is_direct=channel.startswith("@"))
-        event = CommandEvent(
-            actor=self.actor(user),
-            place=place,
-            at=self.clock.now(),
-            text=text,
-            attachments=attachments,
-        )
-        outcome = await self.app.process(event)
-        assert len(outcome.replies) == 1, outcome
-        assert outcome.error_id is None, outcome
-        return outcome.replies[0]
 
-    async def click(self, action: str, user: str = "camille") -> Reply:
-        event = ChoiceEvent(
-            actor=self.actor(user),
-            place=Place("console", "veille", "veille"),
-            at=self.clock.now(),
-            action=action,
-        )
-        (reply,) = (await self.app.process(event)).replies
-        return reply
+def sources(chat: Chat) -> list[FeedSource]:
+    with chat.app.sessions() as db:
+        return list(db.scalars(select(FeedSource).order_by(FeedSource.id)))
 
-    def sources(self) -> list[FeedSource]:
-        with self.app.sessions() as db:
-            return list(db.scalars(select(FeedSource).order_by(FeedSource.id)))
 
-    def entries(self) -> list[FeedEntry]:
-        with self.app.sessions() as db:
-            return list(db.scalars(select(FeedEntry).order_by(FeedEntry.id)))
+def entries(chat: Chat) -> list[FeedEntry]:
+    with chat.app.sessions() as db:
+        return list(db.scalars(select(FeedEntry).order_by(FeedEntry.id)))
 
 
 @pytest.mark.asyncio
-async def test_adding_a_feed_and_every_kind_of_bad_input(engine: Engine, site: Site) -> None:
-    bot = Bot(engine)
+async def test_adding_a_feed_and_every_kind_of_bad_input(
+    veille_chat: VeilleChat, site: Site
+) -> None:
+    chat = await veille_chat()
     site.serve("/rss", FEED)
     site.serve("/broken", "oops", status=500, content_type="text/plain")
     site.serve("/plain", "<!doctype html><html><head><title>Rien</title></head></html>")
     site.serve("/garbage", b"\x00\x01\x02 definitely not a feed", content_type="application/xml")
 
-    reply = await bot.say(f"/veille ajouter {site.url('/rss')} --theme mobilité --filtre vélo")
+    reply = only(
+        await chat.command(
+            "camille", f"/veille ajouter {site.url('/rss')} --theme mobilité --filtre vélo"
+        )
+    )
     assert reply.ephemeral
     assert reply.text.splitlines() == [
         "Source n° 1 ajoutée pour #veille : « Cerema actus ».",
@@ -160,8 +155,8 @@ async def test_adding_a_feed_and_every_kind_of_bad_input(engine: Engine, site: S
         "Thème : mobilité.",
         "Seuls les articles correspondant à « vélo » sont gardés.",
     ]
-    assert [e.title for e in bot.entries()] == ["Vélo et ruralité"]
-    (source,) = bot.sources()
+    assert [e.title for e in entries(chat)] == ["Vélo et ruralité"]
+    (source,) = sources(chat)
     assert source.theme == "mobilité" and source.added_by is not None
     assert source.next_fetch_at == START + timedelta(hours=1)
 
@@ -176,21 +171,29 @@ async def test_adding_a_feed_and_every_kind_of_bad_input(engine: Engine, site: S
         f"/veille ajouter {site.url('/missing')}": "(HTTP 404)",
     }
     for line, expected in cases.items():
-        assert expected in (await bot.say(line)).text, line
+        assert expected in (only(await chat.command("camille", line))).text, line
     assert (
         "réservée à l'équipe de coordination"
-        in (await bot.say(f"/veille ajouter {site.url('/rss')}", user="bob")).text
+        in (only(await chat.command("bob", f"/veille ajouter {site.url('/rss')}"))).text
     )
     assert (
         "pas en conversation privée"
-        in (await bot.say(f"/veille ajouter {site.url('/rss')}", channel="@camille")).text
+        in (
+            only(
+                await chat.command(
+                    "camille", f"/veille ajouter {site.url('/rss')}", channel="@camille"
+                )
+            )
+        ).text
     )
-    assert len(bot.sources()) == 1
+    assert len(sources(chat)) == 1
 
 
 @pytest.mark.asyncio
-async def test_private_addresses_are_refused_unless_allowed(engine: Engine, site: Site) -> None:
-    bot = Bot(engine, allow_private_networks=False)
+async def test_private_addresses_are_refused_unless_allowed(
+    veille_chat: VeilleChat, site: Site
+) -> None:
+    chat = await veille_chat(feeds={"allow_private_networks": False})
     site.serve("/rss", FEED)
     for url in (
         site.url("/rss"),
@@ -198,63 +201,75 @@ async def test_private_addresses_are_refused_unless_allowed(engine: Engine, site
         "http://0x7f000001/rss",
         "http://[::ffff:127.0.0.1]/",
     ):
-        reply = await bot.say(f"/veille ajouter {url}")
+        reply = only(await chat.command("camille", f"/veille ajouter {url}"))
         assert "mène à une adresse de réseau privé ou local" in reply.text, url
     assert site.hits == []
     assert (
-        "mène à une adresse de réseau privé" in (await bot.say(f"/partager {site.url('/x')}")).text
+        "mène à une adresse de réseau privé"
+        in (only(await chat.command("camille", f"/partager {site.url('/x')}"))).text
     )
 
 
 @pytest.mark.asyncio
-async def test_a_page_that_announces_feeds_offers_them(engine: Engine, site: Site) -> None:
-    bot = Bot(engine)
+async def test_a_page_that_announces_feeds_offers_them(veille_chat: VeilleChat, site: Site) -> None:
+    chat = await veille_chat()
     site.serve("/rss", FEED)
     site.serve(
         "/blog",
         '<html><head><link rel="alternate" type="application/rss+xml" title="Les actus" '
         'href="/rss"><link rel="alternate" type="application/atom+xml" href="/atom"></head></html>',
     )
-    reply = await bot.say(f"/veille ajouter {site.url('/blog')} --theme énergie")
+    reply = only(
+        await chat.command("camille", f"/veille ajouter {site.url('/blog')} --theme énergie")
+    )
     assert "mais elle en annonce 2. Choisissez celui à ajouter :" in reply.text
     assert [c.label for c in reply.choices] == ["Les actus", site.url("/atom")]
     action = reply.choices[0].action
     assert action.startswith("veille:add:")
-    assert "Seule l'équipe de coordination" in (await bot.click(action, user="bob")).text
-    added = await bot.click(action)
+    assert "Seule l'équipe de coordination" in (only(await chat.click("bob", action))).text
+    added = only(await chat.click("camille", action))
     assert "Source n° 1 ajoutée pour #veille : « Cerema actus »." in added.text
-    assert bot.sources()[0].theme == "énergie"
-    assert "déjà suivi" in (await bot.click(action)).text
-    assert "expiré" in (await bot.click("veille:add:999")).text
+    assert sources(chat)[0].theme == "énergie"
+    assert "déjà suivi" in (only(await chat.click("camille", action))).text
+    assert "expiré" in (only(await chat.click("camille", "veille:add:999"))).text
 
 
 @pytest.mark.asyncio
-async def test_list_remove_import_and_export(engine: Engine, site: Site) -> None:
-    bot = Bot(engine)
+async def test_list_remove_import_and_export(veille_chat: VeilleChat, site: Site) -> None:
+    chat = await veille_chat()
     site.serve("/rss", FEED)
     site.serve("/veille.opml", OPML, content_type="text/x-opml")
-    assert "Aucun flux n'est encore suivi pour #veille" in (await bot.say("/veille liste")).text
-    await bot.say(f"/veille ajouter {site.url('/rss')}")
-    reply = await bot.say(
-        "/veille importer", attachments=(Attachment("abonnements.opml", "text/x-opml", OPML),)
+    assert (
+        "Aucun flux n'est encore suivi pour #veille"
+        in (only(await chat.command("camille", "/veille liste"))).text
+    )
+    only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
+    reply = only(
+        await chat.command(
+            "camille",
+            "/veille importer",
+            attachments=(Attachment("abonnements.opml", "text/x-opml", OPML),),
+        )
     )
     assert reply.text.splitlines() == [
         "2 flux importés pour #veille ; ils seront récupérés d'ici quelques minutes.",
         "1 adresse n'était pas une adresse web et a été ignorée : ftp://nope.example/rss.",
     ]
-    assert [(s.url, s.theme) for s in bot.sources()[1:]] == [
+    assert [(s.url, s.theme) for s in sources(chat)[1:]] == [
         ("https://un.example/rss", "Mobilité"),
         ("https://deux.example/rss", "Vélo"),
     ]
-    again = await bot.say(f"/veille importer {site.url('/veille.opml')}")
+    again = only(await chat.command("camille", f"/veille importer {site.url('/veille.opml')}"))
     assert "2 étaient déjà suivis." in again.text
     unsafe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>'
-    refused = await bot.say(
-        "/veille importer", attachments=(Attachment("x.opml", "text/xml", unsafe),)
+    refused = only(
+        await chat.command(
+            "camille", "/veille importer", attachments=(Attachment("x.opml", "text/xml", unsafe),)
+        )
     )
     assert "pas un fichier OPML que je sais lire" in refused.text
 
-    listing = (await bot.say("/veille liste", user="bob")).text
+    listing = (only(await chat.command("bob", "/veille liste"))).text
     assert listing.startswith("**3 flux suivis pour #veille**")
     assert f"- n° 1 · [Cerema actus]({site.url('/rss')}) — récupéré le 23/11/2026 11h00" in listing
     assert (
@@ -262,38 +277,46 @@ async def test_list_remove_import_and_export(engine: Engine, site: Site) -> None
         in listing
     )
 
-    export = await bot.say("/veille exporter")
+    export = only(await chat.command("camille", "/veille exporter"))
     (attachment,) = export.attachments
     assert attachment.filename == "veille-veille.opml"
     assert b'xmlUrl="https://deux.example/rss"' in attachment.data
     assert b'<outline text="Mobilit\xc3\xa9" title="Mobilit\xc3\xa9">' in attachment.data
 
-    assert "Source n° 2 (« Un ») retirée." in (await bot.say("/veille retirer 2")).text
-    assert "Il n'y a pas de source n° 2." in (await bot.say("/veille retirer 2")).text
-    assert [s.id for s in bot.sources()] == [1, 3]
-    with bot.app.sessions() as db:
+    assert (
+        "Source n° 2 (« Un ») retirée."
+        in (only(await chat.command("camille", "/veille retirer 2"))).text
+    )
+    assert (
+        "Il n'y a pas de source n° 2."
+        in (only(await chat.command("camille", "/veille retirer 2"))).text
+    )
+    assert [s.id for s in sources(chat)] == [1, 3]
+    with chat.app.sessions() as db:
         assert sources_handlers.suggest_sources(
-            db, "deux", bot.actor("bob"), bot.app.translator()
+            db, "deux", chat.actor("bob"), chat.app.translator()
         ) == [("n° 3 · Deux", "3")]
 
 
 @pytest.mark.asyncio
-async def test_sharing_links(engine: Engine, site: Site) -> None:
-    bot = Bot(engine)
+async def test_sharing_links(veille_chat: VeilleChat, site: Site) -> None:
+    chat = await veille_chat()
     site.serve(
         "/etude",
         '<html><head><title>Étude</title><meta property="og:title" content="Mobilités rurales">'
         '<meta name="description" content="Ce que font 40 territoires."></head></html>',
     )
-    reply = await bot.say(
-        f'/partager {site.url("/etude")}?utm_source=mail "Utile @everyone" --theme mobilité',
-        user="alice",
+    reply = only(
+        await chat.command(
+            "alice",
+            f'/partager {site.url("/etude")}?utm_source=mail "Utile @everyone" --theme mobilité',
+        )
     )
     assert reply.text == (
         "Merci ! « Mobilités rurales » sera dans la veille de #veille du lundi 30 novembre 2026 "
         "à 09h00."
     )
-    (share,) = bot.entries()
+    (share,) = entries(chat)
     assert (share.kind, share.link, share.comment, share.theme) == (
         "share",
         site.url("/etude"),
@@ -301,84 +324,95 @@ async def test_sharing_links(engine: Engine, site: Site) -> None:
         "mobilité",
     )
     assert share.summary == "Ce que font 40 territoires."
-    duplicate = await bot.say(f"/partager {site.url('/etude')}", user="bob")
+    duplicate = only(await chat.command("bob", f"/partager {site.url('/etude')}"))
     assert duplicate.text == (
         "Bonne pioche ! Alice a déjà partagé ce lien pour la prochaine veille "
         "(« Mobilités rurales »)."
     )
-    mine = await bot.say(f"/partager {site.url('/etude')}#top", user="alice")
+    mine = only(await chat.command("alice", f"/partager {site.url('/etude')}#top"))
     assert mine.text.startswith("Vous avez déjà partagé ce lien")
-    missing = await bot.say(f"/partager {site.url('/missing')}", user="bob")
+    missing = only(await chat.command("bob", f"/partager {site.url('/missing')}"))
     assert (
         "Je n'ai pas pu lire la page (le serveur a répondu par une erreur (HTTP 404))"
         in missing.text
     )
-    assert bot.entries()[-1].title == site.url("/missing")
-    assert "n'est pas une adresse web" in (await bot.say("/partager www", user="bob")).text
+    assert entries(chat)[-1].title == site.url("/missing")
+    assert "n'est pas une adresse web" in (only(await chat.command("bob", "/partager www"))).text
 
 
 @pytest.mark.asyncio
-async def test_schedule_preview_pin_and_drop(engine: Engine, site: Site) -> None:
-    bot = Bot(engine, top_per_theme=1)
+async def test_schedule_preview_pin_and_drop(veille_chat: VeilleChat, site: Site) -> None:
+    chat = await veille_chat(feeds={"top_per_theme": 1})
     site.serve("/rss", FEED)
-    assert "Rien pour l'instant dans la veille de #veille" in (await bot.say("/digest apercu")).text
-    await bot.say(f"/veille ajouter {site.url('/rss')}")
-    reply = await bot.say('/digest programmer #veille "vendredi 16h30"')
+    assert (
+        "Rien pour l'instant dans la veille de #veille"
+        in (only(await chat.command("camille", "/digest apercu"))).text
+    )
+    only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
+    reply = only(await chat.command("camille", '/digest programmer #veille "vendredi 16h30"'))
     assert reply.text == (
         "La veille de #veille sera publiée chaque semaine le vendredi à 16h30 ; la prochaine le "
         "vendredi 27 novembre 2026 à 16h30."
     )
-    with bot.app.sessions() as db:
+    with chat.app.sessions() as db:
         (row,) = db.scalars(select(DigestSchedule))
     assert (row.weekday, row.hour, row.minute) == (4, 16, 30)
     for bad in ('"16h30"', '"lundi mardi 9h"', '"le jour de la marmotte"'):
-        assert "Je ne sais pas lire" in (await bot.say(f"/digest programmer #veille {bad}")).text
+        assert (
+            "Je ne sais pas lire"
+            in (only(await chat.command("camille", f"/digest programmer #veille {bad}"))).text
+        )
     assert (
         "Je ne connais pas encore le canal #ailleurs"
-        in (await bot.say('/digest programmer #ailleurs "lundi 9h"')).text
+        in (only(await chat.command("camille", '/digest programmer #ailleurs "lundi 9h"'))).text
     )
 
-    preview = (await bot.say("/digest apercu")).text
+    preview = (only(await chat.command("camille", "/digest apercu"))).text
     assert preview.startswith(
         "Aperçu de la veille de #veille du vendredi 27 novembre 2026 à 16h30."
     )
     assert "- n° 1 · [Vélo et ruralité](https://cerema.example/velo)" in preview
     assert "[Bus express]" not in preview and "et 1 autre lien dans ce thème" in preview
-    assert "épinglé en tête" in (await bot.say("/digest epingler 2")).text
-    preview = (await bot.say("/digest apercu #veille")).text
+    assert "épinglé en tête" in (only(await chat.command("camille", "/digest epingler 2"))).text
+    preview = (only(await chat.command("camille", "/digest apercu #veille"))).text
     assert "- n° 2 📌 · [Bus express]" in preview and "[Vélo et ruralité]" not in preview
-    assert "retiré de la prochaine veille" in (await bot.say("/digest retirer 2")).text
-    preview = (await bot.say("/digest apercu")).text
+    assert (
+        "retiré de la prochaine veille"
+        in (only(await chat.command("camille", "/digest retirer 2"))).text
+    )
+    preview = (only(await chat.command("camille", "/digest apercu"))).text
     assert "[Bus express]" not in preview and "[Vélo et ruralité]" in preview
-    assert "Il n'y a pas d'article n° 9." in (await bot.say("/digest epingler 9")).text
-    with bot.app.sessions() as db:
+    assert (
+        "Il n'y a pas d'article n° 9."
+        in (only(await chat.command("camille", "/digest epingler 9"))).text
+    )
+    with chat.app.sessions() as db:
         assert digest_handlers.suggest_items(
-            db, "bus", bot.actor("camille"), bot.app.translator()
+            db, "bus", chat.actor("camille"), chat.app.translator()
         ) == [("n° 2 · Bus express", "2")]
     assert (
-        "réservée à l'équipe de coordination" in (await bot.say("/digest apercu", user="bob")).text
+        "réservée à l'équipe de coordination"
+        in (only(await chat.command("bob", "/digest apercu"))).text
     )
 
 
 @pytest.mark.asyncio
-async def test_setup_registers_the_refresh_and_the_digests(engine: Engine, site: Site) -> None:
-    bot = Bot(engine)
+async def test_setup_registers_the_refresh_and_the_digests(
+    veille_chat: VeilleChat, site: Site
+) -> None:
+    chat = await veille_chat()  # started: the setup of the family has run
     site.serve("/rss", FEED)
-    await bot.app.start(with_scheduler=False)
-    try:
-        assert {"feeds", "digests"} <= set(bot.app.scheduler._work)
-        await bot.say(f"/veille ajouter {site.url('/rss')}")
-        work = bot.app.scheduler._work
-        assert work["feeds"].next_due() == START + timedelta(hours=1)
-        assert work["digests"].next_due() == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-        hits = len(site.hits)
-        bot.clock.move_to(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
-        await bot.app.scheduler.run_due()
-        assert len(site.hits) == hits + 1
-        with bot.app.sessions() as db:
-            from bot.storage.outbox import OutboxMessage
+    assert {"feeds", "digests"} <= set(chat.app.scheduler._work)
+    only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
+    work = chat.app.scheduler._work
+    assert work["feeds"].next_due() == START + timedelta(hours=1)
+    assert work["digests"].next_due() == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    hits = len(site.hits)
+    chat.clock.move_to(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    await chat.app.scheduler.run_due()
+    assert len(site.hits) == hits + 1
+    with chat.app.sessions() as db:
+        from bot.storage.outbox import OutboxMessage
 
-            keys = list(db.scalars(select(OutboxMessage.key)))
-        assert keys == ["digest:console:veille:2026-W49"]
-    finally:
-        await bot.app.stop()
+        keys = list(db.scalars(select(OutboxMessage.key)))
+    assert keys == ["digest:console:veille:2026-W49"]

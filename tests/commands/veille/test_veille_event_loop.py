@@ -20,10 +20,16 @@ import pytest_asyncio
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from bot.core import CommandEvent, Place
+from bot.core import CommandEvent
 from bot.storage.engine import migrate
-from tests.commands.veille.test_veille import FEED, START, Bot
+from tests.commands.veille.test_veille import (  # noqa: F401 - veille_chat is a fixture
+    FEED,
+    START,
+    VeilleChat,
+    veille_chat,
+)
 from tests.conftest import Database
+from tests.support.chat import place
 
 PAGE = (
     "<!doctype html><html><head><title>Étude</title>"
@@ -98,24 +104,24 @@ def impatient_engine(database: Database) -> Iterator[Engine]:
 async def test_another_member_is_answered_while_a_command_waits_for_a_slow_site(
     impatient_engine: Engine,
     slow_site: SlowSite,
+    veille_chat: VeilleChat,  # noqa: F811
     command: str,
     waiting_answer: str,
     final_answer: str,
 ) -> None:
-    bot = Bot(impatient_engine)
-    place = Place("console", "reseau", "reseau")
+    chat = await veille_chat(engine=impatient_engine)
 
     def event(user: str, text: str) -> CommandEvent:
-        return CommandEvent(actor=bot.actor(user), place=place, at=START, text=text)
+        return CommandEvent(actor=chat.actor(user), place=place("reseau"), at=START, text=text)
 
     # The first command ever seen in this channel, by a coordinator: it waits for the site.
     slow = asyncio.create_task(
-        bot.app.process(event("camille", command.format(base=slow_site.base)))
+        chat.app.process(event("camille", command.format(base=slow_site.base)))
     )
     await slow_site.started.wait()
 
     # Meanwhile another member, new too, asks something in the same channel: answered at once.
-    other = await bot.app.process(event("bob", "/veille liste"))
+    other = await chat.app.process(event("bob", "/veille liste"))
     assert other.error_id is None, other
     (reply,) = other.replies
     assert waiting_answer in reply.text

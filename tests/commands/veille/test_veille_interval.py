@@ -11,37 +11,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
-from sqlalchemy.engine import Engine
 
-import commands.veille as veille
-from bot.app import App
-from bot.clock import FrozenClock
-from bot.config import load_settings
 from bot.i18n import Translators
 from commands.veille import refresh_all
 from commands.veille.messages import interval_text
-from tests.commands.veille.test_veille import (  # noqa: F401 - site is a fixture
+from tests.commands.veille.test_veille import (  # noqa: F401 - site and veille_chat are fixtures
     FEED,
     START,
-    Bot,
     Handler,
     Site,
+    VeilleChat,
     site,
+    sources,
+    veille_chat,
 )
-
-
-class EnglishBot(Bot):
-    def __init__(self, engine: Engine) -> None:
-        settings = load_settings(
-            None,
-            environ={},
-            overrides={
-                "feeds": {"allow_private_networks": True, "parse_processes": 0},
-                "network": {"locale": "en"},
-            },
-        )
-        self.clock = FrozenClock(START)
-        self.app = App(settings, clock=self.clock, engine=engine, families=[veille.FAMILY])
+from tests.support.chat import only
 
 
 def cached(body: str, max_age: int | None = None) -> Handler:
@@ -71,46 +55,49 @@ def test_interval_text(minutes: int, text: str) -> None:
 
 
 @pytest.mark.asyncio
-async def test_setting_showing_and_resetting_an_interval(engine: Engine, site: Site) -> None:  # noqa: F811
-    bot = EnglishBot(engine)
+async def test_setting_showing_and_resetting_an_interval(
+    veille_chat: VeilleChat,  # noqa: F811
+    site: Site,  # noqa: F811
+) -> None:
+    chat = await veille_chat(network={"locale": "en"})
     site.serve("/rss", FEED)
-    await bot.say(f"/veille ajouter {site.url('/rss')}")
-    (source,) = bot.sources()
+    only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
+    (source,) = sources(chat)
     assert source.interval_minutes is None
     assert source.next_fetch_at == START + timedelta(hours=1)
 
-    reply = await bot.say("/veille frequence 1 6h")
+    reply = only(await chat.command("camille", "/veille frequence 1 6h"))
     assert reply.ephemeral
     assert reply.text == (
         "Source n° 1 (“Cerema actus”) will now be fetched every 6 h. Next fetch: 23/11/2026 17:00."
     )
-    (source,) = bot.sources()
+    (source,) = sources(chat)
     assert source.interval_minutes == 360
     assert source.next_fetch_at == START + timedelta(hours=6)  # from its last fetch
-    listing = (await bot.say("/veille liste", user="bob")).text
+    listing = (only(await chat.command("bob", "/veille liste"))).text
     assert "interval: 6 h" in listing
 
     # The English alias, and the other spellings of a duration.
     for typed, minutes in (("1d", 1440), ("1j", 1440), ("30min", 30), ("1h30", 90)):
-        await bot.say(f"/watch interval 1 {typed}")
-        assert bot.sources()[0].interval_minutes == minutes, typed
-    assert "interval: 1 h 30 min" in (await bot.say("/veille liste")).text
+        only(await chat.command("camille", f"/watch interval 1 {typed}"))
+        assert sources(chat)[0].interval_minutes == minutes, typed
+    assert "interval: 1 h 30 min" in (only(await chat.command("camille", "/veille liste"))).text
 
     for word in ("defaut", "default", "Défaut"):
-        reply = await bot.say(f"/veille frequence 1 {word}")
+        reply = only(await chat.command("camille", f"/veille frequence 1 {word}"))
         assert reply.text.startswith(
             "Source n° 1 (“Cerema actus”) follows the network's interval again: every 1 h."
         )
-        assert bot.sources()[0].interval_minutes is None
-    assert "interval:" not in (await bot.say("/veille liste")).text
+        assert sources(chat)[0].interval_minutes is None
+    assert "interval:" not in (only(await chat.command("camille", "/veille liste"))).text
 
 
 @pytest.mark.asyncio
-async def test_bad_intervals_change_nothing(engine: Engine, site: Site) -> None:  # noqa: F811
-    bot = EnglishBot(engine)
+async def test_bad_intervals_change_nothing(veille_chat: VeilleChat, site: Site) -> None:  # noqa: F811
+    chat = await veille_chat(network={"locale": "en"})
     site.serve("/rss", FEED)
-    await bot.say(f"/veille ajouter {site.url('/rss')}")
-    await bot.say("/veille frequence 1 2h")
+    only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
+    only(await chat.command("camille", "/veille frequence 1 2h"))
     cases = {
         "/veille frequence 9 6h": "There is no source n° 9. /veille liste shows the sources",
         "/veille frequence 1 souvent": (
@@ -127,53 +114,53 @@ async def test_bad_intervals_change_nothing(engine: Engine, site: Site) -> None:
         "/veille frequence 1": "<interval> is missing.\nUsage: /watch interval <number> <interval>",
     }
     for line, expected in cases.items():
-        assert expected in (await bot.say(line)).text, line
-    assert "reserved" in (await bot.say("/veille frequence 1 6h", user="bob")).text.lower()
-    (source,) = bot.sources()
+        assert expected in (only(await chat.command("camille", line))).text, line
+    assert "reserved" in (only(await chat.command("bob", "/veille frequence 1 6h"))).text.lower()
+    (source,) = sources(chat)
     assert (source.interval_minutes, source.next_fetch_at) == (120, START + timedelta(hours=2))
     # The bounds themselves are accepted.
-    await bot.say("/veille frequence 1 15min")
-    assert bot.sources()[0].interval_minutes == 15
-    await bot.say("/veille frequence 1 7j")
-    assert bot.sources()[0].interval_minutes == 7 * 24 * 60
-    await bot.say("/veille frequence 1 une semaine")
-    assert bot.sources()[0].interval_minutes == 7 * 24 * 60
+    only(await chat.command("camille", "/veille frequence 1 15min"))
+    assert sources(chat)[0].interval_minutes == 15
+    only(await chat.command("camille", "/veille frequence 1 7j"))
+    assert sources(chat)[0].interval_minutes == 7 * 24 * 60
+    only(await chat.command("camille", "/veille frequence 1 une semaine"))
+    assert sources(chat)[0].interval_minutes == 7 * 24 * 60
 
 
 @pytest.mark.asyncio
 async def test_a_shorter_interval_can_make_a_source_due_at_once(
-    engine: Engine,
+    veille_chat: VeilleChat,  # noqa: F811
     site: Site,  # noqa: F811
 ) -> None:
-    bot = EnglishBot(engine)
+    chat = await veille_chat(network={"locale": "en"})
     site.serve("/rss", FEED)
-    await bot.say(f"/veille ajouter {site.url('/rss')}")
-    await bot.say("/veille frequence 1 1j")
-    assert bot.sources()[0].next_fetch_at == START + timedelta(days=1)
-    bot.clock.advance(timedelta(hours=2))
-    reply = await bot.say("/veille frequence 1 30min")
-    (source,) = bot.sources()
-    assert source.next_fetch_at == bot.clock.now()  # 30 min after its fetch is already past
+    only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
+    only(await chat.command("camille", "/veille frequence 1 1j"))
+    assert sources(chat)[0].next_fetch_at == START + timedelta(days=1)
+    chat.clock.advance(timedelta(hours=2))
+    reply = only(await chat.command("camille", "/veille frequence 1 30min"))
+    (source,) = sources(chat)
+    assert source.next_fetch_at == chat.clock.now()  # 30 min after its fetch is already past
     assert "will now be fetched every 30 min" in reply.text
     hits = len(site.hits)
-    report = await refresh_all(bot.app)
+    report = await refresh_all(chat.app)
     assert report.checked == 1 and len(site.hits) == hits + 1
-    assert bot.sources()[0].next_fetch_at == bot.clock.now() + timedelta(minutes=30)
+    assert sources(chat)[0].next_fetch_at == chat.clock.now() + timedelta(minutes=30)
 
 
 @pytest.mark.asyncio
-async def test_a_failing_source_keeps_its_backoff(engine: Engine, site: Site) -> None:  # noqa: F811
-    bot = EnglishBot(engine)
+async def test_a_failing_source_keeps_its_backoff(veille_chat: VeilleChat, site: Site) -> None:  # noqa: F811
+    chat = await veille_chat(network={"locale": "en"})
     site.serve("/rss", FEED)
-    await bot.say(f"/veille ajouter {site.url('/rss')}")
+    only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
     site.serve("/rss", "oops", status=500, content_type="text/plain")
-    bot.clock.advance(timedelta(hours=1))
-    await refresh_all(bot.app)
-    (source,) = bot.sources()
+    chat.clock.advance(timedelta(hours=1))
+    await refresh_all(chat.app)
+    (source,) = sources(chat)
     assert source.failures == 1
     retry = source.next_fetch_at
-    await bot.say("/veille frequence 1 3j")
-    (source,) = bot.sources()
+    only(await chat.command("camille", "/veille frequence 1 3j"))
+    (source,) = sources(chat)
     assert (source.interval_minutes, source.next_fetch_at) == (3 * 24 * 60, retry)
 
 
@@ -190,18 +177,18 @@ async def test_a_failing_source_keeps_its_backoff(engine: Engine, site: Site) ->
     ],
 )
 async def test_the_refresh_takes_the_later_of_interval_and_cache_control(
-    engine: Engine,
+    veille_chat: VeilleChat,  # noqa: F811
     site: Site,  # noqa: F811
     interval: str,
     max_age: int | None,
     expected: timedelta,
 ) -> None:
-    bot = EnglishBot(engine)
+    chat = await veille_chat(network={"locale": "en"})
     site.serve("/rss", FEED)
-    await bot.say(f"/veille ajouter {site.url('/rss')}")
-    await bot.say(f"/veille frequence 1 {interval}")
+    only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
+    only(await chat.command("camille", f"/veille frequence 1 {interval}"))
     site.routes["/rss"] = cached(FEED, max_age)
-    bot.clock.advance(timedelta(days=8))
-    report = await refresh_all(bot.app)
+    chat.clock.advance(timedelta(days=8))
+    report = await refresh_all(chat.app)
     assert report.updated == 1
-    assert bot.sources()[0].next_fetch_at == bot.clock.now() + expected
+    assert sources(chat)[0].next_fetch_at == chat.clock.now() + expected

@@ -128,6 +128,28 @@ class Run:
         await self.app.stop()
 
 
+RunFactory = Callable[..., Run]
+"""``run(**rocketchat)``: one life of the bot on the fake server and the test's database
+(``store`` replaces the cursor store; other keywords are ``[rocketchat]`` settings)."""
+
+
+@pytest.fixture
+def run(
+    no_leftover_tasks: None,
+    secrets: None,
+    fake: FakeRocketChat,
+    database: Database,
+    tmp_path: Path,
+) -> RunFactory:
+    """Runs of the bot, each used as ``async with run(...) as life:``; ``no_leftover_tasks``
+    comes first so that it checks, after everything else is torn down, that no task is left."""
+
+    def make(**options: Any) -> Run:
+        return Run(fake, database, tmp_path, **options)
+
+    return make
+
+
 def reply_id(message: Mapping[str, Any], n: int = 0) -> str:
     return message_id_for(f"reply:{message['_id']}:{n}")
 
@@ -165,14 +187,10 @@ def stored_cursors(database: Database) -> dict[str, Cursor]:
 
 @pytest.mark.asyncio
 async def test_what_is_said_while_the_bot_is_stopped_is_answered_once_in_order(
-    no_leftover_tasks: None,
-    secrets: None,
-    fake: FakeRocketChat,
-    database: Database,
-    tmp_path: Path,
+    run: RunFactory, fake: FakeRocketChat, database: Database
 ) -> None:
     general, bureau = fake.room("general"), fake.room("bureau")
-    async with Run(fake, database, tmp_path):
+    async with run():
         before = fake.say("alice", general, "!aide sondage")
         await answer(fake, before)
 
@@ -187,7 +205,7 @@ async def test_what_is_said_while_the_bot_is_stopped_is_answered_once_in_order(
         fake.say("camille", bureau, "!aide partager"),
     ]
 
-    async with Run(fake, database, tmp_path) as second:
+    async with run() as second:
         await answer(fake, *(m for m in missed if m["msg"].startswith(("!", "aide"))))
         assert second.platform.stats.caught_up == 5
         # The first run stopped cleanly: no need to look for answers it may have given.
@@ -207,7 +225,7 @@ async def test_what_is_said_while_the_bot_is_stopped_is_answered_once_in_order(
     assert fake.messages[reply_id(fake.messages_in(dm)[0])]["rid"] == dm.id
 
     # Another restart: nothing is answered again.
-    async with Run(fake, database, tmp_path):
+    async with run():
         again = fake.say("camille", general, "!aide veille")
         await answer(fake, again)
     assert answered(fake)[6:] == ["!aide veille"]
@@ -220,16 +238,12 @@ async def test_what_is_said_while_the_bot_is_stopped_is_answered_once_in_order(
 
 @pytest.mark.asyncio
 async def test_the_first_start_replays_nothing(
-    no_leftover_tasks: None,
-    secrets: None,
-    fake: FakeRocketChat,
-    database: Database,
-    tmp_path: Path,
+    run: RunFactory, fake: FakeRocketChat, database: Database
 ) -> None:
     general = fake.room("general")
     fake.say("alice", general, "!aide sondage")  # before the bot ever ran on this database
     fake.say("camille", fake.room("bureau"), "!aide profil")
-    async with Run(fake, database, tmp_path) as run:
+    async with run() as run:
         live = fake.say("alice", general, "!aide voter")
         await answer(fake, live)
         assert run.platform.stats.caught_up == 0
@@ -241,11 +255,7 @@ async def test_the_first_start_replays_nothing(
 
 @pytest.mark.asyncio
 async def test_messages_older_than_the_window_are_not_replayed(
-    no_leftover_tasks: None,
-    secrets: None,
-    fake: FakeRocketChat,
-    database: Database,
-    tmp_path: Path,
+    run: RunFactory, fake: FakeRocketChat, database: Database
 ) -> None:
     # The bot last ran two days ago.
     now = int(time.time() * 1000)
@@ -263,7 +273,7 @@ async def test_messages_older_than_the_window_are_not_replayed(
     recent = fake.say("camille", bureau, "!aide partager", at=now - 2 * HOUR_MS)
     latest = fake.say("alice", general, "!aide inscription", at=now - HOUR_MS)
 
-    async with Run(fake, database, tmp_path, catch_up_hours=24) as run:
+    async with run(catch_up_hours=24) as run:
         await answer(fake, recent, latest)
         assert run.platform.stats.caught_up == 2
         live = fake.say("alice", general, "!aide voter")
@@ -273,19 +283,15 @@ async def test_messages_older_than_the_window_are_not_replayed(
 
 @pytest.mark.asyncio
 async def test_at_most_the_newest_messages_of_a_room_are_replayed(
-    no_leftover_tasks: None,
-    secrets: None,
-    fake: FakeRocketChat,
-    database: Database,
-    tmp_path: Path,
+    run: RunFactory, fake: FakeRocketChat
 ) -> None:
     general = fake.room("general")
-    async with Run(fake, database, tmp_path):
+    async with run():
         first = fake.say("alice", general, "!aide sondage")
         await answer(fake, first)
     missed = [fake.say("alice", general, f"!aide {topic}") for topic in ("profil", "partager")]
     missed.append(fake.say("alice", general, "!aide inscription"))
-    async with Run(fake, database, tmp_path, catch_up_max_messages=2) as run:
+    async with run(catch_up_max_messages=2) as run:
         await answer(fake, *missed[1:])
         assert run.platform.stats.catch_up_truncated == 1
         live = fake.say("alice", general, "!aide voter")
@@ -295,18 +301,14 @@ async def test_at_most_the_newest_messages_of_a_room_are_replayed(
 
 @pytest.mark.asyncio
 async def test_catch_up_hours_zero_turns_the_catch_up_after_a_restart_off(
-    no_leftover_tasks: None,
-    secrets: None,
-    fake: FakeRocketChat,
-    database: Database,
-    tmp_path: Path,
+    run: RunFactory, fake: FakeRocketChat
 ) -> None:
     general = fake.room("general")
-    async with Run(fake, database, tmp_path):
+    async with run():
         first = fake.say("alice", general, "!aide sondage")
         await answer(fake, first)
     fake.say("alice", general, "!aide profil")
-    async with Run(fake, database, tmp_path, catch_up_hours=0):
+    async with run(catch_up_hours=0):
         live = fake.say("alice", general, "!aide voter")
         await answer(fake, live)
     assert answered(fake) == ["!aide sondage", "!aide voter"]
@@ -314,21 +316,17 @@ async def test_catch_up_hours_zero_turns_the_catch_up_after_a_restart_off(
 
 @pytest.mark.asyncio
 async def test_edited_messages_do_not_run_again_after_a_restart(
-    no_leftover_tasks: None,
-    secrets: None,
-    fake: FakeRocketChat,
-    database: Database,
-    tmp_path: Path,
+    run: RunFactory, fake: FakeRocketChat
 ) -> None:
     general = fake.room("general")
-    async with Run(fake, database, tmp_path):
+    async with run():
         older = fake.say("alice", general, "!aide sondage")
         newest = fake.say("alice", general, "!aide profil")
         await answer(fake, older, newest)
     # Edited while the bot is stopped (the newest is the one the stored cursor points at)...
     fake.edit("alice", older["_id"], "!aide voter")
     fake.edit("alice", newest["_id"], "!aide sessions")
-    async with Run(fake, database, tmp_path):
+    async with run():
         # ... and again once it runs: the edits are pushed as updates.
         fake.edit("alice", older["_id"], "!aide partager")
         fake.edit("alice", newest["_id"], "!aide veille")
@@ -340,11 +338,7 @@ async def test_edited_messages_do_not_run_again_after_a_restart(
 
 @pytest.mark.asyncio
 async def test_a_crash_before_the_cursor_is_written_runs_no_command_twice(
-    no_leftover_tasks: None,
-    secrets: None,
-    fake: FakeRocketChat,
-    database: Database,
-    tmp_path: Path,
+    run: RunFactory, fake: FakeRocketChat, database: Database
 ) -> None:
     """The previous run handled a command (a poll created, its message posted, the creator
     told) but stopped before its cursor was written: the next run reads that command again and
@@ -356,7 +350,7 @@ async def test_a_crash_before_the_cursor_is_written_runs_no_command_twice(
         stores.append(FlakyStore(sessions, PLATFORM))
         return stores[-1]
 
-    async with Run(fake, database, tmp_path, store=flaky):
+    async with run(store=flaky):
         first = fake.say("alice", general, "!aide sondage")
         await answer(fake, first)
         await fake.wait_for(
@@ -372,7 +366,7 @@ async def test_a_crash_before_the_cursor_is_written_runs_no_command_twice(
     assert stored[LISTENING].message_id is None  # not a clean stop
 
     after = fake.say("alice", general, "!aide profil")  # said while the bot is down
-    async with Run(fake, database, tmp_path) as run:
+    async with run() as run:
         await answer(fake, after)
         assert run.platform.stats.replays_avoided == 1
         assert run.platform.stats.caught_up == 2

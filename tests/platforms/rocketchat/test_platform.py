@@ -1,5 +1,5 @@
 """The Rocket.Chat platform end to end: the real ``rocketchat_API`` client and our DDP client
-against the fake server (tests/fakes/rocketchat.py) over loopback sockets."""
+against the fake server (tests/fakes/rocketchat/) over loopback sockets."""
 
 from __future__ import annotations
 

@@ -1,0 +1,60 @@
+"""The mailing family: the digest, the gazette and session invitations by email
+(:mod:`commands.mailing.mailings`), and the coordinators' list of people outside the chat
+(``tisserand subscribers``, :mod:`commands.mailing.subscribers`).
+
+Email is on when the configuration has an ``[email]`` section; without it this family does
+nothing. Subscribing from the chat is ``/profil email`` (the profile family).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.family import Family, Host
+from bot.mail import TOPIC
+from commands.mailing import mailings
+from commands.mailing.cli import subscribers_group
+from commands.mailing.subscribers import (
+    SubscriberError,
+    add_one,
+    import_csv,
+    listing,
+    remove,
+    state,
+)
+
+WORK_NAME = "email.mailings"
+
+
+def setup(host: Host) -> None:
+    if host.settings.email is None:
+        return
+    t = host.translators.get(host.settings.network.locale)
+
+    def next_due() -> datetime | None:
+        with host.sessions() as db:
+            return mailings.next_due(db, host.clock.now())
+
+    async def run() -> None:
+        with host.sessions.begin() as db:
+            queued = mailings.mail_due(db, host.settings, t, host.clock.now())
+        if queued:
+            await host.after_change({"outbox"})
+
+    host.scheduler.add_due_work(WORK_NAME, next_due, run)
+
+
+FAMILY = Family(name="mailing", handlers=(), setup=setup, outbox_topics=(TOPIC,))
+"""Email deliverables: no chat command (``/profil email`` is the profile's)."""
+
+__all__ = [
+    "FAMILY",
+    "WORK_NAME",
+    "SubscriberError",
+    "add_one",
+    "import_csv",
+    "listing",
+    "remove",
+    "state",
+    "subscribers_group",
+]

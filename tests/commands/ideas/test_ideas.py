@@ -1,0 +1,91 @@
+"""The ideas box through the chat harness: propose, support (once, withdrawable), the list by
+support, statuses set by coordinators with the author told; bad input refused, nothing lost."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.storage.ideas import Idea, IdeaSupport
+from tests.support.chat import Chat, text_of
+
+
+def _supports(chat: Chat, idea_id: int) -> tuple[int, int]:
+    """(the idea's counter, its support rows)."""
+    with chat.db() as db:
+        idea = db.get(Idea, idea_id)
+        assert idea is not None
+        rows = db.scalar(
+            select(func.count()).select_from(IdeaSupport).where(IdeaSupport.idea_id == idea_id)
+        )
+        return idea.supports, int(rows or 0)
+
+
+@pytest.mark.asyncio
+async def test_ideas_proposed_supported_listed_and_given_a_status(chat: Chat) -> None:
+    receipt = text_of(await chat.command("alice", '/idee "Un atelier sur l\'eau potable"'))
+    assert "n° 1" in receipt
+    (post,) = chat.posts("general")
+    assert "💡 **Idée n° 1** proposée par Alice" in post.text
+    assert "Un atelier sur l'eau potable" in post.text
+    assert [c.action for c in post.choices] == ["idea:1:support", "idea:1:withdraw"]
+    assert post.choices[0].label == "Je soutiens"
+    assert _supports(chat, 1) == (1, 1)  # the author's proposal is their support
+
+    await chat.command("bob", "/idea Des visites de sites exemplaires")
+    await chat.command("chloe", '/idee "Une newsletter mensuelle"')
+    for user in ("chloe", "david", "frank"):
+        await chat.click(user, "idea:2:support")
+    await chat.click("erin", "idea:1:support")
+    assert _supports(chat, 2) == (4, 4)
+
+    # Supporting twice, the author supporting their own idea again: refused, counted once.
+    again = text_of(await chat.click("bob", "idea:2:support"))
+    assert "Vous soutenez déjà l'idée n° 2" in again
+    own = text_of(await chat.command("alice", "/idee soutenir 1"))
+    assert "Vous soutenez déjà l'idée n° 1" in own
+    assert _supports(chat, 2) == (4, 4) and _supports(chat, 1) == (2, 2)
+
+    # Withdrawn, then nothing more to withdraw.
+    assert "retiré" in text_of(await chat.click("david", "idea:2:withdraw"))
+    assert "rien à retirer" in text_of(await chat.click("david", "idea:2:withdraw"))
+    assert _supports(chat, 2) == (3, 3)
+
+    listed = text_of(await chat.command("frank", "/idees"))
+    lines = [line for line in listed.splitlines() if line.startswith("- ")]
+    assert "Boîte à idées** (3 idées)" in listed
+    assert "n° 2" in lines[0] and "3 soutiens" in lines[0]
+    assert "n° 1" in lines[1] and "2 soutiens" in lines[1]
+    assert "n° 3" in lines[2] and "1 soutien," in lines[2]
+
+    # A coordinator gives a status; the author is told in private.
+    done = text_of(
+        await chat.command("camille", '/idee statut 2 retenue "Au programme du printemps."')
+    )
+    assert "L'idée n° 2 est maintenant « retenue »" in done and "Bob" in done
+    (notice,) = chat.direct_messages("bob")
+    assert "Votre idée n° 2 est maintenant « retenue »" in notice.text
+    assert "Au programme du printemps." in notice.text
+    await chat.command("camille", "/idee statut 3 Écartée")
+    (declined,) = chat.direct_messages("chloe")
+    assert "« écartée »" in declined.text
+    listed = text_of(await chat.command("frank", "/ideas"))
+    assert "retenue" in listed and "↳ Au programme du printemps." in listed
+
+
+@pytest.mark.asyncio
+async def test_ideas_bad_input_is_explained_and_changes_nothing(chat: Chat) -> None:
+    assert "Écrivez votre idée" in text_of(await chat.command("alice", "/idee"))
+    assert "dans un canal" in text_of(await chat.command("alice", "/idee Test", channel="@alice"))
+    assert "au plus 1000 caractères" in text_of(await chat.command("alice", "/idee " + "x" * 1001))
+    assert "Il n'y a pas d'idée n° 9" in text_of(await chat.click("bob", "idea:9:support"))
+    await chat.command("alice", "/idee Une idée")
+    unknown = text_of(await chat.command("camille", "/idee statut 1 peut-etre"))
+    assert "n'est pas un statut" in unknown and "retenue, en-cours, realisee, ecartee" in unknown
+    # Members may not set a status (the permission check of the registry).
+    await chat.command("bob", "/idee statut 1 retenue")
+    with chat.db() as db:
+        idea = db.get(Idea, 1)
+        assert idea is not None and idea.status == "proposed" and idea.status_changes == 0
+    assert chat.direct_messages("alice") == []
+    assert text_of(await chat.command("bob", "/idees")).count("- ") == 1
