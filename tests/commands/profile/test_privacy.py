@@ -24,6 +24,7 @@ ORGANISATION = "Mairie de Xylophonville"
 PRESENTATION = "Passionnée de vélos-cargos zoulous"
 COMMENT = "Mon commentaire très singulier"
 QUOTE = "Les quokkas de Xylophonville ont adoré"
+IDEA = "Un atelier de quokkas pédagogiques"
 
 
 def _member_id(chat: Chat, user: str) -> int:
@@ -75,6 +76,7 @@ async def _alice_everywhere(chat: Chat) -> int:
     await chat.command("alice", "/rencontres rejoindre")
     await chat.command("camille", "/rencontres lancer")
     await chat.command("camille", '/referent ajouter "mobilité" @alice')
+    await chat.command("alice", f'/idee "{IDEA}"')
     return alice
 
 
@@ -94,6 +96,7 @@ async def test_export_holds_every_family(chat: Chat) -> None:
     assert families["gazette"]["highlights_said"][0]["quote"] == QUOTE
     assert families["members"]["meetings"]["rounds"][0]["met"] == ["Bob"]
     assert families["members"]["referent_for"] == ["mobilité"]
+    assert families["ideas"]["ideas_proposed"][0]["text"] == IDEA
     assert any("Bob" in m["text"] for m in exported["messages_to_you"])
     page = html_file.data.decode()
     assert (
@@ -134,7 +137,7 @@ async def test_erasure_leaves_only_the_documented_residue(chat: Chat) -> None:
     said = text_of(await chat.click("alice", confirm.action))
     assert "vos données sont effacées" in said
 
-    needles = ("alice", "Alice", ORGANISATION, PRESENTATION, COMMENT, QUOTE)
+    needles = ("alice", "Alice", ORGANISATION, PRESENTATION, COMMENT, QUOTE, IDEA)
     leaks = [
         (table, needle)
         for table, value in _every_text_cell(chat)
@@ -159,6 +162,7 @@ async def test_erasure_leaves_only_the_documented_residue(chat: Chat) -> None:
         assert record.counts["polls.ballots_kept_anonymous"] == 1
         assert record.counts["members.meeting_history_deleted"] == 1
         assert record.counts["veille.share_comments_erased"] == 1
+        assert record.counts["ideas.ideas_deleted"] == 1
 
     # erasing twice: the old button does nothing; a new /profil effacer is a new member
     said = text_of(await chat.click("alice", confirm.action))
