@@ -37,12 +37,14 @@ from bot.core import (
     storable,
 )
 from bot.family import (
+    MEMBER_DATA_SERVICE,
     Family,
     Listener,
     ListenerKind,
     ReportSource,
     check_families,
     gazette_sources,
+    member_data_of,
     report_sources,
 )
 from bot.i18n import Translator, Translators
@@ -117,6 +119,7 @@ class App:
         self.listeners: list[tuple[ListenerKind, Listener]] = []
         self._known_places: set[tuple[str, str, str]] = set()
         self.services: dict[str, Any] = {}
+        self.services[MEMBER_DATA_SERVICE] = member_data_of(self.families)
         """Long-lived helpers installed by command families in ``setup(host)``, by name."""
         self.started = False
         """True between the end of :meth:`start` and :meth:`stop` (platforms connected)."""

@@ -531,8 +531,15 @@ def build_cli(locale: str | None = None) -> click.Group:
         return settings, make_session_factory(_migrated_engine(settings))
 
     from commands.mailing import subscribers_group
+    from commands.profile.cli import member_group
 
     main.add_command(subscribers_group(t, _common, _subscribers))
+
+    def _member_app(ctx: click.Context, config: str | None, database: str | None) -> Any:
+        _merge(ctx, config, database)
+        return _app(settings_of(ctx))
+
+    main.add_command(member_group(t, _common, _member_app))
     return main
 
 

@@ -269,6 +269,20 @@ class HighlightSettings(_Section):
     """Name the members who joined in the gazette (False: only their number)."""
 
 
+class PrivacySettings(_Section):
+    """How long data that is only useful for a while is kept (purged by scheduled work)."""
+
+    feed_entries_days: int = Field(default=180, ge=15)
+    """Entries of the watched feeds (not the links members shared) older than this are deleted."""
+    direct_messages_days: int = Field(default=90, ge=1)
+    """Texts of direct messages already sent (or given up) are deleted after this."""
+    recent_messages_hours: int = Field(default=48, ge=0)
+    """Channel messages remembered for /pepite --message are deleted after this (at most
+    ``[highlights] remember_hours`` is useful)."""
+    cursors_days: int = Field(default=90, ge=1)
+    """Where the bot stopped reading a room it has not heard from for this long is forgotten."""
+
+
 class GazetteSettings(_Section):
     """The gazette after an event, its drafts and its files (``[gazette]``)."""
 
@@ -342,6 +356,7 @@ class Settings(_Section):
     sessions: SessionSettings = SessionSettings()
     feeds: FeedSettings = FeedSettings()
     highlights: HighlightSettings = HighlightSettings()
+    privacy: PrivacySettings = PrivacySettings()
     gazette: GazetteSettings = GazetteSettings()
     rocketchat: dict[str, Any] | None = None
     """Validated by the Rocket.Chat platform module (``[rocketchat]``)."""

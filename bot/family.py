@@ -9,7 +9,7 @@ fails when the app is built (:class:`FamilyError`), never skips.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.i18n import Translator, Translators
     from bot.registry import ReplyLike
     from bot.scheduler import Scheduler
+    from bot.storage.members import Member
 
 ListenerKind = Literal["message", "reaction"]
 Listener = Callable[["Context"], "ReplyLike | Awaitable[ReplyLike]"]
@@ -43,6 +44,44 @@ class GazetteSection:
 
     kind: str
     source: GazetteSource
+
+
+MemberExport = Callable[["Session", "Member"], Mapping[str, Any]]
+"""``(database session, member) -> {section: JSON-able value}``: what a family holds about them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedMember:
+    """Who is being erased, as they were: the member row is already an anonymous shell (same
+    id, no name, no platform identifier) when the families' ``erase`` run, so that what they
+    rebuild shows the shell; these values let them find copies of the name and texts."""
+
+    id: int
+    platform: str
+    user_id: str
+    display_name: str
+    texts: tuple[str, ...] = ()
+    """What the member wrote about themselves (profile fields), to redact where it was copied."""
+
+
+MemberErase = Callable[["Context", ErasedMember], Mapping[str, int]]
+"""``(context, who) -> {what: rows}``: erase (or anonymise) it, in the context's transaction."""
+
+MEMBER_DATA_SERVICE = "member_data"
+"""``Host.services`` key of the families' :class:`MemberData`, by family name (set by the app)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberData:
+    """What a family stores about a member, for their rights over their data (GDPR): ``export``
+    gives it as JSON-able sections (``/profil exporter``); ``erase`` erases it, or keeps only
+    what must stay as anonymous counts, and says how many rows of each kind it touched
+    (``/profil effacer``; the record of the erasure keeps these counts). ``holds`` names, for
+    ``docs/privacy.md`` and the export, what the family stores."""
+
+    export: MemberExport
+    erase: MemberErase
+    holds: tuple[str, ...] = ()
 
 
 ReportSource = Callable[["Session", "Translator", datetime, datetime], Any]
@@ -66,7 +105,9 @@ class Family:
     autocompleters) the registry collects; ``setup`` registers scheduled work, listeners and
     services on the :class:`Host`; ``outbox_topics`` are the first segments of the outbox keys
     the family writes (``session`` for ``session:12:announce``), each owned by one family;
-    ``gazette`` the sections it offers the gazette; ``report`` those it gives the annual report.
+    ``gazette`` the sections it offers the gazette; ``report`` those it gives the annual report;
+    ``member_data`` what it stores about a member, exported and erased on their request (None:
+    nothing).
     """
 
     name: str
@@ -74,6 +115,7 @@ class Family:
     setup: Callable[[Host], None] | None = None
     outbox_topics: tuple[str, ...] = ()
     gazette: tuple[GazetteSection, ...] = ()
+    member_data: MemberData | None = None
     report: tuple[ReportSection, ...] = ()
 
 
@@ -153,6 +195,11 @@ def gazette_sources(families: Iterable[Family]) -> dict[str, GazetteSource]:
     return {section.kind: section.source for family in families for section in family.gazette}
 
 
+def member_data_of(families: Iterable[Family]) -> dict[str, MemberData]:
+    """What each family stores about members, by family name (families storing nothing left out)."""
+    return {family.name: family.member_data for family in families if family.member_data}
+
+
 def report_sources(families: Iterable[Family]) -> dict[str, ReportSource]:
     """Every section the families give the annual report, by key, in the families' order."""
     return {part.key: part.source for family in families for part in family.report}
@@ -164,6 +211,8 @@ def outbox_topic_owners(families: Iterable[Family]) -> dict[str, str]:
 
 
 __all__ = [
+    "MEMBER_DATA_SERVICE",
+    "ErasedMember",
     "Family",
     "FamilyError",
     "GazetteSection",
@@ -171,10 +220,14 @@ __all__ = [
     "Host",
     "Listener",
     "ListenerKind",
+    "MemberData",
+    "MemberErase",
+    "MemberExport",
     "ReportSection",
     "ReportSource",
     "check_families",
     "gazette_sources",
+    "member_data_of",
     "outbox_topic_owners",
     "report_sources",
 ]

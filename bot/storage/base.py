@@ -45,3 +45,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+def changed_rows(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed (``CursorResult.rowcount``; 0 when unknown)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from bot.family import Family, ReportSection
 from commands.gazette import (
     consent,
+    data,
     edit_handlers,
     gazette_handlers,
     highlight_handlers,
@@ -34,6 +35,7 @@ FAMILY = Family(
     setup=listeners.setup,
     outbox_topics=("consent", "gazette"),
     report=(ReportSection("gazette", report_gazette),),
+    member_data=data.MEMBER_DATA,
 )
 
 __all__ = [

@@ -29,6 +29,7 @@ from bot.storage.highlights import (
 )
 from bot.storage.members import Member
 from bot.storage.polls import PollBallot
+from bot.storage.profiles import organisation_of
 from bot.storage.sessions import Registration
 from commands.gazette.draft import (
     EXTRA_KINDS,
@@ -61,15 +62,16 @@ def proper_name(name: str) -> str:
     )
 
 
-def byline_of(row: Highlight, author: Member | None) -> str | None:
+def byline_of(row: Highlight, author: Member | None, organisation: str | None = None) -> str | None:
     """How the gazette signs a quote: None without the author's name (consent "anon").
 
-    The member's current display name (they may have corrected it since), properly capitalised.
-    The one place to extend with what else a member shows (their organisation).
+    The member's current display name (they may have corrected it since), properly capitalised,
+    and the organisation of their profile when they gave one (``Alice (Mairie de Lons)``).
     """
     if row.consent != Consent.YES:
         return None
-    return proper_name(author.display_name if author is not None else row.author_name)
+    name = proper_name(author.display_name if author is not None else row.author_name)
+    return f"{name} ({organisation})" if organisation else name
 
 
 def _authors(db: Session, rows: Iterable[Highlight]) -> dict[int, Member]:
@@ -79,11 +81,13 @@ def _authors(db: Session, rows: Iterable[Highlight]) -> dict[int, Member]:
     return {m.id: m for m in db.scalars(select(Member).where(Member.id.in_(ids))).all()}
 
 
-def _highlight_entry(row: Highlight, author: Member | None) -> HighlightEntry:
+def _highlight_entry(
+    row: Highlight, author: Member | None, organisation: str | None = None
+) -> HighlightEntry:
     return HighlightEntry(
         number=row.id,
         quote=row.quote,
-        author=byline_of(row, author),
+        author=byline_of(row, author, organisation),
         said_at=row.said_at,
         channel=row.channel_name,
         link=row.link,
@@ -123,7 +127,8 @@ def build_content(
             row = rows.get(ref_id)
             if row is not None and row.consent in PUBLISHABLE:
                 author = authors.get(row.author_id) if row.author_id is not None else None
-                highlights.append(_highlight_entry(row, author))
+                organisation = organisation_of(db, author.id) if author is not None else None
+                highlights.append(_highlight_entry(row, author, organisation))
     extras: dict[ItemKind, list[ExtraEntry]] = {}
     event: EventHeader | None = None
     if any(by_kind[kind] for kind in EXTRA_KINDS) or period.session_id is not None:

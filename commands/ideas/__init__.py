@@ -12,7 +12,7 @@ retenue|en-cours|realisee|ecartee "réponse"``; the author is told by direct mes
 from __future__ import annotations
 
 from bot.family import Family, ReportSection
-from commands.ideas import handlers
+from commands.ideas import data, handlers
 from commands.ideas.report import report_ideas
 
 __all__ = ["FAMILY"]
@@ -22,4 +22,5 @@ FAMILY = Family(
     handlers=(handlers,),
     outbox_topics=("idea",),
     report=(ReportSection("ideas", report_ideas),),
+    member_data=data.MEMBER_DATA,
 )

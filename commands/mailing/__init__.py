@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.family import Family, Host
 from bot.mail import TOPIC
-from commands.mailing import mailings
+from commands.mailing import data, mailings
 from commands.mailing.cli import subscribers_group
 from commands.mailing.subscribers import (
     SubscriberError,
@@ -44,7 +44,13 @@ def setup(host: Host) -> None:
     host.scheduler.add_due_work(WORK_NAME, next_due, run)
 
 
-FAMILY = Family(name="mailing", handlers=(), setup=setup, outbox_topics=(TOPIC,))
+FAMILY = Family(
+    name="mailing",
+    handlers=(),
+    setup=setup,
+    outbox_topics=(TOPIC,),
+    member_data=data.MEMBER_DATA,
+)
 """Email deliverables: no chat command (``/profil email`` is the profile's)."""
 
 __all__ = [

@@ -8,7 +8,7 @@ other families use only what ``__all__`` offers (the annual report: :func:`meeti
 from __future__ import annotations
 
 from bot.family import Family
-from commands.members import directory, meetings, referents
+from commands.members import data, directory, meetings, referents
 from commands.members.directory import Listed
 from commands.members.directory import directory as directory_of
 from commands.members.rounds import MeetingFigures, meeting_figures
@@ -19,6 +19,7 @@ FAMILY = Family(
     handlers=(directory, meetings, referents),
     setup=setup,
     outbox_topics=("meet", "referent"),
+    member_data=data.MEMBER_DATA,
 )
 
 __all__ = ["FAMILY", "Listed", "MeetingFigures", "directory_of", "meeting_figures"]

@@ -40,7 +40,7 @@ Services for other command families: :func:`create_poll`, :func:`best_date_slot`
 from __future__ import annotations
 
 from bot.family import Family, GazetteSection, ReportSection
-from commands.polls import coordinator_handlers, member_handlers
+from commands.polls import coordinator_handlers, data, member_handlers
 from commands.polls.ballots import (
     BallotChange,
     SetChoices,
@@ -102,4 +102,5 @@ FAMILY = Family(
     outbox_topics=("poll",),
     gazette=(GazetteSection("poll", gazette_closed_polls),),
     report=(ReportSection("polls", report_polls),),
+    member_data=data.MEMBER_DATA,
 )

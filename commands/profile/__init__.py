@@ -7,6 +7,11 @@ Each concern of the profile is a module of this package whose tagged functions a
 from __future__ import annotations
 
 from bot.family import Family
-from commands.profile import email, fields, handlers
+from commands.profile import email, fields, handlers, privacy, retention
 
-FAMILY = Family(name="profile", handlers=(handlers, fields, email))
+FAMILY = Family(
+    name="profile",
+    handlers=(handlers, fields, email, privacy),
+    setup=retention.setup,
+    member_data=privacy.MEMBER_DATA,
+)

@@ -19,7 +19,7 @@ machinery) and :func:`questionnaire_results` (plain values).
 from __future__ import annotations
 
 from bot.family import Family, Host, ReportSection
-from commands.questionnaires import coordinator_handlers, member_handlers
+from commands.questionnaires import coordinator_handlers, data, member_handlers
 from commands.questionnaires.comments import comment_prompt, session_comments
 from commands.questionnaires.reminders import setup_reminders
 from commands.questionnaires.report import report_questionnaires
@@ -50,4 +50,5 @@ FAMILY = Family(
     setup=setup,
     outbox_topics=("survey",),
     report=(ReportSection("questionnaires", report_questionnaires),),
+    member_data=data.MEMBER_DATA,
 )

@@ -95,7 +95,7 @@ people type), :mod:`~commands.sessions.member_handlers` and
 from __future__ import annotations
 
 from bot.family import Family, GazetteSection, ReportSection
-from commands.sessions import coordinator_handlers, member_handlers
+from commands.sessions import coordinator_handlers, data, member_handlers
 from commands.sessions.errors import (
     AlreadyConfirmed,
     AlreadyWaitlisted,
@@ -189,4 +189,5 @@ FAMILY = Family(
     outbox_topics=("session",),
     gazette=(GazetteSection("session", gazette_sessions_held),),
     report=(ReportSection("sessions", report_sessions),),
+    member_data=data.MEMBER_DATA,
 )

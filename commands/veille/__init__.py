@@ -26,7 +26,13 @@ digest from plain data (:mod:`digests.digest` and its templates).
 from __future__ import annotations
 
 from bot.family import Family, GazetteSection, ReportSection
-from commands.veille import digest_handlers, share_handlers, sources_handlers, theme_handlers
+from commands.veille import (
+    data,
+    digest_handlers,
+    share_handlers,
+    sources_handlers,
+    theme_handlers,
+)
 from commands.veille.digest import preview_digest
 from commands.veille.gazette import gazette_best_veille
 from commands.veille.opml import ImportReport, export_opml, import_opml
@@ -56,4 +62,5 @@ FAMILY = Family(
     outbox_topics=("digest", "feed-disabled"),
     gazette=(GazetteSection("veille", gazette_best_veille),),
     report=(ReportSection("veille", report_veille),),
+    member_data=data.MEMBER_DATA,
 )

@@ -522,6 +522,45 @@ def questionnaire_steps() -> list[Step]:
     ]
 
 
+def member_steps() -> list[Step]:
+    """A profile, the directory that shows it, and a round of meetings between the two."""
+    return [
+        Step(
+            "the member gives their organisation: confirmed privately",
+            Run(
+                MEMBER,
+                Command(
+                    'profil organisation "Mairie de Lons"',
+                    "profile organisation",
+                    {"text": "Mairie de Lons"},
+                ),
+            ),
+            private=Seen(contains=("Mairie de Lons",)),
+        ),
+        Step(
+            "the coordinator reads the directory: the member is in it, answered privately",
+            Run(COORDINATOR, Command("annuaire", "directory")),
+            private=Seen(contains=("Mairie de Lons",)),
+        ),
+        Step(
+            "the member joins the rounds of meetings",
+            Run(MEMBER, Command("rencontres rejoindre", "meet join")),
+            private=Seen(count=None),
+        ),
+        Step(
+            "the coordinator joins too",
+            Run(COORDINATOR, Command("rencontres rejoindre", "meet join")),
+            private=Seen(count=None),
+        ),
+        Step(
+            "the round is held; the introduction comes by direct message",
+            Run(COORDINATOR, Command("rencontres lancer", "meet run")),
+            private=Seen(contains=("Tour n° 1", "Mairie de Lons"), count=None),
+            other=Seen(contains=("Meeting round: this time you meet",)),
+        ),
+    ]
+
+
 FAMILY_STEPS: dict[str, Callable[[], list[Step]]] = {
     "polls": poll_steps,
     "sessions": session_steps,
@@ -529,6 +568,7 @@ FAMILY_STEPS: dict[str, Callable[[], list[Step]]] = {
     "gazette": highlight_steps,
     "ideas": idea_steps,
     "questionnaires": questionnaire_steps,
+    "members": member_steps,
 }
 """Steps of each command family, keyed by family name (see the module docstring)."""
 

@@ -143,3 +143,25 @@ def test_the_trio_goes_round() -> None:
         pool = [Candidate(c.id, trios=trios.get(c.id, 0)) for c in pool]
     assert max(trios.values()) == 1
     assert len(trios) == 9
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 4), min_size=5, max_size=11).filter(lambda t: len(t) % 2 == 1),
+    st.integers(0, 2**31),
+    st.booleans(),
+)
+def test_the_trio_goes_to_those_least_often_in_one(
+    trios: list[int], seed: int, large: bool
+) -> None:
+    """Balance: without history, the trio is made of members among the least often in a trio
+    (its members' trio counts add up to the sum of the three smallest), on both paths."""
+    pool = [Candidate(i + 1, trios=count) for i, count in enumerate(trios)]
+    groups = group_members(pool, {}, seed, exact_limit=0 if large else 40)
+    _check_partition(groups, pool)
+    [trio] = [g for g in groups if len(g) == 3]
+    by_id = {c.id: c.trios for c in pool}
+    if large:  # the greedy path gives the extra seat to one of the least often in a trio
+        assert min(by_id[m] for m in trio) == min(trios)
+    else:
+        assert sum(by_id[m] for m in trio) == sum(sorted(trios)[:3])
