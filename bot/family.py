@@ -76,7 +76,7 @@ class MemberData:
     """What a family stores about a member, for their rights over their data (GDPR): ``export``
     gives it as JSON-able sections (``/profil exporter``); ``erase`` erases it, or keeps only
     what must stay as anonymous counts, and says how many rows of each kind it touched
-    (``/profil effacer``; the record of the erasure keeps these counts). ``holds`` names, for
+    (``/profile erase``; the record of the erasure keeps these counts). ``holds`` names, for
     ``docs/privacy.md`` and the export, what the family stores."""
 
     export: MemberExport

@@ -43,7 +43,7 @@ FOOTER_LIST = N_(
     "You receive this email because your address is subscribed to {network} ({basis}). "
     "To stop: {how}"
 )
-HOW_MAILTO = N_("reply with the subject “unsubscribe”, or type /profil email retirer in the chat.")
+HOW_MAILTO = N_("reply with the subject “unsubscribe”, or type /profile email remove in the chat.")
 HOW_LINK = N_("open {url}")
 BASIS_MEMBER = N_("you gave it in the chat and confirmed it")
 BASIS_ADDED = N_("added by {who}")

@@ -13,7 +13,7 @@ from bot.storage.base import Base
 
 
 class EmailSubscriber(Base):
-    """One address: a member's (``/profil email``) or someone a coordinator added."""
+    """One address: a member's (``/profile email``) or someone a coordinator added."""
 
     __tablename__ = "email_subscribers"
 

@@ -21,7 +21,7 @@ ANSWERS = (ANSWER_MET, ANSWER_PLANNED, ANSWER_NOT_MET)
 
 
 class MeetingParticipant(Base):
-    """A member who joined the rounds (``/rencontres rejoindre``); leaving deletes the row."""
+    """A member who joined the rounds (``/meet join``); leaving deletes the row."""
 
     __tablename__ = "meeting_participants"
 

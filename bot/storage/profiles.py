@@ -75,7 +75,7 @@ class MemberErasure(Base):
     member_id: Mapped[int] = mapped_column(Integer, index=True)
     """The anonymous shell left in ``members`` (no foreign key: the record outlives anything)."""
     requested_by: Mapped[str] = mapped_column(String(16))
-    """``member`` (``/profil effacer``) or ``coordinator`` (the command line)."""
+    """``member`` (``/profile erase``) or ``coordinator`` (the command line)."""
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     erased_at: Mapped[datetime]
 

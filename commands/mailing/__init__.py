@@ -3,7 +3,7 @@
 (``tisserand subscribers``, :mod:`commands.mailing.subscribers`).
 
 Email is on when the configuration has an ``[email]`` section; without it this family does
-nothing. Subscribing from the chat is ``/profil email`` (the profile family).
+nothing. Subscribing from the chat is ``/profile email`` (the profile family).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ FAMILY = Family(
     outbox_topics=(TOPIC,),
     member_data=data.MEMBER_DATA,
 )
-"""Email deliverables: no chat command (``/profil email`` is the profile's)."""
+"""Email deliverables: no chat command (``/profile email`` is the profile's)."""
 
 __all__ = [
     "FAMILY",

@@ -1,4 +1,4 @@
-"""The members family: the directory (/annuaire), rounds of meetings (/rencontres) and the
+"""The members family: the directory (/directory), rounds of meetings (/rencontres) and the
 referents of each theme (/referent).
 
 Each concern is a module of this package whose tagged functions are listed in ``FAMILY.handlers``;

@@ -1,6 +1,6 @@
 """``tisserand member export NAME`` and ``tisserand member erase NAME``: a coordinator answers
 a request about someone's data that arrived by email, with the same export and erasure as
-``/profil exporter`` and ``/profil effacer``."""
+``/profil exporter`` and ``/profile erase``."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def export_to_files(
 def erase_from_cli(
     app: Any, t: Translator, name: str, platform: str | None = None
 ) -> dict[str, int]:
-    """Erase ``name`` as ``/profil effacer`` does (recorded as asked by a coordinator)."""
+    """Erase ``name`` as ``/profile erase`` does (recorded as asked by a coordinator)."""
     with app.sessions() as db:
         member = find_for_cli(db, t, name, platform)
         ctx = cli_context(app, db, member, t)
@@ -150,7 +150,7 @@ def member_group(t: Translator, common: Callable[[Any], Any], open_app: OpenApp)
             app.engine.dispose()
         click.echo(_("Written: {json} and {html}", json=done.json_path, html=done.html_path))
 
-    @member.command("erase", help=_("Erase a member's data, as /profil effacer does."))
+    @member.command("erase", help=_("Erase a member's data, as /profile erase does."))
     @common
     @click.argument("name")
     @click.option("--platform", "platform", help=_("The member's platform, if several."))

@@ -1,10 +1,10 @@
-"""/profil email: receive the digest, the gazette and session invitations by email.
+"""/profile email: receive the digest, the gazette and session invitations by email.
 
-``/profil email adresse@exemple.fr`` sends a confirmation code to that address (nothing else is
-ever sent to an address not confirmed); ``/profil email confirmer CODE`` confirms it (codes
-expire after 30 minutes and allow 5 attempts); ``/profil email digest|gazette|sessions|tout|aucun``
-chooses what to receive (several words may be given); ``/profil email retirer`` forgets the
-address. ``/profil email`` alone shows where things stand (a disabled address says why).
+``/profile email adresse@exemple.fr`` sends a confirmation code to that address (nothing else is
+ever sent to an address not confirmed); ``/profile email confirm CODE`` confirms it (codes
+expire after 30 minutes and allow 5 attempts); ``/profile email digest|gazette|sessions|tout|aucun``
+chooses what to receive (several words may be given); ``/profile email remove`` forgets the
+address. ``/profile email`` alone shows where things stand (a disabled address says why).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _CHOICES = {
 CODE_SUBJECT = N_("Your confirmation code for {network}")
 CODE_TEXT = N_(
     "Hello,\n\n{name} asked, from the chat of {network}, to receive its news at this address.\n\n"
-    "To confirm, type in the chat:\n\n    /profil email confirmer {code}\n\n"
+    "To confirm, type in the chat:\n\n    /profile email confirm {code}\n\n"
     "This code is valid for 30 minutes. If you did not ask for it, ignore this email: nothing "
     "more will be sent to you."
 )
@@ -58,12 +58,12 @@ def status_lines(ctx: Context) -> list[str]:
     """What ``/profil`` shows about email (nothing when the member gave no address)."""
     row = mail.subscriber_of_member(ctx.db, ctx.member.id)
     if row is None:
-        return [ctx._("- Email: none (see /profil email)")]
+        return [ctx._("- Email: none (see /profile email)")]
     if row.disabled_at is not None:
         return [
             ctx._(
                 "- Email: {address}, disabled on {date} after refusals by its server ({reason}); "
-                "give it again with /profil email {address}",
+                "give it again with /profile email {address}",
                 address=row.address,
                 date=ctx.t.date(row.disabled_at),
                 reason=row.disabled_reason or "?",
@@ -85,10 +85,7 @@ def status_lines(ctx: Context) -> list[str]:
         Option(
             "action",
             "action",
-            N_(
-                "Your address; or confirmer CODE; digest, gazette, sessions, tout or aucun; or "
-                "retirer."
-            ),
+            N_("Your address; or confirm CODE; digest, gazette, sessions, all or none; or remove."),
             positional=True,
         ),
         Option(
@@ -116,7 +113,7 @@ def email(ctx: Context, args: Args) -> Reply:
         return _private("\n".join(status_lines(ctx)))
     if word in _CONFIRM:
         if len(values) != 1:
-            raise UserError(ctx._("Give the code you received: /profil email confirmer 123456"))
+            raise UserError(ctx._("Give the code you received: /profile email confirm 123456"))
         return _confirm(ctx, values[0])
     if word in _REMOVE:
         return _remove(ctx)
@@ -126,8 +123,8 @@ def email(ctx: Context, args: Args) -> Reply:
         return _subscribe(ctx, action)
     raise UserError(
         ctx._(
-            "I do not understand “{word}”. Write your address (/profil email "
-            "camille@mairie-exemple.fr), confirmer CODE, digest, gazette, sessions, tout, aucun "
+            "I do not understand “{word}”. Write your address (/profile email "
+            "camille@mairie-exemple.fr), confirm CODE, digest, gazette, sessions, all, none "
             "or retirer.",
             word=action[:60],
         )
@@ -145,7 +142,7 @@ def _subscribe(ctx: Context, typed: str) -> Reply:
         raise UserError(
             ctx._(
                 "“{typed}” is not an email address I can use. Write it like "
-                "/profil email camille@mairie-exemple.fr",
+                "/profile email camille@mairie-exemple.fr",
                 typed=typed[:100],
             )
         ) from None
@@ -217,7 +214,7 @@ def _subscribe(ctx: Context, typed: str) -> Reply:
         note = ""
     return _private(
         ctx._(
-            "I sent a code to {address}. Type /profil email confirmer CODE within 30 minutes.",
+            "I sent a code to {address}. Type /profile email confirm CODE within 30 minutes.",
             address=address,
         )
         + note
@@ -227,14 +224,14 @@ def _subscribe(ctx: Context, typed: str) -> Reply:
 def _confirm(ctx: Context, code: str) -> Reply:
     row = mail.subscriber_of_member(ctx.db, ctx.member.id)
     if row is None or (row.code_hash is None and row.confirmed_at is None):
-        raise UserError(ctx._("Give your address first: /profil email camille@mairie-exemple.fr"))
+        raise UserError(ctx._("Give your address first: /profile email camille@mairie-exemple.fr"))
     if row.code_hash is None:
         return _private(ctx._("{address} is already confirmed.", address=row.address))
     now = ctx.now()
     if row.code_expires_at is None or row.code_expires_at < now:
         raise UserError(
             ctx._(
-                "This code has expired. Ask for a new one: /profil email {address}",
+                "This code has expired. Ask for a new one: /profile email {address}",
                 address=row.address,
             )
         )
@@ -242,7 +239,7 @@ def _confirm(ctx: Context, code: str) -> Reply:
         raise UserError(
             ctx._(
                 "Too many wrong codes: this one no longer works. Ask for a new one: "
-                "/profil email {address}",
+                "/profile email {address}",
                 address=row.address,
             )
         )
@@ -255,7 +252,7 @@ def _confirm(ctx: Context, code: str) -> Reply:
             return _private(
                 ctx._(
                     "Wrong code, and that was the last attempt. Ask for a new one: "
-                    "/profil email {address}",
+                    "/profile email {address}",
                     address=row.address,
                 )
             )
@@ -274,8 +271,8 @@ def _confirm(ctx: Context, code: str) -> Reply:
     row.updated_at = now
     return _private(
         ctx._(
-            "Confirmed: {address} will receive {what}. Choose with /profil email digest, "
-            "gazette, sessions, tout or aucun.",
+            "Confirmed: {address} will receive {what}. Choose with /profile email digest, "
+            "gazette, sessions, all or none.",
             address=row.address,
             what=_what(ctx, row),
         )
@@ -285,12 +282,12 @@ def _confirm(ctx: Context, code: str) -> Reply:
 def _choose(ctx: Context, words: list[str]) -> Reply:
     row = mail.subscriber_of_member(ctx.db, ctx.member.id)
     if row is None:
-        raise UserError(ctx._("Give your address first: /profil email camille@mairie-exemple.fr"))
+        raise UserError(ctx._("Give your address first: /profile email camille@mairie-exemple.fr"))
     unknown = [w for w in words if w not in _CHOICES]
     if unknown:
         raise UserError(
             ctx._(
-                "I do not know “{word}”: choose among digest, gazette, sessions, tout and aucun.",
+                "I do not know “{word}”: choose among digest, gazette, sessions, all and none.",
                 word=unknown[0][:60],
             )
         )

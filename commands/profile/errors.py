@@ -59,4 +59,4 @@ class UnknownVisibility(ProfileError):
 
 
 class ConfirmationStale(ProfileError):
-    msgid = N_("This confirmation is no longer valid. Type /profil effacer again if you wish.")
+    msgid = N_("This confirmation is no longer valid. Type /profile erase again if you wish.")

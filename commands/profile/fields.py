@@ -1,5 +1,5 @@
 """/profil organisation|territoire|interets|presentation|visibilite: what a member says about
-themselves, shown in /profil and the directory (/annuaire), and used in the gazette's bylines.
+themselves, shown in /profil and the directory (/directory), and used in the gazette's bylines.
 
 Every field is optional: alone, a subcommand shows the current value; ``-`` (or ``aucun``,
 ``none``) clears it. Interests are matched against the network's themes (those of the veille),
@@ -272,7 +272,7 @@ def profile_lines(ctx: Context) -> list[str]:
     """The lines of /profil about the profile fields (none when the member gave none)."""
     row = ctx.db.get(MemberProfile, ctx.member.id)
     if row is None:
-        return [ctx._("- Profile: empty (see /profil organisation, territoire, interets).")]
+        return [ctx._("- Profile: empty (see /profile organisation, territory, interests).")]
     values = (
         ("organisation", row.organisation),
         ("territory", row.territory),

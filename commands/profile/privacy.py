@@ -1,5 +1,5 @@
 """The member's rights over their data: /profil exporter (a JSON file and a readable HTML file
-of everything Tisserand stores about them) and /profil effacer (after a confirmation button).
+of everything Tisserand stores about them) and /profile erase (after a confirmation button).
 
 Every family declares what it holds (:attr:`bot.family.Family.member_data`). Erasing first
 turns the member row into an anonymous shell (same id, no name, no platform identifier, no
@@ -208,7 +208,7 @@ def export_command(ctx: Context, args: Args) -> Reply:
     return Reply(
         text=ctx._(
             "Here is everything Tisserand stores about you, as data (JSON) and as a page to "
-            "read (HTML). /profil effacer erases it."
+            "read (HTML). /profile erase erases it."
         ),
         attachments=(
             Attachment(
