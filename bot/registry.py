@@ -317,7 +317,7 @@ class Registry:
         the subcommands a member may use, and refuses a group that has none for them.
         """
         if not words or not words[0].strip("/"):
-            raise UserError(t.gettext("Type a command after the slash, for example /aide."))
+            raise UserError(t.gettext("Type a command after the slash, for example /help."))
         typed = words[0].lstrip("/")
         head = fold(typed)
         if head in self._top:
@@ -346,14 +346,14 @@ class Registry:
         if close:
             raise UserError(
                 t.gettext(
-                    "Unknown command /{name}. Did you mean /{suggestion}? Type /aide for the list.",
+                    "Unknown command /{name}. Did you mean /{suggestion}? Type /help for the list.",
                     name=typed,
                     suggestion=close[0],
                 )
             )
         raise UserError(
             t.gettext(
-                "Unknown command /{name}. Type /aide for the list of commands.",
+                "Unknown command /{name}. Type /help for the list of commands.",
                 name=typed,
             )
         )

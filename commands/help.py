@@ -46,7 +46,7 @@ def help_command(ctx: Context, args: Args) -> Reply:
     lines = [ctx._("**Tisserand — commands you can use**"), ""]
     lines.extend("- " + entries[name] for name in sorted(entries))
     lines.append("")
-    lines.append(ctx._("Type /aide followed by a command name for its options."))
+    lines.append(ctx._("Type /help followed by a command name for its options."))
     return Reply(text="\n".join(lines))
 
 

@@ -97,7 +97,8 @@ def bars(chart: Bars, t: Translator) -> Chart | None:
     horizontal = len(chart.labels) > 14 or max(len(label) for label in chart.labels) > 12
     kind = _pygal().HorizontalBar if horizontal else _pygal().Bar
     height = max(240, 90 + 34 * len(chart.labels)) if horizontal else 320
-    drawn = kind(**_config(t, print_values=True, height=height, truncate_label=40))
+    # the report's own width: the gazette's charts are narrower, drawn for phones first
+    drawn = kind(**_config(t, print_values=True, width=600, height=height, truncate_label=40))
     drawn.title = chart.title
     drawn.x_labels = list(chart.labels)
     if all(float(v).is_integer() for v in chart.values):

@@ -93,7 +93,7 @@ def consent_request(t: Translator, highlight: Highlight) -> Reply:
             "",
             t.gettext(
                 "May the gazette publish them? Nothing is published without your answer, and "
-                "you can change your mind at any time with /profil consentements."
+                "you can change your mind at any time with /profile consents."
             ),
         ]
     )
@@ -117,7 +117,7 @@ def settle_consent(ctx: Context, highlight: Highlight, author: Member, recorder:
         highlight.consent_at = now
         return ctx._(
             "As you recorded your own words, they may appear in the gazette with your name; "
-            "change that at any time with /profil consentements."
+            "change that at any time with /profile consents."
         )
     if never_ask(ctx.db, author.id):
         highlight.consent = Consent.NEVER_ASK
@@ -241,7 +241,7 @@ def answer_consent(ctx: Context, match: re.Match[str]) -> Reply:
         set_never_ask(ctx, author, True)
         text = ctx._(
             "Understood: highlight {number} will not be published and I will not ask you again. "
-            "Type /profil redemander if you change your mind.",
+            "Type /profile ask-again if you change your mind.",
             number=number,
         )
     else:
@@ -261,7 +261,7 @@ def answer_consent(ctx: Context, match: re.Match[str]) -> Reply:
             ),
         }[answer]
     text += "\n" + ctx._(
-        "You can change your answer at any time with these buttons or with /profil consentements."
+        "You can change your answer at any time with these buttons or with /profile consents."
     )
     if rebuilt:
         text += "\n" + rebuilt_text(ctx, rebuilt)
@@ -288,13 +288,13 @@ def my_consents(ctx: Context) -> Reply:
         lines.append(
             ctx._(
                 "You asked never to be asked: your new highlights are not published. "
-                "/profil redemander undoes it."
+                "/profile ask-again undoes it."
             )
         )
     else:
         lines.append(
             ctx._(
-                "Withdraw one with /profil retirer N; /profil ne-plus-demander stops the "
+                "Withdraw one with /profile withdraw N; /profile never-ask stops the "
                 "questions (and the publications)."
             )
         )
@@ -334,7 +334,7 @@ def stop_asking(ctx: Context) -> Reply:
             "{n} highlights awaiting your answer will not be published either.",
             changed,
         )
-    text += " " + ctx._("Your earlier answers stand; /profil retirer N withdraws one.")
+    text += " " + ctx._("Your earlier answers stand; /profile withdraw N withdraws one.")
     return Reply(text=text, ephemeral=True)
 
 

@@ -148,7 +148,7 @@ class NotTheAuthor(GazetteError):
 
 
 class NotYourHighlight(GazetteError):
-    msgid = N_("You have no highlight {number}. Type /profil consentements to see yours.")
+    msgid = N_("You have no highlight {number}. Type /profile consents to see yours.")
 
     def __init__(self, t: Translator, number: int) -> None:
         self.number = number

@@ -27,11 +27,11 @@ class PageOutOfRange(MembersError):
 
 
 class AlreadyJoined(MembersError):
-    msgid = N_("You already take part in the meetings. /rencontres shows when the next round is.")
+    msgid = N_("You already take part in the meetings. /meet shows when the next round is.")
 
 
 class NotJoined(MembersError):
-    msgid = N_("You do not take part in the meetings. Join with /rencontres rejoindre.")
+    msgid = N_("You do not take part in the meetings. Join with /meet join.")
 
 
 class UnreadableInterval(MembersError):
@@ -48,7 +48,7 @@ class IntervalOutOfRange(MembersError):
 class NotEnoughMembers(MembersError):
     msgid = N_(
         "A round needs at least two members available; {n} is. Invite members to join with "
-        "/rencontres rejoindre."
+        "/meet join."
     )
 
 

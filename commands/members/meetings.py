@@ -79,11 +79,11 @@ def status(ctx: Context, args: Args) -> Reply:
     participant = _participant(ctx)
     now = ctx.now()
     if participant is None:
-        lines = [ctx._("You do not take part in the meetings. Join with /rencontres rejoindre.")]
+        lines = [ctx._("You do not take part in the meetings. Join with /meet join.")]
     elif participant.paused_until is not None and participant.paused_until > now:
         lines = [
             ctx._(
-                "You take part in the meetings, paused until {date} (/rencontres reprendre to "
+                "You take part in the meetings, paused until {date} (/meet resume to "
                 "come back sooner).",
                 date=ctx.t.datetime(participant.paused_until),
             )
@@ -130,7 +130,7 @@ def join(ctx: Context, args: Args) -> Reply:
     return Reply(
         text=ctx._(
             "Welcome to the meetings! At each round I will introduce you privately to another "
-            "member. Fill your profile (/profil organisation, territoire, interets) so that they "
+            "member. Fill your profile (/profile organisation, territory, interests) so that they "
             "know who you are."
         )
         + "\n"
@@ -153,9 +153,7 @@ def leave(ctx: Context, args: Args) -> Reply:
         raise NotJoined(ctx.t)
     ctx.db.delete(participant)
     return Reply(
-        text=ctx._(
-            "Done: you no longer take part in the meetings. Come back with /rencontres rejoindre."
-        ),
+        text=ctx._("Done: you no longer take part in the meetings. Come back with /meet join."),
         ephemeral=True,
     )
 
@@ -193,7 +191,7 @@ def pause(ctx: Context, args: Args) -> Reply:
     participant.paused_until = until
     return Reply(
         text=ctx._(
-            "Done: no meeting for you until {date}. /rencontres reprendre ends the pause sooner.",
+            "Done: no meeting for you until {date}. /meet resume ends the pause sooner.",
             date=ctx.t.datetime(until),
         ),
         ephemeral=True,
@@ -360,10 +358,12 @@ def figures(ctx: Context, args: Args) -> Reply:
     found = meeting_figures(ctx.db, first or now, now + timedelta(seconds=1))
     lines = [
         ctx._(
-            "**Meetings**: {rounds} rounds, {participants} members introduced, {groups} groups.",
-            rounds=found.rounds,
-            participants=found.participants,
-            groups=found.introductions,
+            "**Meetings**: {rounds}, {participants}, {groups}.",
+            rounds=ctx.t.ngettext("{n} round", "{n} rounds", found.rounds),
+            participants=ctx.t.ngettext(
+                "{n} member introduced", "{n} members introduced", found.participants
+            ),
+            groups=ctx.t.ngettext("{n} group", "{n} groups", found.introductions),
         ),
         ctx._(
             "Check-in: {asked} asked; {met} met, {planned} planned, {not_met} did not meet.",

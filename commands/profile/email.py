@@ -58,7 +58,7 @@ def status_lines(ctx: Context) -> list[str]:
     """What ``/profil`` shows about email (nothing when the member gave no address)."""
     row = mail.subscriber_of_member(ctx.db, ctx.member.id)
     if row is None:
-        return [ctx._("- Email: none (see /profil email)")]
+        return [ctx._("- Email: none (see /profile email)")]
     if row.disabled_at is not None:
         return [
             ctx._(

@@ -272,7 +272,7 @@ def profile_lines(ctx: Context) -> list[str]:
     """The lines of /profil about the profile fields (none when the member gave none)."""
     row = ctx.db.get(MemberProfile, ctx.member.id)
     if row is None:
-        return [ctx._("- Profile: empty (see /profil organisation, territoire, interets).")]
+        return [ctx._("- Profile: empty (see /profile organisation, territory, interests).")]
     values = (
         ("organisation", row.organisation),
         ("territory", row.territory),

@@ -7,7 +7,7 @@ from bot.context import Context
 from bot.core import Reply
 from bot.i18n import N_, SUPPORTED_LOCALES
 from bot.registry import Args, Option, OptionType, command
-from commands import gazette
+from commands import gazette, sessions
 from commands.profile import email
 from commands.profile.fields import profile_lines
 
@@ -44,10 +44,14 @@ def show_profile(ctx: Context, args: Args) -> Reply:
         ),
         ctx._("- Language: {language}", language=language),
         ctx._("- Known since: {date}", date=ctx.t.datetime(member.created_at)),
+        ctx._(
+            "- Category: {category} (see /category)",
+            category=sessions.category_label(ctx.t, member.category),
+        ),
         *profile_lines(ctx),
         *email.status_lines(ctx),
         "",
-        ctx._("Change your language with /profil langue fr or /profil langue en."),
+        ctx._("Change your language with /profile language fr or /profile language en."),
     ]
     return Reply(text="\n".join(lines), ephemeral=True)
 
@@ -101,7 +105,7 @@ def show_consents(ctx: Context, args: Args) -> Reply:
         Option(
             "numero",
             "number",
-            N_("The number of the highlight (see /profil consentements)."),
+            N_("The number of the highlight (see /profile consents)."),
             type=OptionType.INTEGER,
             positional=True,
             required=True,

@@ -439,9 +439,8 @@ def _invite(
     found = questions(ctx.db, questionnaire.id)
     for member in members:
         t = ctx.translator_for(member)
-        intro = [heading(t, questionnaire)]
-        if questionnaire.intro:
-            intro.append(questionnaire.intro)
+        # the question below starts with the questionnaire's heading: not twice
+        intro = [questionnaire.intro] if questionnaire.intro else []
         question = first
         if key != "invite":
             row = recipient(ctx.db, questionnaire.id, member.id)

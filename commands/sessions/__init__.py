@@ -117,6 +117,7 @@ from commands.sessions.errors import (
     TooLateToUnregister,
 )
 from commands.sessions.gazette import gazette_sessions_held
+from commands.sessions.messages import category_label
 from commands.sessions.notify import REMINDER_HOURS, Notifier, configured_reminder_hours
 from commands.sessions.registrar import REGISTRAR_SERVICE, Registrar
 from commands.sessions.report import report_sessions
@@ -168,6 +169,7 @@ __all__ = [
     "UnregisterResult",
     "UpdateResult",
     "cancel_session",
+    "category_label",
     "configured_reminder_hours",
     "create_session",
     "export_calendar",
