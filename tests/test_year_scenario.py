@@ -122,3 +122,11 @@ async def test_questionnaire_invitation_names_the_questionnaire_once(chat: Chat)
     reminded = chat.direct_messages("bob")[-1].text
     assert reminded.startswith("⏰ A reminder"), reminded
     assert reminded.count("Bilan 2026") == 1, reminded
+
+
+async def test_email_alone_says_what_to_type(chat: Chat) -> None:
+    answer = text_of(await chat.command("alice", "/profil email"))
+    assert "tapez /profil email suivi de votre adresse" in answer
+    assert "(voir /profil email)" not in answer
+    await chat.command("alice", "/profil email alice@example.org")
+    assert "alice@example.org" in text_of(await chat.command("alice", "/profil email"))
