@@ -160,8 +160,7 @@ def _context(data: DigestData, t: Translator, network: str, numbered: bool) -> d
         "empty_line": t.gettext("Nothing new in the watch this week."),
         "pinned_label": t.gettext("pinned"),
         "footer": t.gettext(
-            "Share a link for the next digest with /partager, and see the sources with "
-            "/veille liste."
+            "Share a link for the next digest with /share, and see the sources with /watch list."
         ),
         "generated": t.gettext(
             "Digest of #{channel} for {period}, made by Tisserand.",

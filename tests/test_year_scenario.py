@@ -130,3 +130,18 @@ async def test_email_alone_says_what_to_type(chat: Chat) -> None:
     assert "(voir /profil email)" not in answer
     await chat.command("alice", "/profil email alice@example.org")
     assert "alice@example.org" in text_of(await chat.command("alice", "/profil email"))
+
+
+async def test_english_member_is_told_english_names_in_directory_veille_and_email(
+    chat: Chat,
+) -> None:
+    await chat.command("bob", "/profil langue en")
+    empty = text_of(await chat.command("bob", "/annuaire"))
+    assert "/profile organisation, /profile territory, /profile interests" in empty
+    feeds = text_of(await chat.command("bob", "/veille liste"))
+    assert "/watch add" in feeds and "/veille" not in feeds
+    await chat.command("alice", '/profil organisation "Mairie"')
+    nobody = text_of(await chat.command("bob", "/annuaire Dole"))
+    assert "or /directory alone" in nobody
+    wrong = text_of(await chat.command("bob", "/profil email bob@"))
+    assert "/profile email camille@mairie-exemple.fr" in wrong

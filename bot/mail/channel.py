@@ -42,7 +42,7 @@ FOOTER_LIST = N_(
     "You receive this email because your address is subscribed to {network} ({basis}). "
     "To stop: {how}"
 )
-HOW_MAILTO = N_("reply with the subject “unsubscribe”, or type /profil email retirer in the chat.")
+HOW_MAILTO = N_("reply with the subject “unsubscribe”, or type /profile email remove in the chat.")
 HOW_LINK = N_("open {url}")
 
 

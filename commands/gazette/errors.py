@@ -26,7 +26,7 @@ class GazetteError(UserError):
 
 
 class NoSuchHighlight(GazetteError):
-    msgid = N_("There is no highlight {number}. Type /pepite liste to see them.")
+    msgid = N_("There is no highlight {number}. Type /highlight list to see them.")
 
     def __init__(self, t: Translator, number: int) -> None:
         self.number = number
@@ -53,7 +53,7 @@ class CannotReadMessage(GazetteError):
 
     msgid = N_(
         "I cannot read that message (the platform did not give me its text). Record it by "
-        'typing it: /pepite "the words" --auteur @name.'
+        'typing it: /highlight "the words" --author @name.'
     )
     discord_hint = N_(
         "On Discord, the message's own menu also works: right-click it (or press and hold), "
@@ -91,7 +91,7 @@ class MessageNotRemembered(GazetteError):
     msgid = N_(
         "I cannot read message {message}: I only remember messages said in channels "
         "during the last {hours} hours. React to it with {emoji}, or type its words: "
-        '/pepite "the words" --auteur @name.'
+        '/highlight "the words" --author @name.'
     )
 
     def __init__(self, t: Translator, message: str, hours: int, emoji: str) -> None:

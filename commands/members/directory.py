@@ -121,13 +121,13 @@ def show_directory(ctx: Context, args: Args) -> Reply:
         if wanted:
             text = ctx._(
                 "Nobody in the directory matches “{wanted}”. Try a theme, a territory or a "
-                "category, or /annuaire alone.",
+                "category, or /directory alone.",
                 wanted=wanted,
             )
         else:
             text = ctx._(
                 "The directory is empty so far. Fill your profile so that others find you: "
-                "/profil organisation, /profil territoire, /profil interets."
+                "/profile organisation, /profile territory, /profile interests."
             )
         return Reply(text=text, ephemeral=True)
     pages = (len(listed) + PAGE_SIZE - 1) // PAGE_SIZE

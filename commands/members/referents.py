@@ -304,7 +304,7 @@ def news_reply(t: Translator, news: Sequence[ThemeNews]) -> Reply:
                     t.ngettext("… and {n} more.", "… and {n} more.", len(entries) - MAX_ITEMS)
                 )
     lines.append("")
-    lines.append(t.gettext("Members interested in a theme: /annuaire followed by the theme."))
+    lines.append(t.gettext("Members interested in a theme: /directory followed by the theme."))
     return Reply(text="\n".join(lines))
 
 

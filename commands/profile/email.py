@@ -35,7 +35,7 @@ _CHOICES = {
 CODE_SUBJECT = N_("Your confirmation code for {network}")
 CODE_TEXT = N_(
     "Hello,\n\n{name} asked, from the chat of {network}, to receive its news at this address.\n\n"
-    "To confirm, type in the chat:\n\n    /profil email confirmer {code}\n\n"
+    "To confirm, type in the chat:\n\n    /profile email confirm {code}\n\n"
     "This code is valid for 30 minutes. If you did not ask for it, ignore this email: nothing "
     "more will be sent to you."
 )
@@ -63,7 +63,7 @@ def status_lines(ctx: Context) -> list[str]:
         return [
             ctx._(
                 "- Email: {address}, disabled on {date} after refusals by its server ({reason}); "
-                "give it again with /profil email {address}",
+                "give it again with /profile email {address}",
                 address=row.address,
                 date=ctx.t.date(row.disabled_at),
                 reason=row.disabled_reason or "?",
@@ -125,7 +125,7 @@ def email(ctx: Context, args: Args) -> Reply:
         return _private("\n".join(status_lines(ctx)))
     if word in _CONFIRM:
         if len(values) != 1:
-            raise UserError(ctx._("Give the code you received: /profil email confirmer 123456"))
+            raise UserError(ctx._("Give the code you received: /profile email confirm 123456"))
         return _confirm(ctx, values[0])
     if word in _REMOVE:
         return _remove(ctx)
@@ -135,7 +135,7 @@ def email(ctx: Context, args: Args) -> Reply:
         return _subscribe(ctx, action)
     raise UserError(
         ctx._(
-            "I do not understand “{word}”. Write your address (/profil email "
+            "I do not understand “{word}”. Write your address (/profile email "
             "camille@mairie-exemple.fr), confirmer CODE, digest, gazette, sessions, tout, aucun "
             "or retirer.",
             word=action[:60],
@@ -154,7 +154,7 @@ def _subscribe(ctx: Context, typed: str) -> Reply:
         raise UserError(
             ctx._(
                 "“{typed}” is not an email address I can use. Write it like "
-                "/profil email camille@mairie-exemple.fr",
+                "/profile email camille@mairie-exemple.fr",
                 typed=typed[:100],
             )
         ) from None
@@ -226,7 +226,7 @@ def _subscribe(ctx: Context, typed: str) -> Reply:
         note = ""
     return _private(
         ctx._(
-            "I sent a code to {address}. Type /profil email confirmer CODE within 30 minutes.",
+            "I sent a code to {address}. Type /profile email confirm CODE within 30 minutes.",
             address=address,
         )
         + note
@@ -236,14 +236,14 @@ def _subscribe(ctx: Context, typed: str) -> Reply:
 def _confirm(ctx: Context, code: str) -> Reply:
     row = mail.subscriber_of_member(ctx.db, ctx.member.id)
     if row is None or (row.code_hash is None and row.confirmed_at is None):
-        raise UserError(ctx._("Give your address first: /profil email camille@mairie-exemple.fr"))
+        raise UserError(ctx._("Give your address first: /profile email camille@mairie-exemple.fr"))
     if row.code_hash is None:
         return _private(ctx._("{address} is already confirmed.", address=row.address))
     now = ctx.now()
     if row.code_expires_at is None or row.code_expires_at < now:
         raise UserError(
             ctx._(
-                "This code has expired. Ask for a new one: /profil email {address}",
+                "This code has expired. Ask for a new one: /profile email {address}",
                 address=row.address,
             )
         )
@@ -251,7 +251,7 @@ def _confirm(ctx: Context, code: str) -> Reply:
         raise UserError(
             ctx._(
                 "Too many wrong codes: this one no longer works. Ask for a new one: "
-                "/profil email {address}",
+                "/profile email {address}",
                 address=row.address,
             )
         )
@@ -264,7 +264,7 @@ def _confirm(ctx: Context, code: str) -> Reply:
             return _private(
                 ctx._(
                     "Wrong code, and that was the last attempt. Ask for a new one: "
-                    "/profil email {address}",
+                    "/profile email {address}",
                     address=row.address,
                 )
             )
@@ -283,7 +283,7 @@ def _confirm(ctx: Context, code: str) -> Reply:
     row.updated_at = now
     return _private(
         ctx._(
-            "Confirmed: {address} will receive {what}. Choose with /profil email digest, "
+            "Confirmed: {address} will receive {what}. Choose with /profile email digest, "
             "gazette, sessions, tout or aucun.",
             address=row.address,
             what=_what(ctx, row),
@@ -294,7 +294,7 @@ def _confirm(ctx: Context, code: str) -> Reply:
 def _choose(ctx: Context, words: list[str]) -> Reply:
     row = mail.subscriber_of_member(ctx.db, ctx.member.id)
     if row is None:
-        raise UserError(ctx._("Give your address first: /profil email camille@mairie-exemple.fr"))
+        raise UserError(ctx._("Give your address first: /profile email camille@mairie-exemple.fr"))
     unknown = [w for w in words if w not in _CHOICES]
     if unknown:
         raise UserError(

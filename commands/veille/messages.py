@@ -29,16 +29,16 @@ def disabled_source_text(t: Translator, source: FeedSource) -> str:
     if source.disabled_reason == "gone":
         return t.gettext(
             "The feed “{name}” ({url}) no longer exists: its server answered that it was "
-            "removed for good. I stopped fetching it; remove it with /veille retirer {id}.",
+            "removed for good. I stopped fetching it; remove it with /watch remove {id}.",
             name=name,
             url=source.url,
             id=source.id,
         )
     return t.ngettext(
         "The feed “{name}” ({url}) failed {n} time in a row ({error}). I stopped fetching "
-        "it. Check the address, then add it again with /veille ajouter to start over.",
+        "it. Check the address, then add it again with /watch add to start over.",
         "The feed “{name}” ({url}) failed {n} times in a row ({error}). I stopped fetching "
-        "it. Check the address, then add it again with /veille ajouter to start over.",
+        "it. Check the address, then add it again with /watch add to start over.",
         source.failures,
         name=name,
         url=source.url,

@@ -217,7 +217,7 @@ def _propose(
     permission=Role.COORDINATOR,
     examples=(
         "/veille ajouter https://www.ademe.fr/feed/ --theme énergie",
-        '/veille ajouter https://www.ecologie.gouv.fr --theme mobilité --filtre "vélo|mobilité"',
+        '/watch add https://www.ecologie.gouv.fr --theme mobilité --filtre "vélo|mobilité"',
     ),
 )
 async def add_source(ctx: Context, args: Args) -> Reply:
@@ -241,7 +241,7 @@ async def on_veille_choice(ctx: Context, match: re.Match[str]) -> Reply:
         raise UserError(ctx._("Only the network's coordinators can add a feed."))
     proposal = ctx.db.get(FeedProposal, int(match["proposal"]))
     if proposal is None or proposal.platform != ctx.actor.platform:
-        raise UserError(ctx._("This proposal has expired. Run /veille ajouter again."))
+        raise UserError(ctx._("This proposal has expired. Run /watch add again."))
     name = channel_name(ctx.db, proposal.platform, proposal.channel_id)
     target = _Target(proposal.platform, proposal.channel_id, name)
     return await _add_feed(
@@ -267,7 +267,7 @@ def list_sources(ctx: Context, args: Args) -> Reply:
         return Reply(
             text=ctx._(
                 "No feed is watched for #{channel} yet. A coordinator can add one with "
-                "/veille ajouter followed by its address.",
+                "/watch add followed by its address.",
                 channel=ctx.place.name,
             ),
             ephemeral=True,
@@ -302,7 +302,7 @@ def list_sources(ctx: Context, args: Args) -> Reply:
 _SOURCE_NUMBER = Option(
     "numero",
     "number",
-    N_("The number of the source, as /veille liste shows it."),
+    N_("The number of the source, as /watch list shows it."),
     type=OptionType.INTEGER,
     positional=True,
     required=True,
@@ -325,7 +325,7 @@ def remove_source(ctx: Context, args: Args) -> Reply:
     if source is None:
         raise UserError(
             ctx._(
-                "There is no source {ref}. /veille liste shows the sources and their numbers.",
+                "There is no source {ref}. /watch list shows the sources and their numbers.",
                 ref=ctx.t.ref(args["numero"]),
             )
         )
@@ -363,7 +363,7 @@ def set_interval(ctx: Context, args: Args) -> Reply:
     if source is None:
         raise UserError(
             ctx._(
-                "There is no source {ref}. /veille liste shows the sources and their numbers.",
+                "There is no source {ref}. /watch list shows the sources and their numbers.",
                 ref=ctx.t.ref(args["numero"]),
             )
         )
@@ -429,7 +429,7 @@ async def import_sources(ctx: Context, args: Args) -> Reply:
             raise UserError(
                 ctx._(
                     "Attach an OPML file to the command, or give the address of one: "
-                    "/veille importer https://example.org/veille.opml"
+                    "/watch import https://example.org/veille.opml"
                 )
             )
         url = validated(ctx, args["url"])

@@ -26,7 +26,7 @@ _NONE_WORDS = frozenset({"aucune", "aucun", "none"})
         Option(
             "numero",
             "number",
-            N_("The number of the source, as /veille liste shows it."),
+            N_("The number of the source, as /watch list shows it."),
             type=OptionType.INTEGER,
             positional=True,
             required=True,
@@ -51,7 +51,7 @@ def set_categories(ctx: Context, args: Args) -> Reply:
     if source is None:
         raise UserError(
             ctx._(
-                "There is no source {ref}. /veille liste shows the sources and their numbers.",
+                "There is no source {ref}. /watch list shows the sources and their numbers.",
                 ref=ctx.t.ref(args["numero"]),
             )
         )

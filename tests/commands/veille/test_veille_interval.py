@@ -99,7 +99,7 @@ async def test_bad_intervals_change_nothing(veille_chat: VeilleChat, site: Site)
     only(await chat.command("camille", f"/veille ajouter {site.url('/rss')}"))
     only(await chat.command("camille", "/veille frequence 1 2h"))
     cases = {
-        "/veille frequence 9 6h": "There is no source n° 9. /veille liste shows the sources",
+        "/veille frequence 9 6h": "There is no source n° 9. /watch list shows the sources",
         "/veille frequence 1 souvent": (
             "I cannot read “souvent” as an interval. Give a duration such as 30min, 6h or 1d, "
             "or “default” to go back to the network's interval (1 h)."
