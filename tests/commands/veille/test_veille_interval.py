@@ -111,7 +111,8 @@ async def test_bad_intervals_change_nothing(veille_chat: VeilleChat, site: Site)
         "/veille frequence 1 14min": "“14min” is out of bounds",
         "/veille frequence 1 8j": "“8j” is out of bounds",
         "/veille frequence 1 2 semaines": "“2 semaines” is out of bounds",
-        "/veille frequence 1": "<interval> is missing.\nUsage: /watch interval <number> <interval>",
+        # the typed-input kernel (issue 16) names what is missing by its help, with an example
+        "/veille frequence 1": "Something is missing: The time between two fetches",
     }
     for line, expected in cases.items():
         assert expected in (only(await chat.command("camille", line))).text, line
