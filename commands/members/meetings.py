@@ -358,10 +358,12 @@ def figures(ctx: Context, args: Args) -> Reply:
     found = meeting_figures(ctx.db, first or now, now + timedelta(seconds=1))
     lines = [
         ctx._(
-            "**Meetings**: {rounds} rounds, {participants} members introduced, {groups} groups.",
-            rounds=found.rounds,
-            participants=found.participants,
-            groups=found.introductions,
+            "**Meetings**: {rounds}, {participants}, {groups}.",
+            rounds=ctx.t.ngettext("{n} round", "{n} rounds", found.rounds),
+            participants=ctx.t.ngettext(
+                "{n} member introduced", "{n} members introduced", found.participants
+            ),
+            groups=ctx.t.ngettext("{n} group", "{n} groups", found.introductions),
         ),
         ctx._(
             "Check-in: {asked} asked; {met} met, {planned} planned, {not_met} did not meet.",

@@ -110,6 +110,15 @@ def email(ctx: Context, args: Args) -> Reply:
     values = [str(v) for v in args.get("valeurs") or ()]
     word = action.lower()
     if not action:
+        if mail.subscriber_of_member(ctx.db, ctx.member.id) is None:
+            # "see /profil email" would send the reader back here: say what to type instead
+            return _private(
+                ctx._(
+                    "You have given no email address. To receive the digest, the gazette and "
+                    "session invitations by email, type /profile email followed by your address, "
+                    "for example /profile email camille@mairie-exemple.fr"
+                )
+            )
         return _private("\n".join(status_lines(ctx)))
     if word in _CONFIRM:
         if len(values) != 1:

@@ -67,9 +67,8 @@ def invite(
     found = questions(db, questionnaire.id)
     for member in db.scalars(select(Member).where(Member.id.in_(list(member_ids)))):
         t = translator_for(member)
-        intro = [heading(t, questionnaire)]
-        if questionnaire.intro:
-            intro.append(questionnaire.intro)
+        # the question below starts with the questionnaire's heading: not twice
+        intro = [questionnaire.intro] if questionnaire.intro else []
         question = found[0]
         if key != "invite":
             row = recipient(db, questionnaire.id, member.id)

@@ -220,7 +220,7 @@ def _propose(
     permission=Role.COORDINATOR,
     examples=(
         "/veille ajouter https://www.ademe.fr/feed/ --theme énergie",
-        '/veille ajouter https://www.ecologie.gouv.fr --theme mobilité --filtre "vélo|mobilité"',
+        '/watch add https://www.ecologie.gouv.fr --theme mobilité --filtre "vélo|mobilité"',
     ),
 )
 async def add_source(ctx: Context, args: Args) -> Reply:
