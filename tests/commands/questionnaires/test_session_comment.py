@@ -93,3 +93,6 @@ async def test_console_dm_line_answers_a_free_text_question(
     )
     assert "> Des visites de fermes" in transcript
     assert ":dm TEXTE" in transcript  # the known lines name it
+    # No form on the console: the "Répondre" choice (a Discord modal) is left out.
+    assert "  (1) Passer\n  (2) Plus tard" in transcript
+    assert "Répondre" not in transcript
