@@ -182,13 +182,27 @@ class ChoiceStyle(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class TextPrompt:
+    """What a choice that asks for text shows: the field's ``label`` and its ``max_length``."""
+
+    label: str
+    max_length: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
 class Choice:
-    """A choice offered under a message; picking it sends a :class:`ChoiceEvent` with ``action``."""
+    """A choice offered under a message; picking it sends a :class:`ChoiceEvent` with ``action``.
+
+    With ``asks_text``, the platform asks for a text first where it can (Discord: a button that
+    opens a modal) and the event carries it in ``values``; platforms without such a form leave
+    the choice out, the text comes by their usual path (a private message, a command).
+    """
 
     label: str
     action: str
     style: ChoiceStyle = ChoiceStyle.SECONDARY
     emoji: str | None = None
+    asks_text: TextPrompt | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,16 +277,20 @@ class Reply:
     """Members this reply pings, and only them (their :attr:`Mention.token` is in ``text``);
     nobody else is notified, even with ``mentions`` False."""
 
+    def without_text_choices(self) -> Reply:
+        """This reply without the choices that ask for text (platforms without a form)."""
+        if all(c.asks_text is None for c in self.choices):
+            return self
+        kept = tuple(c for c in self.choices if c.asks_text is None)
+        return replace(self, choices=kept)
+
     def to_payload(self) -> dict[str, Any]:
         """A JSON-safe form, stored in the outbox."""
         import base64
 
         payload: dict[str, Any] = {
             "text": self.text,
-            "choices": [
-                {"label": c.label, "action": c.action, "style": c.style.value, "emoji": c.emoji}
-                for c in self.choices
-            ],
+            "choices": [_choice_payload(c) for c in self.choices],
             "attachments": [
                 {
                     "filename": a.filename,
@@ -299,6 +317,11 @@ class Reply:
                     action=c["action"],
                     style=ChoiceStyle(c.get("style", "secondary")),
                     emoji=c.get("emoji"),
+                    asks_text=(
+                        TextPrompt(str(c["asks_text"]["label"]), int(c["asks_text"]["max_length"]))
+                        if c.get("asks_text")
+                        else None
+                    ),
                 )
                 for c in payload.get("choices", [])
             ),
@@ -317,6 +340,21 @@ class Reply:
                 for m in payload.get("ping") or ()
             ),
         )
+
+
+def _choice_payload(choice: Choice) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "label": choice.label,
+        "action": choice.action,
+        "style": choice.style.value,
+        "emoji": choice.emoji,
+    }
+    if choice.asks_text is not None:
+        found["asks_text"] = {
+            "label": choice.asks_text.label,
+            "max_length": choice.asks_text.max_length,
+        }
+    return found
 
 
 # --- what a family shows in the gazette --------------------------------------------------------

@@ -169,6 +169,7 @@ class ConsolePlatform:
         posted = self._messages.get(number)
         if posted is None:
             return
+        reply = reply.without_text_choices()  # no form: the text comes as a (private) line
         posted.text = _text(reply)
         posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
         posted.files = []
@@ -185,6 +186,7 @@ class ConsolePlatform:
             posted = _Posted(number, f"@{target.user_id}", BOT_NAME, _text(reply), target.user_id)
         else:
             posted = _Posted(number, target.channel_id, BOT_NAME, _text(reply))
+        reply = reply.without_text_choices()  # no form: the text comes as a (private) line
         posted.choices = [{"label": c.label, "action": c.action} for c in reply.choices]
         self._messages[number] = posted
         posted.files = [str(path) for path in self._write_attachments(number, reply)]

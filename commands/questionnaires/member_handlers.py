@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.context import Context
-from bot.core import MessageEvent, Reply
+from bot.core import ChoiceEvent, MessageEvent, Reply
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
 from bot.storage.questionnaires import QuestionKind
@@ -56,7 +56,8 @@ def answer_command(ctx: Context, args: Args) -> Reply:
 @on_choice(
     "survey",
     r"(?P<id>\d{1,9}):(?:(?P<verb>start|stop)"
-    r"|q:(?P<pos>\d{1,2}):(?:v:(?P<v>\d{1,2})|m:(?P<mask>\d{1,4}):(?P<m>\d{1,2}|ok)|(?P<skip>skip)))",
+    r"|q:(?P<pos>\d{1,2}):(?:v:(?P<v>\d{1,2})|m:(?P<mask>\d{1,4}):(?P<m>\d{1,2}|ok)"
+    r"|(?P<skip>skip)|(?P<text>t)))",
 )
 def survey_choice(ctx: Context, match: re.Match[str]) -> Reply:
     number = int(match["id"])
@@ -80,6 +81,8 @@ def survey_choice(ctx: Context, match: re.Match[str]) -> Reply:
         raise StaleChoice(match.string)
     if match["skip"]:
         return record(ctx, state, position, None)
+    if match["text"]:
+        return _text_choice(ctx, state, position, match.string)
     size = option_count(question)
     if match["v"] is not None:
         value = int(match["v"])
@@ -96,6 +99,19 @@ def survey_choice(ctx: Context, match: re.Match[str]) -> Reply:
     _check_position(ctx, state, position)
     # A toggle: the selection lives in the buttons, nothing is stored until Confirm.
     return question_reply(ctx.t, state.questionnaire, question, state.total, mask=mask)
+
+
+def _text_choice(ctx: Context, state: Answering, position: int, action: str) -> Reply:
+    """The text typed in a form (a Discord modal) answers a free-text question."""
+    question = state.questions[position]
+    if question.kind != QuestionKind.TEXT:
+        raise StaleChoice(action)
+    event = ctx.event
+    typed = event.values[0] if isinstance(event, ChoiceEvent) and event.values else ""
+    if not typed.strip():
+        _check_position(ctx, state, position)
+        return question_reply(ctx.t, state.questionnaire, question, state.total)
+    return record(ctx, state, position, read_answer(ctx.t, question, typed))
 
 
 def _check_position(ctx: Context, state: Answering, position: int) -> None:

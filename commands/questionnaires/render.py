@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from bot.core import Choice, ChoiceStyle, Reply
+from bot.core import Choice, ChoiceStyle, Reply, TextPrompt
 from bot.i18n import N_, Translator, fold
-from bot.storage.questionnaires import QuestionKind, Questionnaire, QuestionnaireQuestion
+from bot.storage.questionnaires import (
+    MAX_TEXT_ANSWER,
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireQuestion,
+)
 
 DEFAULT_SCALE = 5
 KIND_WORDS = MappingProxyType(
@@ -123,6 +128,16 @@ def question_choices(
                 )
             )
         found.append(Choice(t.gettext("Confirm"), f"{prefix}:m:{mask}:ok", ChoiceStyle.PRIMARY))
+    elif question.kind == QuestionKind.TEXT:
+        # Where the platform has a form (Discord: a modal); elsewhere a private message answers.
+        found.append(
+            Choice(
+                t.gettext("Answer"),
+                f"{prefix}:t",
+                ChoiceStyle.PRIMARY,
+                asks_text=TextPrompt(question.text, MAX_TEXT_ANSWER),
+            )
+        )
     found.append(Choice(t.gettext("Skip"), f"{prefix}:skip"))
     found.append(Choice(t.gettext("Later"), f"survey:{questionnaire.id}:stop"))
     return tuple(found)

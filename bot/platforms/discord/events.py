@@ -64,7 +64,14 @@ from bot.platforms.discord.types import (
     ResolvedData,
     User,
 )
-from bot.platforms.discord.views import CUSTOM_ID_PREFIX, SELECT_PREFIX, clip
+from bot.platforms.discord.views import (
+    CUSTOM_ID_PREFIX,
+    SELECT_PREFIX,
+    TEXT_INPUT_ID,
+    clip,
+    modal_request,
+    text_modal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +117,11 @@ class Events:
         if interaction.type is discord.InteractionType.application_command:
             event: Event | None = self._command_event(interaction)
         elif interaction.type is discord.InteractionType.component:
+            if await self._open_modal(interaction):
+                return
             event = self._choice_event(interaction)
+        elif interaction.type is discord.InteractionType.modal_submit:
+            event = self._submit_event(interaction)
         else:
             event = None
         if event is None:
@@ -211,6 +222,46 @@ class Events:
         ref = None if message is None else MessageRef(PLATFORM, place.channel_id, str(message.id))
         return ChoiceEvent(
             actor=actor, place=place, at=self._clock.now(), action=action, ref=ref, values=values
+        )
+
+    async def _open_modal(self, interaction: Interaction) -> bool:
+        """A click on a choice that asks for text: answer with its modal, at once."""
+        data = cast(ComponentData, interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        values = [str(v) for v in data.get("values") or ()]
+        wanted = values[0] if custom_id.startswith(SELECT_PREFIX) and values else custom_id
+        request = modal_request(wanted)
+        if request is None:
+            return False
+        action, prompt = request
+        title = component_label(interaction.message, wanted) or prompt.label
+        try:
+            await interaction.response.send_modal(text_modal(action, title, prompt))
+        except discord.HTTPException as exc:
+            log.warning("could not open a Discord modal: %s", exc)
+        return True
+
+    def _submit_event(self, interaction: Interaction) -> ChoiceEvent | None:
+        """A modal submitted: the choice's action, the text typed in ``values``."""
+        data = cast(Mapping[str, Any], interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if not custom_id.startswith(CUSTOM_ID_PREFIX):
+            return None
+        texts = [
+            str(field.get("value") or "")
+            for field in submitted_fields(data.get("components") or [])
+            if field.get("custom_id") == TEXT_INPUT_ID
+        ]
+        actor, place = self._interaction_context(interaction)
+        message = interaction.message
+        ref = None if message is None else MessageRef(PLATFORM, place.channel_id, str(message.id))
+        return ChoiceEvent(
+            actor=actor,
+            place=place,
+            at=self._clock.now(),
+            action=custom_id[len(CUSTOM_ID_PREFIX) :],
+            ref=ref,
+            values=tuple(texts[:1]),
         )
 
     async def _answer_autocomplete(self, interaction: Interaction) -> None:
@@ -342,6 +393,35 @@ class Events:
             recipient = getattr(channel, "recipient", None)
             name = getattr(recipient, "name", None)
         return Place(PLATFORM, str(channel_id), str(name or ""), is_direct=direct)
+
+
+def component_label(message: discord.Message | None, custom_id: str) -> str | None:
+    """The label of the button (or select option) ``custom_id`` on ``message``."""
+    if message is None:
+        return None
+    for row in message.components:
+        for item in getattr(row, "children", ()):
+            if getattr(item, "custom_id", None) == custom_id:
+                return getattr(item, "label", None)
+            for option in getattr(item, "options", ()) or ():
+                if option.value == custom_id:
+                    return str(option.label)
+    return None
+
+
+def submitted_fields(components: Any) -> list[Mapping[str, Any]]:
+    """The text inputs of a modal submit, inside action rows (type 1) or labels (type 18)."""
+    found: list[Mapping[str, Any]] = []
+    for component in components if isinstance(components, list) else ():
+        if not isinstance(component, Mapping):
+            continue
+        if component.get("type") == 1:
+            found.extend(submitted_fields(component.get("components")))
+        elif component.get("type") == 18:
+            found.extend(submitted_fields([component.get("component")]))
+        elif component.get("type") == 4:
+            found.append(component)
+    return found
 
 
 # --- interaction data ------------------------------------------------------------------------

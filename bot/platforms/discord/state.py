@@ -36,7 +36,10 @@ class Pending:
 
     @property
     def is_component(self) -> bool:
-        return self.interaction.type is discord.InteractionType.component
+        return self.interaction.type in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        )
 
 
 @dataclass(slots=True)

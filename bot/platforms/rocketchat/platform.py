@@ -242,13 +242,14 @@ class RocketChatPlatform:
     # --- outgoing ------------------------------------------------------------------------------
 
     async def respond(self, event: Event, reply: Reply) -> MessageRef | None:
-        return await self._delivery.respond(event, reply)
+        # No form here: a choice that asks for text is left out, the text comes in a message.
+        return await self._delivery.respond(event, reply.without_text_choices())
 
     async def deliver(self, reply: Reply, target: Target, token: str) -> MessageRef:
-        return await self._delivery.deliver(reply, target, token)
+        return await self._delivery.deliver(reply.without_text_choices(), target, token)
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
-        await self._delivery.edit(ref, reply)
+        await self._delivery.edit(ref, reply.without_text_choices())
 
     # --- incoming ------------------------------------------------------------------------------
 

@@ -35,7 +35,9 @@ async def test_feedback_then_an_optional_comment(chat: Chat) -> None:
     assert "« Utile »" in thanks.text
     assert "Un commentaire sur cette session ? (facultatif)" in prompt.text
     assert "message privé" in prompt.text
-    assert [c.label for c in prompt.choices] == ["Passer", "Plus tard"]
+    # "Répondre" asks for the text in a form where the platform has one (a Discord modal).
+    assert [c.label for c in prompt.choices] == ["Répondre", "Passer", "Plus tard"]
+    assert [c.asks_text is not None for c in prompt.choices] == [True, False, False]
     recorded = text_of(await chat.say_private("alice", "Très concret, merci"))
     assert "sont enregistrées" in recorded
     # Changing one's feedback does not ask again; a second comment is not taken.
@@ -91,3 +93,6 @@ async def test_console_dm_line_answers_a_free_text_question(
     )
     assert "> Des visites de fermes" in transcript
     assert ":dm TEXTE" in transcript  # the known lines name it
+    # No form on the console: the "Répondre" choice (a Discord modal) is left out.
+    assert "  (1) Passer\n  (2) Plus tard" in transcript
+    assert "Répondre" not in transcript

@@ -33,16 +33,24 @@ from tests.fakes.discord.protocol import (
     CALLBACK_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_UPDATE_MESSAGE,
+    CALLBACK_MODAL,
     CALLBACK_UPDATE_MESSAGE,
     COMMAND_CHAT_INPUT,
     COMMAND_MESSAGE,
     COMMAND_USER,
+    COMPONENT_ACTION_ROW,
+    COMPONENT_TEXT_INPUT,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
     INTERACTION_APPLICATION_COMMAND,
     INTERACTION_AUTOCOMPLETE,
     INTERACTION_MESSAGE_COMPONENT,
+    INTERACTION_MODAL_SUBMIT,
     INTERACTION_TOKEN_LIFETIME,
+    MAX_CUSTOM_ID,
+    MAX_MODAL_TITLE,
+    MAX_TEXT_INPUT,
+    MAX_TEXT_INPUT_LABEL,
     MESSAGE_CHAT_INPUT_COMMAND,
     MESSAGE_DEFAULT,
 )
@@ -151,11 +159,13 @@ class Interactions(Messages):
         kind = body.get("type")
         data = body.get("data") or {}
         files = call.record.files
-        component = interaction.type == INTERACTION_MESSAGE_COMPONENT
+        component = interaction.type in (INTERACTION_MESSAGE_COMPONENT, INTERACTION_MODAL_SUBMIT)
         valid = {
             INTERACTION_APPLICATION_COMMAND: {4, 5, 9},
             INTERACTION_MESSAGE_COMPONENT: {4, 5, 6, 7, 9},
             INTERACTION_AUTOCOMPLETE: {8},
+            # A modal cannot answer a modal; updating needs the message the modal came from.
+            INTERACTION_MODAL_SUBMIT: {4, 5, 6, 7} if interaction.message_id else {4, 5},
         }[interaction.type]
         if kind not in valid:
             raise DiscordHTTPError(400, 50035, "Invalid Form Body", errors={"type": {}})
@@ -198,6 +208,8 @@ class Interactions(Messages):
             message = self.messages[interaction.message_id]
             self._edit(message, data, files)
             interaction.original_message_id = message.id
+        elif kind == CALLBACK_MODAL:
+            interaction.modal = validated_modal(data)
         elif kind == CALLBACK_AUTOCOMPLETE_RESULT:
             choices = data.get("choices")
             if not isinstance(choices, list) or len(choices) > 25:
@@ -296,3 +308,53 @@ class Interactions(Messages):
         _, message = self._webhook_message(call)
         message.deleted = True
         return web.Response(status=204)
+
+
+def validated_modal(data: Any) -> dict[str, Any]:
+    """A modal's data checked as Discord's API does, or the 400 it answers.
+
+    ``custom_id`` 1-100, ``title`` 1-45, 1 to 5 action rows (type 1) each holding exactly one
+    text input (type 4) with a ``custom_id``, a ``label`` 1-45, a style 1 or 2 and lengths in
+    0-4000 (``min_length`` at most ``max_length``).
+    """
+    if not isinstance(data, dict):
+        raise form_error("data", "DICT_TYPE_CONVERT", "Must be an object.")
+    custom_id = data.get("custom_id")
+    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+        raise form_error("data.custom_id", "BASE_TYPE_BAD_LENGTH", "1-100")
+    title = data.get("title")
+    if not isinstance(title, str) or not 1 <= len(title) <= MAX_MODAL_TITLE:
+        raise form_error("data.title", "BASE_TYPE_BAD_LENGTH", "1-45")
+    rows = data.get("components")
+    if not isinstance(rows, list) or not 1 <= len(rows) <= 5:
+        raise form_error("data.components", "BASE_TYPE_BAD_LENGTH", "1-5")
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        where = f"data.components.{index}"
+        if not isinstance(row, dict) or row.get("type") != COMPONENT_ACTION_ROW:
+            raise form_error(f"{where}.type", "UNION_TYPE_CHOICES", "an action row")
+        inner = row.get("components")
+        if not isinstance(inner, list) or len(inner) != 1:
+            raise form_error(f"{where}.components", "BASE_TYPE_BAD_LENGTH", "exactly 1")
+        field = inner[0]
+        where = f"{where}.components.0"
+        if not isinstance(field, dict) or field.get("type") != COMPONENT_TEXT_INPUT:
+            raise form_error(f"{where}.type", "COMPONENT_TYPE_INVALID", "a text input")
+        field_id = field.get("custom_id")
+        if not isinstance(field_id, str) or not 1 <= len(field_id) <= MAX_CUSTOM_ID:
+            raise form_error(f"{where}.custom_id", "BASE_TYPE_BAD_LENGTH", "1-100")
+        if field_id in seen:
+            raise form_error(f"{where}.custom_id", "COMPONENT_CUSTOM_ID_DUPLICATED", "unique")
+        seen.add(field_id)
+        label = field.get("label")
+        if not isinstance(label, str) or not 1 <= len(label) <= MAX_TEXT_INPUT_LABEL:
+            raise form_error(f"{where}.label", "BASE_TYPE_BAD_LENGTH", "1-45")
+        if field.get("style") not in (1, 2):
+            raise form_error(f"{where}.style", "BASE_TYPE_CHOICES", "1 or 2")
+        low = field.get("min_length", 0)
+        high = field.get("max_length", MAX_TEXT_INPUT)
+        if not (isinstance(low, int) and 0 <= low <= MAX_TEXT_INPUT):
+            raise form_error(f"{where}.min_length", "NUMBER_TYPE_MAX", "0-4000")
+        if not (isinstance(high, int) and 1 <= high <= MAX_TEXT_INPUT and low <= high):
+            raise form_error(f"{where}.max_length", "NUMBER_TYPE_MAX", "1-4000")
+    return data

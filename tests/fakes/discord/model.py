@@ -250,6 +250,8 @@ class FakeInteraction:
     followup_ids: list[int] = field(default_factory=list)
     deferred: int | None = None
     """The callback type when the interaction was deferred (5 or 6)."""
+    modal: dict[str, Any] | None = None
+    """The modal this interaction answered with (callback type 9), as validated."""
 
     @property
     def acknowledged(self) -> bool:

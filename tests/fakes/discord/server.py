@@ -38,6 +38,7 @@ from tests.fakes.discord.protocol import (
     INTERACTION_APPLICATION_COMMAND,
     INTERACTION_AUTOCOMPLETE,
     INTERACTION_MESSAGE_COMPONENT,
+    INTERACTION_MODAL_SUBMIT,
 )
 from tests.fakes.discord.rest import Rest
 
@@ -205,6 +206,39 @@ class FakeDiscord(Rest):
         data: ComponentData = {"custom_id": custom_id, "component_type": 3, "values": values}
         return await self._interact(
             INTERACTION_MESSAGE_COMPONENT, user, channel, data, locale, message=message
+        )
+
+    async def submit_modal(
+        self, opened: FakeInteraction, texts: Mapping[str, str], *, locale: str = "fr"
+    ) -> FakeInteraction:
+        """The user who got ``opened``'s modal fills its text inputs with ``texts`` and submits.
+
+        As the Discord client does: only a modal the bot answered with can be submitted, every
+        required field is filled and no text is longer than its ``max_length``.
+        """
+        modal = opened.modal
+        if modal is None:
+            raise AssertionError(f"interaction {opened.id} opened no modal")
+        rows = []
+        for row in modal["components"]:
+            field = row["components"][0]
+            value = texts.get(field["custom_id"], "")
+            if field.get("required", True) and not value:
+                raise AssertionError(f"the field {field['custom_id']!r} is required")
+            if not field.get("min_length", 0) <= len(value) <= field.get("max_length", 4000):
+                raise AssertionError(f"the field {field['custom_id']!r} refuses that length")
+            rows.append(
+                {
+                    "type": 1,
+                    "components": [{"type": 4, "custom_id": field["custom_id"], "value": value}],
+                }
+            )
+        data: Any = {"custom_id": modal["custom_id"], "components": rows}
+        user = self.users[opened.user_id]
+        channel = self.channels[opened.channel_id]
+        message = None if opened.message_id is None else self.messages[opened.message_id]
+        return await self._interact(
+            INTERACTION_MODAL_SUBMIT, user, channel, data, locale, message=message
         )
 
     async def react(self, user: FakeUser, message: FakeMessage, emoji: str) -> None:

@@ -27,6 +27,7 @@ from bot.core import (
     PlaceTarget,
     ReactionEvent,
     Reply,
+    TextPrompt,
 )
 from bot.platforms.rocketchat import RocketChatPlatform, RocketChatSettings, check_online
 from bot.platforms.rocketchat.delivery import message_id_for, split_text
@@ -336,6 +337,27 @@ async def test_reaction_removed_and_non_choice_reactions(
     assert isinstance(reaction, ReactionEvent)
     assert reaction.message_author is not None and reaction.message_author.display_name == "Alice"
     assert reaction.message_text == "Un beau projet à Lyon"
+
+
+@pytest.mark.asyncio
+async def test_a_choice_that_asks_for_text_is_left_out(
+    fake: FakeRocketChat, connect: Factory
+) -> None:
+    """No form on Rocket.Chat: the text comes in a direct reply, the other choices stay."""
+    platform, _ = await connect()
+    target = PlaceTarget("rocketchat", general(fake).id)
+    question = Reply(
+        "**Une proposition ?**",
+        choices=(
+            Choice("Répondre", "survey:1:q:0:t", asks_text=TextPrompt("Une proposition ?")),
+            Choice("Passer", "survey:1:q:0:skip"),
+        ),
+    )
+    await platform.deliver(question, target, "survey:1:q:0")
+    (posted,) = fake.messages_by(BOT)
+    assert posted["msg"] == "*Une proposition ?*\n\n:one: Passer"
+    buttons = posted["attachments"][0]["actions"]
+    assert [b["msg"] for b in buttons] == ["!choix survey:1:q:0:skip"]
 
 
 # --- outgoing ----------------------------------------------------------------------------------
