@@ -24,8 +24,6 @@ from tests.conftest import Database
 from tests.support.chat import Chat
 from tests.support.smtp import SmtpServer
 
-pytestmark = pytest.mark.asyncio
-
 MONDAY_9 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 PUBLIC = "https://tisserand.reseau.example.org/"
 READER = "lectrice@mairie.example.fr"
@@ -87,6 +85,7 @@ def _subscribed(chat: Chat) -> bool:
         return mail.subscriber_by_address(db, READER) is not None
 
 
+@pytest.mark.asyncio
 async def test_the_one_click_post_removes_and_is_confirmed(
     chat: Chat, base: str, smtp_server: SmtpServer
 ) -> None:
@@ -115,6 +114,7 @@ async def test_the_one_click_post_removes_and_is_confirmed(
     assert len(smtp_server.recorder.to(READER)) == 2
 
 
+@pytest.mark.asyncio
 async def test_get_shows_a_confirm_button_and_removes_nothing(
     chat: Chat, base: str, smtp_server: SmtpServer
 ) -> None:
@@ -138,6 +138,7 @@ async def test_get_shows_a_confirm_button_and_removes_nothing(
     assert not _subscribed(chat)
 
 
+@pytest.mark.asyncio
 async def test_an_unknown_token_is_a_404_that_changes_nothing(
     chat: Chat, base: str, smtp_server: SmtpServer
 ) -> None:
@@ -154,3 +155,26 @@ async def test_an_unknown_token_is_a_404_that_changes_nothing(
     assert _subscribed(chat)
     await chat.app.scheduler.run_due()
     assert len(smtp_server.recorder.to(READER)) == 1
+
+
+def test_the_link_prefers_the_explicit_override_and_needs_web_enabled(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    from bot.config import load_settings
+
+    def link(email: dict[str, object], web: dict[str, object]) -> str | None:
+        settings = load_settings(
+            None,
+            database_url="sqlite://",
+            environ={},
+            overrides={"data_dir": str(tmp_path), "email": email, "web": web},
+        )
+        return mail.unsubscribe_link(settings, "TOKEN")
+
+    email = smtp_server.settings()
+    served = {"enabled": True, "public_url": PUBLIC}
+    assert link(email, served) == PUBLIC + "unsubscribe/TOKEN"
+    assert link(email, {"enabled": False, "public_url": PUBLIC}) is None  # nobody answers it
+    assert link(email, {"enabled": True}) is None
+    override = {**email, "unsubscribe_url": "https://reseau.example.org/desinscription/"}
+    assert link(override, served) == "https://reseau.example.org/desinscription/TOKEN"
