@@ -178,3 +178,21 @@ def test_the_link_prefers_the_explicit_override_and_needs_web_enabled(
     assert link(email, {"enabled": True}) is None
     override = {**email, "unsubscribe_url": "https://reseau.example.org/desinscription/"}
     assert link(override, served) == "https://reseau.example.org/desinscription/TOKEN"
+
+
+@pytest.mark.asyncio
+async def test_an_instance_not_started_answers_503_and_changes_nothing(
+    chat: Chat, base: str, smtp_server: SmtpServer
+) -> None:
+    token = await _digest_token(chat, smtp_server)
+    chat.app.started = False  # what a standby's server sees: the families are not running
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{base}/unsubscribe/{token}", data=ONE_CLICK) as response,
+        ):
+            assert response.status == 503
+            assert "Réessayez" in await response.text()
+    finally:
+        chat.app.started = True
+    assert _subscribed(chat)
