@@ -326,8 +326,9 @@ class EmailSettings(_Section):
     max_bounces: int = Field(default=3, ge=1, le=100)
     """Permanent refusals in a row after which an address is disabled."""
     unsubscribe_url: str | None = Field(default=None, max_length=500)
-    """Base of the one-click unsubscribe link (RFC 8058), served by whatever answers HTTPS for
-    the network; the token is appended. Unset: only the mailto unsubscribe is offered."""
+    """Base of the one-click unsubscribe link (RFC 8058) when something else serves it; the token
+    is appended. Unset: the bot's own page (``[web] public_url`` + ``/unsubscribe/``) when
+    ``[web]`` is enabled with a ``public_url``, else only the mailto unsubscribe is offered."""
     validate_certs: bool = True
 
     @field_validator("sender", "reply_to")

@@ -71,6 +71,24 @@ MEMBER_DATA_SERVICE = "member_data"
 """``Host.services`` key of the families' :class:`MemberData`, by family name (set by the app)."""
 
 
+UNSUBSCRIBE_SERVICE = "email.unsubscribe"
+"""``Host.services`` key of the :class:`Unsubscriber` the mailing family installs when email is
+on; :mod:`bot.web` answers ``/unsubscribe/{token}`` with it (and 404 without it)."""
+
+
+class Unsubscriber(Protocol):
+    """The one-click unsubscribe (RFC 8058), as the web server sees it: by token only."""
+
+    def address_of(self, token: str) -> str | None:
+        """The address ``token`` would unsubscribe (nothing changed); None: unknown token."""
+        ...
+
+    async def unsubscribe(self, token: str) -> str | None:
+        """Forget the subscriber of ``token`` (its removal confirmed to it by email, as for the
+        mailto request); the address, or None when the token is unknown or already used."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class MemberData:
     """What a family stores about a member, for their rights over their data (GDPR): ``export``

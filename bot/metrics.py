@@ -33,6 +33,7 @@ class Watched(Protocol):
     clock: Clock
     platforms: dict[str, Any]
     started: bool
+    services: dict[str, Any]
 
 
 log = logging.getLogger(__name__)

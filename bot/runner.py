@@ -245,7 +245,15 @@ async def _start_web(settings: Settings, app: App, lease: Lease) -> Any:
     app.on_event = metrics.event
     app.scheduler.on_run = metrics.scheduled
     app.services["metrics"] = metrics
-    web = WebServer(settings.web, app, app.scheduler, lease, metrics)
+    web = WebServer(
+        settings.web,
+        app,
+        app.scheduler,
+        lease,
+        metrics,
+        translator=app.translators.get(),
+        network=settings.network.name,
+    )
     try:
         await web.start()
     except BaseException:

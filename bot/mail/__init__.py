@@ -18,6 +18,7 @@ from bot.mail.store import (
     CODES_PER_ADDRESS,
     PLATFORM,
     TOPIC,
+    UNSUBSCRIBE_PATH,
     Choice,
     InvalidAddress,
     Mailing,
@@ -32,6 +33,7 @@ from bot.mail.store import (
     subscriber_by_address,
     subscriber_by_token,
     subscriber_of_member,
+    unsubscribe_link,
 )
 from bot.mail.transport import MailError, SmtpOptions, SmtpTransport
 
@@ -41,6 +43,7 @@ __all__ = [
     "CODE_TTL",
     "PLATFORM",
     "TOPIC",
+    "UNSUBSCRIBE_PATH",
     "Choice",
     "Envelope",
     "InvalidAddress",
@@ -65,4 +68,5 @@ __all__ = [
     "subscriber_by_address",
     "subscriber_by_token",
     "subscriber_of_member",
+    "unsubscribe_link",
 ]

@@ -32,7 +32,7 @@ from bot.core import DeliveryCode, DeliveryError, DirectTarget, Event, MessageRe
 from bot.i18n import N_, Translators
 from bot.mail.calendar import invitation
 from bot.mail.message import Envelope, Part, build_message
-from bot.mail.store import PERSONAL, PLATFORM
+from bot.mail.store import PERSONAL, PLATFORM, unsubscribe_link
 from bot.mail.transport import MailError, SmtpOptions, SmtpTransport
 from bot.platforms.base import EventHandler
 from bot.storage.email import EmailBody, EmailJournal, EmailSubscriber
@@ -270,10 +270,7 @@ class MailChannel:
         )
 
     def _unsubscribe_url(self, subscriber: EmailSubscriber) -> str | None:
-        base = self.email.unsubscribe_url
-        if base is None:
-            return None
-        return f"{base.rstrip('/')}/{subscriber.unsubscribe_token}"
+        return unsubscribe_link(self.settings, subscriber.unsubscribe_token)
 
     def _footer_text(self, subscriber: EmailSubscriber, body: _Body) -> str:
         if body.list_id is None:

@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.core import DirectTarget, InvalidValue, Reply
 from bot.i18n import N_, Translator
 from bot.mail.message import Part
@@ -77,6 +78,24 @@ def subscriber_by_address(db: Session, address: str) -> EmailSubscriber | None:
     return db.scalars(
         select(EmailSubscriber).where(EmailSubscriber.address == address)
     ).one_or_none()
+
+
+UNSUBSCRIBE_PATH = "/unsubscribe/"
+"""Where :mod:`bot.web` answers the one-click unsubscribe (RFC 8058), below ``[web] public_url``."""
+
+
+def unsubscribe_link(settings: Settings, token: str) -> str | None:
+    """The HTTPS one-click unsubscribe link of ``token``: ``[email] unsubscribe_url`` when set
+    (an explicit override, served by something else), else the bot's own server when ``[web]`` is
+    enabled with a ``public_url``; None: only the mailto unsubscribe is offered."""
+    email = settings.email
+    base = email.unsubscribe_url if email is not None else None
+    if base is not None:
+        return f"{base.rstrip('/')}/{token}"
+    web = settings.web
+    if web.enabled and web.public_url:
+        return f"{web.public_url.rstrip('/')}{UNSUBSCRIBE_PATH}{token}"
+    return None
 
 
 def subscriber_of_member(db: Session, member_id: int) -> EmailSubscriber | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.family import Family, Host
-from bot.mail import TOPIC
+from bot.family import UNSUBSCRIBE_SERVICE, Family, Host
+from bot.i18n import Translator
+from bot.mail import TOPIC, subscriber_by_token
 from commands.mailing import data, mailings
 from commands.mailing.cli import subscribers_group
 from commands.mailing.subscribers import (
@@ -21,6 +22,7 @@ from commands.mailing.subscribers import (
     listing,
     remove,
     state,
+    unsubscribe,
 )
 
 WORK_NAME = "email.mailings"
@@ -42,6 +44,29 @@ def setup(host: Host) -> None:
             await host.after_change({"outbox"})
 
     host.scheduler.add_due_work(WORK_NAME, next_due, run)
+    host.services[UNSUBSCRIBE_SERVICE] = WebUnsubscribe(host, t)
+
+
+class WebUnsubscribe:
+    """The one-click unsubscribe of :mod:`bot.web` (a :class:`bot.family.Unsubscriber`): the
+    same removal as the mailto request, then the outbox woken for the confirming email."""
+
+    def __init__(self, host: Host, t: Translator) -> None:
+        self._host = host
+        self._t = t
+
+    def address_of(self, token: str) -> str | None:
+        with self._host.sessions() as db:
+            row = subscriber_by_token(db, token)
+            return row.address if row is not None else None
+
+    async def unsubscribe(self, token: str) -> str | None:
+        host = self._host
+        with host.sessions.begin() as db:
+            address = unsubscribe(db, host.settings, self._t, token, host.clock.now())
+        if address is not None:
+            await host.after_change({"outbox"})
+        return address
 
 
 FAMILY = Family(
@@ -63,4 +88,5 @@ __all__ = [
     "remove",
     "state",
     "subscribers_group",
+    "unsubscribe",
 ]

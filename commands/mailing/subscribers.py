@@ -223,12 +223,25 @@ def remove(
 ) -> str | None:
     """Forget an address (or the subscriber of an unsubscribe token), confirmed to it by one
     email; the address, or None."""
-    row = mail.subscriber_by_token(db, address_or_token.strip())
+    found = unsubscribe(db, settings, t, address_or_token.strip(), now)
+    if found is not None:
+        return found
+    try:
+        row = mail.subscriber_by_address(db, mail.normalize_address(address_or_token))
+    except mail.InvalidAddress:
+        row = None
     if row is None:
-        try:
-            row = mail.subscriber_by_address(db, mail.normalize_address(address_or_token))
-        except mail.InvalidAddress:
-            row = None
+        return None
+    return mail.forget(db, row, t, settings.network.name, now)
+
+
+def unsubscribe(
+    db: Session, settings: Settings, t: Translator, token: str, now: datetime
+) -> str | None:
+    """Forget the subscriber of an unsubscribe token (the mailto request applied by the
+    coordination, or the one-click link of the web server), confirmed to it by one email; the
+    address, or None for an unknown or used token."""
+    row = mail.subscriber_by_token(db, token)
     if row is None:
         return None
     return mail.forget(db, row, t, settings.network.name, now)

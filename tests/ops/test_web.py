@@ -26,6 +26,9 @@ from bot.storage.engine import make_engine, make_session_factory, migrate
 from tests.conftest import Database
 from tests.fakes.rocketchat import FakeRocketChat
 from tests.platforms.conftest import CHANNEL, MEMBER_NAME, RC_BOT, RC_PASSWORD
+from tests.support.smtp import SmtpServer, smtp_server
+
+__all__ = ["smtp_server"]  # the fixture
 
 WAIT = 15.0
 
@@ -57,7 +60,9 @@ async def rocketchat() -> AsyncIterator[FakeRocketChat]:
         await server.close()
 
 
-def _settings(database: Database, tmp_path: Path, rc: FakeRocketChat, port: int) -> Settings:
+def _settings(
+    database: Database, tmp_path: Path, rc: FakeRocketChat, port: int, **more: Any
+) -> Settings:
     return load_settings(
         None,
         database_url=database.url,
@@ -65,8 +70,9 @@ def _settings(database: Database, tmp_path: Path, rc: FakeRocketChat, port: int)
         overrides={
             "data_dir": str(tmp_path / "data"),
             "lease": {"poll_seconds": 0.1},
-            "web": {"enabled": True, "port": port},
+            "web": {"enabled": True, "port": port, **more.pop("web", {})},
             "rocketchat": {"server_url": rc.url, "username": RC_BOT, "channels": [CHANNEL]},
+            **more,
         },
     )
 
@@ -208,3 +214,70 @@ async def test_a_port_already_taken_is_named(
     assert caught.value.problems[0][0] == "web.port"
     assert str(port) in caught.value.problems[0][1]
     assert rocketchat.ddp_logins == 0
+
+
+@pytest.mark.asyncio
+async def test_the_one_click_unsubscribe_of_a_running_bot(
+    database: Database, rocketchat: FakeRocketChat, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """``run_platforms`` wires the mailing family's removal into its server: GET asks, POST
+    removes, the goodbye email leaves through the running outbox."""
+    from bot.mail import new_token, subscriber_by_token
+    from bot.storage.email import EmailSubscriber
+
+    engine = make_engine(database.url)
+    migrate(engine)
+    now = datetime.now(UTC)
+    token = new_token()
+    with make_session_factory(engine).begin() as db:
+        db.add(
+            EmailSubscriber(
+                address="elue@mairie.example.fr",
+                name="Élue",
+                confirmed_at=now,
+                basis="added by the test",
+                unsubscribe_token=token,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    port = _free_port()
+    settings = _settings(
+        database,
+        tmp_path,
+        rocketchat,
+        port,
+        web={"public_url": "https://tisserand.example.org"},
+        email=smtp_server.settings(),
+    )
+    stop = asyncio.Event()
+    active = asyncio.create_task(run_platforms(settings, stop=stop))
+    url = f"http://127.0.0.1:{port}/unsubscribe/{token}"
+    async with aiohttp.ClientSession() as http:
+        try:
+
+            async def ready() -> Any:
+                status, _body = await _get(http, port, "/readyz")
+                return status == 200
+
+            await _until(ready, active)
+            async with http.get(url) as response:
+                assert response.status == 200
+                assert "elue@mairie.example.fr" in await response.text()
+            with make_session_factory(engine)() as db:
+                assert subscriber_by_token(db, token) is not None  # GET changed nothing
+            async with http.post(url, data={"List-Unsubscribe": "One-Click"}) as response:
+                assert response.status == 200
+                assert "retirée" in await response.text()
+
+            async def confirmed() -> Any:
+                return smtp_server.recorder.to("elue@mairie.example.fr")
+
+            (goodbye,) = await _until(confirmed, active)
+            assert "retirée" in goodbye["Subject"]
+            with make_session_factory(engine)() as db:
+                assert subscriber_by_token(db, token) is None
+        finally:
+            stop.set()
+            await asyncio.wait_for(active, WAIT)
+            engine.dispose()
