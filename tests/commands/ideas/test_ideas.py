@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.storage.ideas import Idea, IdeaSupport
+from bot.storage.outbox import OutboxMessage
 from tests.commands.members.support import add_themes
 from tests.support.chat import Chat, text_of
 
@@ -132,3 +133,16 @@ async def test_an_idea_with_a_theme_reaches_its_referent_once(chat: Chat) -> Non
     assert "Une fête du réseau" not in news
     await chat.advance(timedelta(days=2))  # told once: nothing new, nothing sent
     assert len(chat.direct_messages("alice")) == named + 1
+
+    # bob erases his data: the referent's stored message loses his idea's words
+    [ask] = await chat.command("bob", "/profil effacer")
+    await chat.click("bob", ask.choices[0].action)
+    with chat.db() as db:
+        stored = " ".join(
+            str((row.payload or {}).get("text", ""))
+            for row in db.scalars(
+                select(OutboxMessage).where(OutboxMessage.key.startswith("referent:"))
+            )
+        )
+    assert "Un covoiturage entre communes" not in stored
+    assert "**mobilité**\nIdées :\n- […]" in stored  # the rest of the message stays
