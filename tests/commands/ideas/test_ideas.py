@@ -112,6 +112,10 @@ async def test_an_idea_with_a_theme_reaches_its_referent_once(chat: Chat) -> Non
     await chat.command("bob", '/idee "Un covoiturage entre communes" --theme Mobilités')
     await chat.command("chloe", '/idee "Des cantines bio" --theme alimentation')
     await chat.command("david", '/idee "Une fête du réseau"')
+    await chat.command("alice", '/idee "Un vélo-bus" --theme mobilité')  # the referent's own
+    refused = text_of(await chat.command("bob", '/idee "Autre chose" --theme xyzw'))
+    assert "Les thèmes sont : alimentation, mobilité" in refused
+    assert "Vouliez-vous dire" not in refused
     posts = chat.posts("general")
     assert "Thème : mobilité" in posts[0].text
     assert "Thème" not in posts[2].text
@@ -131,6 +135,7 @@ async def test_an_idea_with_a_theme_reaches_its_referent_once(chat: Chat) -> Non
     assert "proposée par Bob" in news
     assert "Des cantines bio" not in news
     assert "Une fête du réseau" not in news
+    assert "Un vélo-bus" not in news  # a referent is not told of their own idea
     await chat.advance(timedelta(days=2))  # told once: nothing new, nothing sent
     assert len(chat.direct_messages("alice")) == named + 1
 
