@@ -53,6 +53,9 @@ class Idea(Base):
     status_at: Mapped[datetime | None] = mapped_column(default=None)
     supports: Mapped[int] = mapped_column(Integer, default=0)
     """The number of rows in ``idea_supports`` (kept with them in one transaction)."""
+    theme: Mapped[str | None] = mapped_column(String(100), default=None)
+    """One of the network's themes (``--theme``), as the network spells it; its referents are
+    told of the idea in their daily message."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

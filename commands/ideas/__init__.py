@@ -4,7 +4,8 @@ A member proposes an idea in a channel (``/idee "texte"``); it is posted there t
 outbox (key ``idea:<id>:post``) with the buttons "Je soutiens" and "Retirer mon soutien"
 (``idea:<id>:support|withdraw``, also ``/idee soutenir N`` and ``/idee retirer N``). A member
 supports an idea once (one row per member and idea; the author's proposal is their support).
-``/idees`` lists them by support. Coordinators give a status with ``/idee statut N
+``/idees`` lists them by support. ``--theme`` files an idea under one of the network's themes
+(matched by the kernel's theme matcher); the theme's referents read it in their daily message. Coordinators give a status with ``/idee statut N
 retenue|en-cours|realisee|ecartee "réponse"``; the author is told by direct message
 (``idea:<id>:status:<k>``). Models in :mod:`bot.storage.ideas`.
 """

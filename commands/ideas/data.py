@@ -26,6 +26,7 @@ def export(db: Session, member: Member) -> Mapping[str, Any]:
             {
                 "idea": idea.id,
                 "text": idea.text,
+                "theme": idea.theme,
                 "status": idea.status,
                 "response": idea.response,
                 "supports": idea.supports,
@@ -48,11 +49,24 @@ def erase(ctx: Context, who: ErasedMember) -> Mapping[str, int]:
             payload = dict(row.payload or {})
             payload["text"] = str(payload.get("text", "")).replace(idea.text, REDACTED)
             row.payload = payload
+        if idea.theme:  # a referent's daily message names the idea on a line of its own
+            _scrub_referent_news(ctx.db, idea.text[:100])
         ctx.db.delete(idea)
     supports = ctx.db.scalar(
         select(func.count()).select_from(IdeaSupport).where(IdeaSupport.member_id == who.id)
     )
     return {"ideas_deleted": len(ideas), "supports_kept_anonymous": supports or 0}
+
+
+def _scrub_referent_news(db: Session, excerpt: str) -> None:
+    for row in db.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("referent:"))):
+        payload = dict(row.payload or {})
+        text = str(payload.get("text", ""))
+        if excerpt not in text:
+            continue
+        lines = text.split("\n")
+        payload["text"] = "\n".join(f"- {REDACTED}" if excerpt in line else line for line in lines)
+        row.payload = payload
 
 
 MEMBER_DATA = MemberData(

@@ -53,3 +53,14 @@ class UnknownStatus(IdeaError):
 
 class ResponseTooLong(IdeaError):
     msgid = N_("An answer has at most {limit} characters and yours has {length}: shorten it.")
+
+
+class UnknownIdeaTheme(IdeaError):
+    msgid = N_(
+        "“{theme}” is not one of the network's themes. Did you mean “{nearest}”? The themes are: "
+        "{themes}."
+    )
+
+
+class UnknownIdeaThemeNoSuggestion(IdeaError):
+    msgid = N_("“{theme}” is not one of the network's themes. The themes are: {themes}.")

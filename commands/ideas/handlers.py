@@ -21,11 +21,14 @@ from bot.registry import (
 )
 from bot.storage.ideas import MAX_IDEA, MAX_RESPONSE, Idea, IdeaStatus
 from bot.storage.members import Member
+from bot.storage.profiles import match_theme, nearest_theme, network_themes
 from commands.ideas.errors import (
     IdeaEmpty,
     IdeaInPrivate,
     IdeaTooLong,
     ResponseTooLong,
+    UnknownIdeaTheme,
+    UnknownIdeaThemeNoSuggestion,
     UnknownStatus,
 )
 from commands.ideas.messages import (
@@ -59,6 +62,26 @@ def _public_t(ctx: Context) -> Translator:
     return ctx.translators.get(ctx.settings.network.locale)
 
 
+def _read_theme(ctx: Context, text: str | None) -> str | None:
+    """The network theme ``--theme`` names (accents, case and plurals forgiven, as profile
+    interests are read); refused with the nearest theme when it names none. A network without
+    themes yet takes the theme as typed."""
+    cleaned = " ".join((text or "").split())[:100]
+    if not cleaned:
+        return None
+    themes = network_themes(ctx.db)
+    if not themes:
+        return cleaned
+    matched = match_theme(cleaned, themes)
+    if matched is not None:
+        return matched
+    nearest = nearest_theme(cleaned, themes)
+    listed = ", ".join(themes[:30])
+    if nearest is None:
+        raise UnknownIdeaThemeNoSuggestion(ctx.t, theme=cleaned, themes=listed)
+    raise UnknownIdeaTheme(ctx.t, theme=cleaned, nearest=nearest, themes=listed)
+
+
 @command(
     "proposer",
     "propose",
@@ -70,13 +93,22 @@ def _public_t(ctx: Context) -> Translator:
             N_("Your idea, in a sentence or two."),
             type=OptionType.TEXT,
             positional=True,
-        )
+        ),
+        Option(
+            "theme",
+            "theme",
+            N_("One of the network's themes, for example “mobilité”: its referents are told."),
+        ),
     ],
     default=True,
     group=GROUP,
     group_alias=GROUP_ALIAS,
     group_help=GROUP_HELP,
-    examples=('/idee "Un atelier sur l\'eau"', '/idee proposer "Des visites de sites"'),
+    examples=(
+        '/idee "Un atelier sur l\'eau"',
+        '/idee proposer "Des visites de sites"',
+        '/idee "Un covoiturage entre communes" --theme mobilité',
+    ),
 )
 def propose(ctx: Context, args: Args) -> Reply:
     text = " ".join((args["texte"] or "").split())
@@ -86,10 +118,12 @@ def propose(ctx: Context, args: Args) -> Reply:
         raise IdeaTooLong(ctx.t, limit=MAX_IDEA, length=len(text))
     if ctx.place.is_direct:
         raise IdeaInPrivate(ctx.t)
+    theme = _read_theme(ctx, args["theme"])
     now = ctx.now()
     idea = Idea(
         author_id=ctx.member.id,
         text=text,
+        theme=theme,
         platform=ctx.place.platform,
         channel_id=ctx.place.channel_id,
         created_at=now,

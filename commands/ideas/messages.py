@@ -76,6 +76,7 @@ def idea_post(t: Translator, idea: Idea, author: str) -> Reply:
             t.gettext("💡 **Idea {ref}** proposed by {name}", ref=t.ref(idea.id), name=author),
             "",
             idea.text,
+            *([t.gettext("Theme: {theme}.", theme=idea.theme)] if idea.theme else []),
             "",
             t.gettext(
                 "Support it with the button, or /idea support {n}. All ideas: /ideas.",
@@ -95,6 +96,8 @@ def idea_line(t: Translator, idea: Idea) -> str:
         supports=supports_text(t, idea.supports),
         status=status_label(t, idea.status),
     )
+    if idea.theme:
+        line += " · " + t.gettext("theme: {theme}", theme=idea.theme)
     if idea.response:
         line += "\n  " + t.gettext("↳ {response}", response=idea.response)
     return line

@@ -2,8 +2,9 @@
 
 A referent appears in the directory with their themes and is told privately, at most once a
 day and in one message, of what is new on their themes: links members shared under that theme,
-highlights filed under it once their author agreed to publication, and members who added it to
-their interests (profiles visible to members). Outbox key: ``referent:<member>:<local day>``.
+highlights filed under it once their author agreed to publication, ideas proposed under it
+(``/idee "…" --theme …``) and members who added it to their interests (profiles visible to
+members). Outbox key: ``referent:<member>:<local day>``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.i18n import N_, Translator, Translators
 from bot.outbox import Outgoing, enqueue_many
 from bot.registry import Args, Option, OptionType, command
 from bot.storage.highlights import Consent, Highlight
+from bot.storage.ideas import Idea
 from bot.storage.members import Member, find_member
 from bot.storage.profiles import (
     VISIBLE_TO_MEMBERS,
@@ -207,10 +209,11 @@ class ThemeNews:
     theme: str
     shares: list[str] = field(default_factory=list)
     highlights: list[str] = field(default_factory=list)
+    ideas: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.shares or self.highlights or self.members)
+        return bool(self.shares or self.highlights or self.ideas or self.members)
 
 
 def theme_news(
@@ -239,6 +242,18 @@ def theme_news(
             Highlight.consent_at <= now,
         )
         .order_by(Highlight.consent_at)
+    ).all()
+    ideas = db.execute(
+        select(Idea, Member.display_name)
+        .outerjoin(Member, Member.id == Idea.author_id)
+        .where(
+            Idea.platform == referent.platform,
+            Idea.theme.is_not(None),
+            Idea.author_id != referent.id,
+            Idea.created_at > since,
+            Idea.created_at <= now,
+        )
+        .order_by(Idea.created_at)
     ).all()
     profiles = db.execute(
         select(MemberProfile, Member)
@@ -272,6 +287,17 @@ def theme_news(
                 if highlight.consent == Consent.YES:
                     quote = f"{quote} — {highlight.author_name}"
                 news.highlights.append(quote)
+        for idea, author in ideas:
+            if idea.created_at > start and idea.theme and theme_key(idea.theme) == row.theme_key:
+                news.ideas.append(
+                    t.gettext(
+                        "{ref} {text} (proposed by {name}; /idea support {n})",
+                        ref=t.ref(idea.id),
+                        text=short(idea.text, 200),
+                        name=author or "?",
+                        n=idea.id,
+                    )
+                )
         for profile, member in profiles:
             if profile.updated_at > start and row.theme_key in {
                 theme_key(theme) for theme in profile.interests or ()
@@ -293,6 +319,7 @@ def news_reply(t: Translator, news: Sequence[ThemeNews]) -> Reply:
         for label, entries in (
             (N_("Shared links:"), item.shares),
             (N_("Highlights:"), item.highlights),
+            (N_("Ideas:"), item.ideas),
             (N_("Members who work on it:"), item.members),
         ):
             if not entries:

@@ -3,10 +3,14 @@ support, statuses set by coordinators with the author told; bad input refused, n
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.storage.ideas import Idea, IdeaSupport
+from bot.storage.outbox import OutboxMessage
+from tests.commands.members.support import add_themes
 from tests.support.chat import Chat, text_of
 
 
@@ -89,3 +93,61 @@ async def test_ideas_bad_input_is_explained_and_changes_nothing(chat: Chat) -> N
         assert idea is not None and idea.status == "proposed" and idea.status_changes == 0
     assert chat.direct_messages("alice") == []
     assert text_of(await chat.command("bob", "/idees")).count("- ") == 1
+
+
+@pytest.mark.asyncio
+async def test_an_idea_with_a_theme_reaches_its_referent_once(chat: Chat) -> None:
+    add_themes(chat, "mobilité", "alimentation")
+    await chat.command("alice", "/profil")  # alice is known to the bot
+    await chat.command("camille", '/referent ajouter "mobilité" @alice')
+    named = len(chat.direct_messages("alice"))
+    await chat.advance(timedelta(minutes=5))
+
+    refused = text_of(await chat.command("bob", '/idee "Des vélos partagés" --theme mobilte'))
+    assert "« mobilte » n'est pas un des thèmes du réseau" in refused
+    assert "Vouliez-vous dire « mobilité »" in refused
+    with chat.db() as db:
+        assert db.scalar(select(func.count(Idea.id))) == 0  # refused: nothing stored
+
+    await chat.command("bob", '/idee "Un covoiturage entre communes" --theme Mobilités')
+    await chat.command("chloe", '/idee "Des cantines bio" --theme alimentation')
+    await chat.command("david", '/idee "Une fête du réseau"')
+    await chat.command("alice", '/idee "Un vélo-bus" --theme mobilité')  # the referent's own
+    refused = text_of(await chat.command("bob", '/idee "Autre chose" --theme xyzw'))
+    assert "Les thèmes sont : alimentation, mobilité" in refused
+    assert "Vouliez-vous dire" not in refused
+    posts = chat.posts("general")
+    assert "Thème : mobilité" in posts[0].text
+    assert "Thème" not in posts[2].text
+    listed = text_of(await chat.command("erin", "/idees"))
+    assert "Un covoiturage entre communes" in listed
+    assert "thème : mobilité" in listed
+    assert "thème : alimentation" in listed
+
+    await chat.advance(timedelta(hours=3))
+    assert len(chat.direct_messages("alice")) == named  # not a day yet
+    await chat.advance(timedelta(hours=21))
+    messages = chat.direct_messages("alice")
+    assert len(messages) == named + 1
+    news = messages[-1].text
+    assert "Idées :" in news
+    assert "Un covoiturage entre communes" in news
+    assert "proposée par Bob" in news
+    assert "Des cantines bio" not in news
+    assert "Une fête du réseau" not in news
+    assert "Un vélo-bus" not in news  # a referent is not told of their own idea
+    await chat.advance(timedelta(days=2))  # told once: nothing new, nothing sent
+    assert len(chat.direct_messages("alice")) == named + 1
+
+    # bob erases his data: the referent's stored message loses his idea's words
+    [ask] = await chat.command("bob", "/profil effacer")
+    await chat.click("bob", ask.choices[0].action)
+    with chat.db() as db:
+        stored = " ".join(
+            str((row.payload or {}).get("text", ""))
+            for row in db.scalars(
+                select(OutboxMessage).where(OutboxMessage.key.startswith("referent:"))
+            )
+        )
+    assert "Un covoiturage entre communes" not in stored
+    assert "**mobilité**\nIdées :\n- […]" in stored  # the rest of the message stays
