@@ -112,13 +112,20 @@ class Translator:
     def datetime(self, moment: dt.datetime, style: str = "full") -> str:
         """A moment in the network's time zone, e.g. ``jeudi 3 décembre 2026 à 14h00``."""
         local = moment.astimezone(self.tz)
-        text = format_datetime(local, _DATETIME_PATTERNS[self.locale][style], locale=self.locale)
+        text = format_datetime(local, self._pattern(style, local.day), locale=self.locale)
         return text[:1].upper() + text[1:] if style == "full" and self.locale == "en" else text
 
     def date(self, day: dt.date | dt.datetime, style: str = "date") -> str:
         if isinstance(day, dt.datetime):
             day = day.astimezone(self.tz).date()
-        return format_date(day, _DATETIME_PATTERNS[self.locale][style], locale=self.locale)
+        return format_date(day, self._pattern(style, day.day), locale=self.locale)
+
+    def _pattern(self, style: str, day: int) -> str:
+        """The pattern of ``style``; in French the first of the month is written ``1er``."""
+        pattern = _DATETIME_PATTERNS[self.locale][style]
+        if self.locale == "fr" and day == 1:
+            return pattern.replace("d MMMM", "d'er' MMMM")
+        return pattern
 
     def time(self, moment: dt.datetime) -> str:
         return format_time(

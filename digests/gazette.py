@@ -365,6 +365,14 @@ def _images(images: Iterable[GazetteImage]) -> list[dict[str, str]]:
     return out
 
 
+def _period(t: Translator, since: datetime, until: datetime) -> str:
+    """The gazette's period; one day is said once ("Le lundi 18 janvier 2027")."""
+    start, end = t.date(since), t.date(until)
+    if start == end:
+        return t.gettext("On {date}", date=start)
+    return t.gettext("From {start} to {end}", start=start, end=end)
+
+
 def _labels(content: GazetteContent, t: Translator) -> dict[str, str]:
     _ = t.gettext
     title = _("{network} — the gazette", network=content.network)
@@ -374,9 +382,7 @@ def _labels(content: GazetteContent, t: Translator) -> dict[str, str]:
         "event_title": event.title if event else "",
         "event_facts": event.facts if event else "",
         "issue": _("Issue {number}", number=content.number) if content.number else "",
-        "period": _(
-            "From {start} to {end}", start=t.date(content.since), end=t.date(content.until)
-        ),
+        "period": _period(t, content.since, content.until),
         "draft": _("Draft: not published yet") if content.draft else "",
         "contents": _("Contents"),
         "editorial": _("Editorial"),

@@ -189,11 +189,10 @@ def _describe(ctx: Context, draft: Gazette) -> str:
                 number=ctx.t.ref(facts.id),
                 title=facts.title,
             )
-    return ctx._(
-        "the gazette from {start} to {end}",
-        start=ctx.t.date(draft.since),
-        end=ctx.t.date(draft.until),
-    )
+    start, end = ctx.t.date(draft.since), ctx.t.date(draft.until)
+    if start == end:
+        return ctx._("the gazette of {date}", date=start)
+    return ctx._("the gazette from {start} to {end}", start=start, end=end)
 
 
 def _confirm_replacement(ctx: Context, draft: Gazette, period: Period) -> Reply:

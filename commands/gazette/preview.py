@@ -84,12 +84,11 @@ def draft_listing(ctx: Context, gazette: Gazette) -> tuple[str, int]:
     """The draft as text, and how many quotes of its period still wait for their author."""
     period = Period.of(gazette)
     facts = session_facts(ctx.db, gazette.session_id) if gazette.session_id is not None else None
+    start, end = ctx.t.date(gazette.since), ctx.t.date(gazette.until)
     lines = [
-        ctx._(
-            "**Gazette draft** — from {start} to {end}",
-            start=ctx.t.date(gazette.since),
-            end=ctx.t.date(gazette.until),
-        )
+        ctx._("**Gazette draft** — {date}", date=start)
+        if start == end
+        else ctx._("**Gazette draft** — from {start} to {end}", start=start, end=end)
     ]
     if facts is not None:
         lines.append(

@@ -89,17 +89,17 @@ def _summary(t: Translator, content: GazetteContent, gazette: Gazette) -> str:
         parts.append(t.ngettext("{n} reading", "{n} readings", len(content.veille)))
     if content.newcomer_count:
         parts.append(t.ngettext("{n} newcomer", "{n} newcomers", content.newcomer_count))
+    start, end = t.date(gazette.since), t.date(gazette.until)
     lines = [
         t.gettext(
             "📰 **{network}: gazette {number} is out!**",
             network=content.network,
             number=t.ref(gazette.id),
         ),
-        t.gettext(
-            "From {start} to {end}: {contents}.",
-            start=t.date(gazette.since),
-            end=t.date(gazette.until),
-            contents=", ".join(parts),
+        t.gettext("On {date}: {contents}.", date=start, contents=", ".join(parts))
+        if start == end
+        else t.gettext(
+            "From {start} to {end}: {contents}.", start=start, end=end, contents=", ".join(parts)
         ),
     ]
     if content.editorial:

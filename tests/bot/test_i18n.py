@@ -93,3 +93,14 @@ def test_a_refusal_says_its_msgid_with_its_params_in_the_actors_language() -> No
     assert _NoFile(translators.get("en"), path="a.db").message == "There is no file a.db."
     counted = _Counted(translators.get("en"), 3)
     assert (counted.message, counted.count) == ("There is no file a.db. (3)", 3)
+
+
+def test_the_first_of_the_month_is_written_1er_in_french() -> None:
+    translators = Translators(ZoneInfo("Europe/Paris"))
+    first = datetime(2027, 2, 1, 13, 0, tzinfo=UTC)
+    french, english = translators.get("fr"), translators.get("en")
+    assert french.datetime(first) == "lundi 1er février 2027 à 14h00"
+    assert french.date(first) == "lundi 1er février 2027"
+    assert french.datetime(first, "short") == "01/02/2027 14h00"
+    assert french.datetime(first.replace(day=2)) == "mardi 2 février 2027 à 14h00"
+    assert english.datetime(first) == "Monday 1 February 2027 at 14:00"

@@ -357,7 +357,7 @@ async def test_since_reads_a_past_date(database: Database, tmp_path: Path) -> No
     )
     try:
         text = text_of(await running.command("camille", '/gazette brouillon --depuis "1 janvier"'))
-        assert "1 janvier 2026" in text, text
+        assert "1er janvier 2026" in text, text
         asked = await running.command("camille", "/gazette brouillon --depuis lundi")
         assert "Un brouillon est déjà ouvert" in text_of(asked)  # the gazette asks first
         replace = asked[0].choices[0]

@@ -344,6 +344,6 @@ async def test_a_day_without_a_year_is_the_last_one(chat: Chat) -> None:
     await chat.move_to(datetime(2026, 12, 15, 10, 0, tzinfo=UTC))
     await chat.command("alice", '/pepite "Le bilan de l\'année"')
     draft = text_of(await chat.command("camille", 'gazette brouillon --depuis "1 janvier" --tout'))
-    assert "du jeudi 1 janvier 2026 au mardi 15 décembre 2026" in draft
+    assert "du jeudi 1er janvier 2026 au mardi 15 décembre 2026" in draft
     future = text_of(await chat.command("camille", 'gazette brouillon --depuis "1 janvier 2027"'))
     assert "n'est pas dans le passé" in future

@@ -441,7 +441,7 @@ async def test_closed_cancelled_past_and_unknown_sessions_refuse_registration(
     assert "Il n'y a pas de session n° 99" in text_of(await chat.command("alice", "inscription 99"))
     await chat.move_to(datetime(2026, 12, 2, 8, 0, tzinfo=UTC))
     answer = text_of(await chat.click("alice", f"session:{session_id}:register"))
-    assert "sont closes depuis le mardi 1 décembre 2026 à 23h59" in answer
+    assert "sont closes depuis le mardi 1er décembre 2026 à 23h59" in answer
     await chat.move_to(START + timedelta(minutes=5))
     assert "a déjà commencé" in text_of(await chat.command("alice", f"inscription {session_id}"))
     assert "a déjà commencé" in text_of(await chat.command("alice", f"desinscription {session_id}"))

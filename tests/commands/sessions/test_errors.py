@@ -65,7 +65,7 @@ CASES: list[tuple[Callable[[], SessionError], str, str]] = [
     (
         lambda: RegistrationsClosed(SESSION),
         "Registrations for “Webinaire mobilités” (n° 12) closed Tuesday 1 December 2026 at 23:59.",
-        "Les inscriptions à « Webinaire mobilités » (n° 12) sont closes depuis le mardi 1 décembre 2026 à 23h59.",
+        "Les inscriptions à « Webinaire mobilités » (n° 12) sont closes depuis le mardi 1er décembre 2026 à 23h59.",
     ),
     (
         lambda: AlreadyConfirmed(SESSION),
