@@ -318,12 +318,16 @@ def my_consents(ctx: Context) -> Reply:
                 "/profile ask-again undoes it."
             )
         )
-    else:
+    elif rows:
         lines.append(
             ctx._(
                 "Withdraw one with /profile withdraw N; /profile never-ask stops the "
                 "questions (and the publications)."
             )
+        )
+    else:
+        lines.append(
+            ctx._("/profile never-ask stops the questions before any of your words is kept.")
         )
     return Reply(text="\n".join(lines), ephemeral=True)
 
