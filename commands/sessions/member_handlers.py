@@ -10,7 +10,7 @@ from bot.context import Context
 from bot.core import Reply, UserError
 from bot.i18n import N_
 from bot.registry import Args, Option, OptionType, StaleChoice, command, on_choice
-from bot.storage.sessions import RegistrationStatus, SessionRow, SessionStatus
+from bot.storage.sessions import RegistrationStatus, SessionRow, SessionStage, SessionStatus
 from commands.questionnaires import comment_prompt
 from commands.sessions import live
 from commands.sessions.errors import (
@@ -25,6 +25,7 @@ from commands.sessions.messages import (
     FEEDBACK_VALUES,
     category_label,
     describe,
+    heading,
     kind_label,
     registration_choices,
     seats_text,
@@ -80,12 +81,28 @@ def show(ctx: Context, args: Args) -> Reply:
     except SessionError as error:
         raise UserError(error.message(ctx.t)) from None
     t = ctx.t
-    waiting = waitlist_counts(ctx.db, [session.id]).get(session.id, 0)
-    lines = describe(t, session, waiting, quota_rows(ctx.db, session.id))
+    over = session.status != SessionStatus.CANCELLED and (
+        session.stage >= SessionStage.CHECKIN_CLOSED or session.ends_at <= ctx.now()
+    )
+    if over:  # no seats left to tell once it took place (issue 15: messages stay true)
+        present = present_count(ctx.db, session.id)
+        lines = [
+            *heading(t, session),
+            "",
+            t.ngettext("✅ Over — {n} person present.", "✅ Over — {n} people present.", present),
+        ]
+    else:
+        waiting = waitlist_counts(ctx.db, [session.id]).get(session.id, 0)
+        lines = describe(t, session, waiting, quota_rows(ctx.db, session.id))
     lines.append("")
     registration = find_registration(ctx.db, session.id, ctx.member.id)
     if session.status == SessionStatus.CANCELLED:
         lines.append(t.gettext("❌ This session has been cancelled."))
+    elif over:
+        if registration is not None and registration.attended_at is not None:
+            lines.append(t.gettext("You took part in it."))
+        elif registration is not None and registration.status == RegistrationStatus.CONFIRMED:
+            lines.append(t.gettext("You were registered."))
     elif registration is not None and registration.status == RegistrationStatus.CONFIRMED:
         lines.append(t.gettext("✅ You are registered."))
     elif registration is not None and registration.status == RegistrationStatus.WAITLISTED:
