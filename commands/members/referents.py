@@ -197,7 +197,10 @@ def list_referents(ctx: Context, args: Args) -> Reply:
     for theme, key, name in rows:
         by_theme.setdefault(key, (theme, []))[1].append(name)
     lines = [ctx._("**Referents**")]
-    lines.extend(f"- {theme} : {', '.join(names)}" for theme, names in by_theme.values())
+    lines.extend(
+        ctx._("- {theme}: {names}", theme=theme, names=", ".join(names))
+        for theme, names in by_theme.values()
+    )
     return Reply(text="\n".join(lines), ephemeral=True)
 
 

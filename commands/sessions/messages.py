@@ -138,7 +138,11 @@ def seat_lines(
     lines = [t.gettext("👥 {seats}", seats=seats_text(t, session, waiting))]
     if quotas:
         lines.append(
-            t.gettext("Quotas: {quotas}.", quotas="; ".join(quota_text(t, q) for q in quotas))
+            t.gettext(
+                "Quotas: {quotas}.",
+                # TRANSLATORS: between two quotas ("élu·es : 8 ; agents : 6"): French spaces it
+                quotas=t.gettext("; ").join(quota_text(t, q) for q in quotas),
+            )
         )
     if waiting and session.confirmed < session.capacity:
         lines.append(

@@ -34,3 +34,13 @@ async def test_a_past_session_shows_who_came_not_seats(chat: Chat) -> None:
     assert "Vous y avez participé." in alice, alice
     bob = text_of(await chat.command("bob", "/session 1"))
     assert "Vous étiez inscrit·e." in bob and "Vous êtes inscrit" not in bob, bob
+
+
+@pytest.mark.asyncio
+async def test_quotas_are_separated_the_french_way(chat: Chat) -> None:
+    await chat.command("camille", CREATE + " --quotas elu=2,agent=3")
+    french = text_of(await chat.command("alice", "/session 1"))
+    assert "3 places restantes sur 3 ; élu·e : 2 places restantes sur 2." in french, french
+    await chat.command("bob", "/profil langue en")
+    english = text_of(await chat.command("bob", "/session 1"))
+    assert "3 seats left out of 3; " in english and " ; " not in english, english
