@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.core import Choice, Reply, TextPrompt
@@ -41,6 +41,20 @@ async def test_a_free_text_question_is_answered_through_a_modal(
     tmp_path: Path,
 ) -> None:
     chat = ("discord", discord_server)
+    engine = database.engine()  # one engine, disposed at the end: no connection left open
+    try:
+        await _answer_through_the_modal(chat, discord_server, database, tmp_path, engine)
+    finally:
+        engine.dispose()
+
+
+async def _answer_through_the_modal(
+    chat: tuple[str, FakeDiscord],
+    discord_server: FakeDiscord,
+    database: Database,
+    tmp_path: Path,
+    engine: Engine,
+) -> None:
     async with adapter_for(chat, _settings(database, tmp_path), tmp_path) as adapter:
         assert isinstance(adapter, DiscordAdapter)
         fake = discord_server
@@ -76,13 +90,13 @@ async def test_a_free_text_question_is_answered_through_a_modal(
         assert field["label"] == QUESTION[:44] + "…"
         assert field["max_length"] == 2000
         before = adapter.app.handled
-        with Session(database.engine()) as db:
+        with Session(engine) as db:
             assert db.scalars(select(QuestionnaireAnswer)).all() == []
 
         submitted = await fake.submit_modal(opened, {"text": "  Plus de visites  de terrain "})
         await adapter.app.wait_handled(before + 1)
         assert submitted.acknowledged
-        with Session(database.engine()) as db:
+        with Session(engine) as db:
             values = [a.value for a in db.scalars(select(QuestionnaireAnswer))]
         assert values == ["Plus de visites de terrain"]
         thanks = adapter.private_posts(MEMBER)[-1]
@@ -92,7 +106,7 @@ async def test_a_free_text_question_is_answered_through_a_modal(
         again = await fake.submit_modal(opened, {"text": "Encore"})
         await adapter.app.wait_handled(before + 2)
         assert again.acknowledged
-        with Session(database.engine()) as db:
+        with Session(engine) as db:
             assert len(db.scalars(select(QuestionnaireAnswer)).all()) == 1
 
 
