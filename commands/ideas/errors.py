@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from bot.core import UserError
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Refusal, Translator
 
 
-class IdeaError(UserError):
+class IdeaError(Refusal):
     """An ideas-box request refused, worded in ``t``'s language."""
-
-    msgid: ClassVar[str]
-
-    def __init__(self, t: Translator, /, **params: object) -> None:
-        super().__init__(t.gettext(self.msgid, **params))
 
 
 class _AboutIdea(IdeaError):

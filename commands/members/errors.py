@@ -7,19 +7,11 @@ transaction back, so nothing stored changes.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from bot.core import UserError
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Refusal
 
 
-class MembersError(UserError):
+class MembersError(Refusal):
     """A members request refused, worded in ``t``'s language."""
-
-    msgid: ClassVar[str]
-
-    def __init__(self, t: Translator, /, **params: object) -> None:
-        super().__init__(t.gettext(self.msgid, **params))
 
 
 class PageOutOfRange(MembersError):
