@@ -57,7 +57,9 @@ def _group_summary(ctx: Context, group: str, visible: list[CommandSpec]) -> str:
     """The group's help, or the help of its one subcommand the actor may use (a member sees
     "/veille — Lists the feeds watched", not the coordinators' actions)."""
     members = ctx.registry.group_members(group)
-    shown = [m for m in members if m in visible]
+    # by identity: comparing specs field by field (dataclass ==) made /aide 4x slower
+    visible_ids = {id(spec) for spec in visible}
+    shown = [m for m in members if id(m) in visible_ids]
     if len(shown) == 1 and len(members) > 1 and not shown[0].default:
         return shown[0].help
     return next((m.group_help for m in members if m.group_help), shown[0].help)
